@@ -1,0 +1,39 @@
+# Rare-earth research notebooks. `make help` lists every target.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PY3   ?= python3
+VENV  := .venv
+PY    := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help env report test lab bench clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): environment.yml pyproject.toml tools/pins.py
+	@echo "setting up $(VENV) from the pins in environment.yml"
+	@test -x $(PY) || $(PY3) -m venv $(VENV)
+	@mkdir -p build
+	@$(PY3) tools/pins.py > build/requirements.txt
+	@$(PY) -m pip install -q "$$(grep '^uv==' build/requirements.txt)"
+	@$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r build/requirements.txt -e .
+	@$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rare-earth-notebooks)" >/dev/null
+	@touch $(STAMP)
+
+env: $(STAMP) ## create or update the virtual environment from environment.yml
+
+report: $(STAMP) ## execute every notebook in the manifest and build site/
+	@$(PY) -m helpers.report
+
+test: $(STAMP) ## run every test (unit, data, notebooks, site in a browser)
+	@$(PY) -m pytest
+
+lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the project's kernel
+	@$(VENV)/bin/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
+
+bench: $(STAMP) ## print build-speed figures (cold build, floor, rebuilds, page sizes)
+	@$(PY) tools/bench.py
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build site
