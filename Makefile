@@ -27,7 +27,8 @@ report: $(STAMP) ## execute every notebook in the manifest and build site/
 	@$(PY) -m helpers.report
 
 test: $(STAMP) ## run every test (unit, data, notebooks, site in a browser)
-	@$(PY) -m pytest
+	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; exit $$rc
 
 lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the project's kernel
 	@$(VENV)/bin/jupyter lab --ip=127.0.0.1 --no-browser --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
