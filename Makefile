@@ -6,10 +6,10 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help env report test lab bench clean
+.PHONY: help env report test lab bench docs check-data clean
 
 help: ## list the targets
-	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 $(STAMP): environment.yml pyproject.toml tools/pins.py
 	@echo "setting up $(VENV) from the pins in environment.yml"
@@ -35,6 +35,12 @@ lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the project's kernel
 
 bench: $(STAMP) ## print build-speed figures (cold build, floor, rebuilds, page sizes)
 	@$(PY) tools/bench.py
+
+docs: $(STAMP) ## rewrite the README's data dictionary from data/datapackage.json
+	@$(PY) -m helpers.data --write-readme
+
+check-data: $(STAMP) ## validate every data file against the schema and list each problem
+	@$(PY) -m helpers.data
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build site

@@ -495,3 +495,33 @@ def data_dictionary_markdown(data_dir: Path | None = None) -> str:
             lines.append(f"Exactly one row per ({', '.join(schema['x-one-preferred-per'])}) has `preferred` = true: the one the analysis uses.")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- README
+
+README_BEGIN = "<!-- data-dictionary:begin (written by `make docs` from data/datapackage.json; do not edit) -->"
+README_END = "<!-- data-dictionary:end -->"
+
+
+def readme_with_dictionary(readme_text: str, data_dir: Path | None = None) -> str:
+    """README text with the block between the markers replaced by the current dictionary."""
+    if README_BEGIN not in readme_text or README_END not in readme_text:
+        raise ValueError("README.md has no data-dictionary markers")
+    head, rest = readme_text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    return f"{head}{README_BEGIN}\n\n{data_dictionary_markdown(data_dir)}\n{README_END}{tail}"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] == ["--write-readme"]:
+        readme = paths.ROOT / "README.md"
+        readme.write_text(readme_with_dictionary(readme.read_text(encoding="utf-8")), encoding="utf-8")
+        print(f"wrote the data dictionary into {readme}")
+    else:
+        problems = validate_all()
+        for p in problems:
+            print(p)
+        print("data OK" if not problems else f"{len(problems)} problem(s)")
+        sys.exit(1 if problems else 0)

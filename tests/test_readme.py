@@ -1,0 +1,29 @@
+"""The README documents what the repository actually does."""
+import re
+from pathlib import Path
+
+from helpers import data
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_data_dictionary_is_current_with_the_schema():
+    assert data.readme_with_dictionary(README) == README, "README's data dictionary is stale: run `make docs`"
+
+
+def test_dictionary_lists_every_column_of_every_table():
+    package = data.read_package()
+    for res in package["resources"]:
+        assert f"`data/{res['path']}`" in README
+        for field in res["schema"]["fields"]:
+            assert f"| `{field['name']}` |" in README, f"{res['name']}.{field['name']} missing from README"
+
+
+def test_exactly_two_setup_commands():
+    section = README.split("## Two commands", 1)[1].split("\n## ", 1)[0]
+    block = re.search(r"```bash\n(.*?)```", section, re.S).group(1)
+    commands = [line.split("#")[0].strip() for line in block.splitlines() if line.strip()]
+    assert commands == ["make report", "make test"]
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^exec make test$", ci, re.M), ".ci/run must run the README's test command"
