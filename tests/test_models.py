@@ -1,0 +1,323 @@
+"""Known-answer tests for helpers.models, and the two model notebooks run end to end.
+
+Synthetic series with answers known in advance: a quota growing 10% a year, a
+hand-computed rolling-origin backtest on five points, a drop and recovery of
+known depth and timing, placebo logic, and missing months and years that must
+stay missing.
+"""
+import csv
+import json
+import math
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import models, paths
+
+
+def growing(rate=0.10, years=range(2008, 2025), noise=0.01, seed=7, gaps=()):
+    rng = np.random.default_rng(seed)
+    years = [y for y in years if y not in gaps]
+    t = np.array(years) - years[0]
+    return pd.Series(100_000 * (1 + rate) ** t * np.exp(rng.normal(0, noise, len(t))), index=pd.Index(years))
+
+
+# --------------------------------------------------------------------------- growth rates
+
+@pytest.mark.parametrize("gaps", [(), (2015, 2016)])
+def test_ten_percent_growth_is_recovered_with_an_interval_that_covers_it(gaps):
+    g = models.loglinear_growth(growing(gaps=gaps), level=0.9)
+    assert g["rate"] == pytest.approx(0.10, abs=0.005)
+    assert g["lower"] < 0.10 < g["upper"]
+    assert g["upper"] - g["lower"] < 0.02  # informative, not a blanket interval
+    assert g["n"] == 17 - len(gaps)
+
+
+def test_naive_drift_on_exact_growth_forecasts_the_next_values():
+    s = growing(noise=0.0, gaps=(2015, 2016))
+    fc = models.forecast_naive(s, [2025, 2026])
+    assert fc["mean"].tolist() == pytest.approx([s.iloc[-1] * 1.1, s.iloc[-1] * 1.21], rel=1e-9)
+
+
+def test_segmented_trend_finds_each_regimes_growth():
+    years = np.arange(2010, 2025)
+    logv = np.where(years < 2018, np.log(100) + 0.03 * (years - 2010), np.log(100) + 0.03 * 8 + 0.15 * (years - 2018))
+    rng = np.random.default_rng(3)
+    s = pd.Series(np.exp(logv + rng.normal(0, 0.005, len(years))), index=years)
+    seg = models.segmented_growth(s, breaks=(2018,), level=0.9)
+    assert seg["segment"].tolist() == ["2010-2018", "2018-2024"]
+    assert seg["rate"].tolist() == pytest.approx([math.expm1(0.03), math.expm1(0.15)], abs=0.01)
+    assert models.estimate_breaks(s) in {(2018,), (2017,), (2019,)}
+
+
+def test_break_with_too_few_years_is_dropped_and_said():
+    s = pd.Series([90.0, 100, 115, 127, 135, 162, 202, 244, 254], index=[2011, 2017, 2018, 2019, 2020, 2021, 2022, 2023, 2024])
+    kept, notes = models.resolve_breaks(s, "fixed")
+    assert kept == (2018,)
+    assert notes and "2014" in notes[0]
+
+
+def test_holt_passes_over_missing_years_without_filling_them():
+    s = growing(gaps=(2015, 2016))
+    res, last = models.holt_fit(s)
+    assert last == 2024
+    assert np.isnan(res.model.endog[2015 - 2008]).all()  # the gap is a missing observation in the filter
+    fc = models.forecast_holt(s, [2025])
+    assert fc["lower"].iloc[0] < fc["mean"].iloc[0] < fc["upper"].iloc[0]
+
+
+# --------------------------------------------------------------------------- backtest
+
+TINY = pd.Series([100.0, 110.0, 121.0, 150.0, 160.0], index=[2000, 2001, 2002, 2003, 2004])
+
+
+def test_backtest_by_hand_on_five_points():
+    bt = models.backtest(TINY, horizons=(1, 2), min_train=2, models=("naive",))
+    got = {(r.origin, r.h): r.forecast for r in bt.itertuples()}
+    # origin 2001: drift = ln(110/100) per year; origin 2002: ln(121/100)/2 = ln 1.1; origin 2003: ln(1.5)/3
+    want = {(2001, 1): 121.0, (2001, 2): 133.1, (2002, 1): 133.1, (2002, 2): 146.41, (2003, 1): 150 * 1.5 ** (1 / 3)}
+    assert set(got) == set(want)  # no origin 2004 (nothing left to score), no target beyond 2004
+    for k, v in want.items():
+        assert got[k] == pytest.approx(v, rel=1e-9)
+    sc = models.backtest_scores(bt).set_index("h")
+    mae1 = (0 + 16.9 + abs(150 * 1.5 ** (1 / 3) - 160)) / 3
+    mape1 = (0 + 16.9 / 150 + abs(150 * 1.5 ** (1 / 3) - 160) / 160) / 3
+    assert sc.loc[1, "mae"] == pytest.approx(mae1, rel=1e-9)
+    assert sc.loc[1, "mape"] == pytest.approx(mape1, rel=1e-9)
+    assert sc.loc[2, "mae"] == pytest.approx((16.9 + 13.59) / 2, rel=1e-9)
+    assert sc.loc[2, "n"] == 2
+
+
+def test_backtest_never_scores_a_missing_year():
+    s = TINY.drop(2002)
+    bt = models.backtest(s, horizons=(1, 2), min_train=2, models=("naive",))
+    assert 2002 not in set(bt["target"])
+    assert set(zip(bt["origin"], bt["h"])) == {(2001, 2), (2003, 1)}
+
+
+def test_verdict_says_when_a_model_does_not_beat_naive():
+    s = growing(noise=0.02)  # a clean random-walk-like exponential: the drift is hard to beat
+    sc = models.backtest_scores(models.backtest(s, level=0.9))
+    allh = sc[sc["h"] == "all"].set_index("model")
+    assert allh.loc["naive", "verdict"] == "baseline"
+    for m, row in allh.drop("naive").iterrows():
+        assert row["verdict"] == ("beats naive" if row["mae"] < allh.loc["naive", "mae"] else "does not beat naive")
+    assert models.best_model(sc) == allh["mae"].idxmin()
+
+
+def test_slowdown_flags_a_year_far_below_the_trend_and_not_one_on_it():
+    s = growing(noise=0.01, years=range(2018, 2025))
+    on_trend = models.slowdown_test(s, 2018, 2023, 2024, 0.9)
+    assert on_trend["testable"] and not on_trend["below_interval"]
+    s2 = s.copy()
+    s2[2024] = s2[2023] * 0.9
+    low = models.slowdown_test(s2, 2018, 2023, 2024, 0.9)
+    assert low["below_interval"] and "below the 90% prediction interval" in low["verdict"]
+
+
+# --------------------------------------------------------------------------- export shock
+
+SHOCK = pd.Period("2025-04", "M")
+
+
+def monthly(drop=None, start="2022-01", end="2025-12", noise=0.02, seed=1, growth=0.0):
+    idx = pd.period_range(start, end, freq="M")
+    rng = np.random.default_rng(seed)
+    y = pd.Series(1000 * (1 + growth) ** np.arange(len(idx)) * np.exp(rng.normal(0, noise, len(idx))), index=idx)
+    for k, f in (drop or {}).items():
+        y[SHOCK + k] *= f
+    return y
+
+
+def test_rebound_stats_known_answer():
+    cf = np.full(6, 1000.0)
+    actual = np.array([600.0, 300.0, 700.0, 950.0, 1000.0, 1000.0])
+    st = models.rebound_stats(actual, cf, (0.5, 0.9))
+    assert st["trough"] == 1 and st["depth"] == pytest.approx(0.70)
+    assert st["recover"] == {0.5: 1.0, 0.9: 2.0}  # 30% gap <= 35% one month on; 5% <= 7% two months on
+    assert st["shortfall"] == pytest.approx(400 + 700 + 300 + 50)
+    assert st["shortfall_end"] == 3
+
+
+def test_drop_and_recovery_gives_back_its_depth_and_recovery_month():
+    y = monthly({0: 0.6, 1: 0.3, 2: 0.7, 3: 0.95}, noise=0.01)
+    cf = models.fit_counterfactual(y, SHOCK, pre_months=24, kind="auto", level=0.9)
+    assert cf.kind == "trend" and cf.n_obs == 24
+    rb = models.rebound(cf, (0.5, 0.9), 0.9)
+    assert rb.month(rb.point["trough"]) == "2025-05"
+    assert rb.point["depth"] == pytest.approx(0.70, abs=0.03)
+    assert rb.depth_ci[0] < 0.70 < rb.depth_ci[1]
+    assert rb.point["recover"][0.5] == 1 and rb.point["recover"][0.9] == 2
+    assert rb.month(rb.point["trough"] + rb.point["recover"][0.9]) == "2025-07"
+    assert rb.point["shortfall"] == pytest.approx(1450, rel=0.05)
+
+
+def test_interrupted_time_series_recovers_a_level_drop():
+    y = monthly({k: 0.5 for k in range(9)}, noise=0.01)
+    its = models.interrupted_time_series(y, SHOCK, 24, 0.9)
+    assert its["estimable"]
+    assert its["level_change"] == pytest.approx(-0.5, abs=0.03)
+    assert its["level_lower"] < -0.5 < its["level_upper"]
+    assert abs(its["slope_change"]) < 0.01
+
+
+def test_short_window_falls_back_to_a_level_and_too_short_stops_with_a_message():
+    y = monthly({1: 0.3})
+    y[y.index < SHOCK - 6] = np.nan  # only six pre-shock months left
+    cf = models.fit_counterfactual(y, SHOCK, 24)
+    assert cf.kind == "level" and "too few for a trend" in cf.reason
+    y[y.index < SHOCK - 2] = np.nan
+    with pytest.raises(models.ModelError, match="only 2 observed months in the pre-shock window"):
+        models.fit_counterfactual(y, SHOCK, 24)
+    with pytest.raises(models.ModelError, match="needs at least 12 observed pre-shock months"):
+        models.fit_counterfactual(monthly().where(lambda s: s.index >= SHOCK - 5), SHOCK, 24, kind="trend")
+
+
+def test_placebo_real_shock_stands_out_and_no_shock_does_not():
+    shocked = models.placebo_test(monthly({0: 0.5, 1: 0.3, 2: 0.6}), SHOCK, 12, "auto", 3, 0.9)
+    assert shocked["n"] >= 20 and shocked["stands_out"] is True and shocked["exceed"] == 0
+    assert shocked["p"] == pytest.approx(1 / (1 + shocked["n"]))
+    last_fake = max(pd.Period(m, "M") for m in shocked["placebos"]["fake_shock"])
+    assert last_fake + 2 < SHOCK  # every fake window ends before the real shock
+    calm = models.placebo_test(monthly(seed=11), SHOCK, 12, "auto", 3, 0.9)
+    assert calm["stands_out"] is False and "does not stand out" in calm["verdict"]
+
+
+def test_placebo_with_too_few_fake_months_is_inconclusive_not_a_pass():
+    y = monthly({1: 0.3}, start="2024-03")
+    pl = models.placebo_test(y, SHOCK, 6, "level", 3, 0.9)
+    assert 0 < pl["n"] < 9
+    assert pl["stands_out"] is None and pl["verdict"].startswith("inconclusive")
+
+
+def test_missing_months_are_not_interpolated():
+    y = monthly({0: 0.5, 1: 0.3, 2: 0.7})
+    gone = [SHOCK - 3, SHOCK - 2, SHOCK + 1]
+    y[gone] = np.nan
+    cf = models.fit_counterfactual(y, SHOCK, 24)
+    assert cf.n_obs == 22
+    assert cf.frame.loc[gone, "actual"].isna().all()
+    rb = models.rebound(cf, (0.5, 0.9), 0.9)
+    assert rb.missing_post == ["2025-05"]
+    assert rb.month(rb.point["trough"]) != "2025-05"  # the true trough month is missing, so it cannot be the trough
+    its = models.interrupted_time_series(y, SHOCK, 24)
+    assert its["n_pre"] == 22 and its["n_post"] == len(y[y.index >= SHOCK].dropna())
+    table = models.monthly_table(cf, pd.Series("reported", index=y.index).where(y.notna(), "missing"), 0.9)
+    assert table.loc[table["month"] == "2025-05", "actual (t)"].item() == "n/a"
+    assert table.loc[table["month"] == "2025-05", "status"].item() == "missing"
+
+
+# --------------------------------------------------------------------------- reading the data
+
+def _write(path, fields, rows):
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=fields)
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+
+
+@pytest.fixture
+def tiny_data(tmp_path):
+    shutil.copy(paths.DATAPACKAGE, tmp_path / "datapackage.json")
+    pkg = json.loads(paths.DATAPACKAGE.read_text())
+    fields = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in pkg["resources"]}
+    _write(tmp_path / "sources.csv", fields["sources"], [
+        {"source_id": "doc_a", "publisher": "Reuters via Example", "title": "t", "published": "2025-07-20",
+         "address": "https://example.org/a", "accessed": "2026-11-24", "kind": "wire copy"}])
+    rows = []
+    for month, value, status in (("2025-01", "6357", "reported"), ("2025-04", "2628", "derived"),
+                                 ("2025-05", "1238", "reported")):
+        rows.append({"series": "magnets", "partner": "World", "period_kind": "month", "period_start": month,
+                     "period_end": month, "value": value, "unit": "t", "status": status,
+                     "formula": "1238 / (1 - 0.529)" if status == "derived" else "", "source_id": "doc_a",
+                     "locator": "x", "preferred": "true"})
+    _write(tmp_path / "exports.csv", fields["exports"], rows)
+    return tmp_path
+
+
+def test_export_history_keeps_missing_months_missing_and_flags_derived(tiny_data):
+    h = models.export_history("magnets_world", use_derived=True, data_dir=tiny_data)
+    assert [str(m) for m in h.index] == ["2025-01", "2025-02", "2025-03", "2025-04", "2025-05"]
+    assert h["status"].tolist() == ["reported", "missing", "missing", "derived", "reported"]
+    assert h["y"].isna().tolist() == [False, True, True, False, False]
+    h2 = models.export_history("magnets_world", use_derived=False, data_dir=tiny_data)
+    assert h2["y"].isna().tolist() == [False, True, True, True, False]
+    assert h2["value"].notna().sum() == 3  # the derived value is still shown, just not modelled
+
+
+# --------------------------------------------------------------------------- notebooks
+
+def _run(tmp_path, name, parameters):
+    import papermill as pm
+
+    out = tmp_path / f"{name}.ipynb"
+    pm.execute_notebook(str(paths.NOTEBOOKS / "models" / f"{name}.ipynb"), str(out), parameters=parameters,
+                        kernel_name="python3", progress_bar=False, cwd=str(paths.NOTEBOOKS / "models"),
+                        execution_timeout=300)
+    return json.loads(out.read_text())
+
+
+def _text(nb) -> str:
+    parts = []
+    for cell in nb["cells"]:
+        for o in cell.get("outputs", []):
+            d = o.get("data", {})
+            for key in ("text/markdown", "text/plain"):
+                if key in d:
+                    parts.append("".join(d[key]) if isinstance(d[key], list) else d[key])
+                    break
+            if "text" in o:
+                parts.append("".join(o["text"]) if isinstance(o["text"], list) else o["text"])
+    return "\n".join(parts)
+
+
+def _images(nb) -> list[dict]:
+    return [o for c in nb["cells"] for o in c.get("outputs", []) if "image/png" in o.get("data", {})]
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("parameters, must_say", [
+    ({}, ["Average growth 2010-2024", "2025 (issued, volume undisclosed) estimate", "USGS MCS 2026"]),
+    ({"stage": "smelting"}, ["Average growth 2011-2024", "break 2014 dropped"]),
+])
+def test_quota_growth_notebook_runs(tmp_path, parameters, must_say):
+    nb = _run(tmp_path, "quota_growth", parameters)
+    text = _text(nb)
+    for phrase in must_say:
+        assert phrase in text
+    assert "Backtest against the naive baseline" in text
+    assert "object at 0x" not in text
+    imgs = _images(nb)
+    assert len(imgs) >= 4 and all(o["metadata"]["image/png"]["alt"] for o in imgs)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("parameters, must_say", [
+    ({}, ["Trough depth:", "Placebo test", "2025-02 to 2025-03"]),
+    ({"series": "magnets_us"}, ["Caution:", "derived", "Without derived months: no counterfactual can be fitted"]),
+])
+def test_export_rebound_notebook_runs(tmp_path, parameters, must_say):
+    nb = _run(tmp_path, "export_rebound", parameters)
+    text = _text(nb)
+    for phrase in must_say:
+        assert phrase in text
+    assert "object at 0x" not in text
+    imgs = _images(nb)
+    assert len(imgs) >= 2 and all(o["metadata"]["image/png"]["alt"] for o in imgs)
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("name, parameters, fragment", [
+    ("quota_growth", {"stage": "mine"}, "parameter 'stage': unknown value 'mine'"),
+    ("export_rebound", {"recovery_low": 0.9, "recovery_high": 0.5}, "'recovery_high' = 0.5 must come after"),
+])
+def test_invalid_parameters_stop_with_the_parameter_named(tmp_path, name, parameters, fragment):
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError) as info:
+        _run(tmp_path, name, parameters)
+    assert fragment in str(info.value)
+    assert info.value.exec_count <= 2  # stopped at the validation cell, before any model ran
