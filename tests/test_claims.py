@@ -30,6 +30,9 @@ SOURCES = [
      "address": "https://example.org/w", "accessed": "2026-11-24", "kind": "wire copy"},
     {"source_id": "blog", "publisher": "Metal blog", "title": "Blog", "published": "2024-08",
      "address": "https://example.org/m", "accessed": "2026-11-24", "kind": "blog"},
+    {"source_id": "a_copy", "publisher": "Wire via Mirror", "title": "Article A again", "published": "2025-06-06",
+     "address": "https://example.org/c", "accessed": "2026-11-24", "kind": "wire copy",
+     "notes": f"Same wire text as seed article 000 ({A})."},
 ]
 
 
@@ -86,6 +89,15 @@ EVENTS = [
     {"event_id": "notice_2025", "date": "2025-06-01", "precision": "month", "date_basis": "report",
      "kind": "quota_notice", "stage": "both", "quota_year": "2025", "part": "first_batch",
      "title": "2025 first batch", "source_id": A, "locator": "only last month"},
+    {"event_id": "notice_2025_copy", "date": "2025-06-01", "precision": "month", "date_basis": "report",
+     "kind": "quota_notice", "stage": "both", "quota_year": "2025", "part": "second_batch",
+     "title": "2025 first batch (copy)", "source_id": "a_copy", "locator": "only last month"},
+    {"event_id": "second_2024", "date": "2024-08-20", "precision": "day", "date_basis": "report",
+     "kind": "quota_notice", "stage": "both", "quota_year": "2024", "part": "second_batch",
+     "title": "2024 second batch", "source_id": "wire", "locator": "x"},
+    {"event_id": "third_2024_from_a", "date": "2024-12-01", "precision": "month", "date_basis": "stated",
+     "kind": "quota_notice", "stage": "both", "quota_year": "2024", "part": "third_batch",
+     "title": "a third batch only article A reports", "source_id": A, "locator": "x"},
 ] + [
     {"event_id": f"first_{y}", "date": d, "precision": "day", "date_basis": "stated", "kind": "quota_notice",
      "stage": "both", "quota_year": str(y), "part": "first_batch", "title": f"{y} first batch",
@@ -146,7 +158,7 @@ def tables(ddir):
 
 
 def run(tables, recipe, source=A, numbers=()):
-    ctx = C.Context("test__claim", source, tables, C.article_number_forms(numbers))
+    ctx = C.Context("test__claim", source, tables, C.article_number_forms(numbers), tables.own_sources(source))
     return C.evaluate(recipe, ctx)
 
 
@@ -343,7 +355,11 @@ def test_report_dated_events_cover_the_days_before(tables):
 
 
 def test_counts(tables):
-    assert run(tables, 'batches("mining", 2024)').point == 2
+    # 2024: first and second batch from the wire; the third batch only article A reports is not counted for A
+    assert run(tables, 'notices("mining", 2024)').point == 2
+    assert run(tables, 'notices("mining", 2024)', source=B).point == 3
+    with pytest.raises(C.NotCheckable, match="no smelting quota notice for 2018"):
+        run(tables, 'notices("smelting", 2018)')
     # first batches 2021-2024: Feb, Jan, Mar and 2 April 2024 -> three of four in the first quarter
     v = run(tables, 'years_with_notice_in("first_batch", 2021, 2024, 1, 3)')
     assert (v.point, v.lo, v.hi) == (3, 3, 3)
@@ -393,7 +409,29 @@ def test_formula_interval():
     assert literals == [F(3188), F(1), F("0.381")]
     assert (value.lo, value.hi) == (F("3187.5") / (1 - F("0.3805")), F("3188.5") / (1 - F("0.3815")))
     with pytest.raises(ValueError, match="not plain arithmetic"):
-        C.formula_interval("32,812 (Jan-Jul) minus July")
+        C.formula_interval("32,812 (Jan-Jul) minus July 5,278", 27534)
+
+
+@pytest.mark.parametrize("formula, expression", [
+    ("Jun 2024 = Jun 2025 3,188 / (1 \u2212 0.381) (printed 'down 38.1%' y/y) = 5150.24", "3,188 / (1 - 0.381)"),
+    ("Jan-Jun 2024 = Jan-Jul 2024 32,812 \u2212 Jul 2024 5,278 = 27534", "32,812 - 5,278"),
+    ("mining 2012 = 2 \u00d7 46,900 (first batch 2013, 'half the amount in 2012') = 93800", "2 * 46,900"),
+    ("Sep 2024 = Jan-Sep 2024 (48,355.7 / 1.13, printed 'up 13%') \u2212 Jan-Aug 2024 38,755 (Reuters 2024-09-10) "
+     "= 4037.65", "(48,355.7 / 1.13) - 38,755"),
+    # a derived operand is replaced by its own formula, so its rounding is carried through
+    ("Feb+Mar 2025 = Jan-May 19,132 \u2212 Jan 6,357 \u2212 Apr 2628.45 (derived: 1,238 / (1 \u2212 0.529)) "
+     "\u2212 May 1,238 = 8908.55", "19,132 - 6,357 - (1,238 / (1 - 0.529)) - 1,238"),
+])
+def test_formula_prose_is_reduced_to_its_arithmetic(formula, expression):
+    assert C.formula_expression(formula) == expression
+    C.formula_interval(formula, float(formula.rsplit("=", 1)[1]))    # and it gives the row's value
+
+
+def test_a_misread_formula_is_refused():
+    with pytest.raises(ValueError, match="not the row's"):
+        C.formula_interval("Jun 2024 = Jun 2025 3,188 / (1 - 0.381) = 5150.24", 5300)
+    with pytest.raises(ValueError, match="not plain arithmetic"):
+        C.formula_interval("medium_heavy 2022 = as the quota 'has not increased' = 19150", 19150)
 
 
 def test_the_article_never_confirms_itself(tables):
@@ -404,6 +442,11 @@ def test_the_article_never_confirms_itself(tables):
     assert run(tables, 'quota("mining", 2024)', source=B).point == 270000
     with pytest.raises(C.NotCheckable, match="this article itself"):
         run(tables, 'event("notice_2025")')
+    # a syndicated copy (its notes say "same wire text as" the article) is the article too
+    assert tables.own_sources(A) == {A, "a_copy"}
+    with pytest.raises(C.NotCheckable, match=r"a copy of this article \(a_copy\)"):
+        run(tables, 'event("notice_2025_copy")')
+    assert run(tables, 'event("notice_2025_copy")', source=B).kind == "date"
 
 
 def test_undisclosed_is_not_checkable(tables):

@@ -30,8 +30,10 @@ Lookups (arguments must be literal strings or numbers):
 - ``event(event_id)``: events.csv, a date
 - ``published(source_id=None)``: an article's publication date (default: the
   claim's own article), to resolve "two months ago"
-- ``batches(stage, year)``: how many quota notices (first/second/third batch)
-  the quotas table records for that stage and year
+- ``notices(stage, year)``: how many quota notices (first/second/third batch)
+  the events table records for that stage (or both stages) and year; counted
+  from events, not from quota rows, because derived batch rows ("second batch
+  = annual - first") assume the very pattern a "twice a year" claim states
 - ``years_with_notice_in(part, first_year, last_year, first_month, last_month, stage=None)``:
   of the quota years first_year..last_year, how many had their ``part`` notice
   (e.g. "first_batch") dated within months first_month..last_month
@@ -110,10 +112,11 @@ rests on AInvest's "38.1% below"). The checker enforces:
    percentage carries that rounding; if the formula is not plain arithmetic
    (or the table gives value_low/value_high columns, which take precedence)
    the row cannot be used.
-4. Any row (reported or derived, any table) whose source_id is the claim's
-   own article is skipped: an article cannot confirm itself. The lookup then
-   falls back to other rows for the same key (confirming rows), preferred row
-   first.
+4. Any row (reported or derived, any table, events too) whose source is the
+   claim's own article, or a copy of it (a source whose notes say "same wire
+   text as <article>"), is skipped: an article cannot confirm itself. The
+   lookup then falls back to other rows for the same key (confirming rows),
+   preferred row first.
 
 When no row is left, the claim is not checkable, with each refusal listed.
 """
@@ -175,6 +178,7 @@ class Input:
     source_id: str
     status: str
     text: str
+    formula: str = ""
 
 
 @dataclass(frozen=True)
@@ -290,7 +294,7 @@ def data_value(value, raw_text: str | None, locator: str | None) -> tuple[Fracti
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
           "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20,
-          "twice": 2, "once": 1, "dozen": 12}
+          "twice": 2, "once": 1, "dozen": 12, "semiannually": 2, "biannually": 2}
 _FRACTION_WORDS = {"a quarter": Fraction(1, 4), "a third": Fraction(1, 3), "half": Fraction(1, 2)}
 _STATED_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+|\d+)(?:\.(\d+))?(?:\s*(million|billion|thousand)\b)?",
                             re.IGNORECASE)
@@ -493,6 +497,14 @@ class Tables:
                                    for r in csv.DictReader(fh)}
         return self._raw[name].get(tuple(_cell(row[k]) for k in _PK[name])) or None
 
+    def own_sources(self, source_id: str) -> frozenset:
+        """The article and every source whose notes say it is the same text (a syndicated copy)."""
+        src = self.frame("sources")
+        pattern = re.compile(rf"same (?:wire )?text as\b[^.;]*\b{re.escape(source_id)}\b", re.IGNORECASE)
+        copies = {str(sid) for sid, notes in zip(src["source_id"], src["notes"])
+                  if isinstance(notes, str) and pattern.search(notes)}
+        return frozenset(copies | {source_id})
+
     def published(self, source_id: str) -> str | None:
         src = self.frame("sources")
         hit = src[src["source_id"] == source_id]
@@ -509,6 +521,10 @@ class Context:
     source_id: str
     tables: Tables
     article_numbers: frozenset = frozenset()
+    own_sources: frozenset = frozenset()
+
+    def __post_init__(self):
+        self.own_sources = frozenset(self.own_sources) | {self.source_id}
 
 
 def article_number_forms(stated_values) -> frozenset:
@@ -525,15 +541,87 @@ def article_number_forms(stated_values) -> frozenset:
 
 
 _FORMULA_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(\d+))?(%?)")
+_MONTH_RE = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
+_LABELS = [
+    re.compile(rf"\b{_MONTH_RE}(?:\s*[-+\u2013]\s*{_MONTH_RE})?(?:\s+(?:19|20)\d{{2}})?\b", re.IGNORECASE),
+    re.compile(r"\b[HQ][1-4]\s+(?:19|20)\d{2}\b"),
+    re.compile(r"\b(?:19|20)\d{2}-\d{2}(?:-\d{2})?\b"),
+    re.compile(r"(?<![\d,.])(?:19|20)\d{2}(?![\d,.%])"),     # a bare year is a label, never an operand
+    re.compile(r"\b[a-z]/[a-z]\b", re.IGNORECASE),         # y/y, m/m
+    re.compile(r"'[^']*'|\"[^\"]*\"|\u2018[^\u2019]*\u2019|\u201c[^\u201d]*\u201d"),
+]
 
 
-def formula_interval(formula: str) -> tuple[Q, list[Fraction]]:
+def _strip_groups(text: str) -> str:
+    """Remove the prose from a formula's parentheses, keeping the arithmetic.
+
+    '(Reuters 2024-09-10)' goes; '(48,355.7 / 1.13, printed ...)' keeps its
+    arithmetic; 'X (derived: a / (1 - b))' is replaced by its own formula, so the
+    rounding behind a derived operand is carried through.
+    """
+    out, i = "", 0
+    while i < len(text):
+        ch = text[i]
+        if ch != "(":
+            out += ch
+            i += 1
+            continue
+        depth, j = 0, i
+        while j < len(text):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            if depth == 0:
+                break
+            j += 1
+        inner = text[i + 1:j]
+        i = j + 1
+        if not re.search(r"[A-Za-z]", inner):
+            out += "(" + _strip_groups(inner) + ")"
+            continue
+        m = re.match(r"\s*derived:\s*(.+)$", inner, re.DOTALL)
+        if m:
+            out = re.sub(r"[\d.,]+\s*$", "", out)          # the rounded operand gives way to its formula
+            out += "(" + _strip_groups(m.group(1)) + ")"
+            continue
+        m = re.match(r"\s*([\d.,\s+\-*/()\u2212\u00d7\u00f7]*\d[\d.,\s+\-*/()\u2212\u00d7\u00f7]*?)\s*,\s*[A-Za-z'\u2018]", inner)
+        if m and re.search(r"\d\s*[-+*/\u2212\u00d7\u00f7]\s*[\d(]", m.group(1)):
+            out += "(" + _strip_groups(m.group(1)) + ")"
+    return out
+
+
+def formula_expression(formula: str) -> str:
+    """The arithmetic of a derived row's formula, as written by the curators.
+
+    'Jun 2024 = Jun 2025 3,188 / (1 - 0.381) (printed 'down 38.1%' y/y) = 5150.24'
+    -> '3,188 / (1 - 0.381)'. Labels (months, years, dates, words) and prose in
+    parentheses are dropped. Raises ValueError if no plain arithmetic is left.
+    """
+    parts = formula.split("=")
+    if len(parts) >= 3:
+        text = "=".join(parts[1:-1])
+    elif len(parts) == 2:
+        text = parts[1]
+    else:
+        text = formula
+    text = text.replace("\u2212", "-").replace("\u00d7", "*").replace("\u00f7", "/").replace("\u2013", "-")
+    text = _strip_groups(text)
+    for pattern in _LABELS:
+        text = pattern.sub(" ", text)
+    text = re.sub(r"[A-Za-z][\w'\u2019.:]*", " ", text)     # remaining words
+    text = re.sub(r"\s+", " ", text).strip().rstrip(",;").strip()
+    if not text or not re.fullmatch(r"[\d.,\s+\-*/()%]+", text) or not re.search(r"\d", text):
+        raise ValueError(f"formula {formula!r} is not plain arithmetic")
+    return text
+
+
+def formula_interval(formula: str, value=None) -> tuple[Q, list[Fraction]]:
     """Evaluate a derived row's formula with every literal at its printed precision.
 
     Literals 1 and 100 are exact; 'p%' is p/100 at the precision of p. Returns the
-    value and the literals read. Raises ValueError if the formula is not arithmetic.
+    value and the literals read. Raises ValueError if the formula is not plain
+    arithmetic or, when the row's value is given, does not give that value (to
+    0.5 units or 0.01%), so a misread formula is refused, never used.
     """
-    text = formula.replace("\u2212", "-").replace("\u00d7", "*").replace("\u00f7", "/")
+    text = formula_expression(formula)
     literals: list[Fraction] = []
     names: dict[str, Q] = {}
 
@@ -569,7 +657,13 @@ def formula_interval(formula: str) -> tuple[Q, list[Fraction]]:
             return -walk(node.operand)
         raise ValueError(f"formula {formula!r} is not plain arithmetic")
 
-    return walk(tree), literals
+    result = walk(tree)
+    if value is not None:
+        v = _frac(value)
+        if abs(result.point - v) > max(Fraction(1, 2), abs(v) / 10000):
+            raise ValueError(f"formula {formula!r} read as {text!r} gives {float(result.point):,.2f}, "
+                             f"not the row's {float(v):,.2f}")
+    return result, literals
 
 
 _BINOPS = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
@@ -588,11 +682,11 @@ def _row_value(ctx: Context, table: str, row, key: str) -> Q:
             point = _frac(float(row["value"]))
             lo, hi = _frac(float(row["value_low"])), _frac(float(row["value_high"]))
             return Q(point, min(lo, point), max(hi, point), "number",
-                     (Input(table, key, inp.source_id, status, _fmt_plain(point)),))
-        q, _ = formula_interval(str(row["formula"]))
+                     (Input(table, key, inp.source_id, status, _fmt_plain(point), str(row["formula"])),))
+        q, _ = formula_interval(str(row["formula"]), float(row["value"]))
         point = _frac(float(row["value"]))
         return Q(point, min(q.lo, point), max(q.hi, point), "number",
-                 (Input(table, key, inp.source_id, status, _fmt_plain(point)),))
+                 (Input(table, key, inp.source_id, status, _fmt_plain(point), str(row["formula"])),))
     raw = ctx.tables.raw_value(table, row)
     point, half = data_value(float(row["value"]), raw, locator)
     return Q(point, point - half, point + half, "number",
@@ -609,8 +703,9 @@ def _pick(ctx: Context, table: str, rows: pd.DataFrame, key: str, derived: bool)
     refusals = []
     for _, row in rows.iterrows():
         sid, status = str(row["source_id"]), str(row["status"])
-        if sid == ctx.source_id:
-            refusals.append(f"the {sid} row is the article itself")
+        if sid in ctx.own_sources:
+            what = "the article itself" if sid == ctx.source_id else "a copy of the article"
+            refusals.append(f"the {sid} row is {what}")
             continue
         if status == "undisclosed" or pd.isna(row["value"]):
             refusals.append(f"the {sid} row says the value was not disclosed")
@@ -621,7 +716,7 @@ def _pick(ctx: Context, table: str, rows: pd.DataFrame, key: str, derived: bool)
                 refusals.append(f"the {sid} row is derived ({formula}) and the recipe does not allow derived values")
                 continue
             try:
-                _, literals = formula_interval(formula)
+                _, literals = formula_interval(formula, float(row["value"]))
             except ValueError as exc:
                 refusals.append(f"the {sid} row is derived and its interval is unknown ({exc})")
                 continue
@@ -685,8 +780,9 @@ def _event_row(ctx, event_id):
     if hit.empty:
         raise ClaimError(f"{ctx.claim_id}: no event {event_id!r} in events")
     row = hit.iloc[0]
-    if str(row["source_id"]) == ctx.source_id:
-        raise NotCheckable(f"the only date for event {event_id} comes from this article itself")
+    if str(row["source_id"]) in ctx.own_sources:
+        what = "this article itself" if str(row["source_id"]) == ctx.source_id else f"a copy of this article ({row['source_id']})"
+        raise NotCheckable(f"the only date for event {event_id} comes from {what}")
     return row
 
 
@@ -727,29 +823,35 @@ def _lookup_published(ctx, source_id=None):
     return _date_q(first, last, d, (Input("sources", sid, sid, "published", text),))
 
 
-def _lookup_batches(ctx, stage, year):
-    f = ctx.tables.frame("quotas")
-    rows = f[(f["stage"] == stage) & (f["year"] == int(year))
-             & f["part"].isin(["first_batch", "second_batch", "third_batch"])
-             & (f["source_id"] != ctx.source_id)]
+_BATCHES = ("first_batch", "second_batch", "third_batch")
+
+
+def _notice_rows(ctx, year, stage=None, part=None):
+    f = ctx.tables.frame("events")
+    rows = f[(f["kind"] == "quota_notice") & (f["quota_year"] == int(year))
+             & ~f["source_id"].astype(str).isin(ctx.own_sources)]
+    rows = rows[rows["part"].isin([part] if part else list(_BATCHES))]
+    if stage is not None:
+        rows = rows[rows["stage"].isin([stage, "both"])]
+    return rows
+
+
+def _lookup_notices(ctx, stage, year):
+    rows = _notice_rows(ctx, year, stage)
     if rows.empty:
-        raise NotCheckable(f"no batch rows for {stage} quotas {year} (other than from this article)")
+        raise NotCheckable(f"no {stage} quota notice for {year} in events (other than from this article)")
     parts = sorted(set(rows["part"].astype(str)))
-    inputs = tuple(Input("quotas", f"quota {stage} {year} {p}", ",".join(sorted(set(rows[rows['part'] == p]['source_id'].astype(str)))),
-                         "count", p) for p in parts)
+    inputs = tuple(Input("events", str(r["event_id"]), str(r["source_id"]), "count", str(r["part"]))
+                   for _, r in rows.sort_values("date").iterrows())
     n = Fraction(len(parts))
     return Q(n, n, n, "number", inputs)
 
 
 def _lookup_years_with_notice_in(ctx, part, first_year, last_year, first_month, last_month, stage=None):
-    f = ctx.tables.frame("events")
     lo = hi = 0
     inputs = ()
     for year in range(int(first_year), int(last_year) + 1):
-        rows = f[(f["kind"] == "quota_notice") & (f["quota_year"] == year) & (f["part"] == part)
-                 & (f["source_id"] != ctx.source_id)]
-        if stage is not None:
-            rows = rows[rows["stage"].isin([stage, "both"])]
+        rows = _notice_rows(ctx, year, stage, part)
         if rows.empty:
             raise NotCheckable(f"no {part} quota notice for {year} in events")
         q = _event_q(ctx, rows.sort_values("date").iloc[0])
@@ -856,7 +958,7 @@ def _weekday(d):
 
 
 LOOKUPS = {"quota": _lookup_quota, "exports": _lookup_exports, "production": _lookup_production,
-           "event": _lookup_event, "published": _lookup_published, "batches": _lookup_batches,
+           "event": _lookup_event, "published": _lookup_published, "notices": _lookup_notices,
            "years_with_notice_in": _lookup_years_with_notice_in}
 HELPERS = {"pct_change": _pct_change, "pct_below": _pct_below, "pct_above": _pct_above, "ratio": _ratio,
            "share": _share, "sum": _sum, "diff": _diff,
@@ -986,7 +1088,7 @@ def check_claim(claim: dict, tables: Tables, article_numbers: frozenset = frozen
     if not isinstance(recipe, str) or not recipe.strip():
         out["reason"] = claim.get("not_checkable_reason") or "no recipe"
         return out
-    ctx = Context(cid, claim["source_id"], tables, article_numbers)
+    ctx = Context(cid, claim["source_id"], tables, article_numbers, tables.own_sources(claim["source_id"]))
     try:
         value = evaluate(recipe, ctx)
     except NotCheckable as exc:
@@ -1045,40 +1147,69 @@ def _ceil_to(x: Fraction, d: int) -> Fraction:
     return math.ceil(x / step) * step
 
 
+_PLAIN_UNITS = ("year", "weekday", "date", "month")      # printed without thousands separators
+
+
 def _display_decimals(st: Stated, value: Q, unit: str) -> int:
+    """Recomputed points: whole numbers as they are, else one digit past the stated precision."""
     if unit in ("t", "t REO", "count", "year", "weekday") and value.point.denominator == 1:
         return 0
     return _decimals(st.half) + 1
 
 
+def _fmt_number(x: Fraction, d: int, unit: str) -> str:
+    text = _fmt_plain(x, d)
+    return text.replace(",", "") if unit in _PLAIN_UNITS else text
+
+
 def _fmt_value(value: Q, st: Stated, unit: str) -> str:
     if value.kind == "date":
         return dt.date.fromordinal(int(value.point)).isoformat()
+    return _fmt_number(value.point, _display_decimals(st, value, unit), unit)
+
+
+def _interval_decimals(value: Q, st: Stated, unit: str) -> int:
+    """Enough decimals to show the interval's width to two digits (never fewer than the point's)."""
     d = _display_decimals(st, value, unit)
-    return _fmt_plain(value.point, d) if not (value.point.denominator == 1 and d == 0) else f"{int(value.point):,}"
+    width = value.hi - value.lo
+    if width > 0:
+        d = max(d, math.ceil(-math.log10(float(width))) + 1)
+    return min(d, 6)
 
 
 def _fmt_interval(value: Q, st: Stated, unit: str) -> str:
+    """The recomputed interval, rounded outward so the text always contains the true interval."""
     if value.kind == "date":
         a, b = (dt.date.fromordinal(int(x)).isoformat() for x in (value.lo, value.hi))
         return a if a == b else f"{a} to {b}"
-    d = _display_decimals(st, value, unit)
+    d = _interval_decimals(value, st, unit)
     lo, hi = _floor_to(value.lo, d), _ceil_to(value.hi, d)
-    return _fmt_plain(lo, d) if lo == hi else f"{_fmt_plain(lo, d)} to {_fmt_plain(hi, d)}"
+    return _fmt_number(lo, d, unit) if lo == hi else f"{_fmt_number(lo, d, unit)} to {_fmt_number(hi, d, unit)}"
+
+
+def _exact_decimals(*xs) -> int:
+    """Fewest decimals (at most 6) that print every finite bound exactly."""
+    d = 0
+    for x in xs:
+        if isinstance(x, Fraction):
+            while d < 6 and (x * 10 ** d).denominator != 1:
+                d += 1
+    return d
 
 
 def _fmt_stated_interval(st: Stated, unit: str) -> str:
+    """The interval the stated number allows, bounds printed exactly: '10.35 to 10.45', 'at least 9.5'."""
     if st.qualifier == "date":
         a, b = (dt.date.fromordinal(int(x)).isoformat() for x in (st.lo, st.hi))
         return a if a == b else f"{a} to {b}"
-    d = _decimals(st.half) + (0 if st.qualifier == "exact" else 1)
-    lo = "" if st.lo == -math.inf else _fmt_plain(Fraction(st.lo), d)
-    hi = "" if st.hi == math.inf else _fmt_plain(Fraction(st.hi), d)
-    if not lo:
-        return f"{'below' if st.hi_open else 'at most'} {hi}"
-    if not hi:
-        return f"{'above' if st.lo_open else 'at least'} {lo}"
-    return f"{lo} to {hi}"
+    lo = None if st.lo == -math.inf else Fraction(st.lo)
+    hi = None if st.hi == math.inf else Fraction(st.hi)
+    d = _exact_decimals(*(x for x in (lo, hi) if x is not None))
+    if lo is None:
+        return f"{'below' if st.hi_open else 'at most'} {_fmt_number(hi, d, unit)}"
+    if hi is None:
+        return f"{'above' if st.lo_open else 'at least'} {_fmt_number(lo, d, unit)}"
+    return _fmt_number(lo, d, unit) if lo == hi else f"{_fmt_number(lo, d, unit)} to {_fmt_number(hi, d, unit)}"
 
 
 def gap_number(gap: Fraction) -> float:

@@ -1,0 +1,172 @@
+"""The claims ledger (data/claims.csv) against the real curated data.
+
+Every claim is recomputed and must get the status pinned in expected_status: a
+data or code change that moves a claim fails here until the ledger is updated
+on purpose. Every phrase must stand in its article (../shared/seeds), every
+article must have claims, every 'differs' must show its gap, and no claim may
+be confirmed by its own article or by a value derived from its article's
+numbers.
+"""
+import csv
+import re
+
+import pandas as pd
+import pytest
+
+from helpers import claims as C
+from helpers import data, paths
+
+CLAIM_IDS = [r["claim_id"] for r in csv.DictReader(open(paths.DATA / "claims.csv", encoding="utf-8"))]
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    return data.load_table("claims")
+
+
+@pytest.fixture(scope="module")
+def checked():
+    return C.check_claims().set_index("claim_id", drop=False)
+
+
+@pytest.fixture(scope="module")
+def sources():
+    return data.load_sources()
+
+
+def norm(text: str) -> str:
+    """Whitespace collapsed, typographic quotes and dashes made plain."""
+    for a, b in {"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"', "\u2013": "-", "\u2014": "-",
+                 "\u00a0": " "}.items():
+        text = text.replace(a, b)
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def test_the_ledger_loads_through_its_schema(ledger):
+    assert len(ledger) == len(CLAIM_IDS) > 0
+    names = [f["name"] for f in data.resource("claims", data.read_package())["schema"]["fields"]]
+    assert list(ledger.columns) == names
+
+
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+def test_status_is_the_pinned_one(checked, claim_id):
+    row = checked.loc[claim_id]
+    assert row["status"] == row["expected_status"], (
+        f"{claim_id}: the data now give {row['status']} ({row['result']}; recomputed {row['recomputed_text']}, "
+        f"interval {row['interval']}, stated {row['stated']}) but the ledger pins {row['expected_status']}. "
+        "If the change is intended, update expected_status (and the note) in data/claims.csv.")
+
+
+def test_every_seed_article_has_claims(ledger, sources):
+    articles = set(sources.loc[sources["seed_file"].notna() & (sources["seed_file"] != ""), "source_id"])
+    assert len(articles) == 5
+    counts = ledger["source_id"].astype(str).value_counts()
+    missing = sorted(a for a in articles if counts.get(a, 0) == 0)
+    assert not missing, f"articles without claims: {missing}"
+
+
+def test_claims_belong_to_seed_articles(ledger, sources):
+    seeded = set(sources.loc[sources["seed_file"].notna() & (sources["seed_file"] != ""), "source_id"])
+    others = sorted(set(ledger["source_id"].astype(str)) - seeded)
+    assert not others, f"claims for documents that are not one of the five articles: {others}"
+
+
+def test_claim_ids_start_with_their_article(ledger):
+    bad = [cid for cid, sid in zip(ledger["claim_id"], ledger["source_id"]) if not cid.startswith(f"{sid}__")]
+    assert not bad
+
+
+def test_differs_rows_show_a_nonzero_gap(checked):
+    differs = checked[checked["status"] == "differs"]
+    assert len(differs) > 0
+    for _, row in differs.iterrows():
+        assert row["gap"] > 0, row["claim_id"]
+        assert row["result"].startswith("differs by ") and not row["result"].startswith("differs by 0 "), row["claim_id"]
+        assert pd.notna(row["recomputed"]), row["claim_id"]
+
+
+def test_only_differs_rows_have_a_gap(checked):
+    assert checked.loc[checked["status"] != "differs", "gap"].isna().all()
+
+
+def test_not_checkable_rows_say_why(checked, ledger):
+    nc = checked[checked["status"] == "not_checkable"]
+    assert (nc["reason"].str.len() > 10).all()
+    no_recipe = ledger[ledger["recipe"].isna() | (ledger["recipe"].astype(str).str.strip() == "")]
+    assert (no_recipe["expected_status"] == "not_checkable").all()
+    assert no_recipe["not_checkable_reason"].notna().all()
+
+
+@pytest.mark.parametrize("claim_id", CLAIM_IDS)
+def test_phrase_stands_in_its_article(ledger, sources, claim_id):
+    if not paths.SEEDS.is_dir():
+        pytest.skip(f"the article texts are not here ({paths.SEEDS} is absent); phrases cannot be checked")
+    row = ledger.set_index("claim_id").loc[claim_id]
+    seed = sources.loc[row["source_id"], "seed_file"]
+    text = norm((paths.SEEDS / seed).read_text(encoding="utf-8"))
+    phrase = norm(row["phrase"])
+    assert len(phrase.split()) <= 12, f"{claim_id}: a phrase is a few words, not a passage"
+    assert phrase in text, f"{claim_id}: {phrase!r} is not in {seed}"
+
+
+def test_stated_text_stands_in_its_phrase(ledger):
+    bad = [cid for cid, phrase, stated in zip(ledger["claim_id"], ledger["phrase"], ledger["stated_text"])
+           if norm(stated).lower() not in norm(phrase).lower()]
+    assert not bad, f"stated_text not found in its phrase: {bad}"
+
+
+def test_no_claim_is_confirmed_by_its_own_article_or_its_numbers(ledger):
+    tables = C.Tables()
+    numbers = C._numbers_by_article(ledger)
+    exports, quotas = tables.frame("exports"), tables.frame("quotas")
+    used_derived = 0
+    for claim in ledger.to_dict("records"):
+        if not isinstance(claim["recipe"], str) or not claim["recipe"].strip():
+            continue
+        sid = str(claim["source_id"])
+        ctx = C.Context(claim["claim_id"], sid, tables, numbers[sid], tables.own_sources(sid))
+        try:
+            value = C.evaluate(claim["recipe"], ctx)
+        except C.NotCheckable:
+            continue
+        for inp in value.inputs:
+            if inp.table == "sources":          # the article's own dateline, used only to resolve "ago"
+                continue
+            assert inp.source_id not in ctx.own_sources, f"{claim['claim_id']} rests on {inp.source_id}"
+            if inp.status == "derived":
+                used_derived += 1
+                _, literals = C.formula_interval(inp.formula)
+                shared = set(literals) & numbers[sid]
+                assert not shared, f"{claim['claim_id']} rests on {inp.formula!r}, built from its own numbers {shared}"
+    assert used_derived > 0          # the guard above was exercised on the real ledger
+    assert len(exports) and len(quotas)
+
+
+def test_the_june_2024_value_built_from_38_1_percent_is_refused_for_ainvest(checked):
+    row = checked.loc["ainvest_2025_quiet_quotas__june_below_june_2024"]
+    assert "metalnomist_2024_08_magnet_exports" in row["inputs"]
+    # for another article the same preferred row (3,188 / (1 - 0.381)) would be the one used
+    tables = C.Tables()
+    ctx = C.Context("probe__june_2024", "nyt_2025_limited_exports", tables, frozenset(),
+                    tables.own_sources("nyt_2025_limited_exports"))
+    value = C.evaluate('exports("magnets", "2024-06", derived=True)', ctx)
+    assert value.inputs[0].source_id == "tradingeconomics_2025_07_21_magnets"
+
+
+def test_summary_adds_up(checked):
+    line = C.summary(checked=checked.reset_index(drop=True))
+    m = re.fullmatch(r"(\d+) of (\d+) numbers reproduce \((\d+) within rounding, (\d+) differs?, (\d+) not checkable\)\.",
+                     line)
+    assert m, line
+    r, n, w, d, c = map(int, m.groups())
+    assert n == len(CLAIM_IDS) and r + w + d + c == n
+    assert (r, w, d, c) == tuple(int((checked["status"] == s).sum()) for s in C.STATUSES)
+
+
+def test_reader_tables_cover_every_claim_without_artefacts(checked, sources):
+    flat = checked.reset_index(drop=True)
+    for sid in sorted(set(flat["article"])):
+        table = C.article_table(sid, checked=flat)
+        assert len(table) == int((flat["article"] == sid).sum())
+        text = table.to_string()
+        assert "nan" not in text.lower().split() and "0x" not in text and "Fraction" not in text
