@@ -1,0 +1,154 @@
+"""The curated data: every value traceable, parts adding up, coverage as promised."""
+import pandas as pd
+import pytest
+
+from helpers import data, paths
+from helpers.provenance import SUM_EXCEPTION, locator_has_value
+
+VALUE_TABLES = ["quotas", "exports", "production"]
+
+
+def test_every_table_validates_against_the_schema():
+    problems = data.validate_all()
+    assert not problems, "\n".join(map(str, problems))
+
+
+@pytest.mark.parametrize("table", VALUE_TABLES)
+def test_reported_values_stand_in_their_locator(table):
+    frame = data.load_table(table)
+    rep = frame[(frame["status"] == "reported") & frame["value"].notna()]
+    bad = [f"{r.source_id}: {r.value:g} not in {r.locator!r}"
+           for r in rep.itertuples() if not locator_has_value(r.locator, r.value)]
+    assert not bad, f"{table}: reported values missing from their locator:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("table", VALUE_TABLES)
+def test_derived_rows_carry_a_formula_and_reported_rows_none(table):
+    frame = data.load_table(table)
+    der = frame[frame["status"] == "derived"]
+    assert der["formula"].notna().all()
+    assert (der["formula"].str.len() > 5).all()
+    rep = frame[frame["status"] == "reported"]
+    assert rep["formula"].isna().all(), "a reported value has a formula: is it derived?"
+
+
+def test_every_source_is_cited_and_every_citation_is_a_source():
+    sources = data.load_sources()
+    used = set()
+    for table in VALUE_TABLES + ["events"]:
+        used |= set(data.load_table(table)["source_id"])
+    assert used <= set(sources.index)
+    articles = set(sources[sources["seed_file"].notna()].index)
+    unused = set(sources.index) - used - articles
+    assert not unused, f"sources never cited by any table: {sorted(unused)}"
+
+
+def test_sources_have_addresses_and_the_five_articles_their_seed_files():
+    sources = data.load_sources()
+    seeds = sources[sources["seed_file"].notna()]
+    assert len(seeds) == 5
+    others = sources[sources["seed_file"].isna()]
+    assert others["address"].notna().all(), list(others[others["address"].isna()].index)
+    if paths.SEEDS.is_dir():
+        for name in seeds["seed_file"]:
+            assert (paths.SEEDS / name).is_file(), name
+
+
+def _mismatch(parts_total: float, total: float) -> bool:
+    return abs(parts_total - total) > 0.5
+
+
+def test_batches_add_up_to_annual_totals_or_the_exception_is_recorded():
+    q = data.load_quotas(segment="total")
+    problems = []
+    for (stage, year), g in q.groupby(["stage", "year"], observed=True):
+        annual = g[g["part"] == "annual"]
+        batches = g[g["part"].isin(["first_batch", "second_batch", "third_batch"])]
+        if annual.empty or batches.empty or annual["value"].isna().any():
+            continue
+        parts = set(batches["part"])
+        complete = {"first_batch", "second_batch"} <= parts
+        if not complete:
+            continue
+        total, summed = annual["value"].iloc[0], batches["value"].sum()
+        note = str(annual["note"].iloc[0] or "")
+        if _mismatch(summed, total) and SUM_EXCEPTION not in note:
+            problems.append(f"{stage} {year}: batches sum to {summed:,.0f}, annual is {total:,.0f}")
+        if not _mismatch(summed, total) and SUM_EXCEPTION in note:
+            problems.append(f"{stage} {year}: recorded a sum exception but the batches add up")
+    assert not problems, "\n".join(problems)
+
+
+def test_months_add_up_to_year_to_date_totals_or_the_exception_is_recorded():
+    e = data.load_exports()
+    problems, checked = [], 0
+    for (series, partner), g in e.groupby(["series", "partner"], observed=True):
+        months = g[g["period_kind"] == "month"].set_index("period_end")["value"]
+        for _, tot in g[g["period_kind"].isin(["year_to_date", "year"])].iterrows():
+            span = pd.period_range(tot["period_start"], tot["period_end"], freq="M")
+            if not all(m in months.index for m in span):
+                continue
+            checked += 1
+            summed = months.loc[list(span)].sum()
+            note = str(tot["note"] or "")
+            if _mismatch(summed, tot["value"]) and SUM_EXCEPTION not in note:
+                problems.append(f"{series} {partner} {tot['period_start']}..{tot['period_end']}: months sum to "
+                                f"{summed:,.1f}, total is {tot['value']:,.1f}")
+    assert not problems, "\n".join(problems)
+
+
+def _years(stage, part="annual", status=None):
+    q = data.load_quotas(stage=stage, part=part, segment="total")
+    if status:
+        q = q[q["status"] == status]
+    return set(q["year"].astype(int))
+
+
+def test_quota_coverage():
+    assert {2011, 2013, 2014, *range(2017, 2025)} <= _years("mining", status="reported")
+    assert {2010, 2012} <= _years("mining")
+    assert {2011, *range(2017, 2025)} <= _years("smelting", status="reported")
+    for stage in ("mining", "smelting"):
+        assert set(range(2019, 2025)) <= _years(stage, "first_batch")
+        assert set(range(2019, 2025)) <= _years(stage, "second_batch") | _years(stage, "annual") - {2025}
+    q = data.load_quotas(part="first_batch")
+    undisclosed = q[q["year"] == 2025]
+    assert set(undisclosed["stage"]) == {"mining", "smelting"}
+    assert (undisclosed["status"] == "undisclosed").all() and undisclosed["value"].isna().all()
+    assert not (data.load_quotas(preferred_only=False)["year"] == 2025).loc[lambda s: s].empty
+
+
+def _months(series, partner="World"):
+    s = data.monthly_exports(series, partner)
+    return {str(p) for p in s.dropna().index}
+
+
+def test_export_coverage():
+    magnets = _months("magnets")
+    expected = {"2024-07", "2024-08", "2024-09", "2024-10", "2025-01", "2025-05", "2025-06", "2025-07", "2025-08",
+                "2025-09", "2025-10", "2025-11", "2025-12"}
+    assert expected <= magnets, sorted(expected - magnets)
+    us = _months("magnets", "United States")
+    assert {f"2025-{m:02d}" for m in range(5, 13)} <= us
+    re_ = _months("rare_earths")
+    assert {"2024-05", "2024-06", "2024-07", "2024-08", "2024-11", "2024-12", "2025-03", "2025-04", "2025-05",
+            "2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-12"} <= re_
+
+
+def test_series_are_never_mixed_in_one_row():
+    e = data.load_exports(preferred_only=False)
+    assert set(e["series"]) <= {"magnets", "magnets_and_alloys", "rare_earths", "rare_earth_products"}
+    # the three June 2025 figures of conflict C9 are three series, not three versions of one
+    june = e[(e["period_kind"] == "month") & (e["period_end"] == pd.Period("2025-06", "M")) & (e["partner"] == "World")]
+    assert set(june["series"]) >= {"magnets", "rare_earths", "rare_earth_products"}
+
+
+def test_production_rows_name_their_edition_and_china_is_the_quota():
+    p = data.load_production()
+    assert p["edition"].notna().all()
+    china = p[p["country"] == "China"].set_index("year")["value"]
+    quota = data.annual_quotas("mining", include_derived=False)
+    both = sorted(set(china.index) & set(quota.index) & set(range(2018, 2025)))
+    assert both, "no overlapping years between USGS China and the mining quota"
+    # USGS reports China's output as the official quota: the two agree year by year
+    assert all(china[y] == quota[y] for y in both), {y: (china[y], quota[y]) for y in both}
