@@ -70,10 +70,14 @@ def titles(ax, title: str, ylabel: str, xlabel: str = "", subtitle: str | None =
     ax.set_xlabel(xlabel)
 
 
-def source_line(fig, text: str) -> None:
-    """'Source: ...' in small grey type under the plot."""
-    fig.text(0.01, 0.005, f"Source: {text}", fontsize=8, color="#555555", ha="left", va="bottom", wrap=True)
-    fig.subplots_adjust(bottom=0.2)
+def source_line(fig, text: str, width: int = 150) -> None:
+    """'Source: ...' in small grey type under the plot, wrapped, never over the axis labels."""
+    import textwrap
+
+    ax = fig.axes[0]
+    wrapped = "\n".join(textwrap.wrap(f"Source: {text}", width=width))
+    ax.annotate(wrapped, xy=(0, 0), xycoords="axes fraction", xytext=(-40, -48), textcoords="offset points",
+                fontsize=7.5, color="#555555", ha="left", va="top", annotation_clip=False)
 
 
 def annotate_value(ax, x, y, label: str, color: str = PALETTE["claim"], offset=(0, 18)) -> None:
@@ -83,7 +87,7 @@ def annotate_value(ax, x, y, label: str, color: str = PALETTE["claim"], offset=(
                 color=color, arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8})
 
 
-def mark_event(ax, x, label: str, color: str = PALETTE["event"], y_frac: float = 0.97) -> None:
+def mark_event(ax, x, label: str, color: str = PALETTE["event"], y_frac: float = 0.7) -> None:
     """A dashed vertical line with a short label, for policy dates."""
     ax.axvline(x, color=color, ls="--", lw=1)
     ax.text(x, y_frac, f" {label}", transform=ax.get_xaxis_transform(), fontsize=8.5, color=color,

@@ -444,8 +444,12 @@ def _check_choice(table: str, column: str, value: str, frame: pd.DataFrame) -> N
         raise ValueError(f"{table}.{column}: unknown value {value!r}; expected one of {allowed}")
 
 
-def cite(source_ids, data_dir: Path | None = None) -> str:
-    """'Publisher (date)' for each source id, for chart source lines and tables."""
+def cite(source_ids, data_dir: Path | None = None, dates: bool = True) -> str:
+    """'Publisher (date)' for each source id, for chart source lines and tables.
+
+    With dates=False, each publisher once: the short form for charts that draw
+    on many documents (data/ names each value's document).
+    """
     sources = load_sources(data_dir)
     out = []
     for sid in dict.fromkeys(source_ids):
@@ -453,8 +457,8 @@ def cite(source_ids, data_dir: Path | None = None) -> str:
             raise KeyError(f"unknown source_id {sid!r}")
         row = sources.loc[sid]
         date = row["published"] if isinstance(row["published"], str) and row["published"] else "n.d."
-        out.append(f"{row['publisher']} ({date})")
-    return "; ".join(out)
+        out.append(f"{row['publisher']} ({date})" if dates else row["publisher"])
+    return "; ".join(dict.fromkeys(out))
 
 
 # --------------------------------------------------------------------------- data dictionary
