@@ -132,6 +132,10 @@ def quota_history(stage: str, first_year: int | None = None, last_year: int | No
     Undisclosed years (2025) are kept, with no value, so tables can show them.
     """
     q = hdata.load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir)
+    # a year whose quota was issued but never published has an 'undisclosed' row (on a batch, not the annual total)
+    und = hdata.load_quotas(stage=stage, segment="total", data_dir=data_dir)
+    und = und[(und["status"] == "undisclosed") & ~und["year"].isin(q["year"])].drop_duplicates("year")
+    q = pd.concat([q, und], ignore_index=True)
     frame = pd.DataFrame({
         "year": q["year"].astype(int).to_numpy(),
         "value": q["value"].astype(float).to_numpy(),
@@ -584,11 +588,11 @@ def slowdown_test(series: pd.Series, fit_first: int, fit_last: int, test_year: i
     out.update(testable=True, trend_rate=math.expm1(res.params[1]), predicted=pred, lower=lo, upper=hi, actual=actual,
                gap=actual / pred - 1, below_interval=bool(below),
                verdict=(f"{test_year} ({actual:,.0f} t) is below the {level:.0%} prediction interval of the "
-                        f"{fit_first}-{fit_last} trend ({lo:,.0f} to {hi:,.0f} t): a slowdown beyond normal variation"
+                        f"{fit_first}-{fit_last} trend ({fmt_t(lo)} to {fmt_t(hi)} t): a slowdown beyond normal variation"
                         if below else
                         f"{test_year} ({actual:,.0f} t) is {abs(actual / pred - 1):.1%} "
                         f"{'below' if actual < pred else 'above'} the {fit_first}-{fit_last} trend "
-                        f"({pred:,.0f} t) but inside its {level:.0%} prediction interval ({lo:,.0f} to {hi:,.0f} t): "
+                        f"({fmt_t(pred)} t) but inside its {level:.0%} prediction interval ({fmt_t(lo)} to {fmt_t(hi)} t): "
                         "not a slowdown beyond normal variation on this test"))
     return out
 
@@ -623,6 +627,17 @@ def nowcast_table(nc: pd.DataFrame, best: str, level: float) -> pd.DataFrame:
 
 # ---- quota charts ----------------------------------------------------------------------------------
 
+def _source_line(fig, text: str) -> None:
+    """charts.source_line, with the bottom margin grown to fit a long (wrapped) source text below the axis labels."""
+    charts.source_line(fig, text)
+    width, height = fig.get_size_inches()
+    lines = math.ceil(len("Source: " + text) / (width * 16))
+    extra = max(0.0, 0.15 * (lines - 3))  # a long source list makes the figure taller, not the plot smaller
+    top_in = height * (1 - fig.subplotpars.top)
+    fig.set_size_inches(width, height + extra)
+    fig.subplots_adjust(bottom=(0.75 + 0.15 * lines) / (height + extra), top=1 - top_in / (height + extra))
+
+
 def _quota_sources(history: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(history.loc[history["value"].notna(), "source_id"]))
 
@@ -641,15 +656,20 @@ def plot_quota_fits(history: pd.DataFrame, series: pd.Series, stage: str, level:
             label="Segmented trend" + (f" (breaks {', '.join(map(str, used))})" if used else ""))
     _scatter_status(ax, history[history["used"]], color)
     ax.set_yscale("log")
-    ax.yaxis.set_major_formatter(charts.FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.yaxis.set_minor_formatter(charts.FuncFormatter(lambda v, _: f"{v:,.0f}" if v in (1e5, 2e5, 3e5) else ""))
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+
+    vals = series.to_numpy(float)
+    ticks = [v for v in (25e3, 50e3, 75e3, 100e3, 150e3, 200e3, 300e3, 400e3, 600e3) if vals.min() * 0.8 <= v <= vals.max() * 1.25]
+    ax.yaxis.set_major_locator(FixedLocator(ticks))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlim(grid.min() - 0.5, grid.max() + 0.5)
     missing = [y for y in grid if y not in set(years)]
     charts.titles(ax, f"{stage.capitalize()} quota and fitted trends", "Quota (t REO, log scale)", "Year",
                   subtitle="Missing years: " + (", ".join(map(str, missing)) if missing else "none")
                   + ". Hollow markers: derived years.")
     ax.legend(loc="upper left", fontsize=8.5)
-    charts.source_line(fig, hdata.cite(_quota_sources(history[history["used"]])))
+    _source_line(fig, hdata.cite(_quota_sources(history[history["used"]])))
     return fig
 
 
@@ -670,7 +690,8 @@ def plot_quota_fan(history: pd.DataFrame, series: pd.Series, stage: str, best: s
     color = charts.PALETTE.get(stage, "#333333")
     last = int(series.index.max())
     shown = history[history["value"].notna() & (history["year"] >= series.index.min())]
-    ax.plot(series.index, series.to_numpy(), color=color, lw=1.2, alpha=0.6)
+    full = series.reindex(range(int(series.index.min()), last + 1))  # missing years break the line
+    ax.plot(full.index, full.to_numpy(), color=color, lw=1.2, alpha=0.6)
     _scatter_status(ax, shown, color)
     levels = sorted({0.5, 0.8, level})
     for lv, alpha in zip(reversed(levels), (0.15, 0.25, 0.35, 0.45)):
@@ -700,7 +721,7 @@ def plot_quota_fan(history: pd.DataFrame, series: pd.Series, stage: str, best: s
     charts.titles(ax, f"{stage.capitalize()} quota: history and forecast to {max(targets)}", "Quota (t REO)", "Year",
                   subtitle=f"Fan: {MODEL_NAMES[best]} (lowest backtest error). Grey markers: other models' central estimates.")
     ax.legend(loc="upper left", fontsize=7.5, ncol=2)
-    charts.source_line(fig, hdata.cite(sources) + ". Forecasts: this project's models.")
+    _source_line(fig, hdata.cite(sources) + ". Forecasts: this project's models.")
     return fig
 
 
@@ -721,7 +742,7 @@ def plot_backtest(bt: pd.DataFrame, history: pd.DataFrame, stage: str):
     axes[0].set_ylabel("Forecast error (% of actual quota)")
     axes[0].legend(fontsize=8, loc="lower left")
     fig.suptitle(f"Backtest: how far each model's {stage} forecasts missed", x=0.01, ha="left", fontweight="bold", fontsize=12)
-    charts.source_line(fig, hdata.cite(_quota_sources(history[history["used"]])) + ". Errors: this project's backtest.")
+    _source_line(fig, hdata.cite(_quota_sources(history[history["used"]])) + ". Errors: this project's backtest.")
     return fig
 
 
@@ -744,7 +765,7 @@ def plot_slowdown(series: pd.Series, result: dict, stage: str, history: pd.DataF
     charts.thousands(ax)
     charts.titles(ax, f"Did {ty} fall below the {f0}-{f1} trend?", "Quota (t REO)", "Year")
     ax.legend(loc="upper left", fontsize=8.5)
-    charts.source_line(fig, hdata.cite(list(dict.fromkeys(rows["source_id"]))) + ". Trend: this project's OLS fit.")
+    _source_line(fig, hdata.cite(list(dict.fromkeys(rows["source_id"]))) + ". Trend: this project's OLS fit.")
     return fig
 
 
@@ -1197,41 +1218,78 @@ def plot_rebound(hist: pd.DataFrame, cf: Counterfactual, its: dict, key: str, rb
     if miss.any():
         ax.scatter(x[miss], np.zeros(miss.sum()), marker="|", color="#c0392b", s=60, zorder=4, clip_on=False,
                    label="Missing month")
-    charts.mark_event(ax, cf.shock.to_timestamp(), f"shock {cf.shock.strftime('%b %Y')}")
+    sources = _export_sources(hist, months)
+    ev = shock_events(cf.shock)
+    if len(ev):
+        e = ev.iloc[0]
+        charts.mark_event(ax, e["date"], f"{e['date'].day} {e['date'].strftime('%b %Y')}:\n{_short(e['title'])}", y_frac=0.68)
+        sources.append(str(e["source_id"]))
+    else:
+        charts.mark_event(ax, cf.shock.to_timestamp(), f"shock {cf.shock.strftime('%b %Y')}", y_frac=0.68)
     if rb is not None and rb.point["trough"] is not None and rb.point["depth"] > 0:
         tm = cf.shock + rb.point["trough"]
         charts.annotate_value(ax, tm.to_timestamp(), cf.frame.loc[tm, "actual"],
-                              f"trough: {rb.point['depth']:.0%} below", color=color, offset=(45, -5))
-    charts.month_axis(ax)
+                              f"trough: {rb.point['depth']:.0%} below\nthe counterfactual", color=color, offset=(70, 12))
+    _month_ticks(ax, months)
     charts.thousands(ax)
-    ax.set_ylim(bottom=0)
+    top = np.nanmax(np.r_[fr["upper"].to_numpy(float), h["value"].to_numpy(float)])
+    ax.set_ylim(0, top * 1.45)  # room for the legend above the data
     charts.titles(ax, f"{spec['label']}: actual and counterfactual", "Exports (t per month)", "",
                   subtitle=f"Counterfactual fitted on {cf.start} to {cf.shock - 1} ({cf.n_obs} observed months) and projected.")
     ax.legend(loc="upper left", fontsize=7.5, ncol=2, framealpha=0.9)
-    charts.source_line(fig, "China customs via " + hdata.cite(_export_sources(hist, months))
-                       + ". Counterfactual: this project's model.")
+    _source_line(fig, "China customs via " + hdata.cite(sources) + ". Counterfactual: this project's model.")
     return fig
 
 
-def plot_placebo(pl: dict, key: str, shock):
-    """The placebo dips as a dot strip, the real shock's dip as a line."""
-    fig, ax = charts.figure(figsize=(9, 3.8))
+def _month_ticks(ax, months: pd.PeriodIndex) -> None:
+    """Quarterly ticks for short spans, half-yearly for long ones; month over year so labels never collide."""
+    import matplotlib.dates as mdates
+
+    span = len(months)
+    ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10) if span <= 40 else (1, 7)))
+    ax.xaxis.set_major_formatter(mdates.DateFormatter("%b\n%Y"))
+
+
+def shock_events(shock, kinds=("export_control",), data_dir=None) -> pd.DataFrame:
+    """Events of the given kinds dated in the shock month (data/events.csv)."""
+    shock = pd.Period(shock, freq="M")
+    ev = hdata.load_events(data_dir=data_dir)
+    ev = ev[ev["kind"].isin(kinds)]
+    return ev[ev["date"].dt.to_period("M") == shock].reset_index(drop=True)
+
+
+def _short(text: str, n: int = 34) -> str:
+    return text if len(text) <= n else text[: n - 1].rsplit(" ", 1)[0] + "..."
+
+
+def plot_placebo(pl: dict, key: str, shock, hist: pd.DataFrame | None = None):
+    """Dip at each fake shock month (grey) and at the real shock (coloured), by month."""
+    fig, ax = charts.figure(figsize=(9, 4.8))
     spec = EXPORT_SERIES[key]
+    color = charts.PALETTE[spec["color"]]
     fr = pl["placebos"]
+    shock = pd.Period(shock, "M")
+    months = pd.PeriodIndex([pd.Period(m, "M") for m in fr["fake_shock"]] + [shock], freq="M")
     if len(fr):
-        ax.scatter(fr["dip"] * 100, np.zeros(len(fr)) + np.linspace(-0.15, 0.15, len(fr)), color="#7f7f7f", s=28,
+        ax.scatter(months[:-1].to_timestamp(), fr["dip"] * 100, color="#7f7f7f", s=26, zorder=3,
                    label=f"Fake shock months ({len(fr)})")
-    ax.axvline(pl["real"] * 100, color=charts.PALETTE[spec["color"]], lw=2.2,
-               label=f"Real shock {pd.Period(shock, 'M')}: {pl['real']:.0%}")
-    ax.set_yticks([])
-    ax.set_ylim(-0.5, 0.5)
-    lo = min([0.0] + list(fr["dip"] * 100)) - 5
-    hi = max([pl["real"] * 100] + list(fr["dip"] * 100)) + 5
-    ax.set_xlim(lo, hi)
-    charts.titles(ax, "Placebo test: dips at fake shock months vs the real shock",
-                  "", f"Largest shortfall below the counterfactual in the {pl['window']} months from the shock (%)")
+        above = int((fr["dip"] >= pl["real"]).sum())
+        ax.axhline(pl["real"] * 100, color=color, lw=0.8, ls="--", zorder=2,
+                   label=f"Real dip: {above} of {len(fr)} placebos at or above it")
+    ax.scatter([shock.to_timestamp()], [pl["real"] * 100], color=color, s=70, zorder=4,
+               label=f"Real shock {shock}: {pl['real']:.0%}")
+    ax.axhline(0, color="#444444", lw=0.8)
+    _month_ticks(ax, pd.period_range(months.min(), months.max(), freq="M"))
+    lo = min([0.0] + list(fr["dip"] * 100)) - 10
+    hi = max([pl["real"] * 100] + list(fr["dip"] * 100)) + 15
+    ax.set_ylim(lo, hi + (hi - lo) * 0.25)
+    charts.titles(ax, "Placebo test: the dip at fake shock months and at the real shock",
+                  f"Shortfall below counterfactual (%)", "Shock month (fake or real)",
+                  subtitle=f"Largest shortfall in the {pl['window']} months from each shock; below 0 = above the counterfactual.")
     ax.legend(loc="upper left", fontsize=8.5)
-    charts.source_line(fig, "China customs (see the chart above). Placebo: this project's test.")
+    src = "China customs via " + hdata.cite(_export_sources(hist, hist.index[hist.index < shock + pl["window"]])) \
+        if hist is not None else "China customs (see the chart above)"
+    _source_line(fig, src + ". Placebo: this project's test.")
     return fig
 
 
@@ -1479,3 +1537,63 @@ def rebound_findings(r: dict) -> list[str]:
         else:
             out.append(f"**Without derived months:** no counterfactual can be fitted ({alt['why'].split(':')[0]}).")
     return out
+
+
+def history_table(history: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
+    """Every year of the window (and undisclosed years after it): value, status, whether the models fit it."""
+    h = history[history["year"] >= first_year]
+    lo = int(h.loc[h["value"].notna(), "year"].min()) if h["value"].notna().any() else first_year
+    years = range(lo, max(last_year, int(h["year"].max()) if len(h) else last_year) + 1)
+    by_year = h.set_index("year")
+    rows = []
+    for y in years:
+        if y in by_year.index:
+            r = by_year.loc[y]
+            rows.append({"year": y, "quota (t REO)": fmt_t(r["value"], 0), "status": r["status"],
+                         "fitted": "yes" if r["used"] else "no", "source": r["source_id"]})
+        else:
+            rows.append({"year": y, "quota (t REO)": "n/a", "status": "missing", "fitted": "no", "source": ""})
+    return pd.DataFrame(rows)
+
+
+def breaks_note(r: dict) -> str:
+    used = r["used_breaks"]
+    how = ("fixed at the regime changes " + " and ".join(map(str, REGIME_BREAKS)) if r["breaks"] == "fixed"
+           else "estimated by BIC among 0 to 2 whole-year breaks, each segment holding at least 3 observed years")
+    text = f"Segmented trend: breaks {how}; used: {', '.join(map(str, used)) if used else 'none'}."
+    for note in r["break_notes"]:
+        text += f" Note: {note}."
+    return text
+
+
+def backtest_verdict(r: dict) -> str:
+    """Plain sentences: which models beat the naive forecast, which do not, and the hindsight check."""
+    sc = r["scores"]
+    allh = sc[sc["h"] == "all"].set_index("model")
+    lines = []
+    n = int(allh.loc["naive", "n"]) if "naive" in allh.index else 0
+    for m, row in allh.drop("naive", errors="ignore").iterrows():
+        if row["verdict"] == "could not be fitted at any origin":
+            lines.append(f"- **{MODEL_NAMES[m]}** could not be fitted at any origin: no verdict.")
+            continue
+        better = row["verdict"] == "beats naive"
+        lines.append(f"- **{MODEL_NAMES[m]}** {'beats' if better else 'does not beat'} the naive baseline: MAE "
+                     f"{row['mae']:,.0f} t REO against {allh.loc['naive', 'mae']:,.0f} ({row['rel_mae']:.2f} x), closer "
+                     f"than naive in {int(row['wins'])} of {int(row['n'])} forecasts; its {r['level']:.0%} intervals "
+                     f"held the actual value {row['coverage']:.0%} of the time.")
+    lines.append(f"- **Best over 1 and 2 years ahead:** {MODEL_NAMES[r['best']]}. All models are compared on the same "
+                 f"{n} forecasts; with so few, a small difference in MAE is not evidence that one model is better.")
+    est = r["scores_estimated_breaks"]
+    e = est[(est["h"] == "all") & (est["model"] == "segmented")]
+    if r["breaks"] == "fixed" and len(e):
+        e = e.iloc[0]
+        lines.append(f"- **Hindsight check:** the fixed break years were chosen knowing the whole history. With breaks "
+                     f"re-estimated at each origin from the data up to it, the segmented trend's MAE is "
+                     f"{e['mae']:,.0f} t REO ({e['rel_mae']:.2f} x naive): it "
+                     f"{'still beats' if e['rel_mae'] < 1 else 'no longer beats'} the naive baseline.")
+    cov = allh["coverage"].dropna()
+    low = [MODEL_NAMES[m] for m, v in cov.items() if v < r["level"] - 0.2]
+    if low:
+        lines.append(f"- **Intervals too narrow:** {', '.join(low)} covered the actual value far less often than "
+                     f"{r['level']:.0%}: treat their intervals as too optimistic.")
+    return "\n".join(lines)
