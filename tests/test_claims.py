@@ -396,6 +396,14 @@ def test_a_value_derived_from_the_claim_never_confirms_it(tables):
     assert res["status"] == "within_rounding"
 
 
+def test_structural_constants_are_never_an_articles_numbers(tables):
+    # "more than 100 percent" gives 100/100 = 1, the exact 1 of every "(1 - p)" formula
+    forms = C.article_number_forms([(100, "%"), (0, "t"), (38.1, "%")])
+    assert not forms & {0, 1, 100} and F("0.381") in forms
+    v = run(tables, 'exports("magnets", "2024-06", derived=True)', source=B, numbers=[(100, "%")])
+    assert v.inputs[0].source_id == "wire"
+
+
 def test_the_same_derived_row_may_check_another_article(tables):
     # article B states none of 3,188 / 38.1: the preferred derived row is usable for it
     v = run(tables, 'exports("magnets", "2024-06", derived=True)', source=B, numbers=[(30, "%")])

@@ -142,15 +142,26 @@ def test_no_claim_is_confirmed_by_its_own_article_or_its_numbers(ledger):
     assert len(exports) and len(quotas)
 
 
-def test_the_june_2024_value_built_from_38_1_percent_is_refused_for_ainvest(checked):
-    row = checked.loc["ainvest_2025_quiet_quotas__june_below_june_2024"]
-    assert "metalnomist_2024_08_magnet_exports" in row["inputs"]
-    # for another article the same preferred row (3,188 / (1 - 0.381)) would be the one used
+def test_the_june_2024_value_built_from_38_1_percent_is_refused_for_ainvest(checked, ledger):
+    assert "metalnomist_2024_08_magnet_exports" in checked.loc["ainvest_2025_quiet_quotas__june_below_june_2024", "inputs"]
+    # keep only the June 2024 row computed as 3,188 / (1 - 0.381), whatever the data prefer
     tables = C.Tables()
-    ctx = C.Context("probe__june_2024", "nyt_2025_limited_exports", tables, frozenset(),
+    f = tables.frame("exports")
+    june = (f["series"] == "magnets") & (f["partner"] == "World") & (f["period_kind"] == "month") \
+        & (f["period_start"] == pd.Period("2024-06", freq="M"))
+    circular = june & f["formula"].fillna("").str.contains("0.381", regex=False)
+    assert circular.sum() == 1, "the data no longer hold the June 2024 value derived from 38.1%"
+    tables._frames["exports"] = f[~june | circular].reset_index(drop=True)
+    numbers = C._numbers_by_article(ledger)
+    recipe = 'exports("magnets", "2024-06", derived=True)'
+    ainvest = C.Context("probe", "ainvest_2025_quiet_quotas", tables, numbers["ainvest_2025_quiet_quotas"],
+                        tables.own_sources("ainvest_2025_quiet_quotas"))
+    with pytest.raises(C.NotCheckable, match="derived from this article's own numbers"):
+        C.evaluate(recipe, ainvest)
+    # an article that states neither 3,188 nor 38.1% may use it
+    nyt = C.Context("probe", "nyt_2025_limited_exports", tables, numbers["nyt_2025_limited_exports"],
                     tables.own_sources("nyt_2025_limited_exports"))
-    value = C.evaluate('exports("magnets", "2024-06", derived=True)', ctx)
-    assert value.inputs[0].source_id == "tradingeconomics_2025_07_21_magnets"
+    assert C.evaluate(recipe, nyt).inputs[0].formula.count("0.381") == 1
 
 
 def test_summary_adds_up(checked):

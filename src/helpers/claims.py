@@ -528,7 +528,11 @@ class Context:
 
 
 def article_number_forms(stated_values) -> frozenset:
-    """Every form in which an article's measured numbers could enter a formula."""
+    """Every form in which an article's measured numbers could enter a formula.
+
+    The structural constants 0, 1 and 100 are left out: in a formula they are exact
+    (1 - p/100), so "more than 100 percent" must not make every such formula circular.
+    """
     forms = set()
     for value, unit in stated_values:
         if unit not in MEASURED_UNITS or value is None:
@@ -537,7 +541,7 @@ def article_number_forms(stated_values) -> frozenset:
         forms.add(x)
         if unit == "%":
             forms.update({x / 100, 1 - x / 100, 1 + x / 100})
-    return frozenset(forms)
+    return frozenset(forms - STRUCTURAL_CONSTANTS)
 
 
 _FORMULA_NUMBER = re.compile(r"(?<![\w.])(\d{1,3}(?:,\d{3})+(?!\d)|\d+)(?:\.(\d+))?(%?)")
@@ -720,7 +724,7 @@ def _pick(ctx: Context, table: str, rows: pd.DataFrame, key: str, derived: bool)
             except ValueError as exc:
                 refusals.append(f"the {sid} row is derived and its interval is unknown ({exc})")
                 continue
-            shared = sorted({x for x in literals if x in ctx.article_numbers})
+            shared = sorted({x for x in literals if x in ctx.article_numbers and x not in STRUCTURAL_CONSTANTS})
             if shared:
                 nums = ", ".join(_fmt_plain(x) for x in shared)
                 refusals.append(f"the {sid} row is derived from this article's own numbers ({formula}: {nums})")
