@@ -567,3 +567,15 @@ def test_status_words():
     assert C.status_words("differs", F(1234), "t", None) == "differs by 1,234 t"
     assert C.status_words("differs", F("0.11"), "months", None) == "differs by 0.11 months"
     assert C.status_words("not_checkable", None, "%", "no May 2018 figure") == "not checkable: no May 2018 figure"
+
+
+@pytest.mark.parametrize("text, published, expected", [
+    ("April 4", "2025-06-06", (2025, 4, 4)),
+    ("early April", "2025-07", (2025, 4, None)),
+    ("late-June", "2025-07", (2025, 6, None)),
+    ("June 2024", "2025-07", (2024, 6, None)),
+])
+def test_printed_dates(text, published, expected):
+    assert C.stated_text_date(text, published) == expected
+    with pytest.raises(ValueError, match="no month name"):
+        C.stated_text_date("last month", published)

@@ -181,3 +181,19 @@ def test_reader_tables_cover_every_claim_without_artefacts(checked, sources):
         assert len(table) == int((flat["article"] == sid).sum())
         text = table.to_string()
         assert "nan" not in text.lower().split() and "0x" not in text and "Fraction" not in text
+
+
+def test_printed_dates_agree_with_stated(ledger, sources):
+    """'April 4' must be stated 20250404, 'early April' 202504; relative dates ('last month') are set by hand."""
+    checked_any = False
+    for row in ledger[ledger["unit"].isin(["date", "month"])].to_dict("records"):
+        published = sources.loc[row["source_id"], "published"]
+        try:
+            year, month, day = C.stated_text_date(row["stated_text"], published)
+        except ValueError:
+            continue                      # no month name: a relative date such as "last month"
+        n = int(row["stated"])
+        got = (n // 10000, n // 100 % 100, n % 100) if row["unit"] == "date" else (n // 100, n % 100, None)
+        assert got == (year, month, day), f"{row['claim_id']}: {row['stated_text']!r} vs stated {n}"
+        checked_any = True
+    assert checked_any

@@ -80,12 +80,15 @@ at_most                         (-inf, X + h]                   rounds to X or l
 more_than                       (X, inf)                        p > X
 less_than                       (-inf, X)                       p < X
 about (around, approximately)   [X - t, X + t]                  lies in the interval
-nearly (close_to, almost)       [X - t, X + h]                  lies in the interval: a little below X
-early / mid / late (dates)      days 1-10 / 11-20 / 21-end      lies in the interval
+nearly (close_to, almost)       [X - t, X + h]                  p >= X - t and p rounds to X or less
+early / mid / late (dates)      days 1-10 / 11-20 / 21-end      every day the data allow lies in it
 ==============================  ==============================  =====================================
 
-with t = max(h, ``ABOUT_TOLERANCE`` x |X|) = 5% of X. Dates are compared as days:
-a stated day is that day, a stated month the whole month.
+with t = max(h, ``ABOUT_TOLERANCE`` x |X|) = 5% of X ("nearly 30%" allows 28.5
+to 30.49). Dates are compared as days: a stated day is that day, a stated month
+the whole month, and a date reproduces only when every day its data allow (its
+precision, the report window) lies inside; a month-precision date cannot
+confirm a day, it is within rounding.
 
 Status: **reproduced** when the recomputed point satisfies the rule above;
 **within_rounding** when it does not but the recomputed interval (from the
@@ -109,9 +112,14 @@ rests on AInvest's "38.1% below"). The checker enforces:
    the row's source is the article itself.
 3. A derived row's interval is computed from its formula, each literal taken
    at its printed precision (1 and 100 exact), so a value derived from a rounded
-   percentage carries that rounding; if the formula is not plain arithmetic
-   (or the table gives value_low/value_high columns, which take precedence)
-   the row cannot be used.
+   percentage carries that rounding ("5,278 / 1.02" gives 5,149 to 5,200).
+   The curators write formulas in prose ("Jun 2024 = Jul 2024 5,278 / 1.02
+   (printed +2% m/m) = 5174.51"); ``formula_expression`` keeps the arithmetic
+   (labels, dates and parenthesised prose dropped; an operand marked
+   "(derived: ...)" replaced by its own formula) and the result must give the
+   row's value, or the row is refused. value_low/value_high columns, if a table
+   ever has them, take precedence for the interval. The structural constants
+   0, 1 and 100 never count as an article's numbers.
 4. Any row (reported or derived, any table, events too) whose source is the
    claim's own article, or a copy of it (a source whose notes say "same wire
    text as <article>"), is skipped: an article cannot confirm itself. The
@@ -119,6 +127,14 @@ rests on AInvest's "38.1% below"). The checker enforces:
    preferred row first.
 
 When no row is left, the claim is not checkable, with each refusal listed.
+
+Public functions
+----------------
+``check_claims(source_id=None, data_dir=None)`` -> DataFrame, one row per claim;
+``article_table(source_id, data_dir=None, checked=None)`` -> reader-facing
+DataFrame; ``summary(source_id=None, data_dir=None, checked=None)`` -> one line;
+``load_claims(data_dir=None)``; ``check_claim(claim, tables, article_numbers)``
+and ``evaluate(recipe, context)`` for one claim or recipe.
 """
 from __future__ import annotations
 
