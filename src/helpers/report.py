@@ -1,0 +1,120 @@
+"""`make report`: execute every notebook in the manifest with every parameter set and build site/.
+
+    python -m helpers.report                  # incremental: only what changed is executed
+    python -m helpers.report --force          # execute everything again
+    python -m helpers.report --only quota-mining --only models/rebound.ipynb
+    python -m helpers.report --check          # validate the manifest and parameters, run nothing
+    python -m helpers.report --list           # the runs the manifest defines
+
+Exit status: 0 every report is current; 1 some report failed (the site is still written,
+with the failures marked); 2 the build could not start (manifest or parameter problem,
+another build running), nothing executed and site/ untouched; 130 interrupted, site/
+untouched. The progress bar goes to stderr and is off when CI is set.
+
+Modules: helpers.manifest (format and checks), helpers.runner (plan, workers, state),
+helpers.worker (papermill and nbconvert, in the workers), helpers.site (the pages).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m helpers.report", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", help="repository root (default: RARE_EARTH_ROOT or this checkout)")
+    parser.add_argument("--manifest", help="manifest file (default: <root>/notebooks/manifest.yml)")
+    parser.add_argument("--build-dir", help="where executed notebooks and state go (default: <root>/build, "
+                        "or REPORT_BUILD_DIR)")
+    parser.add_argument("--site-dir", help="where the site goes (default: <root>/site, or REPORT_SITE_DIR)")
+    parser.add_argument("--only", action="append", default=[], metavar="RUN_OR_PATH",
+                        help="execute only this run id or notebook path (repeatable); must be in the manifest")
+    parser.add_argument("--force", action="store_true", help="execute everything, changed or not")
+    parser.add_argument("--timeout", type=float, help="seconds allowed per notebook (default 600)")
+    parser.add_argument("--workers", type=int, help="parallel workers (default 2)")
+    parser.add_argument("--check", action="store_true", help="validate manifest and parameters only")
+    parser.add_argument("--list", action="store_true", help="list the manifest's runs and exit")
+    args = parser.parse_args(argv)
+
+    from helpers import runner
+
+    kw = {}
+    if args.timeout:
+        kw["timeout"] = args.timeout
+    if args.workers:
+        kw["workers"] = args.workers
+    cfg = runner.Config.resolve(root=args.root, manifest=args.manifest, build=args.build_dir,
+                                site=args.site_dir, force=args.force, only=args.only, **kw)
+    out = sys.stdout
+    if args.check or args.list:
+        try:
+            man, warnings = runner.preflight(cfg)
+        except runner.BuildError as exc:
+            print(f"report: {exc}", file=sys.stderr)
+            return 2
+        for w in warnings:
+            print(f"report: warning: {w}", file=sys.stderr)
+        if args.list:
+            for entry, run in man.runs():
+                flag = "" if run.site else "  (tests only)"
+                print(f"{run.id:28} notebooks/{entry.path}  {run.parameters or '{}'}{flag}", file=out)
+        else:
+            print(f"report: manifest OK: {len(man.entries)} notebooks, {len(man.runs())} runs, "
+                  "every parameter set accepted", file=out)
+        return 0
+
+    try:
+        result = runner.build(cfg)
+    except runner.BuildError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
+    except (runner.Interrupted, KeyboardInterrupt):
+        print(f"\nreport: interrupted; {_rel(cfg.site, cfg.root)}/ was left as it was", file=sys.stderr)
+        return 130
+
+    for w in result.warnings:
+        print(f"report: warning: {w}", file=sys.stderr)
+    site = _rel(cfg.site, cfg.root)
+    n = len(result.outcomes)
+    if result.nothing_changed:
+        print(f"report: nothing changed; {site}/ is current ({n} reports) [{result.seconds:.2f} s]", file=out)
+    else:
+        counts = {a: sum(1 for o in result.outcomes if o.action == a) for a in ("executed", "rendered", "reused")}
+        parts = [f"{counts['executed']} executed"]
+        if counts["rendered"]:
+            parts.append(f"{counts['rendered']} re-rendered")
+        parts.append(f"{counts['reused']} unchanged")
+        print(f"report: {n} reports: {', '.join(parts)}; {len(result.failed)} failed; "
+              f"{site}/index.html written [{result.seconds:.1f} s]", file=out)
+        if not cfg.quiet:
+            for o in result.executed:
+                print(f"  ran {o.id} ({o.reason}) in {o.duration:.1f} s", file=out)
+    claims = result.claims or {}
+    if claims.get("status") not in (None, "ok"):
+        print(f"report: claims: {claims.get('message') or claims.get('status')}", file=sys.stderr)
+    stale = [o for o in result.outcomes if o.status in ("stale", "missing")]
+    if stale:
+        print(f"report: {len(stale)} report(s) on the site are not current (not run in this build): "
+              + ", ".join(o.id for o in stale), file=sys.stderr)
+    claims_failed = claims.get("status") == "failed"
+    if result.failed or claims_failed:
+        print(f"report: {len(result.failed) + claims_failed} FAILED:", file=sys.stderr)
+        for o in result.failed:
+            print(f"  {o.id} (notebooks/{o.notebook}): {runner._describe_error(o.error)}\n"
+                  f"    see {site}/reports/{o.id}.html", file=sys.stderr)
+        if claims_failed:
+            print(f"  claims: {claims.get('message')}\n    see {site}/data.html#claims", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

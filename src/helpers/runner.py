@@ -1,0 +1,614 @@
+"""The report runner behind `make report`: plan, execute in parallel workers, assemble the site.
+
+1. Read and validate the manifest; check every parameter set against its notebook's
+   `parameters` cell. Any problem stops the build before anything executes.
+2. Fingerprint each run's inputs: its notebook, its parameters, every file in data/,
+   the helpers the notebooks import (src/helpers/**, less the report builder's own
+   modules, which only change how pages look and so cause a re-render, not a
+   re-execution) and environment.yml. A run whose fingerprint matches its last
+   successful execution is reused; a failed run is always tried again.
+3. Execute what changed with papermill in two long-lived worker processes
+   (helpers.worker), IPC kernels, a per-notebook deadline, one retry when a kernel
+   fails to start. Results are recorded in build/state.json as each run finishes.
+4. Assemble the whole site in a temporary folder next to site/ and swap it in with
+   one rename (helpers.site). An interrupted build leaves the previous site as it was.
+
+Nothing here imports pandas, seaborn, papermill or nbconvert: with nothing changed a
+rebuild only hashes files and compares stamps (well under a second).
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import signal
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from helpers import manifest as manifest_mod
+
+HELPERS_DIR = Path(__file__).resolve().parent
+# The report builder's own files: they decide how pages look, not what notebooks compute.
+RENDER_FILES = ("worker.py", "templates")
+SITE_FILES = ("site.py", "runner.py", "report.py", "manifest.py", "static")
+BUILDER_FILES = set(RENDER_FILES) | set(SITE_FILES)
+STATE_VERSION = 2
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_START_TIMEOUT = 60.0
+
+
+class BuildError(RuntimeError):
+    """The build cannot start (bad manifest, bad parameters, locked); nothing was executed."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM or Ctrl-C during a build."""
+
+
+def _truthy_env(name: str) -> bool:
+    value = os.environ.get(name, "")
+    return bool(value) and value.strip().lower() not in ("0", "false", "no", "off")
+
+
+@dataclass
+class Config:
+    root: Path
+    manifest: Path
+    build: Path
+    site: Path
+    workers: int = 2
+    timeout: float = DEFAULT_TIMEOUT
+    start_timeout: float = DEFAULT_START_TIMEOUT
+    kernel: str = "python3"
+    quiet: bool = False
+    force: bool = False
+    only: list[str] = field(default_factory=list)
+
+    @classmethod
+    def resolve(cls, root=None, manifest=None, build=None, site=None, **kw) -> "Config":
+        """Defaults: the repository (RARE_EARTH_ROOT or helpers.paths.ROOT), its build/ and site/.
+
+        REPORT_BUILD_DIR and REPORT_SITE_DIR move build/ and site/ (the benchmark and the
+        tests use them so they never touch a developer's site).
+        """
+        if root is None:
+            from helpers import paths
+            root = paths.ROOT
+        root = Path(root).resolve()
+        build = Path(build or os.environ.get("REPORT_BUILD_DIR") or root / "build").resolve()
+        site = Path(site or os.environ.get("REPORT_SITE_DIR") or root / "site").resolve()
+        manifest = Path(manifest).resolve() if manifest else root / "notebooks" / "manifest.yml"
+        kw.setdefault("quiet", _truthy_env("CI"))
+        if "REPORT_TIMEOUT" in os.environ and "timeout" not in kw:
+            kw["timeout"] = float(os.environ["REPORT_TIMEOUT"])
+        if "REPORT_WORKERS" in os.environ and "workers" not in kw:
+            kw["workers"] = int(os.environ["REPORT_WORKERS"])
+        return cls(root=root, manifest=manifest, build=build, site=site, **kw)
+
+    # build/ layout
+    @property
+    def state_file(self) -> Path:
+        return self.build / "state.json"
+
+    @property
+    def notebooks_out(self) -> Path:
+        return self.build / "notebooks"
+
+    @property
+    def pages(self) -> Path:
+        return self.build / "pages"
+
+    @property
+    def thumbs(self) -> Path:
+        return self.build / "thumbs"
+
+    @property
+    def claims_csv(self) -> Path:
+        return self.build / "claims.csv"
+
+
+@dataclass
+class Outcome:
+    id: str
+    notebook: str
+    action: str            # executed | rendered | reused | not-run
+    status: str            # ok | failed | stale | missing
+    reason: str = ""
+    error: dict | None = None
+    duration: float = 0.0
+
+
+@dataclass
+class BuildResult:
+    outcomes: list[Outcome]
+    site_written: bool
+    nothing_changed: bool
+    seconds: float
+    claims: dict
+    warnings: list[str]
+    site: Path
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def executed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.action == "executed"]
+
+
+# --------------------------------------------------------------------------- hashing
+
+def _hash_file(h, path: Path) -> None:
+    with open(path, "rb") as f:
+        h.update(hashlib.sha256(f.read()).digest())
+
+
+def hash_tree(folder: Path, skip: set[str] | None = None, only: tuple[str, ...] | None = None) -> str:
+    """sha256 over the relative names and contents of every file under folder (sorted)."""
+    h = hashlib.sha256()
+    if not folder.is_dir():
+        return "absent"
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if not path.is_file() or "__pycache__" in rel.parts or any(p.startswith(".") for p in rel.parts):
+            continue
+        if path.suffix in (".pyc", ".pyo"):
+            continue
+        if skip and rel.parts[0] in skip:
+            continue
+        if only is not None and rel.parts[0] not in only:
+            continue
+        h.update(rel.as_posix().encode() + b"\0")
+        _hash_file(h, path)
+    return h.hexdigest()
+
+
+def hash_file(path: Path) -> str:
+    if not path.is_file():
+        return "absent"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass
+class Inputs:
+    data: str
+    helpers: str
+    env: str
+    render: str
+    site: str
+    manifest: str
+
+    @classmethod
+    def collect(cls, cfg: Config) -> "Inputs":
+        return cls(
+            data=hash_tree(cfg.root / "data"),
+            helpers=hash_tree(HELPERS_DIR, skip=BUILDER_FILES),
+            env=hash_file(cfg.root / "environment.yml"),
+            render=hash_tree(HELPERS_DIR, only=RENDER_FILES),
+            site=hash_tree(HELPERS_DIR, only=SITE_FILES),
+            manifest=hash_file(cfg.manifest),
+        )
+
+
+# --------------------------------------------------------------------------- state
+
+def load_state(cfg: Config) -> dict:
+    try:
+        state = json.loads(cfg.state_file.read_text(encoding="utf-8"))
+        if state.get("version") == STATE_VERSION:
+            return state
+    except (OSError, ValueError):
+        pass
+    return {"version": STATE_VERSION, "runs": {}, "claims": {}}
+
+
+def save_state(cfg: Config, state: dict) -> None:
+    cfg.build.mkdir(parents=True, exist_ok=True)
+    tmp = cfg.state_file.with_name(f".state.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+    os.replace(tmp, cfg.state_file)
+
+
+# --------------------------------------------------------------------------- planning
+
+@dataclass
+class Planned:
+    entry: manifest_mod.Entry
+    run: manifest_mod.Run
+    inputs: dict
+    fingerprint: str
+    action: str           # execute | render | reuse | skip
+    reason: str = ""
+
+
+def _changed(prev: dict | None, inputs: dict) -> str:
+    if not prev:
+        return "never built"
+    if prev.get("status") != "ok":
+        return "failed last time"
+    old = prev.get("inputs", {})
+    names = {"notebook": "notebook changed", "parameters": "parameters changed", "data": "data changed",
+             "helpers": "helpers changed", "env": "environment.yml changed", "kernel": "kernel changed"}
+    diffs = [names.get(k, f"{k} changed") for k in inputs if old.get(k) != inputs[k]]
+    return ", ".join(diffs)
+
+
+def plan(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict) -> list[Planned]:
+    selected = None
+    if cfg.only:
+        selected = {r.id for key in cfg.only for _, r in man.find(key)}
+    out = []
+    for entry, run in man.runs(site_only=selected is None):
+        nb_file = man.notebook_file(entry)
+        run_inputs = {"notebook": hash_file(nb_file), "parameters": digest(run.parameters), "data": inputs.data,
+                      "helpers": inputs.helpers, "env": inputs.env, "kernel": cfg.kernel}
+        fp = digest(run_inputs)
+        prev = state["runs"].get(run.id)
+        if selected is not None and run.id not in selected:
+            out.append(Planned(entry, run, run_inputs, fp, "skip"))
+            continue
+        reason = "forced" if cfg.force else _changed(prev, run_inputs)
+        if not reason and not ((cfg.notebooks_out / f"{run.id}.ipynb").is_file()
+                               and (cfg.pages / f"{run.id}.html").is_file()):
+            reason = "output missing from build/"
+        if reason:
+            out.append(Planned(entry, run, run_inputs, fp, "execute", reason))
+        elif prev.get("render") != inputs.render:
+            out.append(Planned(entry, run, run_inputs, fp, "render", "page template changed"))
+        else:
+            out.append(Planned(entry, run, run_inputs, fp, "reuse"))
+    return out
+
+
+def site_stamp(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict, planned: list[Planned]) -> str:
+    runs = []
+    for p in planned:
+        if not p.run.site:
+            continue
+        s = state["runs"].get(p.run.id, {})
+        runs.append([p.run.id, p.fingerprint, s.get("fingerprint"), s.get("render"), s.get("status"),
+                     s.get("executed_at")])
+    c = state.get("claims", {})
+    return digest({"site": inputs.site, "manifest": inputs.manifest, "data": inputs.data, "runs": runs,
+                   "claims": [c.get("fingerprint"), c.get("status"), c.get("computed_at")]})
+
+
+def _read_site_stamp(cfg: Config) -> str | None:
+    try:
+        return json.loads((cfg.site / "build.json").read_text(encoding="utf-8")).get("stamp")
+    except (OSError, ValueError):
+        return None
+
+
+# --------------------------------------------------------------------------- workers
+
+class Pool:
+    """Long-lived worker processes (helpers.worker.main) fed one job at a time over pipes."""
+
+    def __init__(self, size: int, env: dict):
+        import multiprocessing as mp
+
+        self.ctx = mp.get_context("fork")
+        self.env = env
+        self.workers: list[dict] = []
+        for _ in range(max(1, size)):
+            self.workers.append(self._spawn())
+
+    def _spawn(self) -> dict:
+        from helpers import worker
+
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=worker.main, args=(child, self.env), daemon=True, name="report-worker")
+        proc.start()
+        child.close()
+        return {"proc": proc, "conn": parent, "job": None, "since": 0.0}
+
+    def idle(self) -> list[dict]:
+        return [w for w in self.workers if w["job"] is None]
+
+    def busy(self) -> list[dict]:
+        return [w for w in self.workers if w["job"] is not None]
+
+    def send(self, w: dict, job: dict) -> None:
+        w["job"], w["since"] = job, time.monotonic()
+        w["conn"].send(job)
+
+    def wait(self, timeout: float) -> list[tuple[dict, dict | None]]:
+        """(worker, message) pairs; message None means the worker died."""
+        from multiprocessing.connection import wait
+
+        conns = {id(w["conn"]): w for w in self.workers}
+        ready = wait([w["conn"] for w in self.workers], timeout=timeout)
+        out = []
+        for conn in ready:
+            w = conns[id(conn)]
+            try:
+                out.append((w, conn.recv()))
+            except (EOFError, OSError):
+                out.append((w, None))
+        return out
+
+    def replace(self, w: dict) -> None:
+        """Kill a worker (and, through its SIGTERM handler, its kernel) and start a fresh one."""
+        self._stop(w)
+        self.workers[self.workers.index(w)] = self._spawn()
+
+    def _stop(self, w: dict, grace: float = 2.0) -> None:
+        proc = w["proc"]
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(grace)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(1)
+        try:
+            w["conn"].close()
+        except OSError:
+            pass
+
+    def close(self, graceful: bool = True) -> None:
+        for w in self.workers:
+            if graceful and w["job"] is None and w["proc"].is_alive():
+                try:
+                    w["conn"].send(None)
+                except OSError:
+                    pass
+        deadline = time.monotonic() + (3.0 if graceful else 0)
+        for w in self.workers:
+            if graceful:
+                w["proc"].join(max(0.0, deadline - time.monotonic()))
+            self._stop(w)
+
+
+# --------------------------------------------------------------------------- build
+
+@dataclass
+class _Progress:
+    total: int
+    quiet: bool
+    bar: object = None
+
+    def __post_init__(self):
+        if not self.quiet and self.total:
+            from tqdm import tqdm
+            self.bar = tqdm(total=self.total, desc="report", unit="job", file=sys.stderr, dynamic_ncols=True,
+                            bar_format="{desc} {n_fmt}/{total_fmt} |{bar:20}| {elapsed}{postfix}")
+
+    def running(self, names: list[str]) -> None:
+        if self.bar is not None:
+            self.bar.set_postfix_str(("running " + ", ".join(names)) if names else "", refresh=False)
+
+    def done(self, message: str | None = None) -> None:
+        if self.bar is not None:
+            if message:
+                self.bar.write(message, file=sys.stderr)
+            self.bar.update(1)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _lock(cfg: Config):
+    cfg.build.mkdir(parents=True, exist_ok=True)
+    fh = open(cfg.build / ".report.lock", "a+")
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        raise BuildError(f"another report build is running on {cfg.build} (lock file {cfg.build / '.report.lock'})")
+    return fh
+
+
+def _sources(cfg: Config) -> dict[str, dict]:
+    import csv
+    path = cfg.root / "data" / "sources.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {row.get("source_id", ""): row for row in csv.DictReader(f)}
+
+
+def preflight(cfg: Config) -> tuple[manifest_mod.Manifest, list[str]]:
+    """Validate the manifest and every parameter set; raise BuildError listing every problem."""
+    try:
+        man = manifest_mod.load(cfg.manifest, root=cfg.root)
+    except manifest_mod.ManifestError as exc:
+        raise BuildError(str(exc)) from None
+    problems = manifest_mod.check_parameters(man)
+    sources = _sources(cfg)
+    shown = manifest_mod._display(man.file, man.root)
+    for entry in man.entries:
+        if entry.kind == "article" and sources and entry.source_id not in sources:
+            problems.append(f"{shown}: {entry.label()}: source_id {entry.source_id!r} is not in data/sources.csv")
+    if problems:
+        raise BuildError("the manifest cannot be run; nothing was executed:\n  " + "\n  ".join(problems))
+    warnings = [f"notebooks/{p} is not listed in {shown}, so it is not run; add an entry for it"
+                for p in manifest_mod.unlisted_notebooks(man)]
+    return man, warnings
+
+
+def _clear_outputs(cfg: Config, run_id: str) -> None:
+    """Forget a run's previous page before re-executing it: a failed re-run must never show the old one."""
+    for path in (cfg.pages / f"{run_id}.html", cfg.thumbs / f"{run_id}.png"):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(cfg.pages / f"{run_id}_files", ignore_errors=True)
+
+
+def _describe_error(err: dict | None) -> str:
+    if not err:
+        return "failed"
+    where = f"cell [{err['cell_number']}]" if err.get("cell_number") else "the notebook"
+    kind = err.get("kind")
+    if kind == "error":
+        return f"{where} raised {err.get('ename')}: {err.get('evalue')}".rstrip(": ")
+    if kind == "timeout":
+        return f"{where} {err.get('message', 'timed out')}"
+    return err.get("message") or kind or "failed"
+
+
+def build(cfg: Config, writer_hook=None) -> BuildResult:
+    """Run the whole build; see the module docstring. writer_hook(path) is called by the site
+    writer after each file (tests use it to simulate a crash mid-write)."""
+    t0 = time.monotonic()
+    lock = _lock(cfg)
+    old_term = signal.getsignal(signal.SIGTERM)
+
+    def on_term(signum, frame):
+        raise Interrupted()
+
+    try:
+        signal.signal(signal.SIGTERM, on_term)
+    except ValueError:  # not the main thread
+        old_term = None
+    try:
+        from helpers import site as site_mod
+
+        site_mod.clean_leftovers(cfg.site)
+        man, warnings = preflight(cfg)
+        inputs = Inputs.collect(cfg)
+        state = load_state(cfg)
+        planned = plan(cfg, man, inputs, state)
+        claims_fp = digest({"data": inputs.data, "helpers": inputs.helpers, "env": inputs.env,
+                            "articles": sorted({e.source_id for e in man.entries if e.kind == "article"})})
+        prev_claims = state.get("claims") or {}
+        need_claims = (prev_claims.get("fingerprint") != claims_fp or cfg.force or prev_claims.get("status") == "failed"
+                       or (prev_claims.get("status") in ("ok", "partial") and not cfg.claims_csv.is_file()))
+        jobs = [p for p in planned if p.action in ("execute", "render")]
+
+        if not jobs and not need_claims:
+            stamp = site_stamp(cfg, man, inputs, state, planned)
+            if stamp == _read_site_stamp(cfg):
+                outcomes = [_outcome(p, state) for p in planned if p.run.site or cfg.only]
+                return BuildResult(outcomes, False, True, time.monotonic() - t0, state.get("claims", {}),
+                                   warnings, cfg.site)
+
+        _execute(cfg, man, inputs, state, planned, jobs, need_claims, claims_fp)
+        stamp = site_stamp(cfg, man, inputs, state, planned)
+        site_mod.write_site(cfg, man, state, planned, stamp, inputs, hook=writer_hook)
+        outcomes = [_outcome(p, state) for p in planned if p.run.site or cfg.only]
+        return BuildResult(outcomes, True, False, time.monotonic() - t0, state.get("claims", {}), warnings, cfg.site)
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
+        lock.close()
+
+
+def _outcome(p: Planned, state: dict) -> Outcome:
+    s = state["runs"].get(p.run.id, {})
+    action = {"execute": "executed", "render": "rendered", "reuse": "reused", "skip": "not-run"}[p.action]
+    if not s:
+        status = "missing"
+    elif s.get("fingerprint") != p.fingerprint:
+        status = "stale" if s.get("status") == "ok" else s.get("status", "failed")
+    else:
+        status = s.get("status", "failed")
+    return Outcome(p.run.id, p.entry.path, action, status, p.reason, s.get("error"), s.get("duration", 0.0))
+
+
+def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planned], jobs: list[Planned],
+             need_claims: bool, claims_fp: str) -> None:
+    for d in (cfg.notebooks_out, cfg.pages, cfg.thumbs):
+        d.mkdir(parents=True, exist_ok=True)
+    queue: list[dict] = []
+    by_id = {p.run.id: p for p in jobs}
+    for p in jobs:
+        prev = state["runs"].get(p.run.id, {})
+        common = {"id": p.run.id, "out_notebook": str(cfg.notebooks_out / f"{p.run.id}.ipynb"),
+                  "pages_dir": str(cfg.pages), "thumbs_dir": str(cfg.thumbs)}
+        if p.action == "execute":
+            _clear_outputs(cfg, p.run.id)
+            queue.append({**common, "op": "execute", "notebook": str(man.notebook_file(p.entry)),
+                          "parameters": p.run.parameters, "timeout": cfg.timeout,
+                          "start_timeout": cfg.start_timeout, "kernel": cfg.kernel,
+                          "expected": prev.get("duration") or 3.0})
+        else:
+            queue.append({**common, "op": "render", "previous_error": prev.get("error"), "expected": 0.1})
+    if need_claims:
+        queue.append({"op": "claims", "id": "claims", "out_csv": str(cfg.claims_csv),
+                      "data_dir": str(cfg.root / "data"),
+                      "articles": sorted({e.source_id for e in man.entries if e.kind == "article"}),
+                      "expected": 2.5})
+    # longest first: with two workers this keeps the last one from finishing alone
+    queue.sort(key=lambda j: -float(j.get("expected", 0)))
+    progress = _Progress(len(queue), cfg.quiet)
+    pool = Pool(min(cfg.workers, len(queue)), {"RARE_EARTH_ROOT": str(cfg.root)})
+    watchdog = cfg.timeout + 2 * cfg.start_timeout + 30
+    graceful = False
+    try:
+        while queue or pool.busy():
+            for w in pool.idle():
+                if not queue:
+                    break
+                pool.send(w, queue.pop(0))
+            progress.running([w["job"]["id"] for w in pool.busy()])
+            for w, msg in pool.wait(timeout=0.5):
+                if msg is not None and msg.get("op") == "ready":
+                    continue
+                job = w["job"]
+                if job is None:
+                    continue
+                if msg is None:
+                    msg = {"op": job["op"], "id": job["id"], "status": "failed",
+                           "error": {"kind": "crash", "message": "the worker process died while running it"}}
+                    pool.replace(w)
+                else:
+                    w["job"] = None
+                progress.done(_record(cfg, state, by_id, job, msg, inputs, claims_fp))
+            now = time.monotonic()
+            for w in pool.busy():
+                if w["job"]["op"] == "execute" and now - w["since"] > watchdog:
+                    job = w["job"]
+                    pool.replace(w)
+                    msg = {"op": "execute", "id": job["id"], "status": "failed",
+                           "error": {"kind": "timeout", "message": f"was stopped after {watchdog:g} s "
+                                     f"(notebook limit {cfg.timeout:g} s)"}}
+                    progress.done(_record(cfg, state, by_id, job, msg, inputs, claims_fp))
+        graceful = True
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    finally:
+        progress.close()
+        pool.close(graceful=graceful)
+
+
+def _record(cfg: Config, state: dict, by_id: dict, job: dict, msg: dict, inputs: Inputs, claims_fp: str) -> str | None:
+    """Store one finished job in build/state.json; return a line for the progress log on failure."""
+    if job["op"] == "claims":
+        if msg.get("status") == "failed" and not msg.get("message"):
+            msg = {**msg, "message": "the claims checker crashed: " + _describe_error(msg.get("error"))}
+        state["claims"] = {"fingerprint": claims_fp, "status": msg.get("status"), "message": msg.get("message", ""),
+                           "summaries": msg.get("summaries", {}), "rows": msg.get("rows", 0),
+                           "computed_at": time.time()}
+        save_state(cfg, state)
+        return f"  claims: {msg.get('message')}" if msg.get("status") not in ("ok", "missing") else None
+    p = by_id[job["id"]]
+    prev = state["runs"].get(job["id"], {})
+    if job["op"] == "execute":
+        entry = {"notebook": f"notebooks/{p.entry.path}", "inputs": p.inputs, "fingerprint": p.fingerprint,
+                 "render": inputs.render, "status": "failed" if msg.get("status") != "ok" else "ok",
+                 "error": msg.get("error"), "executed_at": msg.get("executed_at", time.time()),
+                 "duration": msg.get("duration", 0.0), "attempts": msg.get("attempts", 1),
+                 "figures": msg.get("figures", 0), "missing_alt": msg.get("missing_alt", 0),
+                 "thumb": msg.get("thumb"), "has_page": (cfg.pages / f"{job['id']}.html").is_file()}
+    else:  # render
+        if msg.get("status") == "failed":  # could not re-render: force a re-execution next time
+            entry = {**prev, "status": "failed", "error": msg.get("error"), "has_page": False}
+        else:
+            entry = {**prev, "render": inputs.render, "figures": msg.get("figures", 0),
+                     "missing_alt": msg.get("missing_alt", 0), "thumb": msg.get("thumb"),
+                     "error": msg.get("error"), "has_page": True}
+    state["runs"][job["id"]] = entry
+    save_state(cfg, state)
+    if entry["status"] != "ok":
+        return f"  FAILED {job['id']} ({p.entry.path}): {_describe_error(entry.get('error'))}"
+    return None
