@@ -802,7 +802,7 @@ def _event_row(ctx, event_id):
     row = hit.iloc[0]
     if str(row["source_id"]) in ctx.own_sources:
         what = "this article itself" if str(row["source_id"]) == ctx.source_id else f"a copy of this article ({row['source_id']})"
-        raise NotCheckable(f"the only date for event {event_id} comes from {what}")
+        raise NotCheckable(f"the only date the data hold for this event ({event_id}) comes from {what}")
     return row
 
 
@@ -1182,9 +1182,15 @@ def _fmt_number(x: Fraction, d: int, unit: str) -> str:
     return text.replace(",", "") if unit in _PLAIN_UNITS else text
 
 
+def _weekday_name(x: Fraction) -> str | None:
+    return calendar.day_name[int(x) - 1] if x.denominator == 1 and 1 <= x <= 7 else None
+
+
 def _fmt_value(value: Q, st: Stated, unit: str) -> str:
     if value.kind == "date":
         return dt.date.fromordinal(int(value.point)).isoformat()
+    if unit == "weekday" and _weekday_name(value.point):
+        return _weekday_name(value.point)
     return _fmt_number(value.point, _display_decimals(st, value, unit), unit)
 
 
@@ -1202,6 +1208,8 @@ def _fmt_interval(value: Q, st: Stated, unit: str) -> str:
     if value.kind == "date":
         a, b = (dt.date.fromordinal(int(x)).isoformat() for x in (value.lo, value.hi))
         return a if a == b else f"{a} to {b}"
+    if unit == "weekday" and value.lo == value.hi and _weekday_name(value.lo):
+        return _weekday_name(value.lo)
     d = _interval_decimals(value, st, unit)
     lo, hi = _floor_to(value.lo, d), _ceil_to(value.hi, d)
     return _fmt_number(lo, d, unit) if lo == hi else f"{_fmt_number(lo, d, unit)} to {_fmt_number(hi, d, unit)}"
