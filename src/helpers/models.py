@@ -574,9 +574,11 @@ def slowdown_test(series: pd.Series, fit_first: int, fit_last: int, test_year: i
     window = s[(s.index >= fit_first) & (s.index <= fit_last)]
     out = {"fit_first": fit_first, "fit_last": fit_last, "test_year": test_year, "n": len(window), "level": level}
     if len(window) < 4 or test_year not in s.index:
-        out.update(testable=False, verdict=(f"not testable: {len(window)} observed years in {fit_first}-{fit_last}"
-                                            + ("" if test_year in s.index else f" and no {test_year} value")
-                                            + " (needs at least 4 and the test year)"))
+        why = (f"the trend from {fit_first} needs a last year of at least {fit_first + 4}" if fit_last < fit_first + 3
+               else f"{len(window)} observed years in {fit_first}-{fit_last} (needs at least 4)")
+        if test_year not in s.index:
+            why += f" and a {test_year} value"
+        out.update(testable=False, verdict=f"not testable: {why}")
         return out
     years = window.index.to_numpy(int)
     X = np.column_stack([np.ones(len(years)), years - fit_first])
@@ -844,7 +846,7 @@ def choose_kind(n_obs: int, kind: str = "auto") -> tuple[str, str]:
     if n_obs >= MIN_OBS["level"]:
         return "level", (f"only {n_obs} observed pre-shock months: too few for a trend (12 needed), so the "
                          "counterfactual is the pre-shock average level, with no growth")
-    raise ModelError(f"only {n_obs} observed months in the pre-shock window: too few for any fitted counterfactual "
+    raise ModelError(f"only {n_obs} observed month{'' if n_obs == 1 else 's'} in the pre-shock window: too few for any fitted counterfactual "
                      f"(a level needs {MIN_OBS['level']}); widen pre_months, include derived months, or use "
                      "counterfactual='year_ago'")
 
@@ -1483,7 +1485,9 @@ def rebound_analysis(key: str, shock: str, pre_months: int = 24, kind: str = "au
             alt = {"ok": True, "kind": cfa.kind, "n_obs": cfa.n_obs, "rebound": rebound(cfa, thresholds, level)}
         except ModelError as exc:
             alt = {"ok": False, "why": str(exc)}
+    pre = hist[(hist.index >= cf.start) & (hist.index < shock_p) & hist["y"].notna()]
     return {"key": key, "label": EXPORT_SERIES[key]["label"], "shock": shock_p, "pre_months": pre_months,
+            "pre_derived": int((pre["status"] == "derived").sum()),
             "level": level, "use_derived": use_derived, "thresholds": tuple(thresholds), "history": hist, "cf": cf,
             "rebound": rb, "its": its, "placebo": pl, "without_derived": alt}
 
@@ -1493,11 +1497,12 @@ def rebound_findings(r: dict) -> list[str]:
     lvl = f"{r['level']:.0%}"
     cf, rb, its, pl = r["cf"], r["rebound"], r["its"], r["placebo"]
     p = rb.point
-    out = [f"**Counterfactual:** {cf.kind}, fitted on {cf.n_obs} observed months from {cf.start} to {cf.shock - 1} "
-           f"({cf.reason}; {cf.month_note})."]
-    if cf.kind == "level" or cf.n_obs < MIN_OBS["trend"]:
-        out.append("**Caution:** the pre-shock window is short, so the counterfactual is weak: read the figures below "
-                   "as rough, and their intervals as a lower bound on the real uncertainty.")
+    out = [f"**Counterfactual:** {cf.kind}, fitted on {cf.n_obs} observed months from {cf.start} to {cf.shock - 1}, "
+           f"{r['pre_derived']} of them derived ({cf.reason}; {cf.month_note})."]
+    if cf.kind != "trend" or cf.n_obs < MIN_OBS["trend"] or r["pre_derived"] > cf.n_obs / 2:
+        out.append("**Caution:** the pre-shock data are thin (" + (f"only {cf.n_obs} observed months" if cf.n_obs < MIN_OBS["trend"]
+                   else f"{r['pre_derived']} of {cf.n_obs} months derived") + "), so the counterfactual is weak: read "
+                   "the figures below as rough, and their intervals as a lower bound on the real uncertainty.")
     if p["trough"] is None:
         out.append("**Trough:** no post-shock month has both an actual value and a counterfactual.")
         return out
