@@ -6,7 +6,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help env report test lab bench docs check-data clean
+.PHONY: help env report test lab bench docs check-data snapshot clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -41,6 +41,9 @@ docs: $(STAMP) ## rewrite the README's data dictionary from data/datapackage.jso
 
 check-data: $(STAMP) ## validate every data file against the schema and list each problem
 	@$(PY) -m helpers.data
+
+snapshot: $(STAMP) ## re-store the article notebooks' guarded claims tables (after a deliberate change)
+	@$(PY) tools/snapshot_notebooks.py
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build site

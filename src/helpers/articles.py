@@ -34,3 +34,84 @@ def header_html(source_id: str, summary: str) -> str:
 
 def show_header(source_id: str, summary: str) -> None:
     display(HTML(header_html(source_id, summary)))
+
+
+STATUS_CLASS = {"reproduced": "ok", "within rounding": "near", "differs": "bad", "not checkable": "na"}
+
+
+def _status_class(result: str) -> str:
+    for words, cls in STATUS_CLASS.items():
+        if result.startswith(words):
+            return cls
+    return "na"
+
+
+def claims_bundle(source_id: str) -> dict:
+    """The article's claims table as deterministic text and HTML (nbval compares both)."""
+    from helpers import claims
+
+    checked = claims.check_claims(source_id)
+    table = claims.article_table(source_id, checked=checked)
+    line = claims.summary(source_id, checked=checked)
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", None, "display.width", 10_000, "display.max_rows", None):
+        text = f"{line}\n{table.to_string()}"
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in ["#", *table.columns])
+    body = []
+    for idx, row in table.iterrows():
+        cls = _status_class(row["Result"])
+        cells = "".join(f"<td>{html.escape(str(v))}</td>" for v in row.to_numpy())
+        body.append(f"<tr class='re-{cls}'><td>{idx}</td>{cells}</tr>")
+    markup = (f"<p class='re-claims-summary'><strong>{html.escape(line)}</strong></p>"
+              f"<div class='re-table-wrap'><table class='re-claims'><thead><tr>{head}</tr></thead>"
+              f"<tbody>{''.join(body)}</tbody></table></div>")
+    return {"text/plain": text, "text/html": markup}
+
+
+def show_claims(source_id: str) -> None:
+    """Display every number the article states, with its status, as a table."""
+    display(claims_bundle(source_id), raw=True)
+
+
+def stated(claim_id: str) -> float:
+    """The number an article states for one claim, as written in the ledger (for chart annotations)."""
+    claims_frame = data.load_table("claims")
+    row = claims_frame[claims_frame["claim_id"] == claim_id]
+    if row.empty:
+        raise KeyError(f"unknown claim_id {claim_id!r}: expected an id in data/claims.csv")
+    return float(row["stated"].iloc[0])
+
+
+def table_bundle(frame, caption: str = "") -> dict:
+    """A small data table as deterministic text and escaped HTML (no Styler ids)."""
+    import pandas as pd
+
+    with pd.option_context("display.max_colwidth", None, "display.width", 10_000, "display.max_rows", None):
+        text = (caption + "\n" if caption else "") + frame.to_string(index=False)
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    rows = "".join("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in r) + "</tr>"
+                   for r in frame.astype(str).to_numpy())
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    markup = f"<div class='re-table-wrap'><table class='re-data'>{cap}<thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>"
+    return {"text/plain": text, "text/html": markup}
+
+
+def show_table(frame, caption: str = "") -> None:
+    display(table_bundle(frame, caption), raw=True)
+
+
+def quota_growth_table(first_year: int, last_year: int):
+    """Annual mining and smelting quotas with year-on-year growth, formatted for readers."""
+    from helpers import figures
+
+    q = figures.with_growth(figures.annual_quota_frame(["mining", "smelting"], first_year, last_year))
+    wide = q.pivot_table(index="year", columns="stage", values=["value", "growth_pct"], observed=True)
+    import pandas as pd
+
+    out = pd.DataFrame({"Year": wide.index.astype(int)})
+    for stage, label in (("mining", "Mining"), ("smelting", "Smelting")):
+        if ("value", stage) in wide:
+            out[f"{label} quota (t REO)"] = [f"{v:,.0f}" if v == v else "-" for v in wide[("value", stage)]]
+            out[f"{label} growth"] = [f"{g:+.1f}%" if g == g else "-" for g in wide[("growth_pct", stage)]]
+    return out

@@ -488,7 +488,8 @@ def data_dictionary_markdown(data_dir: Path | None = None) -> str:
             req = "yes" if c.get("required") else ""
             for rule, word in (("x-required-if", "if"), ("x-required-unless", "unless")):
                 if rule in f:
-                    req = f"{word} {f[rule]['field']} = {f[rule]['equals']}"
+                    eq = f[rule]["equals"]
+                    req = f"{word} {f[rule]['field']} is empty" if eq is None else f"{word} {f[rule]['field']} = {eq}"
             lines.append(f"| `{f['name']}` | {f.get('type', 'string')} | {f.get('unit', '')} | {req} | "
                          f"{'; '.join(allowed)} | {f.get('description', '')} |")
         fks = schema.get("foreignKeys", [])

@@ -48,7 +48,7 @@ def with_growth(frame: pd.DataFrame, group: str = "stage", value: str = "value",
 
 def quota_chart(stages: Sequence[str], first_year: int, last_year: int, title: str,
                 undisclosed_year: int | None = None, label_growth: bool = False,
-                annotate: dict | None = None):
+                annotate: dict | None = None, reference: dict | None = None):
     """Annual quota lines per stage; derived years hollow; an undisclosed year drawn as a labelled gap."""
     frame = with_growth(annual_quota_frame(stages, first_year, last_year))
     fig, ax = charts.figure()
@@ -67,9 +67,12 @@ def quota_chart(stages: Sequence[str], first_year: int, last_year: int, title: s
         if label_growth:
             for _, r in s.dropna(subset=["growth_pct"]).iterrows():
                 ax.annotate(f"{r['growth_pct']:+.1f}%", (r["year"], r["value"]), textcoords="offset points",
-                            xytext=(0, 8 if stage == "mining" else -14), ha="center", fontsize=8, color=color)
+                            xytext=(-16, 6 if stage == "mining" else -12), ha="right", fontsize=8, color=color)
     for (x, y), label in (annotate or {}).items():
-        charts.annotate_value(ax, x, y, label, offset=(-40, 22))
+        charts.annotate_value(ax, x, y, label, offset=(-95, 6))
+    for label, y in (reference or {}).items():  # a level an article states, drawn for comparison
+        ax.axhline(y, color=charts.PALETTE["claim"], ls=":", lw=1.2)
+        ax.text(first_year - 0.5, y, f" {label}", color=charts.PALETTE["claim"], fontsize=8.5, va="bottom")
     if undisclosed_year is not None:
         ax.axvspan(undisclosed_year - 0.4, undisclosed_year + 0.4, color="#bbbbbb", alpha=0.35, lw=0)
         ax.text(undisclosed_year, 0.5, f"{undisclosed_year}:\nissued,\nvolume not\ndisclosed", transform=ax.get_xaxis_transform(),
@@ -194,4 +197,36 @@ def compare_bars(labels: Sequence[str], values: Sequence[float], title: str, yla
     charts.thousands(ax)
     charts.titles(ax, title, ylabel, "")
     charts.source_line(fig, _sources_line(source_ids))
+    return fig
+
+
+def split_chart(part: str, years: Sequence[int], title: str, stage: str = "mining"):
+    """Light versus medium-heavy quota for one batch in two or more years, with the change of each."""
+    q = data.load_quotas(stage=stage, part=part)
+    q = q[q["year"].isin(years) & q["segment"].isin(["light", "medium_heavy"])]
+    if q.empty:
+        raise ValueError(f"no light/medium-heavy split in data/quotas.csv for {stage} {part} {list(years)}")
+    wide = q.pivot_table(index="segment", columns="year", values="value", observed=True).reindex(["light", "medium_heavy"])
+    fig, ax = charts.figure(figsize=(8, 4.2))
+    yrs = list(wide.columns)
+    width = 0.8 / len(yrs)
+    shades = ["#9ecae1", "#1b6ca8", "#08306b"]
+    for i, y in enumerate(yrs):
+        xs = np.arange(len(wide)) + (i - (len(yrs) - 1) / 2) * width
+        ax.bar(xs, wide[y].to_numpy(dtype=float), width=width * 0.95, color=shades[i % 3], label=str(y))
+        for x, v in zip(xs, wide[y]):
+            if v == v:
+                ax.annotate(f"{v:,.0f}", (x, v), textcoords="offset points", xytext=(0, 3), ha="center", fontsize=8.5)
+    if len(yrs) >= 2:
+        for j, seg in enumerate(wide.index):
+            a, b = wide.loc[seg, yrs[-2]], wide.loc[seg, yrs[-1]]
+            if a == a and b == b:
+                ax.annotate(f"{(b / a - 1) * 100:+.1f}%", (j, max(a, b)), textcoords="offset points", xytext=(0, 18),
+                            ha="center", fontsize=10, fontweight="bold", color=charts.PALETTE["claim"])
+    ax.set_xticks(range(len(wide)), ["Light (rock-type)", "Medium-heavy (ion-adsorption)"])
+    ax.set_ylim(0, np.nanmax(wide.to_numpy(dtype=float)) * 1.3)
+    ax.legend(title=part.replace("_", " "), fontsize=8.5, frameon=False)
+    charts.thousands(ax)
+    charts.titles(ax, title, "Quota (t REO)", "")
+    charts.source_line(fig, _sources_line(q["source_id"]))
     return fig

@@ -1,0 +1,47 @@
+"""Store the guarded outputs of the article notebooks, on purpose.
+
+Executes each article notebook with its defaults and writes back into the
+committed notebook only the outputs of cells marked `# NBVAL_CHECK_OUTPUT`
+(the claims tables), with their execution counts; every other output is
+cleared. `pytest --nbval-lax` then re-executes the notebooks and fails when a
+guarded output changes, so a published number cannot change silently: after a
+deliberate data or ledger change, run `make snapshot` and commit the diff.
+"""
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import nbformat
+import papermill as pm
+
+ROOT = Path(__file__).resolve().parents[1]
+MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def snapshot(path: Path) -> int:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / path.name
+        pm.execute_notebook(str(path), str(out), kernel_name="python3", progress_bar=False, cwd=str(path.parent))
+        executed = {c.get("id"): c for c in nbformat.read(out, as_version=4).cells}
+    nb = nbformat.read(path, as_version=4)
+    kept = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        if MARK in cell.source:
+            done = executed[cell.get("id")]
+            cell.outputs, cell.execution_count = done.outputs, done.execution_count
+            kept += 1
+        else:
+            cell.outputs, cell.execution_count = [], None
+    nb.metadata.pop("papermill", None)
+    nbformat.write(nb, path)
+    return kept
+
+
+if __name__ == "__main__":
+    targets = [Path(a) for a in sys.argv[1:]] or sorted((ROOT / "notebooks" / "articles").glob("*.ipynb"))
+    for target in targets:
+        print(f"{target.relative_to(ROOT) if target.is_absolute() else target}: stored {snapshot(target.resolve())} guarded output(s)")
