@@ -422,6 +422,8 @@ def preflight(cfg: Config) -> tuple[manifest_mod.Manifest, list[str]]:
     """Validate the manifest and every parameter set; raise BuildError listing every problem."""
     try:
         man = manifest_mod.load(cfg.manifest, root=cfg.root)
+        for key in cfg.only:  # --only names something the manifest lists, or nothing runs
+            man.find(key)
     except manifest_mod.ManifestError as exc:
         raise BuildError(str(exc)) from None
     problems = manifest_mod.check_parameters(man)

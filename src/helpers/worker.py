@@ -307,11 +307,6 @@ def _atomic_write(path: Path, data: bytes) -> None:
 
 # --------------------------------------------------------------------------- jobs
 
-def _started(nb) -> bool:
-    return any(c.get("metadata", {}).get("papermill", {}).get("start_time")
-               for c in nb.cells if c.cell_type == "code")
-
-
 def _error_from_exception(exc: BaseException, timeout: float) -> dict:
     name = type(exc).__name__
     text = str(exc).strip()
@@ -325,13 +320,17 @@ def _error_from_exception(exc: BaseException, timeout: float) -> dict:
 
 
 def execute(job: dict) -> dict:
-    """Execute one run; always returns a result (status ok or failed) and writes its page fragment."""
+    """Execute one run; always returns a result (status ok or failed) and writes its page fragment.
+
+    papermill only saves a notebook when it completes or a cell raises; on a timeout or a dead
+    kernel it saves nothing. nbclient's on_notebook_start hook hands over the live notebook, so
+    the page of any failure shows the cells run so far.
+    """
     import nbformat
     import papermill as pm
 
     run_id, src = job["id"], Path(job["notebook"])
     out_nb = Path(job["out_notebook"])
-    tmp_out = out_nb.with_name(f".{run_id}.{os.getpid()}.running.ipynb")
     out_nb.parent.mkdir(parents=True, exist_ok=True)
     timeout = float(job["timeout"])
     started_at = time.time()
@@ -339,37 +338,33 @@ def execute(job: dict) -> dict:
     while True:
         attempts += 1
         deadline = time.monotonic() + timeout
+        live: list = []
         error = None
         try:
-            tmp_out.unlink(missing_ok=True)
-            pm.execute_notebook(
-                str(src), str(tmp_out), parameters=job["parameters"], kernel_name=job.get("kernel") or None,
+            nb = pm.execute_notebook(
+                str(src), None, parameters=job["parameters"], kernel_name=job.get("kernel") or None,
                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
                 start_timeout=job["start_timeout"], cwd=str(src.parent),
                 kernel_manager_class=kernel_manager_class(), shutdown_kernel="immediate",
                 timeout_func=lambda cell: max(1, int(deadline - time.monotonic() + 0.999)),
+                on_notebook_start=lambda notebook, **kw: live.append(notebook),
             )
         except BaseException as exc:  # noqa: BLE001 - every failure becomes a failed page
             if isinstance(exc, (KeyboardInterrupt, SystemExit)):
                 raise
             error = _error_from_exception(exc, timeout)
-            nb = nbformat.read(tmp_out, as_version=4) if tmp_out.exists() else None
-            # papermill writes the output notebook before it starts the kernel: a notebook that
-            # exists but has no started cell means the kernel never came up
-            if nb is not None and not _started(nb) and error["kind"] not in ("error", "timeout"):
+            nb = live[-1] if live else None
+            if nb is None and error["kind"] not in ("error", "timeout"):
+                # the kernel never became ready
                 if attempts == 1:
-                    nb = None
-                    continue  # the kernel failed to start: one retry
+                    continue  # one retry
                 error = {"kind": "kernel", "message": f"the kernel failed to start twice ({error.get('message')})"}
         break
     if nb is None:
-        nb = nbformat.read(tmp_out, as_version=4) if tmp_out.exists() else nbformat.read(src, as_version=4)
+        nb = nbformat.read(src, as_version=4)
     duration = time.time() - started_at
     page = render(nb, run_id, Path(job["pages_dir"]), Path(job["thumbs_dir"]), error)
-    if tmp_out.exists():
-        os.replace(tmp_out, out_nb)
-    else:
-        nbformat.write(nb, str(out_nb))
+    _atomic_write(out_nb, nbformat.writes(nb).encode("utf-8"))
     return {"op": "execute", "id": run_id, "status": "failed" if page["error"] else "ok",
             "error": page["error"], "executed_at": started_at, "duration": round(duration, 2),
             "attempts": attempts, "figures": page["figures"], "missing_alt": page["missing_alt"],

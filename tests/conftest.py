@@ -1,0 +1,152 @@
+"""Shared helpers for the report-builder tests: throwaway projects with tiny notebooks.
+
+A project is a folder shaped like the repository (data/, notebooks/, manifest) that the
+runner is pointed at with `--root`; its notebooks import nothing heavy, so a build takes
+a few seconds.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def tiny_png(width: int = 40, height: int = 20, rgb=(27, 108, 168)) -> str:
+    """A solid-colour PNG, base64: a figure without importing matplotlib."""
+    row = b"\x00" + bytes(rgb) * width
+    raw = zlib.compress(row * height)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (len(data).to_bytes(4, "big") + kind + data
+                + zlib.crc32(kind + data).to_bytes(4, "big"))
+
+    png = (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", width.to_bytes(4, "big") + height.to_bytes(4, "big")
+                                         + b"\x08\x02\x00\x00\x00")
+           + chunk(b"IDAT", raw) + chunk(b"IEND", b""))
+    return base64.b64encode(png).decode()
+
+
+def figure_cell(alt: str) -> str:
+    """Code for a cell that shows a figure the way helpers.charts.show does (PNG + alt metadata)."""
+    return ("from IPython.display import display\n"
+            f"display({{'image/png': {tiny_png()!r}, 'text/plain': 'figure'}}, raw=True, "
+            f"metadata={{'image/png': {{'alt': {alt!r}}}}})")
+
+
+PARAMS = ('label: str = "a"  # a label shown in the report\n'
+          'n: int = 3  # how many; range: 1..10')
+
+
+def write_notebook(path: Path, cells: list[str], params: str = PARAMS, title: str = "# Test report") -> Path:
+    """A notebook: a markdown title, a `parameters` cell, then the given code cells."""
+    def code(src, tags=()):
+        return {"cell_type": "code", "metadata": {"tags": list(tags)} if tags else {}, "source": src,
+                "outputs": [], "execution_count": None}
+
+    nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": title},
+                    code(params, ["parameters"])] + [code(c) for c in cells],
+          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                       "language_info": {"name": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    for i, cell in enumerate(nb["cells"]):
+        cell["id"] = f"c{i}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(nb, indent=1), encoding="utf-8")
+    return path
+
+
+SOURCES_HEADER = ["source_id", "publisher", "title", "author", "published", "date_note", "address",
+                  "accessed", "kind", "seed_file", "notes"]
+
+
+def make_project(root: Path, notebooks: dict[str, list[str]], manifest: str,
+                 sources: list[dict] | None = None) -> Path:
+    """A repository-shaped folder: data/ (the real schema, a sources table, an empty claims
+    ledger), notebooks/<path> for each entry of `notebooks`, and notebooks/manifest.yml."""
+    data = root / "data"
+    data.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "data" / "datapackage.json", data / "datapackage.json")
+    package = json.loads((REPO / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    rows = sources if sources is not None else [
+        {"source_id": "art_a", "publisher": "Reuters", "title": "China sets quotas", "published": "2025-04-17",
+         "address": "https://example.com/a", "accessed": "2025-11-01", "kind": "news article"}]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, SOURCES_HEADER)
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({k: r.get(k, "") for k in SOURCES_HEADER})
+    (data / "sources.csv").write_text(buf.getvalue(), encoding="utf-8")
+    for res in package["resources"]:  # an empty claims ledger: the checker runs and finds nothing
+        if res["name"] == "claims":
+            (data / res["path"]).write_text(",".join(f["name"] for f in res["schema"]["fields"]) + "\n",
+                                            encoding="utf-8")
+    shutil.copy(REPO / "environment.yml", root / "environment.yml")
+    for rel, cells in notebooks.items():
+        write_notebook(root / "notebooks" / rel, cells)
+    (root / "notebooks" / "manifest.yml").write_text(manifest, encoding="utf-8")
+    return root
+
+
+def run_report(root: Path, *args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
+    """`python -m helpers.report --root <root> ...` as `make report` runs it (CI=1: no progress bar)."""
+    full_env = {**os.environ, "CI": "1", **(env or {})}
+    full_env.pop("REPORT_SITE_DIR", None)
+    full_env.pop("REPORT_BUILD_DIR", None)
+    return subprocess.run([sys.executable, "-m", "helpers.report", "--root", str(root), *args],
+                          capture_output=True, text=True, env=full_env, timeout=timeout, cwd=str(REPO))
+
+
+FIXTURE_MANIFEST = """notebooks:
+  - path: models/ok.ipynb
+    kind: model
+    title: A model <em>that works</em>
+    runs:
+      - {id: ok-a, parameters: {label: first}}
+      - {id: ok-b, parameters: {label: "<script>alert('param')</script>", n: 5}}
+  - path: articles/art.ipynb
+    kind: article
+    source_id: art_a
+    runs: [{id: art-a}]
+  - path: models/broken.ipynb
+    kind: model
+    title: A model that fails
+    runs: [{id: broken}]
+"""
+
+FIXTURE_NOTEBOOKS = {
+    "models/ok.ipynb": ["print(f'label={label} n={n}')",
+                        figure_cell("A blue bar standing for the label"),
+                        "from IPython.display import HTML, Markdown\n"
+                        "display(HTML(f'<table><tr><td>{label}</td></tr></table>'))\n"
+                        "display(Markdown(f'**label**: {label}'))"],
+    "articles/art.ipynb": ["x = 6 * 7\nprint('answer', x)", figure_cell("A blue bar for the article")],
+    "models/broken.ipynb": ["print('before the failure')", "raise ValueError('deliberate failure for the test')",
+                            "print('never runs')"],
+}
+
+FIXTURE_SOURCES = [{"source_id": "art_a", "publisher": "Wire <b>service</b>",
+                    "title": "<script>alert('title')</script> Quotas rise", "published": "2025-04-17",
+                    "address": "https://example.com/a", "accessed": "2025-11-01", "kind": "news article"}]
+
+
+@pytest.fixture(scope="session")
+def fixture_site(tmp_path_factory):
+    """A project with a working model (two runs), an article and a broken model, built once.
+
+    Returns (root, CompletedProcess); the site is at root/site.
+    """
+    root = make_project(tmp_path_factory.mktemp("fixture-project"), FIXTURE_NOTEBOOKS, FIXTURE_MANIFEST,
+                        FIXTURE_SOURCES)
+    proc = run_report(root)
+    return root, proc

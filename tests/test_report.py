@@ -1,0 +1,349 @@
+"""The report builder (`make report`): failures, refusals, interruptions, escaping, incremental builds.
+
+Every test points the runner at a throwaway project (tests/conftest.py) with tiny
+notebooks, so nothing here touches the repository's build/ or site/.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import (FIXTURE_MANIFEST, REPO, figure_cell, make_project, run_report, write_notebook)
+
+pytestmark = pytest.mark.notebook
+
+OK_MANIFEST = """notebooks:
+  - path: models/one.ipynb
+    kind: model
+    title: One
+    runs:
+      - {id: one-a, parameters: {label: a}}
+      - {id: one-b, parameters: {label: b, n: 4}}
+  - path: models/two.ipynb
+    kind: model
+    title: Two
+    runs: [{id: two}]
+"""
+OK_NOTEBOOKS = {"models/one.ipynb": ["print('one', label, n)"],
+                "models/two.ipynb": ["print('OLD-OUTPUT-two', label)", figure_cell("A bar")]}
+
+
+def site_digest(site: Path) -> dict[str, str]:
+    return {str(p.relative_to(site)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def state(root: Path) -> dict:
+    return json.loads((root / "build" / "state.json").read_text())
+
+
+def executed_at(root: Path) -> dict[str, float]:
+    return {k: v["executed_at"] for k, v in state(root)["runs"].items()}
+
+
+@pytest.fixture
+def ok_project(tmp_path):
+    root = make_project(tmp_path / "proj", OK_NOTEBOOKS, OK_MANIFEST)
+    proc = run_report(root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+# --------------------------------------------------------------------------- failures
+
+def test_broken_notebook_fails_alone_and_is_marked(fixture_site):
+    root, proc = fixture_site
+    site = root / "site"
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert "broken" in proc.stderr and "ValueError: deliberate failure for the test" in proc.stderr
+    assert "see site/reports/broken.html" in proc.stderr
+    # the others were still built and are current
+    record = json.loads((site / "build.json").read_text())
+    assert {k: v["status"] for k, v in record["reports"].items()} == {
+        "ok-a": "ok", "ok-b": "ok", "art-a": "ok", "broken": "failed"}
+    index = (site / "index.html").read_text()
+    card = re.search(r'<li class="card failed">.*?</li>', index, re.S)
+    assert card and "reports/broken.html" in card.group(0) and ">Failed<" in card.group(0)
+    page = (site / "reports" / "broken.html").read_text()
+    assert 'id="failed-cell"' in page and "Code that failed" in page
+    assert "deliberate failure for the test" in page and "This report failed to run" in page
+    failed_cell = page[page.index('id="failed-cell"'):]
+    assert "ValueError" in failed_cell.split("</section>")[0]
+    assert "(not run)" in page  # the cell after the failure is shown as not run
+    ok_page = (site / "reports" / "ok-a.html").read_text()
+    assert ">Current<" in ok_page and "label=first n=3" in ok_page
+
+
+def test_failed_rerun_never_keeps_the_old_good_page(ok_project):
+    root = ok_project
+    old = (root / "site" / "reports" / "two.html").read_text()
+    assert "OLD-OUTPUT-two" in old
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["raise RuntimeError('now broken')"])
+    proc = run_report(root)
+    assert proc.returncode == 1
+    page = (root / "site" / "reports" / "two.html").read_text()
+    assert "OLD-OUTPUT-two" not in page and "now broken" in page and ">Failed<" in page
+    assert not (root / "site" / "thumbs" / "two.png").exists()  # the old figure's thumbnail is gone too
+
+
+def test_timeout_fails_the_notebook_and_names_the_cell(tmp_path):
+    root = make_project(tmp_path / "p", {"models/slow.ipynb": ["print('start')", "import time\ntime.sleep(60)"]},
+                        "notebooks:\n  - {path: models/slow.ipynb, kind: model, title: Slow, runs: [{id: slow}]}\n")
+    t0 = time.monotonic()
+    proc = run_report(root, "--timeout", "4")
+    assert time.monotonic() - t0 < 40
+    assert proc.returncode == 1
+    assert "did not finish within the notebook limit of 4 s" in proc.stderr
+    page = (root / "site" / "reports" / "slow.html").read_text()
+    assert 'id="failed-cell"' in page
+    failed = page[page.index('id="failed-cell"'):]
+    failed = failed[:failed.index("</section>")]
+    assert "sleep" in failed and "60" in failed  # the cell that hung, syntax-highlighted
+
+
+# --------------------------------------------------------------------------- refusals before execution
+
+def _nothing_ran(root: Path) -> bool:
+    return not (root / "build" / "notebooks").exists() and not (root / "site").exists()
+
+
+@pytest.mark.parametrize("run, fragment", [
+    ("{id: r1, parameters: {lable: x}}", "unknown parameter 'lable'"),
+    ("{id: r1, parameters: {n: '5'}}", "parameter 'n' must be int, got '5'"),
+    ("{id: r1, parameters: {n: 50}}", "parameter 'n' = 50 is out of range; expected 1 to 10"),
+    ("{id: r1, parameters: {n: true}}", "parameter 'n' must be int"),
+])
+def test_bad_parameters_stop_the_build_before_anything_runs(tmp_path, run, fragment):
+    manifest = f"notebooks:\n  - path: models/one.ipynb\n    kind: model\n    title: One\n    runs:\n      - {run}\n"
+    root = make_project(tmp_path / "p", OK_NOTEBOOKS, manifest)
+    proc = run_report(root)
+    assert proc.returncode == 2
+    assert "notebooks/manifest.yml: notebooks[0] (models/one.ipynb), run 'r1'" in proc.stderr
+    assert fragment in proc.stderr
+    assert "nothing was executed" in proc.stderr
+    assert _nothing_ran(root)
+
+
+@pytest.mark.parametrize("manifest, fragment", [
+    ("notebooks:\n  - {path: models/one.ipynb, kind: model, title: One, runs: [{id: r1, parameter: {n: 2}}]}\n",
+     "notebooks[0] (models/one.ipynb), runs[0] (r1): unknown key 'parameter' in a run"),
+    ("notebooks:\n  - {path: models/one.ipynb, kind: model, title: One, runs: [{id: r1}, {id: r1}]}\n",
+     "duplicate run id 'r1'"),
+    ("notebooks:\n  - {path: ../escape.ipynb, kind: model, title: X, runs: [{id: r1}]}\n",
+     "notebooks[0] (../escape.ipynb): path '../escape.ipynb' must be relative to notebooks/"),
+    ("notebooks:\n  - {path: models/missing.ipynb, kind: model, title: X, runs: [{id: r1}]}\n",
+     "notebook file notebooks/models/missing.ipynb does not exist"),
+    ("notebooks:\n  - {path: models/one.ipynb, kind: article, runs: [{id: r1}]}\n",
+     "an article needs 'source_id'"),
+    ("notebooks:\n  - {path: models/one.ipynb, kind: model, title: One, runs: [{id: r1}],\n"
+     "     invalid: [{parameters: {n: 5}, error: out of range}]}\n",
+     "invalid[0]: parameters {'n': 5} were accepted, but the manifest says they must be refused"),
+])
+def test_invalid_manifest_entry_is_refused_with_the_entry_named(tmp_path, manifest, fragment):
+    root = make_project(tmp_path / "p", OK_NOTEBOOKS, manifest)
+    proc = run_report(root)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert fragment in proc.stderr
+    assert _nothing_ran(root)
+
+
+def test_only_runs_listed_notebooks(ok_project):
+    proc = run_report(ok_project, "--only", "models/unlisted.ipynb")
+    assert proc.returncode == 2 and "is not listed in the manifest" in proc.stderr
+
+
+def test_article_source_id_must_exist(tmp_path):
+    manifest = "notebooks:\n  - {path: models/one.ipynb, kind: article, source_id: nope, runs: [{id: r1}]}\n"
+    root = make_project(tmp_path / "p", OK_NOTEBOOKS, manifest)
+    proc = run_report(root)
+    assert proc.returncode == 2 and "source_id 'nope' is not in data/sources.csv" in proc.stderr
+
+
+# --------------------------------------------------------------------------- interruptions
+
+def test_crash_while_writing_the_site_leaves_the_previous_site(ok_project):
+    from helpers import runner
+
+    root = ok_project
+    before = site_digest(root / "site")
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('NEW-OUTPUT')", figure_cell("A bar")])
+    written = []
+
+    def hook(path):
+        written.append(path)
+        if len(written) == 5:
+            raise RuntimeError("simulated crash in the site writer")
+
+    cfg = runner.Config.resolve(root=root, quiet=True)
+    with pytest.raises(RuntimeError, match="simulated crash"):
+        runner.build(cfg, writer_hook=hook)
+    assert site_digest(root / "site") == before
+    assert not list(root.glob(".site.tmp-*")) and not list(root.glob(".site.old-*"))
+    proc = run_report(root)  # the next build completes and shows the new output
+    assert proc.returncode == 0, proc.stderr
+    assert "NEW-OUTPUT" in (root / "site" / "reports" / "two.html").read_text()
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -9), (signal.SIGINT, 130), (signal.SIGTERM, 130)])
+def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
+    root = ok_project
+    before = site_digest(root / "site")
+    marker = root / "notebooks" / "models" / "started.marker"  # the kernel's working directory
+    write_notebook(root / "notebooks" / "models" / "two.ipynb",
+                   ["import pathlib, time\npathlib.Path('started.marker').touch()\ntime.sleep(60)"])
+    env = {**os.environ, "CI": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--root", str(root)], cwd=str(REPO),
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not marker.exists():
+        time.sleep(0.1)
+    assert marker.exists(), "the build never started the notebook"
+    time.sleep(0.5)  # inside the sleeping cell
+    proc.send_signal(sig)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == code, err
+    if sig != signal.SIGKILL:
+        assert "interrupted; site/ was left as it was" in err
+    assert site_digest(root / "site") == before
+    # no kernel or worker of that build survives it
+    time.sleep(1.5)
+    ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
+    assert "time.sleep(60)" not in ps
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('fixed')"])
+    again = run_report(root)
+    assert again.returncode == 0, again.stderr
+    assert not list(root.glob(".site.tmp-*"))
+    assert "fixed" in (root / "site" / "reports" / "two.html").read_text()
+
+
+# --------------------------------------------------------------------------- escaping and self-contained pages
+
+def test_script_in_data_and_parameters_is_escaped_everywhere(fixture_site):
+    root, _ = fixture_site
+    site = root / "site"
+    pages = list(site.rglob("*.html"))
+    assert len(pages) >= 6
+    for page in pages:
+        text = page.read_text()
+        assert not re.search(r"<script", text, re.I), f"{page.name} contains a script tag"
+        assert not re.search(r"\son[a-z]+\s*=", text.split("<main", 1)[1], re.I), f"{page.name} has an event handler"
+    index = (site / "index.html").read_text()
+    assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt; Quotas rise" in index
+    assert "Wire &lt;b&gt;service&lt;/b&gt;" in index
+    assert "A model &lt;em&gt;that works&lt;/em&gt;" in index
+    ok_b = (site / "reports" / "ok-b.html").read_text()
+    assert "&lt;script&gt;alert(&#x27;param&#x27;)&lt;/script&gt;" in ok_b  # the parameters box
+    assert "&lt;script&gt;" in ok_b.split('class="notebook"')[1]  # the HTML and Markdown outputs
+
+
+def test_pages_are_small_offline_and_share_one_stylesheet(fixture_site):
+    root, _ = fixture_site
+    site = root / "site"
+    for page in site.rglob("*.html"):
+        text = page.read_text()
+        assert page.stat().st_size < 500_000
+        assert "<style" not in text, f"{page.name} inlines CSS"
+        links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', text)
+        assert len(links) == 1 and links[0].endswith("site.css")
+        for src in re.findall(r'\ssrc="([^"]*)"', text):
+            assert not src.startswith(("http:", "https:", "//")), f"{page.name} loads {src}"
+        for img in re.findall(r"<img\b[^>]*>", text):
+            alt = re.search(r'\salt="([^"]*)"', img)
+            assert alt and alt.group(1).strip(), f"{page.name}: image without alt text: {img[:80]}"
+    assert (site / "site.css").stat().st_size < 30_000
+    page = (site / "reports" / "ok-a.html").read_text()
+    assert 'alt="A blue bar standing for the label"' in page
+    assert '<details class="source">' in page  # code folded, no script needed
+    assert "injected-parameters" not in page and "# Parameters" not in page
+    assert 'class="params"' in page and "<dt>label</dt><dd>first</dd>" in page
+
+
+def test_data_page_and_downloads(fixture_site):
+    root, _ = fixture_site
+    site = root / "site"
+    header = (site / "claims.csv").read_text().splitlines()[0].split(",")
+    assert header[:8] == ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
+    for csv_file in (root / "data").glob("*.csv"):
+        assert (site / "data" / csv_file.name).read_bytes() == csv_file.read_bytes()
+    data = (site / "data.html").read_text()
+    assert 'href="data/sources.csv"' in data and 'href="claims.csv"' in data
+    assert "<code>source_id</code>" in data  # the dictionary, from the schema
+    index = (site / "index.html").read_text()
+    assert "No numbers in the claims ledger yet" in index  # the article's claims line
+
+
+# --------------------------------------------------------------------------- incremental builds
+
+def test_second_build_executes_nothing_and_one_change_reruns_only_that_notebook(ok_project):
+    root = ok_project
+    first = executed_at(root)
+    stamp = json.loads((root / "site" / "build.json").read_text())["stamp"]
+    proc = run_report(root)
+    assert proc.returncode == 0 and "nothing changed" in proc.stdout
+    assert executed_at(root) == first
+    assert json.loads((root / "site" / "build.json").read_text())["stamp"] == stamp
+
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('changed', label)"])
+    proc = run_report(root)
+    assert proc.returncode == 0, proc.stderr
+    now = executed_at(root)
+    assert [k for k in now if now[k] != first[k]] == ["two"]
+    assert "changed a" in (root / "site" / "reports" / "two.html").read_text()
+
+    # a changed parameter set re-runs that run only
+    manifest = (root / "notebooks" / "manifest.yml").read_text().replace("{label: b, n: 4}", "{label: b, n: 5}")
+    (root / "notebooks" / "manifest.yml").write_text(manifest)
+    before, proc = executed_at(root), run_report(root)
+    after = executed_at(root)
+    assert proc.returncode == 0 and [k for k in after if after[k] != before[k]] == ["one-b"]
+
+    # changed data re-runs everything
+    with open(root / "data" / "sources.csv", "a") as f:
+        f.write("art_b,Someone,Another,,2025,,https://example.com/b,2025-11-02,blog,,\n")
+    before, proc = executed_at(root), run_report(root)
+    after = executed_at(root)
+    assert proc.returncode == 0 and all(after[k] != before[k] for k in after)
+
+
+def test_no_change_rebuild_imports_nothing_heavy(ok_project):
+    env = {**os.environ, "CI": "1"}
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "helpers.report", "--root", str(ok_project)],
+                          capture_output=True, text=True, env=env, cwd=str(REPO), timeout=60)
+    assert proc.returncode == 0 and "nothing changed" in proc.stdout
+    imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
+    heavy = {"pandas", "numpy", "seaborn", "matplotlib", "papermill", "nbconvert", "nbformat", "nbclient",
+             "jupyter_client", "zmq", "statsmodels", "tqdm"}
+    assert not heavy & imported, sorted(heavy & imported)
+
+
+def test_only_marks_the_others_stale_not_current(ok_project):
+    root = ok_project
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('changed again')"])
+    proc = run_report(root, "--only", "one-a")
+    assert proc.returncode == 0, proc.stderr
+    assert "not current" in proc.stderr and "two" in proc.stderr
+    page = (root / "site" / "reports" / "two.html").read_text()
+    assert "Stale:" in page and ">Stale<" in page
+    assert re.search(r'<li class="card stale">.*?reports/two\.html', (root / "site" / "index.html").read_text(), re.S)
+
+
+def test_ci_build_prints_no_progress_bar(fixture_site):
+    _, proc = fixture_site
+    assert "|" not in proc.stderr.replace("||", "")  # tqdm draws bars with |
+    assert proc.stdout.startswith("report: 4 reports: 4 executed")
+
+
+def test_manifest_format_is_documented_in_the_stub():
+    text = (REPO / "notebooks" / "manifest.yml").read_text()
+    for key in ("path:", "kind:", "source_id:", "title:", "runs:", "parameters", "site: false", "invalid:"):
+        assert key in text
+    assert FIXTURE_MANIFEST  # the fixtures use the same format
