@@ -150,3 +150,49 @@ def fixture_site(tmp_path_factory):
                         FIXTURE_SOURCES)
     proc = run_report(root)
     return root, proc
+
+
+class RepoBuild:
+    """Every run of the repository's manifest, executed once per test session by the report runner.
+
+    The site runs are built as `make report` builds them (into a temporary site, never the
+    developer's); the `site: false` runs go to a second build, so the first site is exactly
+    the one readers get. Notebook tests, model tests and the browser test all read from here.
+    """
+
+    def __init__(self, base: Path):
+        from helpers import manifest as manifest_mod
+
+        self.manifest = manifest_mod.load(REPO / "notebooks" / "manifest.yml", root=REPO)
+        self.site = base / "site"
+        self.builds = {"site": base / "build", "tests": base / "build-tests"}
+        self.proc = run_report(REPO, "--build-dir", str(self.builds["site"]), "--site-dir", str(self.site),
+                               timeout=1200)
+        extra = [r.id for _, r in self.manifest.runs() if not r.site]
+        self.proc_tests = None
+        if extra:
+            args = [a for rid in extra for a in ("--only", rid)]
+            self.proc_tests = run_report(REPO, "--build-dir", str(self.builds["tests"]), "--site-dir",
+                                         str(base / "site-tests"), *args, timeout=1200)
+
+    def _build_of(self, run_id: str) -> Path:
+        site_ids = {r.id for _, r in self.manifest.runs(site_only=True)}
+        return self.builds["site" if run_id in site_ids else "tests"]
+
+    def state(self, run_id: str) -> dict:
+        state = json.loads((self._build_of(run_id) / "state.json").read_text(encoding="utf-8"))
+        return state["runs"][run_id]
+
+    def notebook(self, run_id: str) -> dict:
+        """The executed notebook of a run, as JSON."""
+        path = self._build_of(run_id) / "notebooks" / f"{run_id}.ipynb"
+        return json.loads(path.read_text(encoding="utf-8"))
+
+    def log(self) -> str:
+        procs = [p for p in (self.proc, self.proc_tests) if p is not None]
+        return "\n".join(p.stdout + p.stderr for p in procs)
+
+
+@pytest.fixture(scope="session")
+def repo_build(tmp_path_factory) -> RepoBuild:
+    return RepoBuild(tmp_path_factory.mktemp("repo-build"))

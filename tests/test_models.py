@@ -250,16 +250,6 @@ def test_export_history_keeps_missing_months_missing_and_flags_derived(tiny_data
 
 # --------------------------------------------------------------------------- notebooks
 
-def _run(tmp_path, name, parameters):
-    import papermill as pm
-
-    out = tmp_path / f"{name}.ipynb"
-    pm.execute_notebook(str(paths.NOTEBOOKS / "models" / f"{name}.ipynb"), str(out), parameters=parameters,
-                        kernel_name="python3", progress_bar=False, cwd=str(paths.NOTEBOOKS / "models"),
-                        execution_timeout=300)
-    return json.loads(out.read_text())
-
-
 def _text(nb) -> str:
     parts = []
     for cell in nb["cells"]:
@@ -279,12 +269,13 @@ def _images(nb) -> list[dict]:
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("parameters, must_say", [
-    ({}, ["Average growth 2010-2024", "2025 (issued, volume undisclosed) estimate", "USGS MCS 2026"]),
-    ({"stage": "smelting"}, ["Average growth 2011-2024", "break 2014 dropped"]),
+@pytest.mark.parametrize("run_id, must_say", [
+    ("quota-mining", ["Average growth 2010-2024", "2025 (issued, volume undisclosed) estimate", "USGS MCS 2026"]),
+    ("quota-smelting", ["Average growth 2011-2024", "break 2014 dropped"]),
 ])
-def test_quota_growth_notebook_runs(tmp_path, parameters, must_say):
-    nb = _run(tmp_path, "quota_growth", parameters)
+def test_quota_growth_notebook_runs(repo_build, run_id, must_say):
+    """The manifest's runs, executed once per session by the report runner (tests/conftest.py)."""
+    nb = repo_build.notebook(run_id)
     text = _text(nb)
     for phrase in must_say:
         assert phrase in text
@@ -295,12 +286,12 @@ def test_quota_growth_notebook_runs(tmp_path, parameters, must_say):
 
 
 @pytest.mark.notebook
-@pytest.mark.parametrize("parameters, must_say", [
-    ({}, ["Trough depth:", "Placebo test", "2025-02 to 2025-03"]),
-    ({"series": "magnets_us"}, ["Caution:", "derived", "Without derived months:** no counterfactual can be fitted"]),
+@pytest.mark.parametrize("run_id, must_say", [
+    ("rebound-magnets-world", ["Trough depth:", "Placebo test", "2025-02 to 2025-03"]),
+    ("rebound-magnets-us", ["Caution:", "derived", "Without derived months:** no counterfactual can be fitted"]),
 ])
-def test_export_rebound_notebook_runs(tmp_path, parameters, must_say):
-    nb = _run(tmp_path, "export_rebound", parameters)
+def test_export_rebound_notebook_runs(repo_build, run_id, must_say):
+    nb = repo_build.notebook(run_id)
     text = _text(nb)
     for phrase in must_say:
         assert phrase in text
@@ -308,16 +299,4 @@ def test_export_rebound_notebook_runs(tmp_path, parameters, must_say):
     imgs = _images(nb)
     assert len(imgs) >= 2 and all(o["metadata"]["image/png"]["alt"] for o in imgs)
 
-
-@pytest.mark.notebook
-@pytest.mark.parametrize("name, parameters, fragment", [
-    ("quota_growth", {"stage": "mine"}, "parameter 'stage': unknown value 'mine'"),
-    ("export_rebound", {"recovery_low": 0.9, "recovery_high": 0.5}, "'recovery_high' = 0.5 must come after"),
-])
-def test_invalid_parameters_stop_with_the_parameter_named(tmp_path, name, parameters, fragment):
-    import papermill as pm
-
-    with pytest.raises(pm.PapermillExecutionError) as info:
-        _run(tmp_path, name, parameters)
-    assert fragment in str(info.value)
-    assert "validate_parameters(" in info.value.source  # stopped at the validation cell, before any model ran
+# Refused parameter sets are listed in notebooks/manifest.yml and executed by tests/test_notebooks.py.

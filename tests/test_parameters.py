@@ -74,3 +74,13 @@ def test_a_malformed_parameters_cell_is_an_error(tmp_path):
     path.write_text(json.dumps(nb))
     with pytest.raises(ParameterError, match="expected 'name: type = default"):
         read_spec(path)
+
+
+def test_a_misspelt_name_injected_by_papermill_is_refused_in_the_notebook(notebook):
+    """papermill runs the defaults when a name is unknown; the injected cell in `In` gives it away."""
+    ns = {"stage": "mining", "In": ["", 'stage: str = "mining"', '# Parameters\nstgae = "smelting"\n']}
+    with pytest.raises(ParameterError, match="unknown parameter 'stgae'"):
+        validate_parameters(str(notebook), ns)
+    ns["In"].append('# Parameters\nstage = "smelting"\n')  # only the latest injected cell counts
+    assert validate_parameters(str(notebook), {**ns, "stage": "smelting"})["stage"] == "smelting"
+    assert validate_parameters(str(notebook), {"stage": "mining", "In": ["x = 1"]})["stage"] == "mining"

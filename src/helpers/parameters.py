@@ -169,4 +169,23 @@ def validate_parameters(notebook: str, namespace: dict) -> dict:
     """
     spec = read_spec(notebook)
     values = {name: namespace[name] for name in spec.params if name in namespace}
+    # papermill only warns about a name the notebook does not declare and runs the defaults;
+    # its injected cell is in IPython's input history (`In`), so a misspelt name stops here too
+    values.update({name: None for name in injected_names(namespace) if name not in spec.params})
     return check(spec, values)
+
+
+def injected_names(namespace: dict) -> list[str]:
+    """Names assigned by the latest cell papermill injected (it starts with `# Parameters`)."""
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return []
+    for source in reversed(history):
+        if isinstance(source, str) and source.lstrip().startswith("# Parameters"):
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                return []
+            return [t.id for node in tree.body if isinstance(node, ast.Assign)
+                    for t in node.targets if isinstance(t, ast.Name)]
+    return []
