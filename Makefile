@@ -6,7 +6,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help env report test lab bench docs check-data snapshot clean
+.PHONY: help env report test lab bench docs check-data snapshot new-article screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -44,6 +44,9 @@ check-data: $(STAMP) ## validate every data file against the schema and list eac
 
 snapshot: $(STAMP) ## re-store the article notebooks' guarded claims tables (after a deliberate change)
 	@$(PY) tools/snapshot_notebooks.py
+
+new-article: $(STAMP) ## scaffold an article notebook and its manifest entry, print its ledger rows (SOURCE=id SLUG=yyyy-mm-dd_outlet_slug)
+	@$(PY) tools/new_article.py --source "$(SOURCE)" --slug "$(SLUG)" $(if $(DRY_RUN),--dry-run)
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build site

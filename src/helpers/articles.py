@@ -50,6 +50,9 @@ def claims_bundle(source_id: str) -> dict:
     """The article's claims table as deterministic text and HTML (nbval compares both)."""
     from helpers import claims
 
+    if source_id not in set(claims.load_claims()["source_id"].astype(str)):  # a new article, ledger not yet filled
+        line = "No numbers from this article are in the claims ledger (data/claims.csv) yet."
+        return {"text/plain": line, "text/html": f"<p class='re-claims-summary'><strong>{html.escape(line)}</strong></p>"}
     checked = claims.check_claims(source_id)
     table = claims.article_table(source_id, checked=checked)
     line = claims.summary(source_id, checked=checked)

@@ -1,0 +1,124 @@
+"""The built site in a real browser: headless Chromium over HTTP on 127.0.0.1.
+
+Every page reachable from the index is opened at 1280 px and at 400 px: no console error,
+every image loads and has alt text, every link resolves (pages, anchors, downloads), nothing
+scrolls sideways, and no request leaves the machine. Where REQUIRE_BROWSER or CI is set
+(.ci/run sets both) a missing browser is a failure, never a skip.
+"""
+from __future__ import annotations
+
+import os
+import urllib.error
+import urllib.request
+from urllib.parse import urldefrag
+
+import pytest
+
+from helpers import sitecheck
+
+pytestmark = [pytest.mark.browser, pytest.mark.notebook]
+
+WIDTHS = (1280, 400)
+
+
+def _required() -> bool:
+    return any(os.environ.get(v, "").strip().lower() not in ("", "0", "false", "no")
+               for v in ("REQUIRE_BROWSER", "CI"))
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError as exc:
+        (pytest.fail if _required() else pytest.skip)(f"Playwright is not installed: {exc}")
+    if not sitecheck.chromium_path():
+        (pytest.fail if _required() else pytest.skip)(
+            "no Chromium: `apt-get install chromium` (.ci/run does this) or set CHROMIUM")
+    with sitecheck.browser() as ctx:
+        yield ctx
+
+
+def _crawl(ctx, base: str) -> dict[str, "sitecheck.PageVisit"]:
+    """Open the index and every page it links to, transitively (same site only)."""
+    seen: dict[str, sitecheck.PageVisit] = {}
+    todo = ["index.html"]
+    while todo:
+        path = todo.pop(0)
+        if path in seen:
+            continue
+        visit = sitecheck.PageVisit(ctx, base).open(path)
+        seen[path] = visit
+        for link in visit.links():
+            url, _ = urldefrag(link)
+            if url.startswith(base) and url.endswith(".html"):
+                todo.append(url[len(base):])
+    return seen
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_every_page_loads_cleanly_offline(repo_build, chromium):
+    assert repo_build.proc.returncode == 0, repo_build.proc.stdout + repo_build.proc.stderr
+    with sitecheck.serve(repo_build.site) as base:
+        pages = _crawl(chromium, base)
+        reports = [p for p in pages if p.startswith("reports/")]
+        site_runs = {r.id for _, r in repo_build.manifest.runs(site_only=True)}
+        assert {p[len("reports/"):-len(".html")] for p in reports} == site_runs  # every report reachable
+        assert "data.html" in pages
+        problems = []
+        for path, visit in pages.items():
+            for what, found in (("console errors", visit.console_errors), ("requests off the machine", visit.blocked),
+                                ("images that did not load", visit.broken_images()),
+                                ("images without alt text", visit.images_without_alt()),
+                                ("dialogs", visit.dialogs), ("failed requests", visit.failed)):
+                if found:
+                    problems.append(f"{path}: {what}: {found[:3]}")
+            for link in visit.links():
+                url, frag = urldefrag(link)
+                if not url.startswith(base):
+                    assert url.split(":", 1)[0] in ("http", "https", "mailto"), f"{path}: odd link {link}"
+                    continue  # an outside address (a source article) is shown, never fetched here
+                if _status(url) != 200:
+                    problems.append(f"{path}: link {link} does not resolve")
+                elif frag and url.endswith(".html"):
+                    target = pages.get(url[len(base):])
+                    if target is not None and frag not in target.ids():
+                        problems.append(f"{path}: anchor #{frag} is not on {url[len(base):]}")
+        for visit in pages.values():
+            visit.close()
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pages_read_at_desktop_and_phone_width(repo_build, chromium, width):
+    """Nothing scrolls sideways: wide tables scroll inside their own box."""
+    with sitecheck.serve(repo_build.site) as base:
+        paths = ["index.html", "data.html"] + sorted(
+            f"reports/{p.name}" for p in (repo_build.site / "reports").glob("*.html"))
+        wide = []
+        for path in paths:
+            visit = sitecheck.PageVisit(chromium, base, width=width).open(path)
+            if visit.overflow() > 0:
+                wide.append(f"{path}: {visit.overflow()} px too wide")
+            visit.close()
+    assert not wide, "\n".join(wide)
+
+
+def test_script_in_titles_and_parameters_runs_nothing(fixture_site, chromium):
+    """The fixture's source title and a parameter hold <script>alert(...)</script>: shown as text only."""
+    root, _ = fixture_site
+    with sitecheck.serve(root / "site") as base:
+        pages = _crawl(chromium, base)
+        dialogs = {p: v.dialogs for p, v in pages.items() if v.dialogs}
+        texts = {p: v.page.inner_text("body") for p, v in pages.items()}
+        for visit in pages.values():
+            visit.close()
+    assert not dialogs
+    assert any("<script>alert('title')</script>" in t for t in texts.values())  # visible as text
