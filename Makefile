@@ -42,7 +42,7 @@ docs: $(STAMP) ## rewrite the README's data dictionary from data/datapackage.jso
 check-data: $(STAMP) ## validate every data file against the schema and list each problem
 	@$(PY) -m helpers.data
 
-snapshot: $(STAMP) ## re-store the article notebooks' guarded claims tables (after a deliberate change)
+snapshot: $(STAMP) ## re-store the guarded outputs (claims tables, model findings) after a deliberate change
 	@$(PY) tools/snapshot_notebooks.py
 
 new-article: $(STAMP) ## scaffold an article notebook and its manifest entry, print its ledger rows (SOURCE=id SLUG=yyyy-mm-dd_outlet_slug)

@@ -1,8 +1,8 @@
-"""Store the guarded outputs of the article notebooks, on purpose.
+"""Store the guarded outputs of the notebooks, on purpose.
 
-Executes each article notebook with its defaults and writes back into the
+Executes each article and model notebook with its defaults and writes back into the
 committed notebook only the outputs of cells marked `# NBVAL_CHECK_OUTPUT`
-(the claims tables), with their execution counts; every other output is
+(the articles' claims tables, the models' findings boxes), with their execution counts; every other output is
 cleared. `pytest --nbval-lax` then re-executes the notebooks and fails when a
 guarded output changes, so a published number cannot change silently: after a
 deliberate data or ledger change, run `make snapshot` and commit the diff.
@@ -42,6 +42,7 @@ def snapshot(path: Path) -> int:
 
 
 if __name__ == "__main__":
-    targets = [Path(a) for a in sys.argv[1:]] or sorted((ROOT / "notebooks" / "articles").glob("*.ipynb"))
+    targets = [Path(a) for a in sys.argv[1:]] or sorted(
+        p for folder in ("articles", "models") for p in (ROOT / "notebooks" / folder).glob("*.ipynb"))
     for target in targets:
         print(f"{target.relative_to(ROOT) if target.is_absolute() else target}: stored {snapshot(target.resolve())} guarded output(s)")
