@@ -48,5 +48,8 @@ snapshot: $(STAMP) ## re-store the guarded outputs (claims tables, model finding
 new-article: $(STAMP) ## scaffold an article notebook and its manifest entry, print its ledger rows (SOURCE=id SLUG=yyyy-mm-dd_outlet_slug)
 	@$(PY) tools/new_article.py --source "$(SOURCE)" --slug "$(SLUG)" $(if $(DRY_RUN),--dry-run)
 
+screenshots: $(STAMP) ## picture the built site for the README (after make report)
+	@$(PY) tools/screenshots.py
+
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build site

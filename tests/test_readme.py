@@ -27,3 +27,26 @@ def test_exactly_two_setup_commands():
     assert commands == ["make report", "make test"]
     ci = (ROOT / ".ci" / "run").read_text()
     assert re.search(r"^exec make test$", ci, re.M), ".ci/run must run the README's test command"
+
+
+def test_claims_totals_in_the_readme_are_the_checker_s():
+    from helpers import claims
+
+    m = re.search(r"of (\d+) numbers: (\d+) reproduce, (\d+) reproduce within rounding, (\d+) differ.*?"
+                  r"and (\d+) cannot be checked", README, re.S)
+    assert m, "README no longer states the claims totals"
+    counts = claims.check_claims()["status"].value_counts()
+    assert [int(g) for g in m.groups()] == [int(counts.sum()), int(counts.get("reproduced", 0)),
+                                            int(counts.get("within_rounding", 0)), int(counts.get("differs", 0)),
+                                            int(counts.get("not_checkable", 0))]
+
+
+def test_every_make_target_named_in_the_readme_exists():
+    makefile = (ROOT / "Makefile").read_text()
+    for target in set(re.findall(r"`make ([a-z-]+)", README)):
+        assert re.search(rf"^{target}:", makefile, re.M), f"README names `make {target}`, the Makefile has none"
+
+
+def test_screenshots_in_the_readme_exist():
+    for path in re.findall(r"!\[[^\]]+\]\(([^)]+)\)", README):
+        assert (ROOT / path).is_file(), path
