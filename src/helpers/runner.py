@@ -34,11 +34,20 @@ from helpers import manifest as manifest_mod
 HELPERS_DIR = Path(__file__).resolve().parent
 # The report builder's own files: they decide how pages look, not what notebooks compute.
 RENDER_FILES = ("worker.py", "templates")
-SITE_FILES = ("site.py", "runner.py", "report.py", "manifest.py", "static")
+SITE_FILES = ("site.py", "runner.py", "report.py", "manifest.py", "sitecheck.py", "static")
 BUILDER_FILES = set(RENDER_FILES) | set(SITE_FILES)
 STATE_VERSION = 2
 DEFAULT_TIMEOUT = 600.0
 DEFAULT_START_TIMEOUT = 60.0
+# One BLAS/OpenMP thread per kernel (unless the caller's environment says otherwise): two kernels
+# side by side, each with a thread per core, oversubscribe the cores and OpenBLAS's spinning makes
+# the model notebooks' many small fits several times slower (quota_analysis: 13 s instead of 2 s).
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker_env(root: Path) -> dict:
+    """The environment the workers (and so their kernels) get on top of the build's own."""
+    return {"RARE_EARTH_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
 
 
 class BuildError(RuntimeError):
@@ -369,6 +378,38 @@ class Pool:
             self._stop(w)
 
 
+def run_floor(n: int, workers: int = 2, kernel: str = "python3", env: dict | None = None,
+              start_timeout: float = DEFAULT_START_TIMEOUT) -> dict:
+    """The benchmark's floor: n bare kernels (helpers.worker's `floor` job), `workers` at a time,
+    on this module's Pool. Returns {"startup": s until every worker was ready, "seconds": wall s of
+    the n kernels after that, "kernels": each kernel's s}."""
+    t0 = time.monotonic()
+    pool = Pool(min(workers, n), env or {})
+    try:
+        ready, deadline = 0, t0 + start_timeout
+        while ready < len(pool.workers):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the workers were not ready within {start_timeout:g} s")
+            for _, msg in pool.wait(timeout=1.0):
+                if msg is None:
+                    raise RuntimeError("a worker died while starting")
+                ready += msg.get("op") == "ready"
+        t1 = time.monotonic()
+        left, kernels = n, []
+        while left or pool.busy():
+            for w in pool.idle()[:left]:
+                pool.send(w, {"op": "floor", "id": f"floor-{left}", "kernel": kernel})
+                left -= 1
+            for w, msg in pool.wait(timeout=0.5):
+                if msg is None or msg.get("status") == "failed":
+                    raise RuntimeError(f"a floor kernel failed: {_describe_error((msg or {}).get('error'))}")
+                w["job"] = None
+                kernels.append(msg["duration"])
+        return {"startup": t1 - t0, "seconds": time.monotonic() - t1, "kernels": kernels}
+    finally:
+        pool.close()
+
+
 # --------------------------------------------------------------------------- build
 
 @dataclass
@@ -543,7 +584,7 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
     # longest first: with two workers this keeps the last one from finishing alone
     queue.sort(key=lambda j: -float(j.get("expected", 0)))
     progress = _Progress(len(queue), cfg.quiet)
-    pool = Pool(min(cfg.workers, len(queue)), {"RARE_EARTH_ROOT": str(cfg.root)})
+    pool = Pool(min(cfg.workers, len(queue)), worker_env(cfg.root))
     watchdog = cfg.timeout + 2 * cfg.start_timeout + 30
     graceful = False
     try:
