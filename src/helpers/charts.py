@@ -91,7 +91,8 @@ def mark_event(ax, x, label: str, color: str = PALETTE["event"], y_frac: float =
     """A dashed vertical line with a short label, for policy dates."""
     ax.axvline(x, color=color, ls="--", lw=1)
     ax.text(x, y_frac, f" {label}", transform=ax.get_xaxis_transform(), fontsize=8.5, color=color,
-            va="top", ha="left", rotation=0)
+            va="top", ha="left", rotation=0, zorder=5,
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85, "pad": 1})
 
 
 def figure(nrows: int = 1, ncols: int = 1, **kwargs):

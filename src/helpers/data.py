@@ -463,6 +463,31 @@ def cite(source_ids, data_dir: Path | None = None, dates: bool = True) -> str:
 
 # --------------------------------------------------------------------------- data dictionary
 
+def field_rules(field: dict) -> tuple[str, list[str]]:
+    """When a column is required and what it allows, in words (code in backticks).
+
+    One wording for the README's dictionary and the site's data page.
+    """
+    c = field.get("constraints", {})
+    allowed = []
+    if "enum" in c:
+        allowed.append(", ".join(f"`{v}`" for v in c["enum"]))
+    if "pattern" in c:
+        allowed.append(f"pattern `{c['pattern']}`")
+    if "minimum" in c:
+        allowed.append(f"≥ {c['minimum']}")
+    if "maximum" in c:
+        allowed.append(f"≤ {c['maximum']}")
+    if c.get("unique"):
+        allowed.append("unique")
+    req = "yes" if c.get("required") else ""
+    for rule, word in (("x-required-if", "if"), ("x-required-unless", "unless")):
+        if rule in field:
+            eq = field[rule]["equals"]
+            req = f"{word} {field[rule]['field']} is empty" if eq is None else f"{word} {field[rule]['field']} = {eq}"
+    return req, allowed
+
+
 def data_dictionary_markdown(data_dir: Path | None = None) -> str:
     """The README's data dictionary, written from the schema."""
     package = read_package(data_dir)
@@ -473,23 +498,8 @@ def data_dictionary_markdown(data_dir: Path | None = None) -> str:
                   f"Key: {', '.join(schema.get('primaryKey', []))}.", "",
                   "| column | type | unit | required | allowed | meaning |", "|---|---|---|---|---|---|"]
         for f in schema["fields"]:
-            c = f.get("constraints", {})
-            allowed = []
-            if "enum" in c:
-                allowed.append(", ".join(f"`{v}`" for v in c["enum"]))
-            if "pattern" in c:
-                allowed.append(f"pattern `{c['pattern']}`".replace("|", "\\|"))
-            if "minimum" in c:
-                allowed.append(f"≥ {c['minimum']}")
-            if "maximum" in c:
-                allowed.append(f"≤ {c['maximum']}")
-            if c.get("unique"):
-                allowed.append("unique")
-            req = "yes" if c.get("required") else ""
-            for rule, word in (("x-required-if", "if"), ("x-required-unless", "unless")):
-                if rule in f:
-                    eq = f[rule]["equals"]
-                    req = f"{word} {f[rule]['field']} is empty" if eq is None else f"{word} {f[rule]['field']} = {eq}"
+            req, allowed = field_rules(f)
+            allowed = [a.replace("|", "\\|") for a in allowed]
             lines.append(f"| `{f['name']}` | {f.get('type', 'string')} | {f.get('unit', '')} | {req} | "
                          f"{'; '.join(allowed)} | {f.get('description', '')} |")
         fks = schema.get("foreignKeys", [])

@@ -137,6 +137,10 @@ def notice_timing_chart(part: str, years: Sequence[int], title: str, highlight: 
     return fig, ev
 
 
+# the word a chart's event label adds to the date, by events.csv `kind`
+EVENT_WORD = {"tariff": " tariffs", "export_control": " export licences", "diplomacy": " call"}
+
+
 def monthly_chart(series: str, partner: str, start: str, end: str, title: str,
                   events: Sequence[str] = (), annotate: dict | None = None, ylabel: str = "Exports (t)",
                   extra: Sequence[tuple[str, str, str]] = ()):
@@ -162,12 +166,15 @@ def monthly_chart(series: str, partner: str, start: str, end: str, title: str,
                        label=f"{label.split(' (')[0]}: derived month")
         sources += list(rows["source_id"])
     ev = data.load_events()
-    for event_id in events:
+    for i, event_id in enumerate(events):
         row = ev[ev["event_id"] == event_id]
         if row.empty:
             raise KeyError(f"unknown event_id {event_id!r} in data/events.csv")
         r = row.iloc[0]
-        charts.mark_event(ax, r["date"], r["date"].strftime("%-d %b"))
+        # one row per event, later ones higher (the data are higher after a rebound), so labels of
+        # events days apart (2 and 4 April 2025) never overprint
+        label = r["date"].strftime("%-d %b") + EVENT_WORD.get(str(r["kind"]), "")
+        charts.mark_event(ax, r["date"], label, y_frac=0.72 + 0.07 * i)
         sources.append(r["source_id"])
     for (month, y), label in (annotate or {}).items():
         charts.annotate_value(ax, pd.Period(month, "M").to_timestamp(), y, label, offset=(0, 20))

@@ -26,6 +26,7 @@ import ctypes
 import html
 import json
 import os
+import re
 import shutil
 import struct
 import time
@@ -309,27 +310,17 @@ def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
         return [], []
 
 
-def _allowed(field: dict) -> str:
-    c = field.get("constraints", {})
-    parts = []
-    if "enum" in c:
-        parts.append(", ".join(f"<code>{esc(v)}</code>" for v in c["enum"]))
-    if "pattern" in c:
-        parts.append(f"pattern <code>{esc(c['pattern'])}</code>")
-    if "minimum" in c:
-        parts.append(f"≥ {esc(c['minimum'])}")
-    if "maximum" in c:
-        parts.append(f"≤ {esc(c['maximum'])}")
-    if c.get("unique"):
-        parts.append("unique")
-    return "; ".join(parts)
+def _code_spans(text: str) -> str:
+    """Escape, then show `backticked` parts as code."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", esc(text))
 
 
-def _required(field: dict) -> str:
-    for rule, word in (("x-required-if", "if"), ("x-required-unless", "unless")):
-        if rule in field:
-            return f"{word} {esc(field[rule].get('field'))} = {esc(field[rule].get('equals'))}"
-    return "yes" if field.get("constraints", {}).get("required") else ""
+def _rules(field: dict) -> tuple[str, str]:
+    """(required, allowed) as HTML, worded by helpers.data.field_rules like the README."""
+    from helpers.data import field_rules
+
+    req, allowed = field_rules(field)
+    return esc(req), "; ".join(_code_spans(a) for a in allowed)
 
 
 def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], claims_cols: list[str],
@@ -392,7 +383,7 @@ def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], 
         body = []
         for fld in schema.get("fields", []):
             body.append(f"<tr><td><code>{esc(fld['name'])}</code></td><td>{esc(fld.get('type', 'string'))}</td>"
-                        f"<td>{esc(fld.get('unit', ''))}</td><td>{_required(fld)}</td><td>{_allowed(fld)}</td>"
+                        f"<td>{esc(fld.get('unit', ''))}</td><td>{_rules(fld)[0]}</td><td>{_rules(fld)[1]}</td>"
                         f"<td>{esc(fld.get('description', ''))}</td></tr>")
         parts.append('<div class="table-scroll"><table class="dict"><thead><tr><th scope="col">column</th>'
                      '<th scope="col">type</th><th scope="col">unit</th><th scope="col">required</th>'
