@@ -300,3 +300,22 @@ def test_export_rebound_notebook_runs(repo_build, run_id, must_say):
     assert len(imgs) >= 2 and all(o["metadata"]["image/png"]["alt"] for o in imgs)
 
 # Refused parameter sets are listed in notebooks/manifest.yml and executed by tests/test_notebooks.py.
+
+
+def test_rebound_stats_for_many_paths_agree_with_one_path_at_a_time():
+    """The vectorised path statistics must equal rebound_stats applied path by path."""
+    rng = np.random.default_rng(7)
+    actual = np.array([900.0, 300.0, np.nan, 450.0, 800.0, 950.0, np.nan, 1000.0])
+    paths = rng.normal(1000, 150, size=(300, actual.size))
+    paths[0] = 200.0                      # actual above the counterfactual everywhere: no gap
+    paths[1, :] = np.nan                  # nothing observed on this path
+    paths[2, [1, 4]] = np.nan             # holes in the path itself
+    paths[3] = actual * 1.5               # never recovers: constant gap
+    for th in [(0.5, 0.9), (0.3, 0.7)]:
+        many = models.rebound_stats_paths(actual, paths, th)
+        for i, p in enumerate(paths):
+            one = models.rebound_stats(actual, p, th)
+            for key in ("depth", "shortfall"):
+                assert np.allclose(many[key][i], one[key], equal_nan=True, rtol=1e-12), (i, key)
+            for t in th:
+                assert np.array_equal(many["recover"][t][i], one["recover"][t], equal_nan=True), (i, t)

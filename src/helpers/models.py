@@ -966,6 +966,43 @@ def rebound_stats(actual, cf, thresholds=(0.5, 0.9)) -> dict:
     return out
 
 
+def rebound_stats_paths(actual, paths, thresholds=(0.5, 0.9)) -> dict:
+    """rebound_stats for many counterfactual paths at once (rows of `paths`), as arrays.
+
+    Same definitions as rebound_stats, computed for all simulated paths together:
+    the uncertainty of the rebound figures takes thousands of paths, and a Python
+    loop over them was most of the export-rebound notebook's run time.
+    Returns {"depth": (n,), "recover": {th: (n,)}, "shortfall": (n,)}.
+    """
+    actual = np.asarray(actual, float)
+    cf = np.atleast_2d(np.asarray(paths, float))
+    n, t = cf.shape
+    ok = np.isfinite(actual)[None, :] & np.isfinite(cf)
+    any_ok = ok.any(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(ok, 1 - actual[None, :] / np.where(ok, cf, 1.0), np.nan)
+    g_safe = np.where(any_ok[:, None], g, 0.0)
+    trough = np.where(any_ok, np.nanargmax(np.where(np.isnan(g_safe), -np.inf, g_safe), axis=1), 0)
+    depth = np.where(any_ok, g[np.arange(n), trough], np.nan)
+    idx = np.arange(t)[None, :]
+    after = ok & (idx > trough[:, None])
+    recover, last_reached = {}, np.full(n, t - 1)
+    for th in sorted(thresholds):
+        hit = after & (g <= ((1 - th) * depth)[:, None])
+        first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1)
+        r = np.where(first >= 0, first - trough, np.inf).astype(float)
+        r = np.where(depth <= 0, 0.0, r)
+        recover[th] = np.where(any_ok, r, np.nan)
+    final = recover[max(thresholds)]
+    last_reached = np.where(depth > 0, np.where(np.isfinite(final), trough + np.nan_to_num(final, posinf=0).astype(int),
+                                                 t - 1), trough)
+    in_span = ok & (idx <= last_reached[:, None])
+    shortfall = np.where(in_span, cf - actual[None, :], 0.0).sum(axis=1)
+    shortfall = np.where(depth > 0, shortfall, 0.0)
+    shortfall = np.where(any_ok, shortfall, np.nan)
+    return {"depth": depth, "recover": recover, "shortfall": shortfall}
+
+
 @dataclass
 class Rebound:
     cf: Counterfactual
@@ -999,8 +1036,7 @@ def rebound(cf: Counterfactual, thresholds=(0.5, 0.9), level: float | None = Non
     post = cf.post
     actual = post["actual"].to_numpy(float)
     point = rebound_stats(actual, post["mean"].to_numpy(float), thresholds)
-    paths = cf.draws(n_draws, seed)
-    sims = [rebound_stats(actual, p, thresholds) for p in paths]
+    sims = rebound_stats_paths(actual, cf.draws(n_draws, seed), thresholds)
     a = (1 - level) / 2
 
     def pct(values):
@@ -1010,15 +1046,15 @@ def rebound(cf: Counterfactual, thresholds=(0.5, 0.9), level: float | None = Non
             return (float("nan"), float("nan"))
         return (float(np.quantile(v, a, method="inverted_cdf")), float(np.quantile(v, 1 - a, method="inverted_cdf")))
 
-    recover_ci = {th: pct([s["recover"][th] for s in sims]) for th in thresholds}
-    not_rec = {th: float(np.mean([not np.isfinite(s["recover"][th]) for s in sims])) for th in thresholds}
+    recover_ci = {th: pct(sims["recover"][th]) for th in thresholds}
+    not_rec = {th: float(np.mean(~np.isfinite(sims["recover"][th]))) for th in thresholds}
     missing_post = [str(m) for m, v in zip(post.index, actual) if not np.isfinite(v)]
     derived_post = []
     if statuses is not None:
         derived_post = [str(m) for m in post.index if statuses.get(m, "") == "derived" and np.isfinite(post.loc[m, "actual"])]
     return Rebound(cf=cf, thresholds=tuple(thresholds), level=level, point=point,
-                   depth_ci=pct([s["depth"] for s in sims]), recover_ci=recover_ci,
-                   shortfall_ci=pct([s["shortfall"] for s in sims]), not_recovered_share=not_rec,
+                   depth_ci=pct(sims["depth"]), recover_ci=recover_ci,
+                   shortfall_ci=pct(sims["shortfall"]), not_recovered_share=not_rec,
                    missing_post=missing_post, derived_post=derived_post, n_draws=n_draws)
 
 
