@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
+from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
 from helpers import charts
@@ -741,8 +742,10 @@ def plot_backtest(bt: pd.DataFrame, history: pd.DataFrame, stage: str):
         ax.axhline(0, color="#444444", lw=0.8)
         ax.set_title(f"{h} year{'s' if h > 1 else ''} ahead", loc="left", fontsize=11)
         ax.set_xlabel("Target year")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, never 2022.5
     axes[0].set_ylabel("Forecast error (% of actual quota)")
-    axes[0].legend(fontsize=8, loc="lower left")
+    # beside the panels, so it never covers a forecast
+    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     fig.suptitle(f"Backtest: how far each model's {stage} forecasts missed", x=0.01, ha="left", fontweight="bold", fontsize=12)
     _source_line(fig, hdata.cite(_quota_sources(history[history["used"]])) + ". Errors: this project's backtest.")
     return fig

@@ -35,6 +35,8 @@ from pathlib import Path
 STATIC = Path(__file__).parent / "static"
 SITE_NAME = "China rare earths: research notebooks"
 CLAIMS_COLUMNS = ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
+CLAIMS_SHOWN = {"publisher": "outlet", "published": "published", "claim": "phrase in the article",
+                "stated": "article says", "recomputed": "data give", "status": "result"}
 GOOD_STATUS = ("reproduc", "match", "within rounding", "ok", "exact", "pass")
 BAD_STATUS = ("differ", "mismatch", "wrong", "fail", "not reproduc")
 STATUS_TEXT = {"ok": "Current", "failed": "Failed", "stale": "Stale", "missing": "Not built"}
@@ -143,9 +145,9 @@ def params_html(params: list[tuple[str, object, bool]], only_set: bool = False) 
 
 
 def _status_chip(status: str) -> str:
-    low = status.strip().lower()
+    low = status.strip().lower().replace("_", " ")
     cls = "bad" if any(b in low for b in BAD_STATUS) else "good" if any(g in low for g in GOOD_STATUS) else ""
-    return f'<span class="status-chip {cls}">{esc(status)}</span>'
+    return f'<span class="status-chip {cls}">{esc(status.replace("_", " "))}</span>'
 
 
 class Report:
@@ -345,14 +347,21 @@ def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], 
         if claims.get("message"):
             parts.append(f'<p class="note">{esc(claims["message"])}</p>')
         if claims_rows:
-            cols = [c for c in CLAIMS_COLUMNS if c in claims_cols]
-            head = "".join(f"<th scope=\"col\">{esc(c)}</th>" for c in cols)
+            # the page shows what a reader needs to see the verdict without scrolling sideways;
+            # claims.csv keeps every column
+            cols = [c for c in CLAIMS_SHOWN if c in claims_cols]
+            head = "".join(f"<th scope=\"col\">{esc(CLAIMS_SHOWN[c])}</th>" for c in cols)
             rows = []
             for row in claims_rows:
                 cells = []
                 for c in cols:
                     v = row.get(c, "")
-                    cells.append(f"<td>{_status_chip(v) if c == 'status' and v else esc(v)}</td>")
+                    if c == "recomputed" and row.get("recomputed_text"):
+                        v = row["recomputed_text"]
+                    if c == "status" and v:
+                        cells.append(f"<td>{_status_chip(v)}</td>")
+                    else:
+                        cells.append(f'<td class="{c}">{esc(v)}</td>')
                 rows.append(f"<tr>{''.join(cells)}</tr>")
             parts.append(f'<div class="table-scroll"><table class="claims"><thead><tr>{head}</tr></thead>'
                          f'<tbody>{"".join(rows)}</tbody></table></div>')
