@@ -121,13 +121,17 @@ def notice_timing_chart(part: str, years: Sequence[int], title: str, highlight: 
     fig, ax = charts.figure(figsize=(9, 3.8))
     if band:
         ax.axvspan(*band, color="#e8eef6", lw=0)
-        ax.text(band[0] + 2, 1.02, band_label, transform=ax.get_xaxis_transform(), fontsize=8.5, color="#1b4f8a")
+        ax.text(band[0] + 2, 0.02, band_label, transform=ax.get_xaxis_transform(), fontsize=8.5, color="#1b4f8a",
+                va="bottom")  # inside the band: above the axes it ran into the title
     for _, r in ev.iterrows():
         color = charts.PALETTE["claim"] if r["quota_year"] == highlight else charts.PALETTE["mining"]
         hollow = r["date_basis"] == "report"
         ax.scatter(r["day"], str(r["quota_year"]), s=60, zorder=4, color=color if not hollow else "white",
                    edgecolor=color, linewidth=1.5)
-        ax.annotate(r["date"].strftime("%d %b %Y"), (r["day"], str(r["quota_year"])), textcoords="offset points",
+        # a notice known only to the month is labelled as such, never with an invented day
+        when = (r["date"].strftime("%b %Y") + " (month only)" if r["precision"] == "month"
+                else r["date"].strftime("%d %b %Y"))
+        ax.annotate(when, (r["day"], str(r["quota_year"])), textcoords="offset points",
                     xytext=(8, -3), fontsize=8.5)
     month_starts = pd.date_range("2001-01-01", periods=12, freq="MS")
     ax.set_xticks(month_starts.dayofyear, month_starts.strftime("%b"))
