@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import io
 import json
 import os
 import shutil
@@ -66,8 +65,27 @@ def write_notebook(path: Path, cells: list[str], params: str = PARAMS, title: st
     return path
 
 
-SOURCES_HEADER = ["source_id", "publisher", "title", "author", "published", "date_note", "address",
-                  "accessed", "kind", "seed_file", "notes"]
+def write_table(folder: Path, name: str, rows: list[dict], package: dict | None = None) -> Path:
+    """Write rows as data/<name>.csv with the columns the schema gives that table (absent keys empty).
+
+    The schema is `package`, else folder/datapackage.json, else the repository's: tests
+    never spell out a table's columns themselves.
+    """
+    from helpers import data
+
+    if package is None:
+        pkg_file = folder / "datapackage.json"
+        package = json.loads((pkg_file if pkg_file.is_file() else REPO / "data" / "datapackage.json")
+                             .read_text(encoding="utf-8"))
+    res = data.resource(name, package)
+    fields = [f["name"] for f in res["schema"]["fields"]]
+    path = folder / res["path"]
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in fields})
+    return path
 
 
 def make_project(root: Path, notebooks: dict[str, list[str]], manifest: str,
@@ -81,16 +99,8 @@ def make_project(root: Path, notebooks: dict[str, list[str]], manifest: str,
     rows = sources if sources is not None else [
         {"source_id": "art_a", "publisher": "Reuters", "title": "China sets quotas", "published": "2025-04-17",
          "address": "https://example.com/a", "accessed": "2025-11-01", "kind": "news article"}]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, SOURCES_HEADER)
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({k: r.get(k, "") for k in SOURCES_HEADER})
-    (data / "sources.csv").write_text(buf.getvalue(), encoding="utf-8")
-    for res in package["resources"]:  # an empty claims ledger: the checker runs and finds nothing
-        if res["name"] == "claims":
-            (data / res["path"]).write_text(",".join(f["name"] for f in res["schema"]["fields"]) + "\n",
-                                            encoding="utf-8")
+    write_table(data, "sources", rows, package)
+    write_table(data, "claims", [], package)  # an empty ledger: the checker runs and finds nothing
     shutil.copy(REPO / "environment.yml", root / "environment.yml")
     for rel, cells in notebooks.items():
         write_notebook(root / "notebooks" / rel, cells)

@@ -3,11 +3,11 @@
 Each case writes a broken copy of a small valid data set to a temporary folder;
 the real data/ is never touched.
 """
-import csv
 import json
 import pandas as pd
 import pytest
 
+from conftest import write_table
 from helpers import data, paths
 
 GOOD = {
@@ -49,15 +49,6 @@ GOOD = {
 }
 
 
-def write_table(folder, name, rows, package):
-    fields = [f["name"] for f in data.resource(name, package)["schema"]["fields"]]
-    with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: row.get(k, "") for k in fields})
-
-
 @pytest.fixture
 def datadir(tmp_path):
     package = json.loads(paths.DATAPACKAGE.read_text())
@@ -71,7 +62,7 @@ def datadir(tmp_path):
 def edit(datadir, name, row_index, **changes):
     rows = [dict(r) for r in GOOD[name]]
     rows[row_index].update(changes)
-    write_table(datadir, name, rows, json.loads((datadir / "datapackage.json").read_text()))
+    write_table(datadir, name, rows)
 
 
 def fails(datadir, table, *fragments):
@@ -121,13 +112,13 @@ def test_missing_source_id(datadir):
 
 def test_duplicate_key(datadir):
     rows = GOOD["quotas"] + [dict(GOOD["quotas"][0], value="120000")]
-    write_table(datadir, "quotas", rows, json.loads((datadir / "datapackage.json").read_text()))
+    write_table(datadir, "quotas", rows)
     fails(datadir, "quotas", "quotas.csv, line 6", "duplicate key", "already on line 2")
 
 
 def test_two_preferred_rows_for_one_key(datadir):
     rows = GOOD["quotas"] + [dict(GOOD["quotas"][0], source_id="doc_b")]
-    write_table(datadir, "quotas", rows, json.loads((datadir / "datapackage.json").read_text()))
+    write_table(datadir, "quotas", rows)
     fails(datadir, "quotas", "column 'preferred'", "needs exactly one row with preferred=true, found 2")
 
 
@@ -198,7 +189,7 @@ def test_missing_file_and_every_problem_listed(datadir):
     edit_rows = [dict(r) for r in GOOD["exports"]]
     edit_rows[0]["value"] = "x"
     edit_rows[1]["unit"] = "kg"
-    write_table(datadir, "exports", edit_rows, json.loads((datadir / "datapackage.json").read_text()))
+    write_table(datadir, "exports", edit_rows)
     message = fails(datadir, "exports", "2 problem(s)", "line 2, column 'value'", "line 3, column 'unit'")
     assert message.count("exports.csv") == 2
 

@@ -5,8 +5,6 @@ real data/ folder is never read. A small data set is written to a temporary
 folder with the project's own datapackage.json, so the loaders and schema are
 the real ones.
 """
-import csv
-import json
 import math
 import shutil
 from fractions import Fraction as F
@@ -14,6 +12,7 @@ from fractions import Fraction as F
 import pandas as pd
 import pytest
 
+from conftest import write_table
 from helpers import claims as C
 from helpers import data, paths
 
@@ -132,22 +131,12 @@ CLAIMS = [
 ]
 
 
-def write(folder, name, rows):
-    package = json.loads((folder / "datapackage.json").read_text())
-    fields = [f["name"] for f in data.resource(name, package)["schema"]["fields"]]
-    with open(folder / f"{name}.csv", "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        for r in rows:
-            w.writerow({k: r.get(k, "") for k in fields})
-
-
 @pytest.fixture
 def ddir(tmp_path):
     shutil.copy(paths.DATAPACKAGE, tmp_path / "datapackage.json")
     for name, rows in [("sources", SOURCES), ("quotas", QUOTAS), ("exports", EXPORTS), ("production", PRODUCTION),
                        ("events", EVENTS), ("claims", CLAIMS)]:
-        write(tmp_path, name, rows)
+        write_table(tmp_path, name, rows)
     assert data.validate_all(tmp_path) == []
     return tmp_path
 
@@ -533,13 +522,13 @@ def test_check_claims_for_one_article(ddir):
 
 def test_broken_recipe_in_the_ledger_stops_the_check(ddir):
     rows = CLAIMS + [claim("broken", 1, "1 t", "t", 'quota("mining", 1999)')]
-    write(ddir, "claims", rows)
+    write_table(ddir, "claims", rows)
     with pytest.raises(C.ClaimError, match=f"{A}__broken: no quotas row for quota mining 1999"):
         C.check_claims(data_dir=ddir)
 
 
 def test_ledger_requires_a_reason_when_there_is_no_recipe(ddir):
-    write(ddir, "claims", CLAIMS + [claim("no_reason", 1, "1 t", "t")])
+    write_table(ddir, "claims", CLAIMS + [claim("no_reason", 1, "1 t", "t")])
     with pytest.raises(data.DataError, match="not_checkable_reason"):
         C.load_claims(ddir)
 

@@ -5,8 +5,6 @@ hand-computed rolling-origin backtest on five points, a drop and recovery of
 known depth and timing, placebo logic, and missing months and years that must
 stay missing.
 """
-import csv
-import json
 import math
 import shutil
 
@@ -14,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from conftest import write_table
 from helpers import models, paths
 
 
@@ -211,20 +210,10 @@ def test_missing_months_are_not_interpolated():
 
 # --------------------------------------------------------------------------- reading the data
 
-def _write(path, fields, rows):
-    with open(path, "w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=fields)
-        w.writeheader()
-        for r in rows:
-            w.writerow(r)
-
-
 @pytest.fixture
 def tiny_data(tmp_path):
     shutil.copy(paths.DATAPACKAGE, tmp_path / "datapackage.json")
-    pkg = json.loads(paths.DATAPACKAGE.read_text())
-    fields = {r["name"]: [f["name"] for f in r["schema"]["fields"]] for r in pkg["resources"]}
-    _write(tmp_path / "sources.csv", fields["sources"], [
+    write_table(tmp_path, "sources", [
         {"source_id": "doc_a", "publisher": "Reuters via Example", "title": "t", "published": "2025-07-20",
          "address": "https://example.org/a", "accessed": "2026-11-24", "kind": "wire copy"}])
     rows = []
@@ -234,7 +223,7 @@ def tiny_data(tmp_path):
                      "period_end": month, "value": value, "unit": "t", "status": status,
                      "formula": "1238 / (1 - 0.529)" if status == "derived" else "", "source_id": "doc_a",
                      "locator": "x", "preferred": "true"})
-    _write(tmp_path / "exports.csv", fields["exports"], rows)
+    write_table(tmp_path, "exports", rows)
     return tmp_path
 
 
