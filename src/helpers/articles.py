@@ -33,7 +33,53 @@ def header_html(source_id: str, summary: str) -> str:
 
 
 def show_header(source_id: str, summary: str) -> None:
-    display(HTML(header_html(source_id, summary)))
+    """Display the article header; ``{name}`` in the summary is the article's own number for claim
+    ``<source_id>__<name>`` in data/claims.csv, formatted by `said` (so no stated number is typed twice)."""
+    display(HTML(header_html(source_id, fill(source_id, summary))))
+
+
+QUALIFIER_WORDS = {"at_least": "at least ", "at_most": "at most ", "about": "about ", "around": "around ",
+                   "approximately": "approximately ", "nearly": "nearly ", "close_to": "close to ",
+                   "almost": "almost ", "more_than": "more than ", "less_than": "less than "}
+
+
+def said(claim_id: str, qualifier: bool = True, printed: bool = False) -> str:
+    """An article's number as the ledger records it, for prose and chart labels.
+
+    Tonnages and percents are formatted from the ledger's `stated` value ('132,000 t', 'close to 30%');
+    counts, dates and other units, or ``printed=True``, give the ledger's `stated_text` as printed.
+    Raises KeyError for an unknown claim_id.
+    """
+    claims_frame = data.load_table("claims")
+    row = claims_frame[claims_frame["claim_id"] == claim_id]
+    if row.empty:
+        raise KeyError(f"unknown claim_id {claim_id!r}: expected an id in data/claims.csv")
+    r = row.iloc[0]
+    value, unit = float(r["stated"]), str(r["unit"])
+    if printed:
+        return str(r["stated_text"])
+    if unit in ("t", "t REO"):
+        text = f"{value:,.0f} t"
+    elif unit == "%":
+        text = f"{value:,g}%"
+    else:
+        return str(r["stated_text"])
+    return (QUALIFIER_WORDS.get(str(r["qualifier"]), "") if qualifier else "") + text
+
+
+def fill(source_id: str, template: str) -> str:
+    """Replace each ``{name}`` in a template by `said(f"{source_id}__{name}")`; ``{name:printed}`` gives
+    the ledger's `stated_text`, the article's own words ('about a quarter')."""
+    import string
+
+    out = []
+    for literal, name, spec, conv in string.Formatter().parse(template):
+        out.append(literal)
+        if name is not None:
+            if conv or spec not in ("", "printed"):
+                raise ValueError(f"placeholder {{{name}}}: the only format is {{{name}:printed}} (the article's words)")
+            out.append(said(f"{source_id}__{name}", printed=spec == "printed"))
+    return "".join(out)
 
 
 STATUS_CLASS = {"reproduced": "ok", "within rounding": "near", "differs": "bad", "not checkable": "na"}

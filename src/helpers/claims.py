@@ -153,10 +153,10 @@ import pandas as pd
 
 from helpers import data as _data
 from helpers import paths
+from helpers.units import MEAN_MONTH_DAYS  # noqa: F401  (365.2425 / 12 days; one constant for checker and notebooks)
 
 ABOUT_TOLERANCE = Fraction(5, 100)      # about / nearly: within 5% of the stated value
 REPORT_WINDOW_DAYS = 7                  # a report-dated event happened on or up to 7 days before
-MEAN_MONTH_DAYS = Fraction(3652425, 120000)  # 365.2425 / 12 = 30.436875 days
 STRUCTURAL_CONSTANTS = frozenset({0, 1, 100})
 
 STATUSES = ("reproduced", "within_rounding", "differs", "not_checkable")

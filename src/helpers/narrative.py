@@ -1,0 +1,254 @@
+"""Sentences that state data values, written from the data each time a notebook runs.
+
+No data value is typed into a notebook's prose, alt text or chart labels: a cell
+calls one of these functions, and the sentence it returns carries the numbers
+of the data it was run on. When a table in data/ changes, the text changes with
+it (tests/test_perturbed_data.py runs every notebook on altered data and fails
+if a page still shows an original number).
+
+Formatting helpers (`tonnes`, `pct`, `month`, `day`) are shared by every
+sentence so a value reads the same everywhere; `show` displays Markdown with a
+deterministic text/plain copy.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from helpers import data
+from helpers.units import MEAN_MONTH_DAYS
+
+STAGE_WORD = {"mining": "mining", "smelting": "smelting and separation"}
+SERIES_WORD = {"magnets": "magnet", "rare_earths": 'customs "rare earths"'}
+
+
+# --------------------------------------------------------------------------- formats
+
+def tonnes(value: float) -> str:
+    """A tonnage as readers see it: 132000 -> '132,000 t'; 5174.51 -> '5,175 t'."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{value:,.0f} t"
+
+
+def pct(value: float, digits: int = 1, sign: bool = False) -> str:
+    """A percent (already times 100): 10.0 -> '10.0%'; sign=True -> '+10.0%'."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    return f"{value:+.{digits}f}%" if sign else f"{value:.{digits}f}%"
+
+
+def change(new: float, old: float) -> float:
+    """Percent change from old to new."""
+    return (new / old - 1) * 100
+
+
+def month(period) -> str:
+    """'May 2025' for a month (Period, Timestamp or 'YYYY-MM')."""
+    return pd.Period(period, "M").strftime("%b %Y")
+
+
+def day(date, year: bool = True) -> str:
+    """'8 November 2019' (or '8 November') for a date."""
+    ts = pd.Timestamp(date)
+    return f"{ts.day} {ts.strftime('%B')}" + (f" {ts.year}" if year else "")
+
+
+def months_from_days(days: float) -> float:
+    """Days as average calendar months (365.2425 / 12 days each, as the claims checker counts)."""
+    return float(days) / float(MEAN_MONTH_DAYS)
+
+
+def listing(items: Sequence[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    items = [str(i) for i in items]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def show(md: str) -> None:
+    """Display generated Markdown (deterministic text/plain alongside)."""
+    from IPython.display import display
+
+    display({"text/markdown": md, "text/plain": md}, raw=True)
+
+
+# --------------------------------------------------------------------------- quotas
+
+def _annual(stage: str) -> pd.DataFrame:
+    return data.load_quotas(stage=stage, part="annual", segment="total").set_index("year")
+
+
+def spans(years: Sequence[int]) -> str:
+    """[2010, 2012, 2013, 2014] -> '2010 and 2012-2014'."""
+    years = sorted(years)
+    runs: list[list[int]] = []
+    for y in years:
+        if runs and y == runs[-1][-1] + 1:
+            runs[-1].append(y)
+        else:
+            runs.append([y])
+    return listing([str(r[0]) if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs])
+
+
+def quota_years(stages: Sequence[str], first_year: int, last_year: int) -> str:
+    """Per stage, which years of the window have no annual quota (gaps) and which are derived, in words."""
+    parts = []
+    for stage in stages:
+        q = _annual(stage)
+        gaps = [y for y in range(first_year, last_year + 1) if y not in q.index or not np.isfinite(q.loc[y, "value"])]
+        derived = [y for y in range(first_year, last_year + 1) if y in q.index and q.loc[y, "status"] == "derived"]
+        bits = []
+        if gaps:
+            bits.append(f"no published figure for {spans(gaps)} (gaps on the chart)")
+        if derived:
+            bits.append(f"its {spans(derived)} figure{'s are' if len(derived) > 1 else ' is'} derived from growth rates "
+                        "or batch sizes (hollow markers)")
+        parts.append(f"the {STAGE_WORD[stage]} quota has " + (", and ".join(bits) if bits
+                                                              else f"a published figure for every year {first_year}-{last_year}"))
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."
+
+
+def quota_change(stages: Sequence[str], year: int) -> str:
+    """'mining rose 10.0% to 132,000 t and smelting and separation 10.4% to 127,000 t in 2019'."""
+    bits = []
+    for stage in stages:
+        q = _annual(stage)["value"]
+        if year in q.index and year - 1 in q.index:
+            g = change(q[year], q[year - 1])
+            verb = "rose" if g >= 0 else "fell"
+            bits.append(f"{STAGE_WORD[stage]} {verb} {pct(abs(g))} to {tonnes(q[year])}")
+        elif year in q.index:
+            bits.append(f"{STAGE_WORD[stage]} stood at {tonnes(q[year])} (no {year - 1} figure to compare)")
+    return listing(bits) + f" in {year}" if bits else f"no {year} quota is in the data"
+
+
+def quota_chart_alt(stages: Sequence[str], first_year: int, last_year: int, extra: str = "") -> str:
+    """Alt text for figures.quota_chart: the span, the first and last values and the last year's change."""
+    frame = pd.concat([_annual(s).assign(stage=s) for s in stages])
+    frame = frame[(frame.index >= first_year) & (frame.index <= last_year) & frame["value"].notna()]
+    words = " and ".join(STAGE_WORD[s] for s in stages)
+    ends = []
+    for s in stages:
+        q = frame[frame["stage"] == s]["value"]
+        if len(q):
+            ends.append(f"{STAGE_WORD[s]} from {tonnes(q.iloc[0])} in {q.index[0]} to {tonnes(q.iloc[-1])} in {q.index[-1]}")
+    return (f"Line chart of China's annual {words} quotas, {first_year} to {last_year}, in tonnes of rare-earth oxide: "
+            f"{listing(ends)}; {quota_change(stages, last_year)}.{(' ' + extra) if extra else ''}")
+
+
+def quota_path(stage: str, first_year: int, last_year: int) -> str:
+    """How a quota moved year by year after first_year, with the average growth and the last change."""
+    q = _annual(stage)["value"].dropna()
+    q = q[(q.index >= first_year) & (q.index <= last_year)]
+    if len(q) < 2:
+        return f"The data hold too few {STAGE_WORD[stage]} quotas from {first_year} to {last_year} to describe a path."
+    span = q.index[-1] - q.index[0]
+    avg = ((q.iloc[-1] / q.iloc[0]) ** (1 / span) - 1) * 100
+    g = {y: change(q[y], q[y - 1]) for y in q.index if y - 1 in q.index}
+    fastest = max(g, key=g.get)
+    rises = [y for y in g if g[y] > 0]
+    text = (f"The {STAGE_WORD[stage]} quota went from {tonnes(q.iloc[0])} in {q.index[0]} to {tonnes(q.iloc[-1])} in "
+            f"{q.index[-1]}, {pct(avg)} a year on average; the fastest rise was {pct(g[fastest], sign=True)} in {fastest}")
+    last = q.index[-1]
+    if last in g:
+        text += f", the last {pct(g[last], sign=True)} in {last}"
+    if len(rises) == len(g):
+        text += ", and it rose every year the data can compare"
+    return text + "."
+
+
+def batch_alt(stage: str, part: str, years: Sequence[int]) -> str:
+    """Alt text for figures.batch_chart: each year's batch."""
+    q = data.load_quotas(stage=stage, part=part, segment="total").set_index("year")
+    vals = [f"{tonnes(q.loc[y, 'value'])} in {y}" + (" (derived)" if q.loc[y, "status"] == "derived" else "")
+            for y in years if y in q.index]
+    return listing(vals)
+
+
+def split_change(stage: str, part: str, years: tuple[int, int]) -> dict:
+    """Light and medium-heavy quota of one batch in two years: {'light': (a, b, pct), ...}."""
+    q = data.load_quotas(stage=stage, part=part)
+    out = {}
+    for seg in ("light", "medium_heavy"):
+        s = q[q["segment"] == seg].set_index("year")["value"]
+        a, b = s[years[0]], s[years[1]]
+        out[seg] = (a, b, change(b, a))
+    return out
+
+
+def notice_dates(notices: pd.DataFrame) -> str:
+    """'2018: 28 August; 2019: 8 November; ...' from figures.notice_timing_chart's table."""
+    out = []
+    for _, r in notices.sort_values("quota_year").iterrows():
+        when = r["date"].strftime("%B") + " (month only)" if r["precision"] == "month" else day(r["date"], year=False)
+        out.append(f"{int(r['quota_year'])}: {when}")
+    return "; ".join(out)
+
+
+def event_day(event_id: str, year: bool = False) -> str:
+    """The date of one event in data/events.csv, as '4 April'."""
+    ev = data.load_events()
+    row = ev[ev["event_id"] == event_id]
+    if row.empty:
+        raise KeyError(f"unknown event_id {event_id!r}: expected an id in data/events.csv")
+    return day(row["date"].iloc[0], year=year)
+
+
+# --------------------------------------------------------------------------- exports
+
+def monthly_window(series: str, partner: str, start, end) -> pd.Series:
+    """Monthly exports from start to end (months with no figure dropped)."""
+    m = data.monthly_exports(series, partner)
+    return m[(m.index >= pd.Period(start, "M")) & (m.index <= pd.Period(end, "M"))].dropna()
+
+
+def monthly_summary(series: str, partner: str, start, end) -> str:
+    """How many months have a figure, the lowest and highest month and the last one, in words."""
+    s = monthly_window(series, partner, start, end)
+    n = len(pd.period_range(pd.Period(start, "M"), pd.Period(end, "M"), freq="M"))
+    if s.empty:
+        return f"no month from {month(start)} to {month(end)} has a figure in the data"
+    lo, hi = s.idxmin(), s.idxmax()
+    return (f"{len(s)} of {n} months have a figure; the lowest is {tonnes(s[lo])} in {month(lo)}, the highest "
+            f"{tonnes(s[hi])} in {month(hi)}, and the last {tonnes(s.iloc[-1])} in {month(s.index[-1])}")
+
+
+def value_at(series: str, partner: str, when) -> str:
+    """One month's exports in words: '3,640 t in May 2019' or 'no figure for May 2019'."""
+    m = data.monthly_exports(series, partner)
+    p = pd.Period(when, "M")
+    if p in m.index and np.isfinite(m[p]):
+        return f"{tonnes(m[p])} in {month(p)}"
+    return f"no figure for {month(p)}"
+
+
+def trough(series: str, partner: str, start, end) -> pd.Period:
+    """The month with the lowest exports between start and end."""
+    return monthly_window(series, partner, start, end).idxmin()
+
+
+def highest_since(series: str, partner: str, when) -> str:
+    """'the highest since January 2025': the latest earlier month with at least as much, in words."""
+    m = data.monthly_exports(series, partner).dropna()
+    p = pd.Period(when, "M")
+    earlier = m[(m.index < p) & (m >= m[p])]
+    if earlier.empty:
+        return f"the highest since the data begin ({month(m.index[0])})"
+    if earlier.index[-1] == p - 1:
+        return f"below {month(p - 1)}'s {tonnes(m[p - 1])}"
+    return f"the highest since {month(earlier.index[-1])} ({tonnes(earlier.iloc[-1])})"
+
+
+def months_above(series: str, partner: str, start, end, level: float) -> str:
+    """How many months with a figure from start to end exceed a level, in words."""
+    s = monthly_window(series, partner, start, end)
+    above = int((s > level).sum())
+    if above == len(s):
+        return f"every one of the {len(s)} months from {month(start)} to {month(s.index[-1])} with a figure was above it"
+    below = [month(p) for p in s.index[s <= level]]
+    return f"{above} of the {len(s)} months from {month(start)} with a figure were above it (not {listing(below)})"
