@@ -252,3 +252,14 @@ def months_above(series: str, partner: str, start, end, level: float) -> str:
         return f"every one of the {len(s)} months from {month(start)} to {month(s.index[-1])} with a figure was above it"
     below = [month(p) for p in s.index[s <= level]]
     return f"{above} of the {len(s)} months from {month(start)} with a figure were above it (not {listing(below)})"
+
+
+def late_batches(stage: str) -> str:
+    """The third batches in the data for a stage, as a reminder that a year's total can grow late."""
+    q = data.load_quotas(stage=stage, part="third_batch", segment="total")
+    q = q[q["value"].notna()]
+    if q.empty:
+        return f"The data hold no third batch of {STAGE_WORD[stage]} quota."
+    items = [f"{tonnes(r.value)} in {int(r.year)}" for r in q.itertuples()]
+    return (f"Later batches have added to a year's total before: the data hold third batches of {STAGE_WORD[stage]} "
+            f"quota of {listing(items)}.")
