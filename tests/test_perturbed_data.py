@@ -87,7 +87,7 @@ def retype(text: str, old: float, new: float) -> str:
         if sep == " ":
             body = f"{shown:,.{decimals}f}".replace(",", " ")
         return body + scale
-    pattern = r"(?<![\d.,])(\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(\s?(?:kt|thousand)\b)?"
+    pattern = r"(?<![\d.])(?<!\d,)(\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(\s?(?:kt|thousand)\b)?"
     return re.sub(pattern, repl, text)
 
 
@@ -338,5 +338,12 @@ def test_perturbing_moves_every_value_and_keeps_locators_printing_them(tmp_path)
     assert moved and all(a != b for a, b in moved)
     row = next(b for a, b in zip(before, after) if a["stage"] == "mining" and a["year"] == "2019" and a["preferred"] == "true")
     assert f"{int(row['value']):,}" in row["locator"], row
+    for name in SCALED_TABLES:  # every reported value is still printed by its locator (the loaders may check it)
+        old = list(csv.DictReader((REPO / "data" / f"{name}.csv").open(encoding="utf-8")))
+        new = list(csv.DictReader((tmp_path / "data" / f"{name}.csv").open(encoding="utf-8")))
+        stale = [(a["value"], a["locator"]) for a, b in zip(old, new)
+                 if a["value"] and a["status"] == "reported" and a["locator"] == b["locator"]]
+        assert not stale, f"{name}: locators that no longer print their perturbed value: {stale[:3]}"
     assert retype("remained at 19.1kt REO", 19100, 20437) == "remained at 20.4kt REO"
+    assert retype("World production,137000", 137000, 150000) == "World production,150000"
     assert retype("estimated at 124 000 tons", 124000, 131000) == "estimated at 131 000 tons"
