@@ -272,7 +272,9 @@ def unmoved(original: dict, perturbed: dict) -> list[str]:
         if not typed:
             same = [x for x in same if _data_like(x) and _value(x) in written]
         if same:
-            excerpt = " ".join(places[place].split())[:240]
+            flat = " ".join(places[place].split())
+            at = max(flat.find(same[0].split()[0]), 0)
+            excerpt = ("..." if at > 100 else "") + flat[max(at - 100, 0):at + 140]
             problems.append(f"{place}: {', '.join(dict.fromkeys(same))} did not move with the data -- \"{excerpt}\"")
     return problems
 
