@@ -1275,17 +1275,90 @@ def status_words(status: str, gap: Fraction | None, unit: str, reason: str | Non
     return status.replace("_", " ")
 
 
+# The published claims results (site/claims.csv): one Table Schema, read by check_claims for its
+# columns and their order, and by the site for the published data package. Numbers stay in
+# number columns; the text a reader sees is in its own *_text / *_interval columns. Dates
+# (units date and month) are numbers of the form YYYYMMDD, as in the ledger's stated column.
+_DATE_NOTE = " For units date and month: YYYYMMDD."
+RESULTS_SCHEMA = {
+    "fields": [
+        {"name": "article", "type": "string", "constraints": {"required": True},
+         "description": "The article's source_id (data/sources.csv)."},
+        {"name": "publisher", "type": "string", "description": "Who published the article."},
+        {"name": "published", "type": "string",
+         "description": "Publication date as precise as the page shows it (YYYY, YYYY-MM or YYYY-MM-DD)."},
+        {"name": "claim", "type": "string", "constraints": {"required": True},
+         "description": "The few words of the article the number stands in."},
+        {"name": "stated", "type": "number", "constraints": {"required": True},
+         "description": "The number the article states, as a number (a percentage as its percent figure; "
+                        "a date as YYYYMMDD, a month as YYYYMM)."},
+        {"name": "unit", "type": "string", "constraints": {"required": True}, "description": "Unit of stated."},
+        {"name": "recomputed", "type": "number",
+         "description": "The value recomputed from the curated data, rounded one digit past the stated "
+                        "precision; empty when the claim is not checkable." + _DATE_NOTE},
+        {"name": "status", "type": "string", "constraints": {
+            "required": True, "enum": ["reproduced", "within_rounding", "differs", "not_checkable"]},
+         "description": "reproduced, within_rounding, differs or not_checkable."},
+        {"name": "claim_id", "type": "string", "constraints": {"required": True, "unique": True},
+         "description": "The claim's id in the ledger (data/claims.csv)."},
+        {"name": "stated_text", "type": "string", "constraints": {"required": True},
+         "description": "The number as printed in the article."},
+        {"name": "qualifier", "type": "string", "constraints": {"required": True},
+         "description": "How the article qualifies the number (exact, about, at_least, ...)."},
+        {"name": "stated_low", "type": "number",
+         "description": "Low bound of the interval the stated number allows (its rounding and qualifier); "
+                        "empty when unbounded below; exclusive for more_than." + _DATE_NOTE},
+        {"name": "stated_high", "type": "number",
+         "description": "High bound of that interval; empty when unbounded above; exclusive for less_than."
+                        + _DATE_NOTE},
+        {"name": "stated_interval", "type": "string", "constraints": {"required": True},
+         "description": "The stated interval as printed on the site, e.g. '10.35 to 10.45', 'at least 9.5'."},
+        {"name": "recomputed_text", "type": "string",
+         "description": "The recomputed value as printed on the site."},
+        {"name": "recomputed_low", "type": "number",
+         "description": "Low bound of the recomputed value once its inputs are read as rounded; empty when "
+                        "not checkable." + _DATE_NOTE},
+        {"name": "recomputed_high", "type": "number",
+         "description": "High bound of that interval; empty when not checkable." + _DATE_NOTE},
+        {"name": "recomputed_interval", "type": "string",
+         "description": "The recomputed interval as printed on the site (bounds rounded outward)."},
+        {"name": "expected_status", "type": "string", "constraints": {"required": True},
+         "description": "The status the ledger pins for this claim."},
+        {"name": "gap", "type": "number",
+         "description": "Distance between the two intervals in the stated unit (percentage points for %, days "
+                        "for dates); empty unless status is differs."},
+        {"name": "point_diff", "type": "number",
+         "description": "Recomputed point minus the stated value; empty when not checkable."},
+        {"name": "result", "type": "string", "constraints": {"required": True},
+         "description": "The status in words, with the gap or the reason."},
+        {"name": "reason", "type": "string", "description": "Why the claim cannot be checked."},
+        {"name": "inputs", "type": "string", "description": "The source_ids of the data the value was computed from."},
+        {"name": "note", "type": "string", "description": "What a reader should know (from the ledger)."},
+    ],
+    "primaryKey": ["claim_id"],
+}
+RESULTS_COLUMNS = [f["name"] for f in RESULTS_SCHEMA["fields"]]
+
+
+def _bound(x, kind: str) -> float:
+    """A bound as a number for the results table: NaN when infinite, YYYYMMDD for dates (ordinals)."""
+    if x in (math.inf, -math.inf):
+        return math.nan
+    if kind == "date":
+        d = dt.date.fromordinal(int(x))
+        return float(d.year * 10000 + d.month * 100 + d.day)
+    return float(x)
+
+
 def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> pd.DataFrame:
     """Recompute every claim of the ledger (or of one article) from the curated data.
 
-    One row per claim, in ledger order, with: claim_id, article (source_id),
-    publisher, published, claim (the phrase), stated (as printed), unit,
-    qualifier, recomputed (float, rounded one digit past the stated precision;
-    NaN when not checkable), recomputed_text, interval (recomputed interval as
-    text), stated_interval, status, expected_status, gap (distance between the
-    intervals in the stated unit, NaN unless differs), point_diff (recomputed
-    point minus stated value), result (status in words), reason (why not
-    checkable), inputs (the source_ids used), note. Raises ClaimError when a
+    One row per claim, in ledger order, with the columns of RESULTS_SCHEMA in
+    its order (their descriptions say what each holds): numbers in float
+    columns (stated, recomputed, the low and high bounds of the stated and the
+    recomputed interval, gap, point_diff; NaN where there is none), the
+    printed text in string columns (stated_text, recomputed_text,
+    stated_interval, recomputed_interval, result). Raises ClaimError when a
     recipe is broken or names data that do not exist.
     """
     tables = Tables(data_dir)
@@ -1308,21 +1381,27 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
             d = _display_decimals(st, value, unit)
             recomputed = float(_round_half_away(value.point, Fraction(1, 10 ** d)))
         elif value is not None:
-            recomputed = float(value.point)
+            recomputed = _bound(value.point, value.kind)
         else:
             recomputed = math.nan
+        st_kind = "date" if st.qualifier == "date" else "number"
         rows.append({
             "claim_id": claim["claim_id"],
             "article": claim["source_id"],
             "publisher": "" if src is None else str(src["publisher"]),
             "published": "" if src is None or not isinstance(src["published"], str) else src["published"],
             "claim": claim["phrase"],
-            "stated": claim["stated_text"],
+            "stated": float(claim["stated"]),
+            "stated_text": claim["stated_text"],
             "unit": unit,
             "qualifier": claim["qualifier"],
+            "stated_low": _bound(st.lo, st_kind),
+            "stated_high": _bound(st.hi, st_kind),
             "recomputed": recomputed,
             "recomputed_text": "" if value is None else _fmt_value(value, st, unit),
-            "interval": "" if value is None else _fmt_interval(value, st, unit),
+            "recomputed_low": math.nan if value is None else _bound(value.lo, value.kind),
+            "recomputed_high": math.nan if value is None else _bound(value.hi, value.kind),
+            "recomputed_interval": "" if value is None else _fmt_interval(value, st, unit),
             "stated_interval": _fmt_stated_interval(st, unit),
             "status": res["status"],
             "expected_status": claim["expected_status"],
@@ -1334,7 +1413,7 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
             "inputs": "" if value is None else ", ".join(dict.fromkeys(i.source_id for i in value.inputs)),
             "note": claim.get("note") or "",
         })
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=RESULTS_COLUMNS)
     return frame.reset_index(drop=True)
 
 
@@ -1348,9 +1427,9 @@ def article_table(source_id: str, data_dir: Path | None = None, checked: pd.Data
     df = df[df["article"] == source_id]
     out = pd.DataFrame({
         "Phrase in the article": df["claim"].to_numpy(),
-        "Article says": df["stated"].to_numpy(),
+        "Article says": df["stated_text"].to_numpy(),
         "Data give": [t if t else "-" for t in df["recomputed_text"]],
-        "Range from rounding": [t if t else "-" for t in df["interval"]],
+        "Range from rounding": [t if t else "-" for t in df["recomputed_interval"]],
         "Result": df["result"].to_numpy(),
     })
     out.index = pd.RangeIndex(1, len(out) + 1)
