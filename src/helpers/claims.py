@@ -142,6 +142,7 @@ import ast
 import calendar
 import csv
 import datetime as dt
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -1275,68 +1276,10 @@ def status_words(status: str, gap: Fraction | None, unit: str, reason: str | Non
     return status.replace("_", " ")
 
 
-# The published claims results (site/claims.csv): one Table Schema, read by check_claims for its
-# columns and their order, and by the site for the published data package. Numbers stay in
-# number columns; the text a reader sees is in its own *_text / *_interval columns. Dates
-# (units date and month) are numbers of the form YYYYMMDD, as in the ledger's stated column.
-_DATE_NOTE = " For units date and month: YYYYMMDD."
-RESULTS_SCHEMA = {
-    "fields": [
-        {"name": "article", "type": "string", "constraints": {"required": True},
-         "description": "The article's source_id (data/sources.csv)."},
-        {"name": "publisher", "type": "string", "description": "Who published the article."},
-        {"name": "published", "type": "string",
-         "description": "Publication date as precise as the page shows it (YYYY, YYYY-MM or YYYY-MM-DD)."},
-        {"name": "claim", "type": "string", "constraints": {"required": True},
-         "description": "The few words of the article the number stands in."},
-        {"name": "stated", "type": "number", "constraints": {"required": True},
-         "description": "The number the article states, as a number (a percentage as its percent figure; "
-                        "a date as YYYYMMDD, a month as YYYYMM)."},
-        {"name": "unit", "type": "string", "constraints": {"required": True}, "description": "Unit of stated."},
-        {"name": "recomputed", "type": "number",
-         "description": "The value recomputed from the curated data, rounded one digit past the stated "
-                        "precision; empty when the claim is not checkable." + _DATE_NOTE},
-        {"name": "status", "type": "string", "constraints": {
-            "required": True, "enum": ["reproduced", "within_rounding", "differs", "not_checkable"]},
-         "description": "reproduced, within_rounding, differs or not_checkable."},
-        {"name": "claim_id", "type": "string", "constraints": {"required": True, "unique": True},
-         "description": "The claim's id in the ledger (data/claims.csv)."},
-        {"name": "stated_text", "type": "string", "constraints": {"required": True},
-         "description": "The number as printed in the article."},
-        {"name": "qualifier", "type": "string", "constraints": {"required": True},
-         "description": "How the article qualifies the number (exact, about, at_least, ...)."},
-        {"name": "stated_low", "type": "number",
-         "description": "Low bound of the interval the stated number allows (its rounding and qualifier); "
-                        "empty when unbounded below; exclusive for more_than." + _DATE_NOTE},
-        {"name": "stated_high", "type": "number",
-         "description": "High bound of that interval; empty when unbounded above; exclusive for less_than."
-                        + _DATE_NOTE},
-        {"name": "stated_interval", "type": "string", "constraints": {"required": True},
-         "description": "The stated interval as printed on the site, e.g. '10.35 to 10.45', 'at least 9.5'."},
-        {"name": "recomputed_text", "type": "string",
-         "description": "The recomputed value as printed on the site."},
-        {"name": "recomputed_low", "type": "number",
-         "description": "Low bound of the recomputed value once its inputs are read as rounded; empty when "
-                        "not checkable." + _DATE_NOTE},
-        {"name": "recomputed_high", "type": "number",
-         "description": "High bound of that interval; empty when not checkable." + _DATE_NOTE},
-        {"name": "recomputed_interval", "type": "string",
-         "description": "The recomputed interval as printed on the site (bounds rounded outward)."},
-        {"name": "expected_status", "type": "string", "constraints": {"required": True},
-         "description": "The status the ledger pins for this claim."},
-        {"name": "gap", "type": "number",
-         "description": "Distance between the two intervals in the stated unit (percentage points for %, days "
-                        "for dates); empty unless status is differs."},
-        {"name": "point_diff", "type": "number",
-         "description": "Recomputed point minus the stated value; empty when not checkable."},
-        {"name": "result", "type": "string", "constraints": {"required": True},
-         "description": "The status in words, with the gap or the reason."},
-        {"name": "reason", "type": "string", "description": "Why the claim cannot be checked."},
-        {"name": "inputs", "type": "string", "description": "The source_ids of the data the value was computed from."},
-        {"name": "note", "type": "string", "description": "What a reader should know (from the ledger)."},
-    ],
-    "primaryKey": ["claim_id"],
-}
+# The published claims results (site/claims.csv): one Table Schema, in a JSON file so the site
+# can read it without pandas. check_claims takes its columns and their order from it.
+RESULTS_SCHEMA_FILE = Path(__file__).with_name("claims_results.schema.json")
+RESULTS_SCHEMA = json.loads(RESULTS_SCHEMA_FILE.read_text(encoding="utf-8"))
 RESULTS_COLUMNS = [f["name"] for f in RESULTS_SCHEMA["fields"]]
 
 
