@@ -501,12 +501,12 @@ def test_check_claims_reports_every_status(ddir):
     assert list(df["claim_id"]) == [c["claim_id"] for c in CLAIMS]
     assert list(df["status"]) == [c["expected_status"] for c in CLAIMS]
     for col in ["claim_id", "article", "publisher", "published", "claim", "stated", "unit", "recomputed",
-                "interval", "status", "gap", "note"]:
+                "recomputed_interval", "status", "gap", "note"]:
         assert col in df.columns
     row = df.set_index("claim_id").loc[f"{B}__close"]
     assert row["gap"] == 1.2 and row["result"] == "differs by 1.2 pp" and row["recomputed"] == 27.3
     row = df.set_index("claim_id").loc[f"{A}__us_jump"]
-    assert row["recomputed_text"] == "667.4" and row["interval"] == "658.0 to 677.0"
+    assert row["recomputed_text"] == "667.4" and row["recomputed_interval"] == "658.0 to 677.0"
     assert math.isnan(row["gap"])
     # the circular preferred row was refused for article A: the blog's derivation was used
     assert df.set_index("claim_id").loc[f"{A}__below", "inputs"] == "wire, blog"

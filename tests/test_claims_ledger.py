@@ -53,7 +53,7 @@ def test_status_is_the_pinned_one(checked, claim_id):
     row = checked.loc[claim_id]
     assert row["status"] == row["expected_status"], (
         f"{claim_id}: the data now give {row['status']} ({row['result']}; recomputed {row['recomputed_text']}, "
-        f"interval {row['interval']}, stated {row['stated']}) but the ledger pins {row['expected_status']}. "
+        f"interval {row['recomputed_interval']}, stated {row['stated_text']}) but the ledger pins {row['expected_status']}. "
         "If the change is intended, update expected_status (and the note) in data/claims.csv.")
 
 

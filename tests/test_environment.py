@@ -32,21 +32,105 @@ def test_pins_are_exact_and_cover_the_stack():
     assert all(re.fullmatch(r"\d+(\.\d+)+", v) for v in pinned.values()), pinned
 
 
-def test_pyproject_holds_no_second_set_of_pins():
+def _requirements():
+    """{normalised name: (Requirement, group)} for pyproject's dependencies and every extra."""
+    from packaging.requirements import Requirement
+
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["dependencies"] == [], "versions belong in environment.yml only"
+    groups = {"runtime": project.get("dependencies", []), **project.get("optional-dependencies", {})}
+    out = {}
+    for group, reqs in groups.items():
+        for text in reqs:
+            req = Requirement(text)
+            key = pins._norm(req.name)
+            assert key not in out, f"pyproject.toml declares {req.name} twice ({out[key][1]} and {group})"
+            out[key] = (req, group)
+    return out
+
+
+def test_pyproject_declares_every_pin_with_a_range_that_holds_it():
+    declared = _requirements()
+    pinned = {pins._norm(n): v for n, v in pins.conda_pins().items()}
+    assert sorted(set(pinned) - set(declared)) == [], "pinned in environment.yml but not declared in pyproject.toml"
+    assert sorted(set(declared) - set(pinned)) == [], "declared in pyproject.toml but not pinned in environment.yml"
+    outside = {n: (pinned[n], str(req.specifier)) for n, (req, _) in declared.items()
+               if not req.specifier.contains(pinned[n], prereleases=True)}
+    assert not outside, f"environment.yml pins outside pyproject.toml's ranges (pin, range): {outside}"
+    exact = [str(req) for req, _ in declared.values() if any(s.operator in ("==", "===") for s in req.specifier)]
+    assert not exact, f"pyproject.toml holds ranges, not a second set of pins: {exact}"
+
+
+# Imported only where an extra is installed (lazily, inside a function): module -> extra.
+EXTRA_ONLY = {"playwright": "test"}  # helpers.sitecheck: the browser check of the built site
+
+
+def _imports(path: Path):
+    """Top-level module names a Python file or a notebook's code cells import."""
+    import ast
+    import json
+
+    if path.suffix == ".ipynb":
+        cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        sources = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        sources = ["\n".join(l for l in s.splitlines() if not l.lstrip().startswith(("%", "!"))) for s in sources]
+    else:
+        sources = [path.read_text(encoding="utf-8")]
+    for src in sources:
+        for node in ast.walk(ast.parse(src)):
+            if isinstance(node, ast.Import):
+                yield from (a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                yield node.module.split(".")[0]
+
+
+def test_every_imported_package_is_pinned_and_helpers_needs_only_runtime_dependencies():
+    dists = md.packages_distributions()
+    declared = _requirements()
+    local = {"helpers", "conftest", "pins", "__future__"} | {p.stem for p in (ROOT / "tools").glob("*.py")}
+    unpinned, not_runtime = {}, {}
+    files = [*ROOT.glob("src/**/*.py"), *ROOT.glob("tools/*.py"), *ROOT.glob("tests/*.py"),
+             *ROOT.glob("notebooks/**/*.ipynb")]
+    assert len(files) > 20
+    for path in files:
+        for mod in _imports(path):
+            if mod in sys.stdlib_module_names or mod in local:
+                continue
+            names = [pins._norm(d) for d in dists.get(mod, [mod])]
+            hit = [n for n in names if n in declared]
+            if not hit:
+                unpinned.setdefault(mod, str(path.relative_to(ROOT)))
+            elif path.is_relative_to(ROOT / "src") or path.suffix == ".ipynb":
+                group = declared[hit[0]][1]
+                if group != "runtime" and EXTRA_ONLY.get(mod) != group:
+                    not_runtime.setdefault(mod, str(path.relative_to(ROOT)))
+    assert not unpinned, f"imported but not pinned in environment.yml (module: first file): {unpinned}"
+    assert not not_runtime, f"helpers/notebooks import these, but pyproject lists them only as extras: {not_runtime}"
 
 
 def test_environment_yml_installs_the_project_editable():
     text = (ROOT / "environment.yml").read_text()
-    assert re.search(r"^\s+- pip:\s*\n\s+- -e \.\s*$", text, re.M), "pip section must install the project with -e ."
+    pip_section = text.split("  - pip:\n", 1)[1]
+    assert re.search(r"^      - -e \.\s*$", pip_section, re.M), "pip section must install the project with -e ."
     assert "conda-forge" in text
 
 
-def test_malformed_pin_line_is_named(tmp_path):
+def test_conda_and_pip_sections_parse_apart():
+    secs = pins.sections()
+    assert "numpy" in secs["conda"] and "pandas" in secs["pip"] and secs["isolated"] == {"cffconvert": "2.0.0"}
+    # conda-forge calls Playwright playwright-python, at versions behind PyPI's: never in the conda section
+    assert "playwright" not in secs["conda"]
+
+
+@pytest.mark.parametrize("body, message", [
+    ("  - pandas>=3\n", r"environment.yml:3: expected '  - name=version'"),
+    ("  - pandas=3.1.1\n  - pip:\n      - pandas>=3\n", r"environment.yml:5: expected '      - name==version'"),
+    ("  - pandas=3.1.1\n  - pip:\n      - pandas==3.1.1\n", r"environment.yml:5: pandas is already pinned on line 3"),
+    ("  - jupyter_client=8.10.0\n  - pip:\n      - jupyter-client==8.10.0\n", r"environment.yml:5: jupyter-client is already"),
+])
+def test_malformed_pin_line_is_named(tmp_path, body, message):
     bad = tmp_path / "environment.yml"
-    bad.write_text("name: x\ndependencies:\n  - pandas>=3\n")
-    with pytest.raises(SystemExit, match=r"environment.yml:3: expected"):
+    bad.write_text("name: x\ndependencies:\n" + body)
+    with pytest.raises(SystemExit, match=message):
         pins.conda_pins(bad)
 
 

@@ -50,3 +50,13 @@ def test_every_make_target_named_in_the_readme_exists():
 def test_screenshots_in_the_readme_exist():
     for path in re.findall(r"!\[[^\]]+\]\(([^)]+)\)", README):
         assert (ROOT / path).is_file(), path
+
+
+def test_setup_without_make_is_one_command_each():
+    section = README.split("## Set-up without make", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```bash\n(.*?)```", section, re.S)
+    commands = [[line for line in b.splitlines() if line.strip()] for b in blocks]
+    assert commands == [["conda env update -n <your-env> -f environment.yml"],
+                        ['python3 -m venv .venv && .venv/bin/pip install -e ".[lab]"']]
+    extras = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert "lab" in extras

@@ -142,6 +142,7 @@ import ast
 import calendar
 import csv
 import datetime as dt
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -1275,17 +1276,32 @@ def status_words(status: str, gap: Fraction | None, unit: str, reason: str | Non
     return status.replace("_", " ")
 
 
+# The published claims results (site/claims.csv): one Table Schema, in a JSON file so the site
+# can read it without pandas. check_claims takes its columns and their order from it.
+RESULTS_SCHEMA_FILE = Path(__file__).with_name("claims_results.schema.json")
+RESULTS_SCHEMA = json.loads(RESULTS_SCHEMA_FILE.read_text(encoding="utf-8"))
+RESULTS_COLUMNS = [f["name"] for f in RESULTS_SCHEMA["fields"]]
+
+
+def _bound(x, kind: str) -> float:
+    """A bound as a number for the results table: NaN when infinite, YYYYMMDD for dates (ordinals)."""
+    if x in (math.inf, -math.inf):
+        return math.nan
+    if kind == "date":
+        d = dt.date.fromordinal(int(x))
+        return float(d.year * 10000 + d.month * 100 + d.day)
+    return float(x)
+
+
 def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> pd.DataFrame:
     """Recompute every claim of the ledger (or of one article) from the curated data.
 
-    One row per claim, in ledger order, with: claim_id, article (source_id),
-    publisher, published, claim (the phrase), stated (as printed), unit,
-    qualifier, recomputed (float, rounded one digit past the stated precision;
-    NaN when not checkable), recomputed_text, interval (recomputed interval as
-    text), stated_interval, status, expected_status, gap (distance between the
-    intervals in the stated unit, NaN unless differs), point_diff (recomputed
-    point minus stated value), result (status in words), reason (why not
-    checkable), inputs (the source_ids used), note. Raises ClaimError when a
+    One row per claim, in ledger order, with the columns of RESULTS_SCHEMA in
+    its order (their descriptions say what each holds): numbers in float
+    columns (stated, recomputed, the low and high bounds of the stated and the
+    recomputed interval, gap, point_diff; NaN where there is none), the
+    printed text in string columns (stated_text, recomputed_text,
+    stated_interval, recomputed_interval, result). Raises ClaimError when a
     recipe is broken or names data that do not exist.
     """
     tables = Tables(data_dir)
@@ -1308,21 +1324,27 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
             d = _display_decimals(st, value, unit)
             recomputed = float(_round_half_away(value.point, Fraction(1, 10 ** d)))
         elif value is not None:
-            recomputed = float(value.point)
+            recomputed = _bound(value.point, value.kind)
         else:
             recomputed = math.nan
+        st_kind = "date" if st.qualifier == "date" else "number"
         rows.append({
             "claim_id": claim["claim_id"],
             "article": claim["source_id"],
             "publisher": "" if src is None else str(src["publisher"]),
             "published": "" if src is None or not isinstance(src["published"], str) else src["published"],
             "claim": claim["phrase"],
-            "stated": claim["stated_text"],
+            "stated": float(claim["stated"]),
+            "stated_text": claim["stated_text"],
             "unit": unit,
             "qualifier": claim["qualifier"],
+            "stated_low": _bound(st.lo, st_kind),
+            "stated_high": _bound(st.hi, st_kind),
             "recomputed": recomputed,
             "recomputed_text": "" if value is None else _fmt_value(value, st, unit),
-            "interval": "" if value is None else _fmt_interval(value, st, unit),
+            "recomputed_low": math.nan if value is None else _bound(value.lo, value.kind),
+            "recomputed_high": math.nan if value is None else _bound(value.hi, value.kind),
+            "recomputed_interval": "" if value is None else _fmt_interval(value, st, unit),
             "stated_interval": _fmt_stated_interval(st, unit),
             "status": res["status"],
             "expected_status": claim["expected_status"],
@@ -1334,7 +1356,7 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
             "inputs": "" if value is None else ", ".join(dict.fromkeys(i.source_id for i in value.inputs)),
             "note": claim.get("note") or "",
         })
-    frame = pd.DataFrame(rows)
+    frame = pd.DataFrame(rows, columns=RESULTS_COLUMNS)
     return frame.reset_index(drop=True)
 
 
@@ -1348,9 +1370,9 @@ def article_table(source_id: str, data_dir: Path | None = None, checked: pd.Data
     df = df[df["article"] == source_id]
     out = pd.DataFrame({
         "Phrase in the article": df["claim"].to_numpy(),
-        "Article says": df["stated"].to_numpy(),
+        "Article says": df["stated_text"].to_numpy(),
         "Data give": [t if t else "-" for t in df["recomputed_text"]],
-        "Range from rounding": [t if t else "-" for t in df["interval"]],
+        "Range from rounding": [t if t else "-" for t in df["recomputed_interval"]],
         "Result": df["result"].to_numpy(),
     })
     out.index = pd.RangeIndex(1, len(out) + 1)

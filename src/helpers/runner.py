@@ -288,7 +288,8 @@ def site_stamp(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: d
                      s.get("executed_at")])
     c = state.get("claims", {})
     return digest({"site": inputs.site, "manifest": inputs.manifest, "data": inputs.data, "runs": runs,
-                   "claims": [c.get("fingerprint"), c.get("status"), c.get("computed_at")]})
+                   "claims": [c.get("fingerprint"), c.get("status"), c.get("computed_at")],
+                   "citation": hash_file(cfg.root / "CITATION.cff")})
 
 
 def _read_site_stamp(cfg: Config) -> str | None:

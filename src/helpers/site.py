@@ -10,8 +10,9 @@ Layout of site/ (every page links one stylesheet, needs no network and no script
     thumbs/<run>.png          card thumbnails
     data.html                 data dictionary from data/datapackage.json, downloads, claims results
     data/*.csv                copies of the curated tables (and datapackage.json)
-    claims.csv                claims results: article, publisher, published, claim, stated, unit,
-                              recomputed, status (+ any further columns helpers.claims gives)
+    claims.csv                claims results, numbers in number columns (helpers/claims_results.schema.json)
+    datapackage.json          the published data package: the curated tables and claims.csv, with schemas
+    CITATION.cff              how to cite the collection (each page's footer says it in words)
     build.json                the build record: stamp, time, status and input hash of every report
     site.css
 
@@ -34,9 +35,10 @@ from pathlib import Path
 
 STATIC = Path(__file__).parent / "static"
 SITE_NAME = "China rare earths: research notebooks"
-CLAIMS_COLUMNS = ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
 CLAIMS_SHOWN = {"publisher": "outlet", "published": "published", "claim": "phrase in the article",
-                "stated": "article says", "recomputed": "data give", "status": "result"}
+                "stated_text": "article says", "recomputed": "data give", "status": "result"}
+CLAIMS_SCHEMA = Path(__file__).with_name("claims_results.schema.json")
+_CITATION: dict = {}  # read from the project's CITATION.cff by write_site; shown in every page's footer
 GOOD_STATUS = ("reproduc", "match", "within rounding", "ok", "exact", "pass")
 BAD_STATUS = ("differ", "mismatch", "wrong", "fail", "not reproduc")
 STATUS_TEXT = {"ok": "Current", "failed": "Failed", "stale": "Stale", "missing": "Not built"}
@@ -122,10 +124,60 @@ def page(title: str, body: str, rel: str, built: str, stamp: str, current: str =
 {body}
 </main>
 <footer class="site-footer"><div class="wrap">Site built {esc(built)} from inputs <code>{esc(stamp[:12])}</code>.
-Each report shows when it ran and the hash of the inputs it ran on. <a href="{rel}build.json">Build record</a>.</div></footer>
+Each report shows when it ran and the hash of the inputs it ran on. <a href="{rel}build.json">Build record</a>.</div>
+{cite_block(rel)}</footer>
 </body>
 </html>
 """
+
+
+def read_citation(root: Path) -> dict:
+    """Authors, title, version and licences from root/CITATION.cff; {} when there is none."""
+    path = root / "CITATION.cff"
+    if not path.is_file():
+        return {}
+    import yaml  # PyYAML is light; the site needs it only here
+
+    cff = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    authors = ", ".join(a.get("name") or " ".join(x for x in (a.get("given-names"), a.get("family-names")) if x)
+                        for a in cff.get("authors", []))
+    lic = cff.get("license") or []
+    return {"authors": authors, "title": cff.get("title", ""), "version": str(cff.get("version", "")),
+            "licenses": [lic] if isinstance(lic, str) else list(lic)}
+
+
+def cite_block(rel: str) -> str:
+    """The "How to cite" footer block (from CITATION.cff), with the data's attribution rule."""
+    c = _CITATION
+    if not c:
+        return ""
+    version = f" Version {esc(c['version'])}." if c["version"] else ""
+    lic = ""
+    if "MIT" in c["licenses"] and "CC-BY-4.0" in c["licenses"]:
+        lic = " Code under MIT; curated data under CC BY 4.0."
+    return (f'<div class="wrap cite" id="cite"><h2>How to cite</h2>'
+            f'<p class="cite-text">{esc(c["authors"])}. <cite>{esc(c["title"])}</cite>.{version}{lic}</p>'
+            f'<p>Reusing a figure? Credit its original publisher too: every data row names its source '
+            f'(<a href="{rel}data/sources.csv">sources.csv</a>). '
+            f'Citation metadata: <a href="{rel}CITATION.cff">CITATION.cff</a>.</p></div>')
+
+
+def published_package(package: dict | None) -> dict:
+    """The site's datapackage.json: the curated tables (under data/) and claims.csv, each with its schema."""
+    import copy
+
+    pkg = copy.deepcopy(package) if package else {"name": "china-rare-earths", "resources": []}
+    for res in pkg.get("resources", []):
+        res["path"] = f"data/{res['path']}"
+    schema = json.loads(CLAIMS_SCHEMA.read_text(encoding="utf-8"))
+    schema.pop("$comment", None)
+    pkg["resources"].append({
+        "name": "claims_results", "path": "claims.csv", "profile": "tabular-data-resource",
+        "title": "Claims checked against the data",
+        "description": "Every number the articles state, recomputed from the curated tables by helpers.claims: "
+                       "numbers in number columns, the printed text in its own columns.",
+        "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": schema})
+    return pkg
 
 
 def params_html(params: list[tuple[str, object, bool]], only_set: bool = False) -> str:
@@ -199,12 +251,15 @@ class Report:
         return [(name, given.get(name, p.default), name not in given) for name, p in spec.params.items()]
 
     def papermill_command(self) -> str:
-        args = [f"papermill {self.notebook} build/{self.id}-rerun.ipynb"]
+        """A shell command that re-runs this report as pasted in the repository folder (after `make env`)."""
+        args = [f"mkdir -p build && .venv/bin/papermill {_shell(self.notebook)} {_shell(f'build/{self.id}-rerun.ipynb')}"]
         for name, value, _ in self.params:
             if isinstance(value, str):
                 args.append(f"-r {name} {_shell(value)}")
-            else:
+            elif isinstance(value, (bool, int, float)):
                 args.append(f"-p {name} {_shell(str(value))}")
+            else:  # lists, None, mappings: YAML (JSON is YAML)
+                args.append(f"-y {name} {_shell(json.dumps({name: value}))}")
         return " \\\n    ".join(args)
 
     def error_text(self) -> str:
@@ -281,6 +336,7 @@ def report_page(r: Report, fragment: str | None, built: str, stamp: str, claims:
 <p>Inputs hash <code>{esc(r.fingerprint[:12])}</code> · notebook <code>{esc(r.notebook)}</code></p>
 {claims_p}{nb_link}
 <details class="source"><summary>Re-run with other parameters</summary>
+<p>In the repository folder, after <code>make env</code> (or with the project installed, drop <code>.venv/bin/</code>):</p>
 <pre class="text">{esc(r.papermill_command())}</pre></details>
 </section>"""
     head = f"""<p class="crumbs"><a href="../index.html">Reports</a> › {esc(r.kind_line)}</p>
@@ -343,7 +399,8 @@ def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], 
     status = claims.get("status")
     if status in ("ok", "partial"):
         parts.append(f'<p>Every number the articles state, recomputed from the curated data: {len(claims_rows)} claims. '
-                     f'<a class="download" href="claims.csv" download>Download claims.csv</a></p>')
+                     f'<a class="download" href="claims.csv" download>Download claims.csv</a> (numbers in number '
+                     f'columns, described in <a href="datapackage.json">datapackage.json</a>)</p>')
         if claims.get("message"):
             parts.append(f'<p class="note">{esc(claims["message"])}</p>')
         if claims_rows:
@@ -383,7 +440,7 @@ def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], 
         parts.append(f'<p>{esc(res.get("description", ""))}</p>')
         if rows is not None:
             size = path.stat().st_size
-            parts.append(f'<p><a class="download" href="data/{esc(res["path"])}" download>Download {esc(res["path"])}</a> '
+            parts.append(f'<p><a class="download" href="data/{esc(res["path"])}" download>Download data/{esc(res["path"])}</a> '
                          f'({rows} rows, {size / 1024:.1f} KB)</p>')
         else:
             parts.append(f'<p class="note">{esc(res.get("path"))} is not in data/ yet.</p>')
@@ -474,6 +531,10 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
 
     try:
         built = fmt_time(time.time())
+        _CITATION.clear()
+        _CITATION.update(read_citation(cfg.root))
+        if _CITATION:
+            copy(cfg.root / "CITATION.cff", "CITATION.cff")
         sources = _sources(cfg)
         claims = state.get("claims") or {}
         copy(STATIC / "site.css", "site.css")
@@ -517,7 +578,8 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
             copy(cfg.claims_csv, "claims.csv")
             cols, rows = _read_csv(cfg.claims_csv)
         else:
-            emit("claims.csv", ",".join(CLAIMS_COLUMNS) + "\n")
+            emit("claims.csv", ",".join(f["name"] for f in json.loads(CLAIMS_SCHEMA.read_text())["fields"]) + "\n")
+        emit("datapackage.json", json.dumps(published_package(package), indent=1, ensure_ascii=False))
         emit("data.html", data_page(cfg, package, claims, rows, cols, built, stamp))
 
         record = {"stamp": stamp, "built_at": time.time(), "built": built,
