@@ -1,9 +1,11 @@
 """Store the guarded outputs of the notebooks, on purpose.
 
 Executes each article and model notebook with its defaults and writes back into the
-committed notebook only the outputs of cells marked `# NBVAL_CHECK_OUTPUT`
-(the articles' claims tables, the models' findings boxes), with their execution counts; every other output is
-cleared. `pytest --nbval-lax` then re-executes the notebooks and fails when a
+committed notebook only the outputs of the cells nbval compares (marked
+`# NBVAL_CHECK_OUTPUT` as a whole comment line: the articles' claims tables, the
+models' findings boxes), with their execution counts; every other output is
+cleared. Which cells count is decided by nbval's own marker rules (`guarded`), so a
+mis-written marker stores nothing rather than an output nobody compares. `pytest --nbval-lax` then re-executes the notebooks and fails when a
 guarded output changes, so a published number cannot change silently: after a
 deliberate data or ledger change, run `make snapshot` and commit the diff.
 """
@@ -17,7 +19,19 @@ import nbformat
 import papermill as pm
 
 ROOT = Path(__file__).resolve().parents[1]
-MARK = "# NBVAL_CHECK_OUTPUT"
+
+
+def guarded(cell) -> bool:
+    """True when `pytest --nbval-lax` compares this code cell's outputs with the stored ones.
+
+    Uses nbval's own parsing of comment markers and cell tags: a marker counts only as a
+    whole comment line, exactly `# NBVAL_CHECK_OUTPUT` (or the tag `nbval-check-output`).
+    """
+    from nbval.plugin import find_comment_markers, find_metadata_tags
+
+    options = dict(find_metadata_tags(cell.get("metadata", {})))
+    options.update(find_comment_markers(cell.get("source", "")))
+    return bool(options.get("check"))
 
 
 def snapshot(path: Path) -> int:
@@ -30,7 +44,7 @@ def snapshot(path: Path) -> int:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        if MARK in cell.source:
+        if guarded(cell):
             done = executed[cell.get("id")]
             cell.outputs, cell.execution_count = done.outputs, done.execution_count
             kept += 1
