@@ -97,13 +97,30 @@ def test_backtest_never_scores_a_missing_year():
 
 
 def test_verdict_says_when_a_model_does_not_beat_naive():
-    s = growing(noise=0.02)  # a clean random-walk-like exponential: the drift is hard to beat
-    sc = models.backtest_scores(models.backtest(s, level=0.9))
-    allh = sc[sc["h"] == "all"].set_index("model")
+    """A series on which the naive forecast is exact at every origin, so no model can beat it.
+
+    The naive drift is (log y_last - log y_first) / span: it reads only the first and the
+    latest year. Log values on one straight line, except four early years lifted off it
+    (before the first backtest origin, min_train = 6), give the naive model the line's
+    slope exactly at every origin: every naive forecast is exact (MAE 0). The regressions
+    are fitted on all years, the lifted ones included, so theirs miss: each model's MAE is
+    above 0 and its verdict must be "does not beat naive".
+    """
+    years = np.arange(2000, 2021)
+    log_y = np.log(100_000) + 0.08 * (years - 2000)
+    log_y[1:5] += [0.6, -0.4, 0.5, -0.3]
+    s = pd.Series(np.exp(log_y), index=pd.Index(years))
+    bt = models.backtest(s, level=0.9)
+    naive = bt[bt["model"] == "naive"]
+    assert len(naive) > 20 and naive["abs_error"].max() < 1e-6 * s.max()  # exact, as constructed
+    allh = models.backtest_scores(bt).query("h == 'all'").set_index("model")
     assert allh.loc["naive", "verdict"] == "baseline"
-    for m, row in allh.drop("naive").iterrows():
-        assert row["verdict"] == ("beats naive" if row["mae"] < allh.loc["naive", "mae"] else "does not beat naive")
-    assert models.best_model(sc) == allh["mae"].idxmin()
+    fitted = allh.drop("naive")[allh.drop("naive")["n"] > 0]
+    assert {"loglinear", "segmented"} <= set(fitted.index)
+    for m, row in fitted.iterrows():
+        assert row["mae"] > 100, f"{m} should miss the line (MAE {row['mae']:.1f})"
+        assert row["verdict"] == "does not beat naive", (m, row["verdict"])
+    assert models.best_model(models.backtest_scores(bt)) == "naive"
 
 
 def test_slowdown_flags_a_year_far_below_the_trend_and_not_one_on_it():
