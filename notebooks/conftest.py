@@ -117,17 +117,23 @@ def _moved(old: str, new: str) -> list[str]:
     for op, i1, i2, j1, j2 in sm.get_opcodes():
         if op == "equal":
             continue
-        was = old[a[i1][1]:a[i2 - 1][2]] if i2 > i1 else "(nothing)"
-        now = new[b[j1][1]:b[j2 - 1][2]] if j2 > j1 else "(nothing)"
-        moves.append(f"{was} -> {now}")
+        was = old[a[i1][1]:a[i2 - 1][2]] if i2 > i1 else ""
+        now = new[b[j1][1]:b[j2 - 1][2]] if j2 > j1 else ""
+        moves.append(f"{was} -> {now}" if was and now else f"added '{now}'" if now else f"dropped '{was}'")
     return moves
+
+
+def moved_keys(reference, fresh) -> list[str]:
+    """The names of the claims or findings that differ between the stored and the new output."""
+    old, new = _items(reference), _items(fresh)
+    return [k for k in list(old) + [k for k in new if k not in old] if old.get(k) != new.get(k)]
 
 
 def explain(reference, fresh) -> list[str]:
     """Lines naming each claim or finding that differs between the stored and the new output."""
     old, new = _items(reference), _items(fresh)
     lines = []
-    for key in list(old) + [k for k in new if k not in old]:
+    for key in moved_keys(reference, fresh):
         if key not in new:
             lines.append(f"  {key}: no longer shown (was: {old[key]})")
         elif key not in old:
@@ -163,7 +169,8 @@ def pytest_runtest_makereport(item, call):
     lines = explain(reference, fresh) or ["  (the outputs differ in a way no claim or finding line shows; "
                                           "see nbval's report below)"]
     where = item.nodeid.split("::")[0]
-    head = (f"GUARDED OUTPUT MOVED: {where}, code cell {item.cell_num}, the "
-            f"{_what(_items(reference))}. What moved (stored -> now):")
+    keys = moved_keys(reference, fresh)
+    head = (f"GUARDED OUTPUT MOVED: {', '.join(keys) or 'the output'} "
+            f"({where}, code cell {item.cell_num}, the {_what(_items(reference))}). Stored -> now:")
     report.longrepr = "\n".join([head, *lines, HINT, "", "nbval's comparison:", str(report.longrepr)])
     return report

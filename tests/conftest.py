@@ -21,6 +21,31 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def required(flag: str) -> bool:
+    """True when `flag` or CI is set to something other than empty, 0, false or no (.ci/run sets them)."""
+    return any(os.environ.get(v, "").strip().lower() not in ("", "0", "false", "no") for v in (flag, "CI"))
+
+
+def seeds_folder() -> Path:
+    """The folder of article texts (../shared/seeds). When it is absent the test is skipped, except
+    under CI or REQUIRE_SEEDS, where a check that cannot run is a failure."""
+    from helpers import paths
+
+    if paths.SEEDS.is_dir():
+        return paths.SEEDS
+    why = f"the article texts are not here ({paths.SEEDS} is absent), so the phrases cannot be checked"
+    if required("REQUIRE_SEEDS"):
+        pytest.fail(f"{why}; REQUIRE_SEEDS or CI is set, so this is a failure, not a skip")
+    pytest.skip(why)
+
+
+def manifest_articles() -> set[str]:
+    """The source_id of every article notebook in notebooks/manifest.yml."""
+    from helpers import manifest, paths
+
+    return {e.source_id for e in manifest.load(paths.MANIFEST, root=paths.ROOT).entries if e.kind == "article"}
+
+
 def tiny_png(width: int = 40, height: int = 20, rgb=(27, 108, 168)) -> str:
     """A solid-colour PNG, base64: a figure without importing matplotlib."""
     row = b"\x00" + bytes(rgb) * width

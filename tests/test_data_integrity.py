@@ -2,7 +2,8 @@
 import pandas as pd
 import pytest
 
-from helpers import data, paths
+from conftest import manifest_articles, seeds_folder
+from helpers import data
 from helpers.provenance import SUM_EXCEPTION, locator_has_value
 
 VALUE_TABLES = ["quotas", "exports", "production"]
@@ -43,15 +44,21 @@ def test_every_source_is_cited_and_every_citation_is_a_source():
     assert not unused, f"sources never cited by any table: {sorted(unused)}"
 
 
-def test_sources_have_addresses_and_the_five_articles_their_seed_files():
+def test_sources_have_addresses_and_the_articles_their_seed_files():
     sources = data.load_sources()
     seeds = sources[sources["seed_file"].notna()]
-    assert len(seeds) == 5
+    assert set(seeds.index) == manifest_articles(), (
+        "the sources with a seed_file must be the articles the manifest lists: "
+        f"{sorted(set(seeds.index) ^ manifest_articles())} differ")
     others = sources[sources["seed_file"].isna()]
     assert others["address"].notna().all(), list(others[others["address"].isna()].index)
-    if paths.SEEDS.is_dir():
-        for name in seeds["seed_file"]:
-            assert (paths.SEEDS / name).is_file(), name
+
+
+def test_every_seed_file_is_in_the_seeds_folder():
+    folder = seeds_folder()
+    names = data.load_sources()["seed_file"].dropna()
+    missing = sorted(n for n in names if not (folder / n).is_file())
+    assert not missing, f"seed files named in data/sources.csv but absent from {folder}: {missing}"
 
 
 def _mismatch(parts_total: float, total: float) -> bool:

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FIXTURE_MANIFEST, REPO, figure_cell, make_project, run_report, write_notebook)
+from conftest import (FIXTURE_MANIFEST, FIXTURE_NOTEBOOKS, REPO, figure_cell, make_project, run_report,
+                      write_notebook)
 
 pytestmark = pytest.mark.notebook
 
@@ -342,8 +343,20 @@ def test_ci_build_prints_no_progress_bar(fixture_site):
     assert proc.stdout.startswith("report: 4 reports: 4 executed")
 
 
-def test_manifest_format_is_documented_in_the_stub():
+def test_manifest_format_is_documented_in_the_stub(tmp_path):
+    """The repository's manifest documents every key, and the fixtures' manifest is one the project's
+    loader accepts, with the runs the tests rely on."""
+    import yaml
+
+    from helpers import manifest as manifest_mod
+
     text = (REPO / "notebooks" / "manifest.yml").read_text()
     for key in ("path:", "kind:", "source_id:", "title:", "runs:", "parameters", "site: false", "invalid:"):
         assert key in text
-    assert FIXTURE_MANIFEST  # the fixtures use the same format
+    root = make_project(tmp_path, {p: ["pass"] for p in FIXTURE_NOTEBOOKS}, FIXTURE_MANIFEST)
+    loaded = manifest_mod.load(root / "notebooks" / "manifest.yml", root=root)
+    assert [r.id for _, r in loaded.runs()] == ["ok-a", "ok-b", "art-a", "broken"]
+    used = {k for e in yaml.safe_load(FIXTURE_MANIFEST)["notebooks"] for k in e} | \
+        {k for e in yaml.safe_load(FIXTURE_MANIFEST)["notebooks"] for r in e["runs"] for k in r}
+    undocumented = sorted(k for k in used if f"{k}:" not in text and k != "parameters")
+    assert not undocumented, f"keys the fixtures use but the manifest stub does not document: {undocumented}"
