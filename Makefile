@@ -36,8 +36,9 @@ lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the project's kernel
 bench: $(STAMP) ## print build-speed figures (cold build, floor, rebuilds, page sizes)
 	@$(PY) tools/bench.py
 
-docs: $(STAMP) ## rewrite the README's data dictionary from data/datapackage.json
+docs: $(STAMP) ## rewrite the README's data dictionary, article list and claims totals from the data
 	@$(PY) -m helpers.data --write-readme
+	@$(PY) tools/readme_totals.py --write
 
 check-data: $(STAMP) ## validate every data file against the schema and list each problem
 	@$(PY) -m helpers.data
