@@ -6,10 +6,21 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help env report test lab bench docs check-data snapshot new-article screenshots clean
+TARGETS := help env report test lab bench docs check-data snapshot new-article screenshots clean
+.PHONY: $(TARGETS)
+
+# `make test -k quota` would hand -k to make (keep going) and run every test; pytest's options
+# go in PYTEST_ARGS. Refuse the mistake before anything runs.
+ifneq ($(filter test,$(MAKECMDGOALS)),)
+ifneq ($(findstring k,$(filter-out -%,$(firstword $(MAKEFLAGS))))$(filter-out $(TARGETS),$(MAKECMDGOALS)),)
+$(error make test passes options to pytest only through PYTEST_ARGS, e.g. make test PYTEST_ARGS='-k quota' or PYTEST_ARGS='-n 2' ('-k' on make's own command line is make's keep-going flag, and '$(filter-out $(TARGETS),$(MAKECMDGOALS))' is not a target))
+endif
+endif
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+	@echo "  pytest options go in PYTEST_ARGS: make test PYTEST_ARGS='-k quota' runs the tests whose names match;"
+	@echo "  make test PYTEST_ARGS='-n 2' runs them on two workers (one notebook's cells stay on one worker)"
 
 $(STAMP): environment.yml pyproject.toml tools/pins.py
 	@echo "setting up $(VENV) from the pins in environment.yml"
