@@ -195,12 +195,19 @@ class RepoBuild:
     the one readers get. Notebook tests, model tests and the browser test all read from here.
     """
 
-    def __init__(self, base: Path):
+    def __init__(self, base: Path, build: bool = True):
         from helpers import manifest as manifest_mod
 
         self.manifest = manifest_mod.load(REPO / "notebooks" / "manifest.yml", root=REPO)
         self.site = base / "site"
         self.builds = {"site": base / "build", "tests": base / "build-tests"}
+        self.record = base / "processes.json"
+        if not build:  # built already by another pytest-xdist worker: read its record
+            procs = [None if p is None else subprocess.CompletedProcess(p["args"], p["returncode"], p["stdout"],
+                                                                        p["stderr"])
+                     for p in json.loads(self.record.read_text(encoding="utf-8"))]
+            self.proc, self.proc_tests = procs
+            return
         self.proc = run_report(REPO, "--build-dir", str(self.builds["site"]), "--site-dir", str(self.site),
                                timeout=1200)
         extra = [r.id for _, r in self.manifest.runs() if not r.site]
@@ -209,6 +216,12 @@ class RepoBuild:
             args = [a for rid in extra for a in ("--only", rid)]
             self.proc_tests = run_report(REPO, "--build-dir", str(self.builds["tests"]), "--site-dir",
                                          str(base / "site-tests"), *args, timeout=1200)
+
+    def save(self) -> None:
+        """Record the two build processes so that other workers can read this build."""
+        self.record.write_text(json.dumps([None if p is None else {
+            "args": p.args, "returncode": p.returncode, "stdout": p.stdout, "stderr": p.stderr}
+            for p in (self.proc, self.proc_tests)]), encoding="utf-8")
 
     def _build_of(self, run_id: str) -> Path:
         site_ids = {r.id for _, r in self.manifest.runs(site_only=True)}
@@ -230,4 +243,22 @@ class RepoBuild:
 
 @pytest.fixture(scope="session")
 def repo_build(tmp_path_factory) -> RepoBuild:
-    return RepoBuild(tmp_path_factory.mktemp("repo-build"))
+    """The repository's build, made once per test session.
+
+    Under pytest-xdist (`-n 2`) the workers share it: the first worker that needs it
+    builds it under a file lock in the session's common temporary folder, the others
+    wait for the lock and read that build, so `-n 2` never executes every notebook twice.
+    """
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return RepoBuild(tmp_path_factory.mktemp("repo-build"))
+    import fcntl
+
+    shared = tmp_path_factory.getbasetemp().parent / "repo-build-shared"
+    with open(shared.parent / "repo-build-shared.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (shared / "processes.json").is_file():
+            return RepoBuild(shared, build=False)
+        shared.mkdir(exist_ok=True)
+        build = RepoBuild(shared)
+        build.save()
+        return build

@@ -1,12 +1,15 @@
 """Write the README's article list and claims totals from the data (`make docs`).
 
-Two blocks of README.md are generated, each between its begin/end markers:
+Three blocks of README.md are generated, each between its begin/end markers:
 
 - ``articles``: one row per source article, from data/sources.csv (the rows with a
   ``seed_file``) and notebooks/manifest.yml (its notebook);
 - ``claims-totals``: how many numbers the ledger holds and how many reproduce, reproduce
   within rounding, differ or cannot be checked, overall and per article, and each
-  claim that differs with its gap, from the claims checker (helpers.claims).
+  claim that differs with its gap, from the claims checker (helpers.claims);
+- ``findings``: the main lines of each model's findings box, copied from the output
+  stored in the committed notebook (the one nbval compares with a fresh run, so the
+  README quotes a checked output, never a number typed by hand).
 
 Nothing in them is typed by hand, so adding an article or changing the data or the
 ledger needs `make docs`, never an edit of the README's numbers;
@@ -20,7 +23,11 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BLOCKS = ("articles", "claims-totals")
+BLOCKS = ("articles", "claims-totals", "findings")
+# The findings lines the README quotes, by the start of their bold label, per model notebook.
+FINDINGS = {"models/quota_growth.ipynb": ("Average growth", "Slowdown test", "Backtest against the naive baseline",
+                                          "2025"),
+            "models/export_rebound.ipynb": ("Trough depth", "90% of the gap recovered")}
 STATUSES = (("reproduced", "reproduce"), ("within_rounding", "within rounding"), ("differs", "differ"),
             ("not_checkable", "not checkable"))
 
@@ -76,9 +83,36 @@ def claims_block() -> str:
     return "\n".join(lines)
 
 
+def findings_block() -> str:
+    import re
+
+    import nbformat
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from snapshot_notebooks import guarded
+
+    from helpers import paths
+
+    out = []
+    for rel, labels in FINDINGS.items():
+        nb = nbformat.read(paths.NOTEBOOKS / rel, as_version=4)
+        stored = [o.data["text/markdown"] for c in nb.cells if c.cell_type == "code" and guarded(c)
+                  for o in c.outputs if "text/markdown" in o.get("data", {})]
+        if not stored:
+            raise ValueError(f"notebooks/{rel}: no stored findings box (run `make snapshot`)")
+        lines = [line.lstrip("> ").strip() for line in stored[0].splitlines()]
+        title = next((line.strip("*") for line in lines if line.startswith("**")), rel)
+        picked = [line for line in lines for label in labels if re.match(rf"^- \*\*{re.escape(label)}", line)]
+        missing = [label for label in labels if not any(line.startswith(f"- **{label}") for line in picked)]
+        if missing:
+            raise ValueError(f"notebooks/{rel}: the stored findings box has no line starting {missing}")
+        out += [f"From the findings box stored in `{rel}` ({title}):", "", *picked, ""]
+    return "\n".join(out).rstrip()
+
+
 def render(readme: str) -> str:
     """README text with every generated block replaced by its current content."""
-    makers = {"articles": articles_block, "claims-totals": claims_block}
+    makers = {"articles": articles_block, "claims-totals": claims_block, "findings": findings_block}
     for name in BLOCKS:
         begin, end = markers(name)
         if begin not in readme or end not in readme:
@@ -94,6 +128,6 @@ if __name__ == "__main__":
     text = render(readme.read_text(encoding="utf-8"))
     if sys.argv[1:] == ["--write"]:
         readme.write_text(text, encoding="utf-8")
-        print(f"wrote the article list and claims totals into {readme}")
+        print(f"wrote the article list, claims totals and model findings into {readme}")
     else:
-        print(articles_block() + "\n\n" + claims_block())
+        print(articles_block() + "\n\n" + claims_block() + "\n\n" + findings_block())
