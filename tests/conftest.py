@@ -21,6 +21,16 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
+def load_tool(name: str):
+    """A script of tools/ as a module (tools/ is not a package), e.g. load_tool("snapshot_notebooks")."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, REPO / "tools" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def required(flag: str) -> bool:
     """True when `flag` or CI is set to something other than empty, 0, false or no (.ci/run sets them)."""
     return any(os.environ.get(v, "").strip().lower() not in ("", "0", "false", "no") for v in (flag, "CI"))

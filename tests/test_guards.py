@@ -18,9 +18,7 @@ lower-case marker) is silently ignored and the cell guards nothing. Here:
 """
 from __future__ import annotations
 
-import copy
 import importlib.util
-import json
 import os
 import re
 import shutil
@@ -33,19 +31,14 @@ import nbformat
 import pytest
 from nbval.plugin import comment_markers, metadata_tags
 
-from conftest import REPO
+from conftest import REPO, load_tool
 from helpers import manifest as manifest_mod
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-snapshot = _load("snapshot_notebooks", REPO / "tools" / "snapshot_notebooks.py")
-messages = _load("nbval_messages", REPO / "notebooks" / "conftest.py")
+snapshot = load_tool("snapshot_notebooks")
+_spec = importlib.util.spec_from_file_location("nbval_messages", REPO / "notebooks" / "conftest.py")
+messages = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(messages)
 
 MANIFEST = manifest_mod.load(REPO / "notebooks" / "manifest.yml", root=REPO)
 NOTEBOOKS = [e.path for e in MANIFEST.entries]

@@ -32,11 +32,9 @@ def test_exactly_two_setup_commands():
 def test_article_list_and_claims_totals_are_current():
     """The README's article table and claims totals are written by `make docs` (tools/readme_totals.py)
     from the sources table, the manifest and the claims checker; a stale block fails here."""
-    import importlib.util
+    from conftest import load_tool
 
-    spec = importlib.util.spec_from_file_location("readme_totals", ROOT / "tools" / "readme_totals.py")
-    totals = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(totals)
+    totals = load_tool("readme_totals")
     assert totals.render(README) == README, "README's article list or claims totals are stale: run `make docs`"
     from helpers import claims
 

@@ -29,8 +29,9 @@ def guarded(cell) -> bool:
     """
     from nbval.plugin import find_comment_markers, find_metadata_tags
 
+    source = cell.get("source", "")
     options = dict(find_metadata_tags(cell.get("metadata", {})))
-    options.update(find_comment_markers(cell.get("source", "")))
+    options.update(find_comment_markers("".join(source) if isinstance(source, list) else source))
     return bool(options.get("check"))
 
 
