@@ -105,6 +105,16 @@ def test_every_cell_meant_to_be_guarded_is_compared(rel):
     assert not stray, f"notebooks/{rel}: cells {stray} are compared but show no claims table or findings box"
 
 
+@pytest.mark.parametrize("rel", NOTEBOOKS)
+def test_committed_notebooks_store_only_guarded_outputs(rel):
+    """An output stored in a cell nbval does not compare would show a number nobody checks (`make snapshot`
+    clears them). A stored execution count without outputs would make nbval compare the cell with nothing."""
+    _, cells = _code_cells(rel)
+    stray = [i for i, c in enumerate(cells) if not snapshot.guarded(c) and (c.outputs or c.execution_count)]
+    assert not stray, (f"notebooks/{rel}: code cells {stray} store outputs that nbval does not compare; "
+                       "run `make snapshot`")
+
+
 # ---------------------------------------------------------------- each guard, watched failing
 
 _DECIMAL = re.compile(r"(?<![\w.,])\d[\d,]*\.\d+(?!\d)")
