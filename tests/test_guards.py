@@ -13,7 +13,7 @@ lower-case marker) is silently ignored and the cell guards nothing. Here:
   folder with every guarded output altered, nbval runs on the copies (one pytest
   process for all of them), and each guarded cell must be reported failed, with a
   message naming what moved and `make snapshot`, while every other cell passes;
-- the failure message (notebooks/conftest.py) names the claim or finding that moved,
+- the failure message (the repository's root conftest.py) names the claim or finding that moved,
   from what to what, on the outputs the issue's reproduction produced.
 """
 from __future__ import annotations
@@ -36,7 +36,7 @@ from helpers import manifest as manifest_mod
 
 
 snapshot = load_tool("snapshot_notebooks")
-_spec = importlib.util.spec_from_file_location("nbval_messages", REPO / "notebooks" / "conftest.py")
+_spec = importlib.util.spec_from_file_location("nbval_messages", REPO / "conftest.py")
 messages = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(messages)
 
@@ -153,8 +153,8 @@ def _guarded_copy(rel: str, dest: Path) -> dict[int, tuple[str, str]]:
 @pytest.mark.notebook
 def test_each_guard_fails_when_its_stored_output_is_altered(tmp_path):
     root = tmp_path / "copy"
-    shutil.copy(REPO / "notebooks" / "conftest.py", (root / "notebooks").mkdir(parents=True) or
-                root / "notebooks" / "conftest.py")
+    (root / "notebooks").mkdir(parents=True)
+    shutil.copy(REPO / "conftest.py", root / "conftest.py")  # the readable failure message
     (root / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
     altered = {rel: _guarded_copy(rel, root / "notebooks" / rel) for rel in NOTEBOOKS}
     report = tmp_path / "report.xml"

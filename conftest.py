@@ -8,9 +8,11 @@ row changed, column by column ("Data give: 667.4 -> 650.1"); for a findings box,
 finding whose wording changed, with the numbers that moved ("-60% -> -53%"); and that
 `make snapshot` stores a deliberate change. nbval's own report follows it.
 
-It lives here so that it applies to every way the notebooks are tested
-(`make test`, `pytest notebooks/...`, `pytest -n 2`); tests/test_guards.py watches it
-fail on altered copies.
+It is the repository's root conftest so that it applies to every way the notebooks
+are tested (`make test`, `pytest notebooks/...`, `pytest -n 2`). Being the root one,
+pytest always loads it before tests/conftest.py, so the tests' `from conftest import`
+still finds tests/conftest.py (a conftest.py in notebooks/ would shadow it).
+tests/test_guards.py watches it fail on altered copies.
 """
 from __future__ import annotations
 
