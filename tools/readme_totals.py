@@ -77,7 +77,7 @@ def claims_block() -> str:
     differs = checked[checked["status"] == "differs"]
     if len(differs):
         lines += ["", "The numbers that differ:", ""]
-        lines += [f"- {_cell(r['publisher'])}, \"{_cell(r['claim'])}\": the article says {_cell(r['stated'])}, "
+        lines += [f"- {_cell(r['publisher'])}, \"{_cell(r['claim'])}\": the article says {_cell(r['stated_text'])}, "
                   f"the data give {_cell(r['recomputed_text'])}{_unit(r['unit'])} ({_cell(r['result'])})."
                   for _, r in differs.iterrows()]
     return "\n".join(lines)
