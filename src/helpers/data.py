@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import json
+import difflib
+import io
+import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -18,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import paths
+from helpers.provenance import locator_has_value
 
 MAX_ERRORS = 10  # problems listed per file before the message is cut short
 
@@ -52,18 +55,222 @@ def _display(path: Path) -> str:
 # --------------------------------------------------------------------------- schema
 
 def read_package(data_dir: Path | None = None) -> dict:
-    """The data package descriptor (datapackage.json) of data_dir."""
+    """The data package descriptor (datapackage.json) of data_dir, checked.
+
+    Raises DataError naming the file and line for invalid JSON, a repeated key,
+    or a descriptor the loaders cannot follow (see check_descriptor).
+    """
+    import copy
+
+    return copy.deepcopy(_read_package(data_dir)[0])
+
+
+def _read_package(data_dir: Path | None = None) -> tuple[dict, dict]:
     data_dir = Path(data_dir) if data_dir else paths.DATA
     path = data_dir / "datapackage.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        st = path.stat()
     except FileNotFoundError:
-        raise DataError(f"{_display(path)}: schema file is missing") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{_display(path)}, line {exc.lineno}: not valid JSON ({exc.msg})") from None
+        raise DataError(f"{_display(path)}: the data package descriptor (datapackage.json) is missing: "
+                        f"expected the schema of every table in {_display(data_dir)}/") from None
+    return _read_package_cached(str(path), st.st_mtime_ns, st.st_size)
+
+
+@lru_cache(maxsize=8)
+def _read_package_cached(path: str, mtime: int, size: int) -> tuple[dict, dict]:
+    from helpers.strictparse import ParseError, load_json
+
+    path = Path(path)
+    shown = _display(path)
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise DataError(f"{shown}, line 1, column 1: the file starts with a UTF-8 byte-order mark; "
+                        "expected plain UTF-8 JSON without it")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _byte_line_col(raw, exc.start)
+        raise DataError(f"{shown}, line {line}, column {col}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
+                        "expected UTF-8") from None
+    try:
+        package, lines = load_json(text, shown)
+    except ParseError as exc:
+        raise DataError(str(exc)) from None
+    problems = check_descriptor(package, lines, shown)
+    if problems:
+        raise DataError(f"{len(problems)} problem(s) in the data package descriptor:\n  " + "\n  ".join(problems))
+    return package, lines
+
+
+FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "yearmonth")
+CONSTRAINTS = ("required", "unique", "enum", "pattern", "minimum", "maximum")
+_CALENDAR_FORMS = {"YYYY": r"(\d{4})", "YYYY-MM": r"(\d{4})-(\d{2})", "YYYY-MM-DD": r"(\d{4})-(\d{2})-(\d{2})",
+                   "YYYYMM": r"(\d{4})(\d{2})", "YYYYMMDD": r"(\d{4})(\d{2})(\d{2})"}
+
+
+def _keys(value) -> list:
+    """Table Schema allows a field name or a list of names (primaryKey, foreignKeys)."""
+    return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
+
+
+def check_descriptor(package, lines: dict, shown: str) -> list[str]:
+    """Every problem that would stop the loaders from following datapackage.json, with its line.
+
+    Checks what the loaders rely on: a `resources` list of tables with name, path and
+    schema; known field types; compilable patterns; bounds of the field's type; keys
+    (primaryKey, foreignKeys, x- rules) naming fields that exist.
+    """
+    out: list[str] = []
+
+    def at(path: tuple, msg: str) -> None:
+        while path not in lines and path:
+            path = path[:-1]
+        out.append(f"{shown}, line {lines.get(path, 1)}: {msg}")
+
+    def close(word: str, keys) -> str:
+        near = difflib.get_close_matches(word, [str(k) for k in keys], n=1, cutoff=0.6)
+        return f" (found {near[0]!r}: misspelt?)" if near else ""
+
+    if not isinstance(package, dict):
+        return [f"{shown}, line 1: expected a JSON object with a 'resources' list"]
+    resources = package.get("resources")
+    if not isinstance(resources, list) or not resources:
+        what = "no 'resources' key" if resources is None else "'resources' is not a non-empty list"
+        at(("resources",), f"{what}{close('resources', package) if resources is None else ''}: expected "
+                           "'resources': [ ...one entry per table... ]")
+        return out
+    names: dict[str, dict] = {}
+    for i, res in enumerate(resources):
+        rp = ("resources", i)
+        if not isinstance(res, dict):
+            at(rp, f"resources[{i}] is not an object: expected {{name, path, schema}}")
+            continue
+        for key in ("name", "path", "schema"):
+            if key not in res:
+                at(rp, f"resources[{i}] has no {key!r}{close(key, res)}")
+        name = res.get("name")
+        if isinstance(name, str):
+            if name in names:
+                at(rp + ("name",), f"table name {name!r} is used twice")
+            names[name] = res
+        path = res.get("path")
+        if "path" in res and (not isinstance(path, str) or "/" in path or "\\" in path or not path.endswith(".csv")):
+            at(rp + ("path",), f"path {path!r}: expected a file name in data/ ending in .csv")
+        schema = res.get("schema")
+        if "schema" in res and not (isinstance(schema, dict) and isinstance(schema.get("fields"), list)
+                                    and schema["fields"]):
+            at(rp + ("schema",), f"schema of {name!r} has no 'fields' list{close('fields', schema or {})}")
+            res["_broken"] = True
+    for i, res in enumerate(resources):
+        if not isinstance(res, dict) or not isinstance(res.get("schema"), dict) or res.get("_broken"):
+            continue
+        sp = ("resources", i, "schema")
+        schema, tname = res["schema"], res.get("name")
+        fields = {}
+        for j, f in enumerate(schema["fields"]):
+            fp = sp + ("fields", j)
+            if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+                at(fp, f"{tname}: fields[{j}] has no 'name'")
+                continue
+            fname = f["name"]
+            if fname in fields:
+                at(fp + ("name",), f"{tname}: field {fname!r} is declared twice")
+            fields[fname] = f
+            ftype = f.get("type", "string")
+            if ftype not in FIELD_TYPES:
+                at(fp + ("type",), f"{tname}.{fname}: unknown type {ftype!r}{close(str(ftype), FIELD_TYPES)}; "
+                                   f"expected one of {', '.join(FIELD_TYPES)}")
+                continue
+            c = f.get("constraints", {})
+            if not isinstance(c, dict):
+                at(fp + ("constraints",), f"{tname}.{fname}: 'constraints' must be an object")
+                continue
+            for key in c:
+                if key not in CONSTRAINTS:
+                    at(fp + ("constraints", key), f"{tname}.{fname}: constraint {key!r} is not supported"
+                                                  f"{close(key, CONSTRAINTS)}; expected {', '.join(CONSTRAINTS)}")
+            if "pattern" in c:
+                try:
+                    re.compile(c["pattern"])
+                except (re.error, TypeError) as exc:
+                    at(fp + ("constraints", "pattern"), f"{tname}.{fname}: pattern {c['pattern']!r} is not a valid "
+                                                        f"regular expression ({exc})")
+            if "enum" in c and not isinstance(c["enum"], list):
+                at(fp + ("constraints", "enum"), f"{tname}.{fname}: 'enum' must be a list of allowed values")
+            for bound in ("minimum", "maximum"):
+                if bound in c:
+                    try:
+                        value = _parse(str(c[bound]), f) if ftype not in ("string", "boolean") else None
+                        if ftype in ("integer", "number") and not isinstance(c[bound], (int, float)):
+                            raise ValueError(f"expected a JSON number, got {c[bound]!r}")
+                    except ValueError as exc:
+                        at(fp + ("constraints", bound), f"{tname}.{fname}: {bound} is not a {ftype} ({exc})")
+            if ftype == "boolean":
+                for key, default in (("trueValues", ["true"]), ("falseValues", ["false"])):
+                    vals = f.get(key, default)
+                    if not (isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals)):
+                        at(fp + (key,), f"{tname}.{fname}: {key} must be a list of strings")
+            for rule in ("x-required-if", "x-required-unless"):
+                if rule in f and not (isinstance(f[rule], dict) and "field" in f[rule] and "equals" in f[rule]):
+                    at(fp + (rule,), f"{tname}.{fname}: {rule} must be {{\"field\": ..., \"equals\": ...}}")
+            by = f.get("x-calendar-by")
+            if by is not None and not (isinstance(by, dict) and "field" in by
+                                       and all(v in _CALENDAR_FORMS for k, v in by.items() if k != "field")):
+                at(fp + ("x-calendar-by",), f"{tname}.{fname}: x-calendar-by must be {{\"field\": ..., value: form}} "
+                                            f"with forms among {', '.join(_CALENDAR_FORMS)}")
+            pr = f.get("x-printed-in")
+            if pr is not None and not (isinstance(pr, dict) and "field" in pr and ftype == "number"):
+                at(fp + ("x-printed-in",), f"{tname}.{fname}: x-printed-in must be {{\"field\": ..., \"if\": "
+                                           "{field, equals}} on a number field")
+            forms = f.get("x-calendar")
+            if forms is not None and not (isinstance(forms, list) and forms and all(x in _CALENDAR_FORMS for x in forms)):
+                at(fp + ("x-calendar",), f"{tname}.{fname}: x-calendar must list forms among {', '.join(_CALENDAR_FORMS)}")
+        for j, f in enumerate(schema["fields"]):
+            for rule in ("x-required-if", "x-required-unless", "x-printed-in", "x-calendar-by"):
+                ref = f.get(rule, {}).get("field") if isinstance(f, dict) and isinstance(f.get(rule), dict) else None
+                if ref is not None and ref not in fields:
+                    at(sp + ("fields", j, rule), f"{tname}: {rule} names unknown field {ref!r}")
+        pk = schema.get("primaryKey", [])
+        for k in _keys(pk) if _keys(pk) or not pk else [repr(pk)]:
+            if k not in fields:
+                at(sp + ("primaryKey",), f"{tname}: primaryKey names unknown field {k!r}; expected one of "
+                                         f"{', '.join(fields)}")
+        group = schema.get("x-one-preferred-per")
+        if group is not None:
+            if not isinstance(group, list) or any(k not in fields for k in group) or "preferred" not in fields:
+                at(sp + ("x-one-preferred-per",), f"{tname}: x-one-preferred-per must list fields of the table, "
+                                                  "and the table needs a boolean 'preferred' field")
+        fks = schema.get("foreignKeys", [])
+        if not isinstance(fks, list):
+            at(sp + ("foreignKeys",), f"{tname}: foreignKeys must be a list")
+            fks = []
+        for k, fk in enumerate(fks):
+            kp = sp + ("foreignKeys", k)
+            ref = fk.get("reference") if isinstance(fk, dict) else None
+            if not isinstance(ref, dict):
+                at(kp, f"{tname}: foreignKeys[{k}] needs 'fields' and a 'reference' {{resource, fields}}")
+                continue
+            own, theirs = _keys(fk.get("fields")), _keys(ref.get("fields"))
+            target = names.get(ref.get("resource")) if ref.get("resource") else res
+            bad = [x for x in own if x not in fields]
+            if not own or bad:
+                at(kp + ("fields",), f"{tname}: foreignKeys[{k}].fields names unknown field(s) {bad or own}")
+            if target is None:
+                at(kp + ("reference", "resource"), f"{tname}: foreignKeys[{k}] refers to unknown table "
+                                                   f"{ref.get('resource')!r}; expected one of {', '.join(names)}")
+                continue
+            tfields = [f.get("name") for f in target.get("schema", {}).get("fields", []) if isinstance(f, dict)]
+            if not theirs or len(theirs) != len(own) or any(x not in tfields for x in theirs):
+                at(kp + ("reference", "fields"), f"{tname}: foreignKeys[{k}].reference.fields must name "
+                                                 f"{len(own)} field(s) of {ref.get('resource')!r}, got {theirs}")
+    for res in resources:
+        if isinstance(res, dict):
+            res.pop("_broken", None)
+    return out
 
 
 def resource(name: str, package: dict) -> dict:
+    """The resource (table description) called name."""
     for res in package["resources"]:
         if res["name"] == name:
             return res
@@ -73,6 +280,13 @@ def resource(name: str, package: dict) -> dict:
 
 def table_names(data_dir: Path | None = None) -> list[str]:
     return [r["name"] for r in read_package(data_dir)["resources"]]
+
+
+def _byte_line_col(raw: bytes, pos: int) -> tuple[int, int]:
+    """Line and (character) column of a byte offset, counting only \\n as a line break."""
+    start = raw.rfind(b"\n", 0, pos) + 1
+    col = len(raw[start:pos].decode("utf-8", errors="replace")) + 1
+    return raw.count(b"\n", 0, pos) + 1, col
 
 
 # --------------------------------------------------------------------------- parsing
@@ -88,12 +302,21 @@ def _parse(raw: str, field: dict):
     if ftype == "integer":
         if not re.fullmatch(r"[+-]?\d+", raw):
             raise ValueError(f"expected a whole number, got {raw!r}")
+        if len(raw) > 19 or not -2**63 < int(raw) < 2**63:
+            raise ValueError(f"expected a whole number of at most 18 digits, got {_short(raw)} (too large)")
         return int(raw)
     if ftype == "number":
         if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", raw):
-            hint = " (write numbers without thousands separators)" if re.fullmatch(r"[\d,.]+", raw) else ""
-            raise ValueError(f"expected a number, got {raw!r}{hint}")
-        return float(raw)
+            hint = ""
+            if re.fullmatch(r"[+-]?[\d.]*\d,\d+", raw) and not re.fullmatch(r"\d{1,3}(,\d{3})+", raw):
+                hint = " (a decimal comma? write a decimal point, e.g. 4087.6, as the schema's numbers use)"
+            elif re.fullmatch(r"[\d,.' ]+", raw):
+                hint = " (write numbers with a decimal point and without thousands separators)"
+            raise ValueError(f"expected a number, got {_short(raw)}{hint}")
+        value = float(raw)
+        if not math.isfinite(value) or (value != 0 and abs(value) < 1e-300):
+            raise ValueError(f"expected a finite number, got {_short(raw)} (beyond what a float holds)")
+        return value
     if ftype == "boolean":
         trues = field.get("trueValues", ["true"])
         falses = field.get("falseValues", ["false"])
@@ -103,20 +326,45 @@ def _parse(raw: str, field: dict):
             return False
         raise ValueError(f"expected one of {trues + falses}, got {raw!r}")
     if ftype == "date":
-        try:
-            return dt.date.fromisoformat(raw) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw) else _bad()
-        except ValueError:
-            raise ValueError(f"expected a date YYYY-MM-DD, got {raw!r}") from None
+        issue = calendar_issue(raw, ["YYYY-MM-DD"])
+        if issue:
+            raise ValueError(f"expected a date YYYY-MM-DD, got {_short(raw)}"
+                             + (f" ({issue.split(':')[0]})" if issue.startswith("impossible") else ""))
+        return dt.date.fromisoformat(raw)
     if ftype == "yearmonth":
-        m = _YEARMONTH.match(raw)
-        if not m or not 1 <= int(m.group(2)) <= 12:
-            raise ValueError(f"expected a year and month YYYY-MM, got {raw!r}")
+        issue = calendar_issue(raw, ["YYYY-MM"])
+        if issue:
+            raise ValueError(f"expected a year and month YYYY-MM, got {_short(raw)}"
+                             + (f" ({issue.split(':')[0]})" if issue.startswith("impossible") else ""))
         return pd.Period(raw, freq="M")
     raise ValueError(f"schema type {ftype!r} is not supported")
 
 
 def _bad():
     raise ValueError
+
+
+def _short(raw: str) -> str:
+    """A cell for a message: quoted, long ones cut in the middle."""
+    return repr(raw) if len(raw) <= 40 else f"{raw[:18]!r}...{raw[-12:]!r} ({len(raw)} characters)"
+
+
+def calendar_issue(raw: str, forms: list[str]) -> str | None:
+    """None when raw is a real date in one of the forms (YYYY, YYYY-MM, YYYY-MM-DD, YYYYMM, YYYYMMDD)."""
+    for form in forms:
+        m = re.fullmatch(_CALENDAR_FORMS[form], raw)
+        if not m:
+            continue
+        parts = [int(g) for g in m.groups()]
+        if len(parts) > 1 and not 1 <= parts[1] <= 12:
+            return f"impossible month {parts[1]:02d} in {raw!r}: expected 01 to 12 ({form})"
+        if len(parts) > 2:
+            try:
+                dt.date(*parts)
+            except ValueError:
+                return f"impossible date {raw!r}: {parts[0]}-{parts[1]:02d} has no day {parts[2]:02d} ({form})"
+        return None
+    return f"expected a date written {' or '.join(forms)}, got {_short(raw)}"
 
 
 def _bound(value, field: dict):
@@ -146,43 +394,104 @@ def _check_constraints(value, raw: str, field: dict) -> str | None:
 
 # --------------------------------------------------------------------------- validation
 
-def _read_rows(path: Path, schema: dict, problems: list[Problem]) -> list[dict]:
+_SPREADSHEET = "as spreadsheets set to a European locale write"
+_BAD_CHARS = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029\ufeff]")
+_CHAR_NAMES = {"\x0c": "a form feed", "\x0b": "a vertical tab", "\x85": "a next-line character (U+0085)",
+               "\u2028": "a line separator (U+2028)", "\u2029": "a paragraph separator (U+2029)",
+               "\n": "a line break", "\r": "a carriage return", "\ufeff": "a byte-order mark (U+FEFF)"}
+
+
+def _read_text(path: Path, problems: list[Problem]) -> str | None:
+    """The file as text, or None with the problem recorded (missing, BOM, not UTF-8, binary)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.append(Problem(path, None, None, "file is missing"))
+        return None
+    except OSError as exc:
+        problems.append(Problem(path, None, None, f"cannot be read ({exc.strerror})"))
+        return None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        problems.append(Problem(path, 1, "1", "the file starts with a UTF-8 byte-order mark (BOM), as Excel's "
+                                "'CSV UTF-8' writes: expected plain UTF-8 without it (remove the first three bytes, "
+                                "or save from a text editor)"))
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line, col = _byte_line_col(raw, exc.start)
+        guess = ""
+        try:
+            raw.decode("cp1252")
+            guess = ": it looks like Windows-1252/Latin-1 text, as older spreadsheets save it"
+        except UnicodeDecodeError:
+            pass
+        problems.append(Problem(path, line, str(col), f"not UTF-8 text (byte 0x{raw[exc.start]:02x}{guess}); "
+                                "expected UTF-8: save as 'CSV UTF-8' or convert the file"))
+        return None
+    if "\x00" in text:
+        problems.append(Problem(path, None, None, "not a CSV file (it contains NUL bytes)"))
+        return None
+    return text
+
+
+def _header_problem(header: list[str], names: list[str]) -> str:
+    """Why a header row is not the schema's, in words."""
+    expected = f"expected the header {','.join(names)}"
+    if len(header) == 1 and header[0].count(";") >= 1 and len(names) > 1:
+        return f"columns are separated by ';' ({_SPREADSHEET}, often with decimal commas): {expected}, separated " \
+               "by commas, with decimal points"
+    dupes = [h for i, h in enumerate(header) if h in header[:i]]
+    if dupes:
+        first = header.index(dupes[0]) + 1
+        again = header.index(dupes[0], first) + 1
+        return f"duplicate column {dupes[0]!r} (columns {first} and {again}): {expected}"
+    missing = [n for n in names if n not in header]
+    extra = [h for h in header if h not in names]
+    detail = []
+    if missing:
+        detail.append(f"missing column(s) {missing}")
+    if extra:
+        detail.append(f"unknown column(s) {extra}")
+    if not detail:
+        detail.append("columns are out of order")
+    return "; ".join(detail) + f": {expected}"
+
+
+def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list | None = None) -> list[dict]:
     """Parse and check one CSV row by row; collect problems instead of raising."""
     fields = schema["fields"]
     names = [f["name"] for f in fields]
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        problems.append(Problem(path, None, None, "file is missing"))
+    text = _read_text(path, problems)
+    if text is None:
         return []
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path, None, None, f"not UTF-8 text ({exc.reason} at byte {exc.start})"))
-        return []
-    if "\x00" in text:
-        problems.append(Problem(path, None, None, "not a CSV file (it contains NUL bytes)"))
-        return []
-    reader = csv.reader(text.splitlines(keepends=True), strict=True)
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)  # only \n, \r\n, \r end a line
     try:
         header = next(reader)
     except StopIteration:
-        problems.append(Problem(path, 1, None, f"file is empty: expected a header row {names}"))
+        problems.append(Problem(path, 1, None, f"file is empty: expected a header row {','.join(names)}"))
         return []
     except csv.Error as exc:
         problems.append(Problem(path, 1, None, f"not valid CSV ({exc})"))
         return []
     if header != names:
-        missing = [n for n in names if n not in header]
-        extra = [h for h in header if h not in names]
-        detail = []
-        if missing:
-            detail.append(f"missing column(s) {missing}")
-        if extra:
-            detail.append(f"unknown column(s) {extra}")
-        if not detail:
-            detail.append("columns are out of order")
-        problems.append(Problem(path, 1, None, "; ".join(detail) + f": expected the header {','.join(names)}"))
+        problems.append(Problem(path, 1, None, _header_problem(header, names)))
         return []
+    group = schema.get("x-one-preferred-per", [])
 
+    def reject(cells, row_problems) -> None:
+        """Remember a rejected row's group and whether it claimed to be preferred (see _check_table_rules)."""
+        if rejected is None or not group:
+            return
+        bad_cols = {p.column for p in row_problems}
+        if cells is None or any(k in bad_cols for k in group):
+            rejected.append((None, True))
+            return
+        pref = next((f for f in fields if f["name"] == "preferred"), {})
+        claimed = cells[names.index("preferred")].strip() not in pref.get("falseValues", ["false"])
+        rejected.append((tuple(cells[names.index(k)].strip() for k in group), claimed))
+
+    data_lines = 0
     rows: list[dict] = []
     seen_keys: dict[tuple, int] = {}
     seen_unique: dict[str, dict] = {f["name"]: {} for f in fields if f.get("constraints", {}).get("unique")}
@@ -200,12 +509,25 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem]) -> list[dict]:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(names):
-            problems.append(Problem(path, line, None, f"expected {len(names)} fields, got {len(cells)} (check commas and quotes)"))
+            semi = " (separated by ';'? expected commas)" if len(cells) == 1 and ";" in cells[0] else ""
+            problems.append(Problem(path, line, None, f"expected {len(names)} fields, got {len(cells)}{semi} "
+                                                      "(check commas and quotes)"))
+            data_lines += 1
+            reject(None, [])
             continue
+        data_lines += 1
         row: dict = {"_line": line}
         ok = True
+        n_before = len(problems)
         for field, raw in zip(fields, cells):
             name = field["name"]
+            bad = _BAD_CHARS.search(raw)
+            if bad:
+                what = _CHAR_NAMES.get(bad.group(), f"the control character U+{ord(bad.group()):04X}")
+                problems.append(Problem(path, line, name, f"contains {what} at character {bad.start() + 1}: "
+                                                          "expected plain text on one line (replace it by a space)"))
+                ok = False
+                continue
             if raw == "":
                 if field.get("constraints", {}).get("required"):
                     problems.append(Problem(path, line, name, "a value is required here"))
@@ -219,6 +541,8 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem]) -> list[dict]:
                 ok = False
                 continue
             issue = _check_constraints(value, raw, field)
+            if not issue and field.get("x-calendar"):
+                issue = calendar_issue(raw, field["x-calendar"])
             if issue:
                 problems.append(Problem(path, line, name, issue))
                 ok = False
@@ -229,6 +553,7 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem]) -> list[dict]:
                 seen_unique[name].setdefault(raw, line)
             row[name] = value
         if not ok:
+            reject(cells, problems[n_before:])
             continue
         for field in fields:
             for rule, wants in (("x-required-if", True), ("x-required-unless", False)):
@@ -248,19 +573,46 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem]) -> list[dict]:
                                         f"duplicate key {dict(zip(pk, key))}: already on line {seen_keys[key]}"))
                 ok = False
             seen_keys[key] = line
+        printed = {f["name"]: f["x-printed-in"] for f in fields if f.get("x-printed-in")}
+        for name, rule in printed.items():
+            cond, value, locator = rule.get("if"), row.get(name), row.get(rule["field"])
+            if ok and value is not None and locator and (not cond or row.get(cond["field"]) == cond["equals"]) \
+                    and not locator_has_value(locator, value, strict_scale=True):
+                when = f" ({cond['field']} {cond['equals']})" if cond else ""
+                problems.append(Problem(path, line, name, f"{value:,g} is not printed in its {rule['field']}{when} "
+                                                          f"{_short(locator)}: expected the number as the source "
+                                                          "prints it (a typo, a decimal comma or a wrong scale?)"))
+                ok = False
+        for name, rule in ((f["name"], f["x-calendar-by"]) for f in fields if f.get("x-calendar-by")):
+            form = rule.get(str(row.get(rule["field"])))
+            raw = cells[names.index(name)]
+            issue = calendar_issue(raw, [form]) if form and raw else None
+            if issue:
+                problems.append(Problem(path, line, name, f"{issue} (as {rule['field']} is {row.get(rule['field'])})"))
+                ok = False
         if ok:
             rows.append(row)
+        else:
+            reject(cells, problems[n_before:])
+    if not data_lines and not schema.get("x-may-be-empty"):
+        problems.append(Problem(path, 2, None, "the table has a header but no rows: expected at least one row "
+                                               "(the analysis reads this table)"))
     return rows
 
 
-def _check_table_rules(path: Path, schema: dict, rows: list[dict], problems: list[Problem]) -> None:
+def _check_table_rules(path: Path, schema: dict, rows: list[dict], problems: list[Problem],
+                      rejected: list | None = None) -> None:
     group = schema.get("x-one-preferred-per")
     if group:
         counts: dict[tuple, list[int]] = {}
         for row in rows:
             counts.setdefault(tuple(str(row[k]) for k in group), []).append(row["_line"] if row["preferred"] else -row["_line"])
+        # a rejected row that claimed preferred=true is already reported: no second "found 0" for its group
+        pending = {key for key, claimed in (rejected or []) if claimed}
         for key, lines in counts.items():
             chosen = [n for n in lines if n > 0]
+            if not chosen and (key in pending or None in pending):
+                continue
             if len(chosen) != 1:
                 where = f"lines {sorted(abs(n) for n in lines)}"
                 problems.append(Problem(path, None, "preferred",
@@ -316,18 +668,21 @@ def validate_table(name: str, data_dir: Path | None = None, package: dict | None
     res = resource(name, package)
     path = data_dir / res["path"]
     problems: list[Problem] = []
-    rows = _read_rows(path, res["schema"], problems)
-    _check_table_rules(path, res["schema"], rows, problems)
+    rejected: list = []
+    rows = _read_rows(path, res["schema"], problems, rejected)
+    _check_table_rules(path, res["schema"], rows, problems, rejected)
     for fk in res["schema"].get("foreignKeys", []):
         ref = fk["reference"]
-        ref_res = resource(ref["resource"], package)
-        ref_rows = _read_rows(data_dir / ref_res["path"], ref_res["schema"], [])
-        known = {r[ref["fields"]] for r in ref_rows}
+        own, theirs = _keys(fk["fields"]), _keys(ref["fields"])
+        ref_res = resource(ref["resource"], package) if ref.get("resource") else res
+        ref_rows = rows if ref_res is res else _read_rows(data_dir / ref_res["path"], ref_res["schema"], [])
+        known = {tuple(r[k] for k in theirs) for r in ref_rows}
         for row in rows:
-            value = row.get(fk["fields"])
-            if value is not None and value not in known:
-                problems.append(Problem(path, row["_line"], fk["fields"],
-                                        f"unknown {fk['fields']} {value!r}: expected an id listed in {ref_res['path']}"))
+            value = tuple(row.get(k) for k in own)
+            if all(v is not None for v in value) and value not in known:
+                shown = value[0] if len(own) == 1 else dict(zip(own, value))
+                problems.append(Problem(path, row["_line"], ", ".join(own),
+                                        f"unknown {', '.join(own)} {shown!r}: expected an id listed in {ref_res['path']}"))
     return _frame(rows, res["schema"]), problems
 
 
@@ -480,6 +835,16 @@ def field_rules(field: dict) -> tuple[str, list[str]]:
         allowed.append(f"≤ {c['maximum']}")
     if c.get("unique"):
         allowed.append("unique")
+    if field.get("x-calendar"):
+        allowed.append("a real calendar date: " + " or ".join(field["x-calendar"]))
+    if field.get("x-calendar-by"):
+        rule = field["x-calendar-by"]
+        allowed.append("a real calendar date: " + "; ".join(f"{v} when {rule['field']} = {k}"
+                                                            for k, v in rule.items() if k != "field"))
+    if field.get("x-printed-in"):
+        rule, cond = field["x-printed-in"], field["x-printed-in"].get("if")
+        when = f" when {cond['field']} = {cond['equals']}" if cond else ""
+        allowed.append(f"printed in `{rule['field']}`{when}")
     req = "yes" if c.get("required") else ""
     for rule, word in (("x-required-if", "if"), ("x-required-unless", "unless")):
         if rule in field:
@@ -535,7 +900,10 @@ if __name__ == "__main__":
         readme.write_text(readme_with_dictionary(readme.read_text(encoding="utf-8")), encoding="utf-8")
         print(f"wrote the data dictionary into {readme}")
     else:
-        problems = validate_all()
+        try:
+            problems = [str(p) for p in validate_all()]
+        except DataError as exc:
+            problems = [str(exc)]
         for p in problems:
             print(p)
         print("data OK" if not problems else f"{len(problems)} problem(s)")

@@ -131,8 +131,6 @@ def _mapping(value: Any, where: str, what: str) -> dict:
 
 def load(file: str | Path | None = None, root: str | Path | None = None, check_files: bool = True) -> Manifest:
     """Read and validate the manifest; raise ManifestError naming the entry on any problem."""
-    import yaml  # PyYAML only: cheap, and keeps this module importable without it for docs
-
     root = Path(root).resolve() if root else paths.ROOT
     file = Path(file) if file else root / "notebooks" / "manifest.yml"
     shown = _display(file, root)
@@ -140,12 +138,14 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ManifestError(f"{shown}: manifest file is missing") from None
+    except UnicodeDecodeError as exc:
+        raise ManifestError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected UTF-8") from None
+    from helpers.strictparse import ParseError, load_yaml  # refuses duplicate keys and impossible dates
+
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{shown}, line {mark.line + 1}" if mark else shown
-        raise ManifestError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+        data = load_yaml(text, shown)
+    except ParseError as exc:
+        raise ManifestError(str(exc)) from None
     if data is None:
         data = {"notebooks": []}
     if not isinstance(data, dict):

@@ -16,17 +16,26 @@ _NUMBER = re.compile(
 SUM_EXCEPTION = "SUM-EXCEPTION:"
 
 
-def numbers_in(text: str) -> list[float]:
-    """Every number written in text, with thousands separators and kt/thousand/million scales resolved."""
+def numbers_in(text: str, strict_scale: bool = False) -> list[float]:
+    """Every number written in text, with thousands separators and kt/thousand/million scales resolved.
+
+    A scaled number ("132 thousand") gives both 132 and 132000, unless strict_scale,
+    which keeps only the scaled value.
+    """
     out = []
     for whole, frac, scale in _NUMBER.findall(text or ""):
         value = float(re.sub(r"[,\u2009\u202f ]", "", whole) + (frac or ""))
-        out.append(value)
+        if not (scale and strict_scale):
+            out.append(value)
         if scale:
             out.append(value * SCALE[scale.lower()])
     return out
 
 
-def locator_has_value(locator: str, value: float) -> bool:
-    """True when the value appears in the locator as printed (format-insensitive)."""
-    return any(abs(n - value) <= 1e-9 * max(1.0, abs(value)) for n in numbers_in(locator))
+def locator_has_value(locator: str, value: float, strict_scale: bool = False) -> bool:
+    """True when the value appears in the locator as printed (format-insensitive).
+
+    strict_scale: "132 thousand tonnes" stands for 132,000 only, so a value typed as
+    132 (a scale typo) is not found in it.
+    """
+    return any(abs(n - value) <= 1e-9 * max(1.0, abs(value)) for n in numbers_in(locator, strict_scale))
