@@ -129,13 +129,19 @@ def make_project(root: Path, notebooks: dict[str, list[str]], manifest: str,
     ledger), notebooks/<path> for each entry of `notebooks`, and notebooks/manifest.yml."""
     data = root / "data"
     data.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "data" / "datapackage.json", data / "datapackage.json")
     package = json.loads((REPO / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    # the real schema of the two tables written here (make report checks every table it lists)
+    package["resources"] = [r for r in package["resources"] if r["name"] in ("sources", "claims")]
+    data.joinpath("datapackage.json").write_text(json.dumps(package, indent=1), encoding="utf-8")
     rows = sources if sources is not None else [
         {"source_id": "art_a", "publisher": "Reuters", "title": "China sets quotas", "published": "2025-04-17",
          "address": "https://example.com/a", "accessed": "2025-11-01", "kind": "news article"}]
     write_table(data, "sources", rows, package)
-    write_table(data, "claims", [], package)  # an empty ledger: the checker runs and finds nothing
+    # an empty ledger: the checker runs and finds nothing (the real schema refuses a header-only table)
+    data_res = data.joinpath("datapackage.json")
+    package["resources"][[r["name"] for r in package["resources"]].index("claims")]["schema"]["x-may-be-empty"] = True
+    data_res.write_text(json.dumps(package, indent=1), encoding="utf-8")
+    write_table(data, "claims", [], package)
     shutil.copy(REPO / "environment.yml", root / "environment.yml")
     for rel, cells in notebooks.items():
         write_notebook(root / "notebooks" / rel, cells)

@@ -156,7 +156,7 @@ def test_renamed_column(datadir):
 
 def test_not_valid_csv(datadir):
     (datadir / "sources.csv").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
-    fails(datadir, "sources", "sources.csv: not UTF-8 text")
+    fails(datadir, "sources", "sources.csv, line 1, column 1: not UTF-8 text (byte 0x89)")
     (datadir / "sources.csv").write_bytes(b"source_id,publisher\x00\n")
     fails(datadir, "sources", "sources.csv: not a CSV file (it contains NUL bytes)")
     path = datadir / "quotas.csv"

@@ -36,13 +36,15 @@ SOURCES = [
 
 
 def q(stage, year, part, value, source="wire", status="reported", preferred="true", formula="", segment="total",
-      locator="x"):
+      locator=None):
+    locator = locator or f"{value or 'no'} tonnes"  # a reported value stands in its locator (checked on load)
     return {"stage": stage, "year": str(year), "part": part, "segment": segment, "value": value, "unit": "t REO",
             "status": status, "formula": formula, "source_id": source, "locator": locator, "preferred": preferred}
 
 
 def e(series, start, value, partner="World", end=None, kind="month", source="wire", status="reported",
-      preferred="true", formula="", locator="x"):
+      preferred="true", formula="", locator=None):
+    locator = locator or f"{value} tonnes"
     return {"series": series, "partner": partner, "period_kind": kind, "period_start": start,
             "period_end": end or start, "value": value, "unit": "t", "status": status, "formula": formula,
             "source_id": source, "locator": locator, "preferred": preferred}

@@ -239,7 +239,7 @@ def tiny_data(tmp_path):
         rows.append({"series": "magnets", "partner": "World", "period_kind": "month", "period_start": month,
                      "period_end": month, "value": value, "unit": "t", "status": status,
                      "formula": "1238 / (1 - 0.529)" if status == "derived" else "", "source_id": "doc_a",
-                     "locator": "x", "preferred": "true"})
+                     "locator": f"{value} tonnes", "preferred": "true"})
     write_table(tmp_path, "exports", rows)
     return tmp_path
 

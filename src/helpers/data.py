@@ -17,7 +17,29 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-import pandas as pd
+from typing import NamedTuple
+
+
+class _LazyPandas:
+    """pandas, imported on first use: checking the data (make report's preflight) does not need it."""
+
+    def __getattr__(self, name):
+        import pandas
+
+        globals()["pd"] = pandas
+        return getattr(pandas, name)
+
+
+pd = _LazyPandas()
+
+
+class YearMonth(NamedTuple):
+    """A parsed YYYY-MM cell (ordered, with .year and .month); frames hold it as a pandas Period."""
+    year: int
+    month: int
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
 
 from helpers import paths
 from helpers.provenance import locator_has_value
@@ -40,7 +62,9 @@ class Problem:
         where = _display(self.path)
         if self.line is not None:
             where += f", line {self.line}"
-        if self.column:
+        if self.column and self.column.isdigit():  # a character position (encoding, byte-order mark)
+            where += f", column {self.column}"
+        elif self.column:
             where += f", column '{self.column}'"
         return f"{where}: {self.message}"
 
@@ -336,7 +360,7 @@ def _parse(raw: str, field: dict):
         if issue:
             raise ValueError(f"expected a year and month YYYY-MM, got {_short(raw)}"
                              + (f" ({issue.split(':')[0]})" if issue.startswith("impossible") else ""))
-        return pd.Period(raw, freq="M")
+        return YearMonth(int(raw[:4]), int(raw[5:7]))
     raise ValueError(f"schema type {ftype!r} is not supported")
 
 
@@ -373,7 +397,7 @@ def _bound(value, field: dict):
     if ftype == "date":
         return dt.date.fromisoformat(value)
     if ftype == "yearmonth":
-        return pd.Period(value, freq="M")
+        return YearMonth(int(value[:4]), int(value[5:7]))
     return value
 
 
@@ -422,6 +446,8 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
         line, col = _byte_line_col(raw, exc.start)
         guess = ""
         try:
+            if b"\x00" in raw:
+                raise UnicodeDecodeError("cp1252", raw, 0, 1, "binary")
             raw.decode("cp1252")
             guess = ": it looks like Windows-1252/Latin-1 text, as older spreadsheets save it"
         except UnicodeDecodeError:
@@ -653,7 +679,8 @@ def _frame(rows: list[dict], schema: dict) -> pd.DataFrame:
         elif ftype == "date":
             cols[name] = pd.to_datetime(pd.Series(values, dtype="object"))
         elif ftype == "yearmonth":
-            cols[name] = pd.array(values, dtype="period[M]")
+            cols[name] = pd.array([None if v is None else pd.Period(str(v), freq="M") for v in values],
+                                  dtype="period[M]")
         elif "enum" in field.get("constraints", {}):
             cols[name] = pd.Categorical(values, categories=field["constraints"]["enum"])
         else:
@@ -663,6 +690,13 @@ def _frame(rows: list[dict], schema: dict) -> pd.DataFrame:
 
 def validate_table(name: str, data_dir: Path | None = None, package: dict | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse one table; return the good rows as a frame and every problem found."""
+    package = package or read_package(data_dir)
+    rows, problems = _validate(name, data_dir, package)
+    return _frame(rows, resource(name, package)["schema"]), problems
+
+
+def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dict], list[Problem]]:
+    """The good rows of one table (dicts) and every problem found; no pandas needed."""
     data_dir = Path(data_dir) if data_dir else paths.DATA
     package = package or read_package(data_dir)
     res = resource(name, package)
@@ -683,7 +717,7 @@ def validate_table(name: str, data_dir: Path | None = None, package: dict | None
                 shown = value[0] if len(own) == 1 else dict(zip(own, value))
                 problems.append(Problem(path, row["_line"], ", ".join(own),
                                         f"unknown {', '.join(own)} {shown!r}: expected an id listed in {ref_res['path']}"))
-    return _frame(rows, res["schema"]), problems
+    return rows, problems
 
 
 def _raise(problems: list[Problem]) -> None:
@@ -713,7 +747,7 @@ def validate_all(data_dir: Path | None = None) -> list[Problem]:
     package = read_package(data_dir)
     problems: list[Problem] = []
     for res in package["resources"]:
-        problems.extend(validate_table(res["name"], data_dir, package)[1])
+        problems.extend(_validate(res["name"], data_dir, package)[1])
     return problems
 
 

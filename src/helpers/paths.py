@@ -16,11 +16,11 @@ def _find_root() -> Path:
         return Path(env).resolve()
     here = Path(__file__).resolve()
     for parent in here.parents:
-        if (parent / "data" / "datapackage.json").is_file() and (parent / "notebooks").is_dir():
+        if (parent / "data").is_dir() and (parent / "notebooks").is_dir():  # datapackage.json checked by helpers.data
             return parent
     raise RuntimeError(
         f"cannot find the repository root above {here}: expected a folder holding "
-        "data/datapackage.json and notebooks/ (set RARE_EARTH_ROOT to point at it)"
+        "data/ and notebooks/ (set RARE_EARTH_ROOT to point at it)"
     )
 
 

@@ -469,6 +469,15 @@ def preflight(cfg: Config) -> tuple[manifest_mod.Manifest, list[str]]:
     except manifest_mod.ManifestError as exc:
         raise BuildError(str(exc)) from None
     problems = manifest_mod.check_parameters(man)
+    from helpers import data as data_mod  # the loaders' own checks, without pandas: bad data never reaches a kernel
+
+    try:
+        data_problems = [str(p) for p in data_mod.validate_all(cfg.root / "data")]
+    except data_mod.DataError as exc:
+        data_problems = [str(exc)]
+    if data_problems:
+        raise BuildError("the data cannot be used; nothing was executed (`make check-data` lists every "
+                         "problem):\n  " + "\n  ".join(problems + data_problems))
     sources = _sources(cfg)
     shown = manifest_mod._display(man.file, man.root)
     for entry in man.entries:
