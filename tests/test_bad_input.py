@@ -4,11 +4,15 @@ Each case writes a broken copy of a small valid data set to a temporary folder;
 the real data/ is never touched.
 """
 import json
+import os
+import subprocess
+import sys
+
 import pandas as pd
 import pytest
 
-from conftest import write_table
-from helpers import data, paths
+from conftest import REPO, make_project, run_report, write_table
+from helpers import data, manifest, paths
 
 GOOD = {
     "sources": [
@@ -45,6 +49,14 @@ GOOD = {
         {"event_id": "licensing", "date": "2025-04-04", "precision": "day", "date_basis": "stated",
          "kind": "export_control", "title": "Licensing of seven rare earths", "source_id": "doc_a",
          "locator": "imposed on April 4"},
+    ],
+    "claims": [
+        {"claim_id": "doc_a__licensing_day", "source_id": "doc_a", "phrase": "imposed on April 4", "stated": "20250404",
+         "stated_text": "April 4", "unit": "date", "qualifier": "exact", "recipe": "", "not_checkable_reason":
+         "a test row", "expected_status": "not_checkable"},
+        {"claim_id": "doc_a__licensing_month", "source_id": "doc_a", "phrase": "in April", "stated": "202504",
+         "stated_text": "April", "unit": "month", "qualifier": "exact", "recipe": "", "not_checkable_reason":
+         "a test row", "expected_status": "not_checkable"},
     ],
 }
 
@@ -203,3 +215,288 @@ def test_an_edit_is_picked_up_without_restarting(datadir):
     assert data.load_table("production", datadir)["value"].iloc[0] == 270000
     edit(datadir, "production", 0, value="255000", locator="255,000")
     assert data.load_table("production", datadir)["value"].iloc[0] == 255000
+
+
+# --------------------------------------------------------------------------- every kind, at every reader
+#
+# Each case breaks a copy of the small data set; the loaders (in the kernel), `make check-data`
+# and `make report` must all refuse it with the file, line, column and what was expected, and
+# the first thing printed must be that message, never a traceback.
+
+def _rewrite(datadir, name, fn, encoding="utf-8"):
+    path = datadir / f"{name}.csv"
+    path.write_bytes(fn(path.read_text(encoding="utf-8")).encode(encoding))
+
+
+def _line(datadir, name, n, fn):
+    """Apply fn to physical line n (1 = header) of a table."""
+    def change(text):
+        lines = text.split("\n")
+        lines[n - 1] = fn(lines[n - 1])
+        return "\n".join(lines)
+    _rewrite(datadir, name, change)
+
+
+def _package(datadir, fn):
+    path = datadir / "datapackage.json"
+    path.write_text(fn(path.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def _descriptor(datadir, fn):
+    """Change the descriptor as JSON and write it back one resource per line (lines stay predictable)."""
+    pkg = json.loads((datadir / "datapackage.json").read_text(encoding="utf-8"))
+    fn(pkg)
+    (datadir / "datapackage.json").write_text(json.dumps(pkg, indent=1), encoding="utf-8")
+
+
+def _field(pkg, table, name):
+    res = next(r for r in pkg["resources"] if r["name"] == table)
+    return next(f for f in res["schema"]["fields"] if f["name"] == name)
+
+
+def _dup_header(text):
+    head, rest = text.split("\n", 1)
+    return head.replace("edition", "year", 1) + "\n" + rest
+
+
+def _semicolons(text):
+    import csv as _csv
+    import io as _io
+    rows = list(_csv.reader(_io.StringIO(text)))
+    out = _io.StringIO()
+    _csv.writer(out, delimiter=";", lineterminator="\n").writerows(
+        [[c.replace("4087.6", "4087,6") for c in r] for r in rows])
+    return out.getvalue()
+
+
+BROKEN = {
+    # a reported value its locator does not print, whatever the scale of the typo
+    "thousands_dot": (lambda d: edit(d, "quotas", 0, value="132.000"), "quotas",
+                      ["quotas.csv, line 2, column 'value'", "132 is not printed in its locator", "'132,000 tons'"]),
+    "scale_word": (lambda d: edit(d, "quotas", 0, value="132", locator="132 thousand tons"), "quotas",
+                   ["quotas.csv, line 2, column 'value'", "132 is not printed in its locator"]),
+    "extra_zero": (lambda d: edit(d, "exports", 1, value="61460"), "exports",
+                   ["exports.csv, line 3, column 'value'", "61,460 is not printed", "expected the number as the source"]),
+    "production_typo": (lambda d: edit(d, "production", 0, value="27000"), "production",
+                        ["production.csv, line 2, column 'value'", "27,000 is not printed"]),
+    # non-finite or overflowing numbers
+    "number_1e400": (lambda d: edit(d, "exports", 0, value="1e400"), "exports",
+                     ["exports.csv, line 2, column 'value'", "expected a finite number, got '1e400'"]),
+    "number_400_nines": (lambda d: edit(d, "quotas", 1, value="9" * 400), "quotas",
+                         ["quotas.csv, line 3, column 'value'", "expected a finite number", "(400 characters)"]),
+    "integer_400_nines": (lambda d: edit(d, "events", 0, quota_year="9" * 400), "events",
+                          ["events.csv, line 2, column 'quota_year'", "expected a whole number of at most 18 digits"]),
+    # impossible calendar values, in every date or month field
+    "published_month_13": (lambda d: edit(d, "sources", 0, published="2019-13"), "sources",
+                           ["sources.csv, line 2, column 'published'", "impossible month 13 in '2019-13'"]),
+    "published_day_32": (lambda d: edit(d, "sources", 0, published="2019-11-32"), "sources",
+                         ["sources.csv, line 2, column 'published'", "impossible date '2019-11-32'"]),
+    "accessed_feb_30": (lambda d: edit(d, "sources", 1, accessed="2026-02-30"), "sources",
+                        ["sources.csv, line 3, column 'accessed'", "expected a date YYYY-MM-DD, got '2026-02-30'"]),
+    "event_date": (lambda d: edit(d, "events", 0, date="2025-02-29"), "events",
+                   ["events.csv, line 2, column 'date'", "impossible date '2025-02-29'"]),
+    "period_month_13": (lambda d: edit(d, "exports", 0, period_start="2025-13"), "exports",
+                        ["exports.csv, line 2, column 'period_start'", "expected a year and month YYYY-MM"]),
+    "claim_stated_date": (lambda d: edit(d, "claims", 0, stated="20191132"), "claims",
+                          ["claims.csv, line 2, column 'stated'", "impossible date '20191132'", "unit is date"]),
+    "claim_stated_month": (lambda d: edit(d, "claims", 1, stated="201913"), "claims",
+                           ["claims.csv, line 3, column 'stated'", "impossible month 13", "unit is month"]),
+    # what spreadsheets write
+    "bom": (lambda d: (d / "sources.csv").write_bytes(b"\xef\xbb\xbf" + (d / "sources.csv").read_bytes()), "sources",
+            ["sources.csv, line 1, column 1", "byte-order mark"]),
+    "cp1252": (lambda d: edit(d, "quotas", 1, locator="60,000 mt \u2013 caf\u00e9") or
+               _rewrite(d, "quotas", lambda t: t, encoding="cp1252"), "quotas",
+               ["quotas.csv, line 3, column ", "not UTF-8 text (byte 0x96", "Windows-1252", "expected UTF-8"]),
+    "semicolons": (lambda d: _rewrite(d, "exports", _semicolons), "exports",
+                   ["exports.csv, line 1", "separated by ';'", "expected the header series,partner"]),
+    "decimal_comma": (lambda d: edit(d, "exports", 0, value="3188,5"), "exports",
+                      ["exports.csv, line 2, column 'value'", "got '3188,5'", "decimal comma"]),
+    "header_only": (lambda d: write_table(d, "events", []), "events",
+                    ["events.csv, line 2", "header but no rows", "expected at least one row"]),
+    "duplicate_column": (lambda d: _rewrite(d, "production", _dup_header), "production",
+                         ["production.csv, line 1", "duplicate column 'year' (columns 2 and 3)"]),
+    "line_separator": (lambda d: _line(d, "quotas", 3, lambda l: l.replace("60,000 mt", "60,000\u2028mt"))
+                       or _line(d, "quotas", 4, lambda l: l.replace("72000", "x")), "quotas",
+                       ["quotas.csv, line 3, column 'locator'", "line separator (U+2028)",
+                        "quotas.csv, line 4, column 'value'"]),
+    "next_line": (lambda d: _line(d, "sources", 2, lambda l: l.replace("Quota rises", "Quota\x85rises"))
+                  or _line(d, "sources", 3, lambda l: l.replace("2026-11-24", "2026-11-31")), "sources",
+                  ["sources.csv, line 2, column 'title'", "next-line character (U+0085)",
+                   "sources.csv, line 3, column 'accessed'"]),
+    "form_feed": (lambda d: _line(d, "events", 2, lambda l: l.replace("seven", "seven\x0c")), "events",
+                  ["events.csv, line 2, column 'title'", "a form feed"]),
+    # duplicate keys in JSON; broken descriptors
+    "json_duplicate_resources": (lambda d: _package(d, lambda t: t.rstrip().rstrip("}") + ', "resources": []}'),
+                                 "quotas", ["datapackage.json, line", "duplicate key 'resources' in the top level",
+                                            "(first on line"]),
+    "json_syntax": (lambda d: _package(d, lambda t: t.replace('"name": "quotas",', '"name": "quotas"', 1)),
+                    "quotas", ["datapackage.json, line", ", column", "not valid JSON (Expecting ',' delimiter)"]),
+    "resources_misspelt": (lambda d: _package(d, lambda t: t.replace('"resources"', '"resorces"', 1)), "quotas",
+                           ["datapackage.json, line", "no 'resources' key (found 'resorces': misspelt?)"]),
+    "bad_pattern": (lambda d: _descriptor(d, lambda p: _field(p, "production", "edition")["constraints"]
+                                          .update(pattern="^(MCS|MYB")), "production",
+                    ["datapackage.json, line", "production.edition: pattern '^(MCS|MYB' is not a valid regular expression"]),
+    "bad_type": (lambda d: _descriptor(d, lambda p: _field(p, "quotas", "year").update(type="interger")), "quotas",
+                 ["datapackage.json, line", "quotas.year: unknown type 'interger' (found 'integer': misspelt?)",
+                  "expected one of string, integer"]),
+    "missing_descriptor": (lambda d: (d / "datapackage.json").unlink(), "quotas",
+                           ["datapackage.json: the data package descriptor (datapackage.json) is missing"]),
+    # a rejected row that was marked preferred: one error, not a second 'found 0 preferred'
+    "rejected_preferred": (lambda d: edit(d, "quotas", 0, value="13x000"), "quotas",
+                           ["quotas.csv, line 2, column 'value'", "expected a number, got '13x000'"]),
+}
+
+
+def _descriptor_line(datadir, text):
+    return next(i for i, l in enumerate((datadir / "datapackage.json").read_text().splitlines(), 1) if text in l)
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A repository-shaped folder: the small data set in data/, a manifest with one notebook."""
+    root = make_project(tmp_path / "proj", {"models/m.ipynb": ["print('the notebook ran')"]},
+                        "notebooks:\n  - path: models/m.ipynb\n    kind: model\n    title: M\n    runs: [{id: m}]\n")
+    ddir = root / "data"
+    for f in ddir.iterdir():
+        f.unlink()
+    package = json.loads(paths.DATAPACKAGE.read_text())
+    package["resources"] = [r for r in package["resources"] if r["name"] in GOOD]
+    (ddir / "datapackage.json").write_text(json.dumps(package, indent=1))
+    for name, rows in GOOD.items():
+        write_table(ddir, name, rows, package)
+    return root
+
+
+def check_data(root):
+    env = {**os.environ, "RARE_EARTH_ROOT": str(root)}
+    return subprocess.run([sys.executable, "-m", "helpers.data"], capture_output=True, text=True, env=env,
+                          cwd=str(REPO), timeout=120)
+
+
+def _no_traceback_first(text):
+    assert "Traceback" not in text, text
+    assert text.strip(), "nothing was printed"
+
+
+def test_the_small_project_passes_every_reader(project):
+    proc = check_data(project)
+    assert proc.returncode == 0 and "data OK" in proc.stdout, proc.stdout + proc.stderr
+    proc = run_report(project)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN))
+def test_every_kind_is_refused_by_loaders_check_data_and_report(project, kind):
+    break_it, table, fragments = BROKEN[kind]
+    ddir = project / "data"
+    break_it(ddir)
+    # the loaders, as a notebook kernel calls them
+    message = fails(ddir, table, *fragments)
+    assert "found 0" not in message
+    # make check-data
+    proc = check_data(project)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    _no_traceback_first(out)
+    assert "found 0" not in out, out
+    for fragment in fragments:
+        assert fragment in out, out
+    # make report: refused before any notebook runs, the site untouched
+    proc = run_report(project)
+    err = proc.stdout + proc.stderr
+    assert proc.returncode == 2, err
+    _no_traceback_first(err)
+    assert err.startswith("report: the data cannot be used; nothing was executed"), err
+    for fragment in fragments:
+        assert fragment in err, err
+    assert not (project / "site").exists() and not list((project / "build").glob("**/*.ipynb"))
+
+
+def test_line_numbers_name_the_right_line(datadir):
+    """Lines are counted on newlines only: U+2028, U+0085 and form feeds do not shift them."""
+    _line(datadir, "quotas", 2, lambda l: l.replace("132,000 tons", "132,000\u2028tons\x85\x0c"))
+    _line(datadir, "quotas", 5, lambda l: l.replace("t REO", "kg"))
+    message = fails(datadir, "quotas", "line 2, column 'locator'", "line 5, column 'unit'")
+    assert "line 6" not in message and "line 7" not in message
+
+
+def test_crlf_line_endings_are_accepted(datadir):
+    def crlf():
+        for f in datadir.glob("*.csv"):
+            f.write_bytes(f.read_bytes().replace(b"\r\n", b"\n").replace(b"\n", b"\r\n"))
+    crlf()
+    assert b"\r\n" in (datadir / "quotas.csv").read_bytes()
+    assert data.validate_all(datadir) == []
+    assert data.load_quotas(data_dir=datadir)["value"].max() == 132000
+    edit(datadir, "quotas", 1, value="x")
+    crlf()
+    fails(datadir, "quotas", "quotas.csv, line 3, column 'value'")
+
+
+def test_descriptor_problems_name_their_line(datadir):
+    _descriptor(datadir, lambda p: _field(p, "quotas", "year").update(type="interger"))
+    fails(datadir, "quotas", f"datapackage.json, line {_descriptor_line(datadir, 'interger')}:")
+    _descriptor(datadir, lambda p: _field(p, "quotas", "year").update(type="integer"))
+    _package(datadir, lambda t: t.rstrip().rstrip("}") + ',\n"resources": []}')
+    n = len((datadir / "datapackage.json").read_text().splitlines())
+    first = _descriptor_line(datadir, '"resources"')
+    fails(datadir, "quotas", f"datapackage.json, line {n}, column 1: duplicate key 'resources'",
+          f"(first on line {first})")
+
+
+def test_foreign_keys_written_as_arrays_work(datadir):
+    def arrays(pkg):
+        for res in pkg["resources"]:
+            for fk in res["schema"].get("foreignKeys", []):
+                fk["fields"] = [fk["fields"]]
+                fk["reference"]["fields"] = [fk["reference"]["fields"]]
+    _descriptor(datadir, arrays)
+    assert data.validate_all(datadir) == []
+    edit(datadir, "quotas", 1, source_id="doc_zzz")
+    fails(datadir, "quotas", "quotas.csv, line 3, column 'source_id'", "unknown source_id 'doc_zzz'")
+
+
+def test_rejected_preferred_row_does_not_hide_a_real_missing_preferred(datadir):
+    rows = [dict(r) for r in GOOD["quotas"]]
+    rows[0]["value"] = "x"                # rejected, and it was the preferred one: reported once
+    rows[1]["preferred"] = "false"        # a different group with no preferred row: still reported
+    write_table(datadir, "quotas", rows)
+    message = fails(datadir, "quotas", "line 2, column 'value'", "'part': 'first_batch'", "found 0")
+    assert message.count("found 0") == 1
+
+
+# --------------------------------------------------------------------------- the manifest (YAML)
+
+MANIFEST_OK = """notebooks:
+  - path: models/m.ipynb
+    kind: model
+    title: M
+    runs:
+      - id: m-a
+        parameters: {label: a}
+"""
+BROKEN_MANIFESTS = {
+    "repeated_run_id": (MANIFEST_OK.replace("        parameters: {label: a}\n",
+                                            "        parameters: {label: a}\n        id: m-b\n"),
+                        ["notebooks/manifest.yml, line 8, column 9: duplicate key 'id' (first on line 6)"]),
+    "second_notebooks_key": (MANIFEST_OK + "notebooks: []\n",
+                             ["notebooks/manifest.yml, line 8, column 1: duplicate key 'notebooks' (first on line 1)"]),
+    "impossible_date": (MANIFEST_OK.replace("{label: a}", "{label: a, since: 2024-13-01}"),
+                        ["notebooks/manifest.yml, line 7, column", "impossible date '2024-13-01'",
+                         "expected a real calendar date"]),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(BROKEN_MANIFESTS))
+def test_manifest_duplicate_keys_and_dates_are_refused(project, kind):
+    text, fragments = BROKEN_MANIFESTS[kind]
+    (project / "notebooks" / "manifest.yml").write_text(text, encoding="utf-8")
+    with pytest.raises(manifest.ManifestError) as err:
+        manifest.load(root=project)
+    for fragment in fragments:
+        assert fragment in str(err.value)
+    proc = run_report(project)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    _no_traceback_first(proc.stderr)
+    for fragment in fragments:
+        assert fragment in proc.stderr, proc.stderr
