@@ -500,3 +500,15 @@ def test_manifest_duplicate_keys_and_dates_are_refused(project, kind):
     _no_traceback_first(proc.stderr)
     for fragment in fragments:
         assert fragment in proc.stderr, proc.stderr
+
+
+# --------------------------------------------------------------------------- frictionless, make check-data's second opinion
+
+def test_frictionless_agrees_on_the_good_data_and_names_the_same_cell(datadir):
+    assert data.table_schema_problems(datadir) == []
+    edit(datadir, "exports", 1, unit="kg")
+    ours = data.validate_all(datadir)
+    theirs = data.table_schema_problems(datadir)
+    assert [(p.line, p.column) for p in theirs] == [(3, "unit")], theirs
+    assert "enum" in theirs[0].message and "frictionless" in theirs[0].message
+    assert data.table_schema_problems(datadir, known=ours) == [], "a cell already named is not repeated"

@@ -7,7 +7,7 @@
     python -m helpers.report --list           # the runs the manifest defines
 
 Exit status: 0 every report is current; 1 some report failed (the site is still written,
-with the failures marked); 2 the build could not start (manifest or parameter problem,
+with the failures marked); 2 the build could not start (bad data, manifest or parameter problem,
 another build running), nothing executed and site/ untouched; 130 interrupted, site/
 untouched. The progress bar goes to stderr and is off when CI is set.
 
