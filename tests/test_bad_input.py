@@ -282,6 +282,10 @@ BROKEN = {
     # non-finite or overflowing numbers
     "number_1e400": (lambda d: edit(d, "exports", 0, value="1e400"), "exports",
                      ["exports.csv, line 2, column 'value'", "expected a finite number, got '1e400'"]),
+    "number_underflow": (lambda d: edit(d, "exports", 0, value="1e-400"), "exports",
+                         ["exports.csv, line 2, column 'value'", "expected a finite number, got '1e-400'"]),
+    "tabs": (lambda d: _rewrite(d, "sources", lambda t: t.replace(",", "\t")), "sources",
+             ["sources.csv, line 1", "separated by tabs"]),
     "number_400_nines": (lambda d: edit(d, "quotas", 1, value="9" * 400), "quotas",
                          ["quotas.csv, line 3, column 'value'", "expected a finite number", "(400 characters)"]),
     "integer_400_nines": (lambda d: edit(d, "events", 0, quota_year="9" * 400), "events",
@@ -337,7 +341,7 @@ BROKEN = {
                                           .update(pattern="^(MCS|MYB")), "production",
                     ["datapackage.json, line", "production.edition: pattern '^(MCS|MYB' is not a valid regular expression"]),
     "bad_type": (lambda d: _descriptor(d, lambda p: _field(p, "quotas", "year").update(type="interger")), "quotas",
-                 ["datapackage.json, line", "quotas.year: unknown type 'interger' (found 'integer': misspelt?)",
+                 ["datapackage.json, line", "quotas.year: unknown or unsupported type 'interger' (found 'integer': misspelt?)",
                   "expected one of string, integer"]),
     "missing_descriptor": (lambda d: (d / "datapackage.json").unlink(), "quotas",
                            ["datapackage.json: the data package descriptor (datapackage.json) is missing"]),
@@ -481,6 +485,8 @@ BROKEN_MANIFESTS = {
                         ["notebooks/manifest.yml, line 8, column 9: duplicate key 'id' (first on line 6)"]),
     "second_notebooks_key": (MANIFEST_OK + "notebooks: []\n",
                              ["notebooks/manifest.yml, line 8, column 1: duplicate key 'notebooks' (first on line 1)"]),
+    "latin1": (MANIFEST_OK.replace("title: M", "title: Caf\u00e9 model"),
+               ["notebooks/manifest.yml, line 4, column 15: not UTF-8 text (byte 0xe9)", "expected UTF-8"]),
     "impossible_date": (MANIFEST_OK.replace("{label: a}", "{label: a, since: 2024-13-01}"),
                         ["notebooks/manifest.yml, line 7, column", "impossible date '2024-13-01'",
                          "expected a real calendar date"]),
@@ -490,7 +496,7 @@ BROKEN_MANIFESTS = {
 @pytest.mark.parametrize("kind", sorted(BROKEN_MANIFESTS))
 def test_manifest_duplicate_keys_and_dates_are_refused(project, kind):
     text, fragments = BROKEN_MANIFESTS[kind]
-    (project / "notebooks" / "manifest.yml").write_text(text, encoding="utf-8")
+    (project / "notebooks" / "manifest.yml").write_text(text, encoding="latin-1" if kind == "latin1" else "utf-8")
     with pytest.raises(manifest.ManifestError) as err:
         manifest.load(root=project)
     for fragment in fragments:
@@ -512,3 +518,15 @@ def test_frictionless_agrees_on_the_good_data_and_names_the_same_cell(datadir):
     assert [(p.line, p.column) for p in theirs] == [(3, "unit")], theirs
     assert "enum" in theirs[0].message and "frictionless" in theirs[0].message
     assert data.table_schema_problems(datadir, known=ours) == [], "a cell already named is not repeated"
+
+
+def test_a_notebook_kernel_shows_the_message_not_a_traceback(datadir, capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    edit(datadir, "quotas", 0, value="132.000")
+    shell = InteractiveShell.instance()
+    result = shell.run_cell(f"from helpers import data\ndata.load_quotas(data_dir={str(datadir)!r})")
+    shown = capsys.readouterr().out
+    assert isinstance(result.error_in_exec, data.DataError)
+    assert shown.lstrip().startswith("DataError: 1 problem(s) in the curated data:"), shown
+    assert "Traceback" not in shown and "quotas.csv, line 2, column 'value'" in shown

@@ -50,6 +50,10 @@ MAX_ERRORS = 10  # problems listed per file before the message is cut short
 class DataError(ValueError):
     """A data file does not match its schema; the message says where and why."""
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython (a notebook kernel) shows instead of a traceback: the message is the whole story."""
+        return [f"DataError: {self}"]
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -202,8 +206,8 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
             fields[fname] = f
             ftype = f.get("type", "string")
             if ftype not in FIELD_TYPES:
-                at(fp + ("type",), f"{tname}.{fname}: unknown type {ftype!r}{close(str(ftype), FIELD_TYPES)}; "
-                                   f"expected one of {', '.join(FIELD_TYPES)}")
+                at(fp + ("type",), f"{tname}.{fname}: unknown or unsupported type {ftype!r}"
+                                   f"{close(str(ftype), FIELD_TYPES)}; expected one of {', '.join(FIELD_TYPES)}")
                 continue
             c = f.get("constraints", {})
             if not isinstance(c, dict):
@@ -338,7 +342,8 @@ def _parse(raw: str, field: dict):
                 hint = " (write numbers with a decimal point and without thousands separators)"
             raise ValueError(f"expected a number, got {_short(raw)}{hint}")
         value = float(raw)
-        if not math.isfinite(value) or (value != 0 and abs(value) < 1e-300):
+        mantissa = re.split("[eE]", raw)[0]
+        if not math.isfinite(value) or (abs(value) < 1e-300 and re.search("[1-9]", mantissa)):
             raise ValueError(f"expected a finite number, got {_short(raw)} (beyond what a float holds)")
         return value
     if ftype == "boolean":
@@ -464,6 +469,8 @@ def _read_text(path: Path, problems: list[Problem]) -> str | None:
 def _header_problem(header: list[str], names: list[str]) -> str:
     """Why a header row is not the schema's, in words."""
     expected = f"expected the header {','.join(names)}"
+    if len(header) == 1 and "\t" in header[0] and len(names) > 1:
+        return f"columns are separated by tabs: {expected}, separated by commas"
     if len(header) == 1 and header[0].count(";") >= 1 and len(names) > 1:
         return f"columns are separated by ';' ({_SPREADSHEET}, often with decimal commas): {expected}, separated " \
                "by commas, with decimal points"
@@ -970,8 +977,8 @@ if __name__ == "__main__":
         print(f"wrote the data dictionary into {readme}")
     else:
         try:
-            found = validate_all()
-            problems = [str(p) for p in found + table_schema_problems(known=found)]
+            found = validate_all()  # the loaders' checks; frictionless's second opinion when they pass
+            problems = [str(p) for p in found or table_schema_problems()]
         except DataError as exc:
             problems = [str(exc)]
         for p in problems:

@@ -139,7 +139,10 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     except FileNotFoundError:
         raise ManifestError(f"{shown}: manifest file is missing") from None
     except UnicodeDecodeError as exc:
-        raise ManifestError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start}); expected UTF-8") from None
+        raw = file.read_bytes()[:exc.start]
+        line, col = raw.count(b"\n") + 1, len(raw[raw.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
+        raise ManifestError(f"{shown}, line {line}, column {col}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+                            "expected UTF-8") from None
     from helpers.strictparse import ParseError, load_yaml  # refuses duplicate keys and impossible dates
 
     try:
