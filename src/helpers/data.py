@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import difflib
 import io
+import json
 import math
 import re
 from dataclasses import dataclass
@@ -524,6 +525,8 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
         claimed = cells[names.index("preferred")].strip() not in pref.get("falseValues", ["false"])
         rejected.append((tuple(cells[names.index(k)].strip() for k in group), claimed))
 
+    printed = {f["name"]: f["x-printed-in"] for f in fields if f.get("x-printed-in")}
+    calendar_by = {f["name"]: f["x-calendar-by"] for f in fields if f.get("x-calendar-by")}
     data_lines = 0
     rows: list[dict] = []
     seen_keys: dict[tuple, int] = {}
@@ -606,7 +609,6 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
                                         f"duplicate key {dict(zip(pk, key))}: already on line {seen_keys[key]}"))
                 ok = False
             seen_keys[key] = line
-        printed = {f["name"]: f["x-printed-in"] for f in fields if f.get("x-printed-in")}
         for name, rule in printed.items():
             cond, value, locator = rule.get("if"), row.get(name), row.get(rule["field"])
             if ok and value is not None and locator and (not cond or row.get(cond["field"]) == cond["equals"]) \
@@ -616,7 +618,7 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
                                                           f"{_short(locator)}: expected the number as the source "
                                                           "prints it (a typo, a decimal comma or a wrong scale?)"))
                 ok = False
-        for name, rule in ((f["name"], f["x-calendar-by"]) for f in fields if f.get("x-calendar-by")):
+        for name, rule in calendar_by.items():
             form = rule.get(str(row.get(rule["field"])))
             raw = cells[names.index(name)]
             issue = calendar_issue(raw, [form]) if form and raw else None
@@ -697,7 +699,7 @@ def _frame(rows: list[dict], schema: dict) -> pd.DataFrame:
 
 def validate_table(name: str, data_dir: Path | None = None, package: dict | None = None) -> tuple[pd.DataFrame, list[Problem]]:
     """Parse one table; return the good rows as a frame and every problem found."""
-    package = package or read_package(data_dir)
+    package = package or _read_package(data_dir)[0]
     rows, problems = _validate(name, data_dir, package)
     return _frame(rows, resource(name, package)["schema"]), problems
 
@@ -716,8 +718,8 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
         ref = fk["reference"]
         own, theirs = _keys(fk["fields"]), _keys(ref["fields"])
         ref_res = resource(ref["resource"], package) if ref.get("resource") else res
-        ref_rows = rows if ref_res is res else _read_rows(data_dir / ref_res["path"], ref_res["schema"], [])
-        known = {tuple(r[k] for k in theirs) for r in ref_rows}
+        known = ({tuple(r[k] for k in theirs) for r in rows} if ref_res is res
+                 else _ref_keys(data_dir / ref_res["path"], ref_res["schema"], tuple(theirs)))
         for row in rows:
             value = tuple(row.get(k) for k in own)
             if all(v is not None for v in value) and value not in known:
@@ -725,6 +727,23 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
                 problems.append(Problem(path, row["_line"], ", ".join(own),
                                         f"unknown {', '.join(own)} {shown!r}: expected an id listed in {ref_res['path']}"))
     return rows, problems
+
+
+_REF_KEYS: dict = {}
+
+
+def _ref_keys(path: Path, schema: dict, fields: tuple) -> set:
+    """The key values a foreign key may refer to (valid rows of the referenced file), cached per file version."""
+    try:
+        st = path.stat()
+    except OSError:
+        return set()
+    key = (str(path), st.st_mtime_ns, st.st_size, json.dumps(schema, sort_keys=True), fields)
+    if key not in _REF_KEYS:
+        if len(_REF_KEYS) > 64:
+            _REF_KEYS.clear()
+        _REF_KEYS[key] = {tuple(r[k] for k in fields) for r in _read_rows(path, schema, [])}
+    return _REF_KEYS[key]
 
 
 def _raise(problems: list[Problem]) -> None:
@@ -751,7 +770,7 @@ def load_table(name: str, data_dir: Path | None = None) -> pd.DataFrame:
 
 def validate_all(data_dir: Path | None = None) -> list[Problem]:
     """Every problem in every table (empty list when the data are clean)."""
-    package = read_package(data_dir)
+    package = _read_package(data_dir)[0]
     problems: list[Problem] = []
     for res in package["resources"]:
         problems.extend(_validate(res["name"], data_dir, package)[1])

@@ -14,6 +14,7 @@ line instead of a ValueError from inside PyYAML.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from json.decoder import scanstring
@@ -44,6 +45,11 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
     except RecursionError:
         raise ParseError(f"{shown}: not valid JSON (nested too deeply)") from None
     lines: dict[tuple, int] = {(): 1}
+    starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def _line_col(text: str, pos: int) -> tuple[int, int]:  # noqa: ARG001 - same signature as the module's
+        line = bisect.bisect_right(starts, pos)
+        return line, pos - starts[line - 1] + 1
 
     def value(pos: int, path: tuple) -> int:
         pos = _WS.match(text, pos).end()
