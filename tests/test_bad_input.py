@@ -335,6 +335,8 @@ BROKEN = {
                                             "(first on line"]),
     "json_syntax": (lambda d: _package(d, lambda t: t.replace('"name": "quotas",', '"name": "quotas"', 1)),
                     "quotas", ["datapackage.json, line", ", column", "not valid JSON (Expecting ',' delimiter)"]),
+    "json_nan": (lambda d: _package(d, lambda t: t.replace('"minimum": 0', '"minimum": NaN', 1)), "quotas",
+                 ["datapackage.json, line", ", column", "not valid JSON", "NaN and Infinity are not JSON"]),
     "resources_misspelt": (lambda d: _package(d, lambda t: t.replace('"resources"', '"resorces"', 1)), "quotas",
                            ["datapackage.json, line", "no 'resources' key (found 'resorces': misspelt?)"]),
     "bad_pattern": (lambda d: _descriptor(d, lambda p: _field(p, "production", "edition")["constraints"]

@@ -96,6 +96,10 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
             if text.startswith(word, pos):
                 return pos + len(word)
         m = _NUMBER.match(text, pos)
+        if not m or text.startswith(("NaN", "Infinity", "-Infinity"), pos):
+            line, col = _line_col(text, pos)
+            raise ParseError(f"{shown}, line {line}, column {col}: not valid JSON (expected a number, true, false, "
+                             "null, a string, an object or a list; NaN and Infinity are not JSON)")
         return m.end()
 
     try:
