@@ -320,9 +320,6 @@ def _byte_line_col(raw: bytes, pos: int) -> tuple[int, int]:
 
 # --------------------------------------------------------------------------- parsing
 
-_YEARMONTH = re.compile(r"^(\d{4})-(\d{2})$")
-
-
 def _parse(raw: str, field: dict):
     """Convert one cell; raise ValueError with what was expected."""
     ftype = field.get("type", "string")
@@ -370,10 +367,6 @@ def _parse(raw: str, field: dict):
     raise ValueError(f"schema type {ftype!r} is not supported")
 
 
-def _bad():
-    raise ValueError
-
-
 def _short(raw: str) -> str:
     """A cell for a message: quoted, long ones cut in the middle."""
     return repr(raw) if len(raw) <= 40 else f"{raw[:18]!r}...{raw[-12:]!r} ({len(raw)} characters)"
@@ -391,8 +384,8 @@ def calendar_issue(raw: str, forms: list[str]) -> str | None:
         if len(parts) > 2:
             try:
                 dt.date(*parts)
-            except ValueError:
-                return f"impossible date {raw!r}: {parts[0]}-{parts[1]:02d} has no day {parts[2]:02d} ({form})"
+            except ValueError as exc:
+                return f"impossible date {raw!r}: {exc} ({form})"
         return None
     return f"expected a date written {' or '.join(forms)}, got {_short(raw)}"
 
