@@ -27,11 +27,6 @@ class ParseError(ValueError):
     """The text is not valid JSON/YAML, or repeats a key; the message names line and column."""
 
 
-def _line_col(text: str, pos: int) -> tuple[int, int]:
-    line = text.count("\n", 0, pos) + 1
-    return line, pos - (text.rfind("\n", 0, pos) + 1) + 1
-
-
 def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
     """Parse JSON text; return (data, lines) where lines maps a key path to its line.
 
@@ -47,7 +42,8 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
     lines: dict[tuple, int] = {(): 1}
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
-    def _line_col(text: str, pos: int) -> tuple[int, int]:  # noqa: ARG001 - same signature as the module's
+    def _line_col(text: str, pos: int) -> tuple[int, int]:
+        """Line and column (from 1) of a character offset."""
         line = bisect.bisect_right(starts, pos)
         return line, pos - starts[line - 1] + 1
 
