@@ -6,7 +6,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help env report test lab bench docs check-data snapshot new-article screenshots clean
+.PHONY: help env report test lab bench bench-claims check-article docs check-data snapshot new-article screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -35,6 +35,12 @@ lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the project's kernel
 
 bench: $(STAMP) ## print build-speed figures (cold build, floor, rebuilds, page sizes)
 	@$(PY) tools/bench.py
+
+check-article: $(STAMP) ## draft an article's claims ledger from its text (FILE=article.txt [PUBLISHED=YYYY-MM-DD] [OUTLET=..] [SOURCE=id] [OUT=draft.csv])
+	@$(PY) -m helpers.drafting "$(FILE)" $(if $(PUBLISHED),--published "$(PUBLISHED)") $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(SOURCE),--source "$(SOURCE)") $(if $(OUT),--out "$(OUT)")
+
+bench-claims: $(STAMP) ## measure the drafter: recall, recipe accuracy, furniture false positives, speed (DEVSET_DIR=texts)
+	@$(PY) tools/bench_claims.py $(if $(DEVSET_DIR),--devset "$(DEVSET_DIR)") $(BENCH_ARGS)
 
 docs: $(STAMP) ## rewrite the README's data dictionary from data/datapackage.json
 	@$(PY) -m helpers.data --write-readme
