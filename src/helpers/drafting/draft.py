@@ -125,6 +125,11 @@ def _lookup(series: str, period: rs.Period, partner: str, stage: str, part: str,
     return None
 
 
+def _after_base_word(between: str) -> bool:
+    """True when the words between a number and a period make that period the comparison's base."""
+    return bool(re.search(r"\b(?:from|than|compared|versus|vs\.?|against|over the figure|over)\b", between, re.IGNORECASE))
+
+
 def _base_period(kind: str, cur: rs.Period, explicit: rs.Period | None) -> rs.Period | None:
     if explicit is not None:
         if cur.year_only and explicit.year_only:
@@ -176,10 +181,15 @@ class Proposer:
             return
         if series:
             self.ctx.series = series
-        main = [p for s, e, p, role in periods if role != "base"]
+        main = [p for s, e, p, role in periods if not role.startswith("base")]
         if main:
             self.ctx.period = main[0]
-        self.ctx.partner = partner
+        # the partner in play after this sentence: the one its last tonnage or percentage was about
+        measured = [x for x in rows_in_sentence if not x.mention.skip and x.mention.unit in ("t", "t REO", "%")]
+        if measured and measured[-1].partner:
+            self.ctx.partner = measured[-1].partner
+        else:
+            self.ctx.partner = partner
         stages = [("smelting" if w.lower() in ("smelting", "separation") else "mining")
                   for w in re.findall(r"smelting|mining", sent.text, re.IGNORECASE)]
         if stages:
@@ -195,20 +205,22 @@ class Proposer:
         a, b = m.start - sent.start, m.end - sent.start
         nxt = min([x.mention.start - sent.start for x in sentence_rows if x.mention.start > m.start
                    and x.mention.token in ("number", "word", "fraction")] + [len(sent.text)])
+        clause_end = rs.clause_bounds(sent.text, a, b)[1]
         if not no_base:
             for s, e, p, role in periods:
                 if 0 <= a - e <= 3 and re.search(r"(?:'s|\u2019s)$", sent.text[s:e]):
                     return p, "possessive"
         after = [(s - b, p, role) for s, e, p, role in periods if b <= s < nxt and s - b <= 45
-                 and not (no_base and role == "base") and not re.search(r"(?:'s|\u2019s)$", sent.text[s:e])]
+                 and not (no_base and (role.startswith("base") or _after_base_word(sent.text[b:s])))
+                 and s < clause_end and not re.search(r"(?:'s|\u2019s)$", sent.text[s:e])]
         if after:
             return min(after, key=lambda x: x[0])[1], "after"
-        before = [(a - e, p, role) for s, e, p, role in periods if e <= a and not (no_base and role == "base")]
+        before = [(a - e, p, role) for s, e, p, role in periods if e <= a and not (no_base and role.startswith("base"))]
         if before:
             nearest = min(before, key=lambda x: x[0])
-            if nearest[2] != "base" or nearest[0] <= 8:
+            if not nearest[2].startswith("base") or nearest[0] <= 8:
                 return nearest[1], "before"
-        main = [p for s, e, p, role in periods if role != "base" and s < a]
+        main = [p for s, e, p, role in periods if not role.startswith("base") and s < a]
         if main:
             return main[0], "sentence"
         if self.ctx.period is not None:
@@ -244,10 +256,11 @@ class Proposer:
     def _measure(self, r: Row, series: str, partner: str, periods, sentence_rows) -> None:
         m = r.mention
         sent = m.sentence
-        clause = ex._clause(sent, m)
-        if re.search(r"\bWorld\b|\boverall\b|\bglobally\b|\bworldwide\b|\btotal(?:led)? (?:magnet )?(?:exports|shipments)",
-                     clause) and not rs.partner_of(clause):
-            partner = rs.WORLD
+        own = rs.partner_at(sent.text, m.start - sent.start, m.end - sent.start)
+        if own is not None:
+            partner = own
+        elif rs.partner_of(sent.text):
+            partner = rs.WORLD      # the sentence names a partner for another number, not for this one
         r.partner = partner or rs.WORLD
         if series in ("", "imports"):
             r.reason = ("unsure: the data hold no rare-earth imports" if series == "imports" else
@@ -303,25 +316,39 @@ class Proposer:
             r.reason = "unsure: a change in percentage points; the drafter proposes no recipe for it"
             return
         # the % sits after its period when the text reads '21.4% in 2023'
-        own_after = [(s, p) for s, e, p, role in periods if 0 <= s - (m.end - sent.start) <= 4]
+        own_after = [(s, p) for s, e, p, role in periods if 0 <= s - (m.end - sent.start) <= 4
+                     and not role.startswith("base")]
         if own_after:
             cur = own_after[0][1]
             if series == "quota" and not cur.year_only:
                 cur = rs.Period(cur.y2, 1, cur.y2, 12, True)
         explicit_base = None
         b_end = m.end - sent.start
+        relative = ""
         for s, e, p, role in periods:
-            if s >= b_end - 1 and s - b_end <= 60 and p != cur and (role == "base" or m.direction in ("below",
-                                                                                               "above")
-                                                                    or re.search(r"(?:'s|\u2019s)$", sent.text[s:e])):
-                explicit_base = p
-                break
+            if s >= b_end - 1 and s - b_end <= 60 and (role.startswith("base") or m.direction in ("below", "above")
+                                                       or _after_base_word(sent.text[b_end:s])
+                                                       or re.search(r"(?:'s|\u2019s)$", sent.text[s:e])):
+                if role in ("base_mom", "base_yoy") or role.startswith("base_year:"):
+                    relative = role       # 'the previous month', 'the same month in 2024': counted from this period
+                    break
+                if p != cur:
+                    explicit_base = p
+                    break
+        if relative == "base_mom":
+            explicit_base = cur.shift(-1) if cur.single else None
+        elif relative == "base_yoy":
+            explicit_base = cur.shift(-12)
+        elif relative.startswith("base_year:"):
+            explicit_base = cur.shift((int(relative.split(":")[1]) - cur.y2) * 12)
         low_after = sent.text[b_end:b_end + 45].lower()
         if explicit_base is None and re.search(r"previous year|on the year|from last year|than last year|"
                                                r"a year (?:earlier|ago|before)", low_after):
             explicit_base = cur.shift(-12)
-        if m.kind == "change_yoy":
+        if m.kind == "change_yoy" and not relative:
             explicit_base = cur.shift(-12) if explicit_base is None or not explicit_base.year_only else explicit_base
+        if m.kind == "change_mom" and not relative and (explicit_base is None or explicit_base.year_only):
+            explicit_base = cur.shift(-1) if cur.single else None
         base = _base_period(m.kind, cur, explicit_base)
         if base is None:
             r.reason = "unsure: no base period for this change"

@@ -28,7 +28,7 @@ PARTNERS = [
 ]
 PARTNER_CONTEXT = re.compile(
     r"(?:\bto (?:the |its )?|\bfor (?:the )?|\bproportion for (?:the )?)(?P<p>United States|U\.S\.|US|America|Germany|"
-    r"Japan|South Korea|India|Vietnam|the EU|EU|European Union)\b|"
+    r"Japan|South Korea|India|Vietnam|the EU|EU|European Union)(?!\w)|"
     r"(?P<q>U\.S\.|US|American?|Japan|EU|Germany)[- ]bound|"
     r"(?P<r>The US|the US|The U\.S\.|the U\.S\.|The United States|Japan|Germany|India|Vietnam)(?:'s)?\s+"
     r"(?:bought|imported|imports|purchases|purchased)")
@@ -83,6 +83,10 @@ _MON = (r"January|February|March|April|May|June|July|August|September|October|No
         r"Apr|Jun|Jul|Aug|Sep|Oct|Nov|Dec")
 
 
+RECORD_BEFORE = re.compile(r"\b(?:highest|lowest|record|peak|largest|biggest|smallest|best|worst|most|least|strongest|"
+                           r"weakest)\b[^,.;]{0,25}?\b(?:since|in|this|of|for)\s+(?:at least\s+)?(?:the\s+)?$")
+
+
 def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[int, int, Period, str]]:
     """Period expressions in a sentence: (start, end, period, role); role 'base' after from/than/compared with."""
     out = []
@@ -90,12 +94,31 @@ def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[
     def add(m, period, role=""):
         if period is None:
             return
-        b = text[max(0, m.start() - 22):m.start()].lower()
-        if not role and re.search(r"(?:from|than|compared (?:with|to)|over|versus|vs\.?|against|on)\s+(?:the\s+)?$", b):
+        b = text[max(0, m.start() - 50):m.start()].lower()
+        if RECORD_BEFORE.search(b):
+            return          # 'the highest since January', 'the highest this year': a record's label, not a period
+        if not role and re.search(r"(?:from|than|compared (?:with|to)|over|versus|vs\.?|against|on)\s+(?:the\s+)?"
+                                  r"(?:(?:about |around |some )?[\d,.]+\s*(?:metric\s+)?(?:tons|tonnes|t)\s+(?:in|for|of)\s+)?"
+                                  r"(?:the\s+)?$", b):
             role = "base"
         if any(s <= m.start() < e for s, e, _, _ in out):
             return
         out.append((m.start(), m.end(), period, role))
+
+    # relative bases first (they hold month and year words the rules below would read on their own)
+    for m in re.finditer(r"\b(?:the\s+)?(?:same|corresponding)\s+(?:month|period|time|quarter|months)\s+"
+                         r"(?:(?:in|of|a year ago in)\s+(?P<y>(?:19|20)\d{2})|(?P<ly>(?:of\s+)?last year|a year (?:earlier|"
+                         r"ago|before)|(?:of|in)\s+the (?:previous|prior) year))", text, re.IGNORECASE):
+        y = m.group("y")
+        ref = current or Period(pub.year, 1, pub.year, 12)
+        if y:
+            add(m, ref.shift((int(y) - ref.y2) * 12), f"base_year:{y}")
+        else:
+            add(m, ref.shift(-12), "base_yoy")
+    for m in re.finditer(r"\b(?:the\s+)?(?:previous|prior|preceding) month\b|\ba month (?:earlier|before|ago)\b|"
+                         r"\bthe month before\b", text, re.IGNORECASE):
+        ref = current or Period(pub.year, pub.month, pub.year, pub.month)
+        add(m, ref.shift(-1), "base_mom")
 
     for m in re.finditer(r"\b(?:the\s+)?(?:first|1st)\s+(?:half|six months)(?:\s+of\s+(?:(?P<y>(?:19|20)\d{2})|"
                          r"(?P<rel>this|last) year|the year))?|\bH1\s*(?P<y2>(?:19|20)\d{2})?", text, re.IGNORECASE):
@@ -160,10 +183,10 @@ def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[
         mon = MONTHS[name.lower()]
         y = int(m.group("y")) if m.group("y") else _year_for_month(mon, pub)
         add(m, Period(y, mon, y, mon))
-    for m in re.finditer(r"\b(?:the\s+)?same (?:month|period)\s+(?:in|of)\s+(?P<y>(?:19|20)\d{2})", text):
-        if current is not None:
-            shift = (int(m.group("y")) - current.y2) * 12
-            add(m, current.shift(shift), "base")
+    for m in re.finditer(r"\b(?:the\s+)?(?:following|next) month\b|\ba month later\b", text, re.IGNORECASE):
+        before = [(s0, p) for s0, e0, p, role in out if e0 <= m.start() and not role.startswith("base")]
+        if before:
+            add(m, max(before, key=lambda x: x[0])[1].shift(1))
     for m in re.finditer(r"\b(?P<rel>last|this) year\b", text, re.IGNORECASE):
         y = pub.year - 1 if m.group("rel").lower() == "last" else pub.year
         add(m, Period(y, 1, y, 12, True))
@@ -190,8 +213,12 @@ class Context:
     stages_order: tuple = ()
 
 
+EVENT_EXPORT = re.compile(r"export[- ](?:controls?|restrictions?|licen[cs]\w*|bans?|curbs?|regime|control list|"
+                          r"restriction list|measures)", re.IGNORECASE)
+
+
 def series_of(text: str) -> str:
-    low = text.lower()
+    low = EVENT_EXPORT.sub(" ", text.lower())
     if re.search(r"rare[- ]earth products", low):
         return "rare_earth_products"
     if re.search(r"quota|allotment|allowance", low):
@@ -230,6 +257,52 @@ def partner_of(sent_text: str, before_pos: int | None = None) -> str:
         for pat, partner in PARTNERS:
             if re.search(pat, name):
                 return partner
+    return ""
+
+
+CONTRAST = re.compile(r"\b(?:but|while|whereas|although|though|however|overall|meanwhile)\b|;|\u2014", re.IGNORECASE)
+CLAUSE_CUT = re.compile(r"[,;:\u2013\u2014]\s|\s(?:after|before|when|which|while|but|and then|as|following|amid|"
+                        r"although|whereas)\s")
+
+
+def clause_bounds(text: str, a: int, b: int) -> tuple[int, int]:
+    """The clause of the span a..b in a sentence: from the cut before it to the cut after it."""
+    left = max([0] + [m.end() for m in CLAUSE_CUT.finditer(text) if m.end() <= a])
+    right = min([len(text)] + [m.start() for m in CLAUSE_CUT.finditer(text) if m.start() >= b])
+    return left, right
+
+
+def partner_at(sent_text: str, a: int, b: int) -> str | None:
+    """The partner a number at a..b of a sentence is about.
+
+    The partner named in the number's own clause; else the nearest one named before it in
+    the sentence with no contrast word ('but', 'while', 'however') between; else None
+    (the sentence says nothing about this number's destination). 'World' when the clause
+    says overall / worldwide / in total.
+    """
+    left, right = clause_bounds(sent_text, a, b)
+    clause = sent_text[left:right]
+    found = [(m.start(), _partner_name(m)) for m in PARTNER_CONTEXT.finditer(sent_text)]
+    inside = [(abs(s - a), p) for s, p in found if left <= s < right]
+    if inside:
+        return min(inside)[1]
+    if re.search(r"\bWorld\b|\boverall\b|\bglobally\b|\bworldwide\b|\btotal(?:led)? (?:magnet )?(?:exports|shipments)",
+                 clause, re.IGNORECASE):
+        return WORLD
+    before = [(s, p) for s, p in found if s < a]
+    if before:
+        s, p = max(before)
+        if not CONTRAST.search(sent_text[s:a]):
+            return p
+        return WORLD
+    return None
+
+
+def _partner_name(m) -> str:
+    name = m.group("p") or m.group("q") or m.group("r")
+    for pat, partner in PARTNERS:
+        if re.search(pat, name):
+            return partner
     return ""
 
 
