@@ -232,6 +232,10 @@ class Proposer:
         if m.skip:
             return
         if m.unsure:
+            if m.token == "month" and m.stated is None:
+                mo = m.extra["month"]
+                y = m.extra.get("year") or rs._year_for_month(mo, self.pub)
+                m.stated, m.unit = y * 100 + mo, "month"
             r.reason = f"unsure: {m.unsure}"
             r.confidence = "none"
             return

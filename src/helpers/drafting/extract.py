@@ -35,16 +35,16 @@ SPECIAL_WORDS = {"twice": 2, "once": 1, "semiannually": 2, "biannually": 2, "sem
 FRACTIONS = {"a quarter": Fraction(1, 4), "a third": Fraction(1, 3), "half": Fraction(1, 2)}
 
 RE_TOPIC = re.compile(r"rare[- ]earth|magnet|quota|\bREO\b|dysprosium|terbium|neodymium|lanthan|yttrium|scandium|"
-                      r"\b17 (?:elements|minerals|metals)|the minerals|the elements|smelting|separation|export control|"
+                      r"\b17 (?:elements|minerals|metals)|the minerals|rare minerals|the elements|smelting|separation|export control|"
                       r"export licen[cs]|export restriction|customs", re.IGNORECASE)
 EVENT_WORDS = re.compile(r"\b(?:impos\w*|introduc\w*|implement\w*|added|adds?|announc\w*|issu\w*|agreed|agreements?|"
                          r"proposal|propos\w*|release[ds]?|notice|ban(?:ned|s)?|summit|call|deal|truce|restrict\w*|"
                          r"controls?|suspend\w*|licensing|regulations?|rules|framework|finali[sz]ed|signed|unveil\w*|"
-                         r"took effect|statement|set its|raised|cut|lifted|began|started)\b", re.IGNORECASE)
+                         r"took effect|statement|set its|raised|cut|lifted|began|started|commenc\w*|consultation|launch\w*)\b", re.IGNORECASE)
 SPEECH = re.compile(r"\b(?:said|says|say|told|telling|tell|declined|wrote|emphasi[sz]ed|spoke|speaking|interview|"
                     r"reported|showed|shows|released|published|survey|conducted|news conference|briefing|reporters)\b",
                     re.IGNORECASE)
-MEASURE_WORDS = re.compile(r"\b(?:exports?|exported|shipments?|shipped|imports?|imported|outbound|volume|sales|"
+MEASURE_WORDS = re.compile(r"\b(?:exports?|exported|shipments?|shipped|imports?|imported|outbound|volumes?|sales|"
                            r"bought|purchases|totall?ed|output|production|quotas?)\b", re.IGNORECASE)
 
 UP = r"up|rose|rise|rises|rising|jump(?:ed|s)?|climb(?:ed|s)?|increas(?:e|ed|es|ing)|surg(?:e|ed|es)|grew|growth|" \
@@ -57,7 +57,7 @@ DOWN_RE = re.compile(rf"\b(?:{DOWN})\b", re.IGNORECASE)
 YOY = re.compile(r"year[- ]on[- ]year|year[- ]over[- ]year|\by/y\b|\byoy\b|a year (?:earlier|ago|before)|"
                  r"the year before|the previous year|from the same|same (?:month|period|time|quarter)|corresponding|"
                  r"\bon year\b|\bannual(?:ly)? (?:rise|fall|decline|increase|drop|growth)|an annual|"
-                 r"\bon-year\b|from a year|than a year|last year's|in the previous year", re.IGNORECASE)
+                 r"\bon-year\b|from a year|than a year|last year's|in the previous year|\bannually\b|an annual", re.IGNORECASE)
 MOM = re.compile(r"month[- ]on[- ]month|month[- ]over[- ]month|\bm/m\b|\bmom\b|(?:previous|prior|preceding) month|"
                  r"a month (?:earlier|before)|month to month|from the month before|the month before|"
                  r"compared with the previous", re.IGNORECASE)
@@ -221,12 +221,20 @@ def split_sentences(text: str) -> list[Sentence]:
         topics.setdefault(sent.para, False)
         topics[sent.para] = topics[sent.para] or bool(RE_TOPIC.search(sent.text))
     paras = sorted(topics)
+    para_text = {p: " ".join(x.text for x in out if x.para == p) for p in paras}
+    carried = False
     for i, p in enumerate(paras):
         here = topics[p]
         before = topics[paras[i - 1]] if i else False
+        # a paragraph that goes on about exports, shipments or volumes continues the rare-earth story
+        refers_back = False
+        if i:
+            m0 = re.match(r"\s*(?:The|This|That|These|Those|Such)\s+([a-z]{3,})\b", para_text[p])
+            refers_back = bool(m0 and re.search(rf"\b{m0.group(1)}\b", para_text[paras[i - 1]], re.IGNORECASE))
+        carried = here or before or (carried and (bool(MEASURE_WORDS.search(para_text[p])) or refers_back))
         for sent in out:
             if sent.para == p:
-                sent.topic = here or before
+                sent.topic = carried
     return out
 
 
@@ -447,6 +455,10 @@ def classify(mentions: list[Mention], published_year: int) -> None:
             continue
         m.qualifier = qualifier_of(before, after, m.unit)
         clause_before = clause[:max(0, clause.find(m.stated_text))] if m.stated_text in clause else before
+        # the words from this number to the next one in its sentence (a comparison's own words)
+        nxt = [o.start for o in mentions if o.sentence is sent and o.start > m.start and o.token in ("number", "word")]
+        segment = sent.text[m.end - sent.start:(min(nxt) - sent.start) if nxt else len(sent.text)]
+        segment = re.split(r"[,;]\s|\s(?:and|but|while|though|although)\s", segment, maxsplit=1)[0]
         tok = m.token
         if tok == "number":
             unit = m.unit
@@ -467,12 +479,22 @@ def classify(mentions: list[Mention], published_year: int) -> None:
                         re.match(r"\s*(?:months?|years?|quarters?|weeks?)\b", low_after):
                     m.skip = "a period label ('first 11 months') that dates another number"
                     continue
+            if m.unit in ("months", "years") and re.search(r"\b(?:the )?first\s*$", before.lower()) and \
+                    re.match(r"\s*(?:of\b|,)", low_after):
+                m.skip = "a period label ('the first 11 months of the year') that dates another number"
+                continue
             if m.unit == "%":
                 m.direction = direction_of(clause_before, after)
                 if m.kind != "change_pp":
                     if SHARE.search(clause) and not (UP_RE.search(clause) or DOWN_RE.search(clause)) or \
                             re.match(r"\s*(?:of|dependent)\b", low_after):
                         m.kind = "share"
+                    elif MOM.search(segment) and not YOY.search(segment[:MOM.search(segment).start()]):
+                        m.kind = "change_mom"
+                    elif YOY.search(segment):
+                        m.kind = "change_yoy"
+                    elif re.search(r"\b(?:from|than|compared|over)\b", segment):
+                        m.kind = "change" if m.direction else "share"
                     elif MOM.search(clause) or MOM.search(after):
                         m.kind = "change_mom"
                     elif YOY.search(clause) or YOY.search(after):
@@ -496,6 +518,9 @@ def classify(mentions: list[Mention], published_year: int) -> None:
                 if re.search(r"since", b) and re.search(r"highest|lowest|largest|biggest|smallest|record|most|least",
                                                        sent.text.lower()):
                     m.kind = "record"
+            elif re.search(r"(?:first|second|third|fourth|fifth|\d(?:st|nd|rd|th))[- ](?:highest|lowest|largest|"
+                           r"biggest)\w*\s+(?:level\s+|total\s+|month\s+)?(?:in|of)\s*$", b):
+                m.skip = "a year that labels a ranking (the ordinal is the claim)"
             elif re.search(r"highest|lowest|record", b[-30:]) and re.search(r"\b(?:in|since)\s*(?:at least\s*)?$", b):
                 m.kind = "record"
             else:
@@ -513,6 +538,13 @@ def classify(mentions: list[Mention], published_year: int) -> None:
                 continue
             if SOURCES_WORDS.match(nxt):
                 m.skip = "a count of sources or speakers"
+                continue
+            if m.stated_text.lower() == "once" and re.match(r"(?:more|again|and for all)\b", nxt):
+                m.skip = "an idiom ('once more'), not a quantity"
+                continue
+            if m.unit == "count" and re.match(r"(?:biggest|largest|top|leading|main|major|greatest)\s+(?:economies|"
+                                              r"powers|nations|countries|superpowers)\b", nxt):
+                m.skip = "a description ('the world's two biggest economies'), not a figure about rare earths"
                 continue
             if re.search(r"\b(?:first|last|past|next|previous|the)\s*$", before.lower()) and \
                     re.match(r"\s*(?:months?|years?|quarters?|weeks?)\b", nxt) and m.unit == "count":
@@ -549,12 +581,25 @@ def classify(mentions: list[Mention], published_year: int) -> None:
     # a date stated again later in the article
     dates_seen = set()
     for m in mentions:
-        if m.skip or m.token != "date":
+        if m.skip or m.token not in ("date", "month") or m.kind == "record" or m.extra.get("part"):
             continue
-        key = (m.extra.get("month"), m.extra.get("day"))
+        key = (m.token, m.extra.get("year"), m.extra.get("month"), m.extra.get("day"))
         if key in dates_seen:
-            m.skip = "a date the article has already stated (a repeat)"
+            m.skip = f"a {m.token} the article has already stated (a repeat)"
         dates_seen.add(key)
+    # a short lead paragraph whose every number the body states again (a summary, as 'Japan's imports fell 8%')
+    body = [m for m in mentions if not m.sentence.heading and not m.skip]
+    if body:
+        first_para = body[0].sentence.para
+        lead = [m for m in body if m.sentence.para == first_para]
+        lead_sents = {id(m.sentence) for m in lead}
+        numbers = [m for m in lead if m.token == "number"]
+        rest = [m for m in body if m.sentence.para != first_para and m.token == "number"]
+        short = len(lead[0].sentence.text.split()) <= 25
+        if numbers and short and len(lead_sents) == 1 and all(any(o.stated == x.stated and o.unit == x.unit for o in rest)
+                                                    for x in numbers):
+            for x in lead:
+                x.skip = "a summary lead repeating numbers the article states again below"
     # the same sentence repeated (captions, pull quotes)
     seen = {}
     for m in mentions:
@@ -564,7 +609,12 @@ def classify(mentions: list[Mention], published_year: int) -> None:
         seen.setdefault(key, m)
 
 
+TREND = re.compile(r"\b(?:rebound\w*|recover\w*|rose|fell|surged?|jumped|dropped|plunged|plummeted|slumped|declined|"
+                   r"climbed|slowed|picked up|grew|increased|decreased)\b", re.IGNORECASE)
+
+
 def _classify_date(m: Mention, sent: Sentence, clause: str, before: str, after: str) -> None:
+    own_clause = clause
     if len(clause.split()) <= 4:
         rest = sent.text[sent.text.find(clause) + len(clause):]
         nxt = re.split(r"[,;]\s|\s(?:after|before|when|which|while|but)\s", rest.lstrip(" ,"), maxsplit=1)[0]
@@ -592,6 +642,22 @@ def _classify_date(m: Mention, sent: Sentence, clause: str, before: str, after: 
     m.kind = "date"
     if part:
         return
+    b = before.lower()
+    if re.search(r"\b(?:highest|lowest|record|largest|biggest|strongest|weakest|most|least)\b[^,.;]{0,25}\bsince\s+$", b):
+        m.kind = "record"
+        m.unsure = "a record claim ('the highest since January'); the recipe language has no ranking"
+        return
+    own = own_clause
+    if re.search(rf"\b(?:likely|expected|set|poised|forecast|projected|due|going)\s+to\b[^,.;]*$|\b(?:will|could|would|"
+                 rf"may|might)\b[^,.;]*$", own[:max(0, own.find(m.stated_text))] if m.stated_text in own else b):
+        m.skip = "a month in a forecast ('likely to drop in January'), not a claim"
+        return
+    if TREND.search(own) and MEASURE_WORDS.search(own) and not EVENT_WORDS.search(own):
+        m.skip = "a month that labels a trend (no number is stated for it)"
+        return
+    if not event and m.token == "month" and EVENT_WORDS.search(sent.text[:max(0, m.start - sent.start)]) and \
+            not has_quantity and not TREND.search(sent.text[:max(0, m.start - sent.start)]):
+        return      # the event is named earlier in the sentence ('restricted exports of the magnets ... in April')
     if has_quantity or not event:
         m.skip = "a month that dates another number (the recipe carries it)"
     elif speech and not re.search(r"\b(?:impos|introduc|announc|issu|ban|restrict|control|proposal|agree)",
