@@ -157,6 +157,23 @@ class Proposer:
         self.ctx = rs.Context()
         self.events = tables.frame("events")
         self._sent_cache: dict[int, tuple] = {}
+        self.lead_series = ""
+
+    def start(self, sentences) -> None:
+        """The headline's period and the lead's series start the context ('exports to 2025 ...')."""
+        for sent in sentences:
+            if sent.furniture or not sent.topic:
+                continue
+            if self.ctx.period is None and sent.heading and ex.RE_TOPIC.search(sent.text):
+                main = [p for s, e, p, role in rs.find_periods(sent.text, self.pub, None) if not role]
+                if main:
+                    self.ctx.period = main[0]
+            if not sent.heading and re.search(r"\d[\d,.]*\s*(?:%|-?per ?cent|-?percent|(?:metric )?(?:tons|tonnes))",
+                                              sent.text):
+                series = rs.series_of(sent.text)
+                if series not in ("", "imports"):
+                    self.lead_series = series
+                    break
 
     def sentence_info(self, sent: ex.Sentence):
         key = id(sent)
@@ -174,6 +191,12 @@ class Proposer:
         self._sent_cache[key] = info
         return info
 
+    def _para_start(self, sent: ex.Sentence) -> bool:
+        """True for the first sentence of a paragraph that names no series, when no sentence of it did before."""
+        para = [x for x in self._sentences if x.para == sent.para]
+        before = [x for x in para if x.start < sent.start]
+        return not any(rs.series_of(x.text) for x in before)
+
     def advance(self, sent: ex.Sentence, rows_in_sentence: list[Row]) -> None:
         """Update the context after a sentence."""
         series, partner, periods = self.sentence_info(sent)
@@ -181,7 +204,10 @@ class Proposer:
             return
         if series:
             self.ctx.series = series
-        main = [p for s, e, p, role in periods if not role.startswith("base")]
+        events = [(x.mention.start - sent.start) for x in rows_in_sentence
+                  if not x.mention.skip and x.mention.token in ("month", "date", "year") and x.mention.kind in
+                  ("date", "record")]
+        main = [p for s, e, p, role in periods if not role.startswith("base") and s not in events]
         if main:
             self.ctx.period = main[0]
         # the partner in play after this sentence: the one its last tonnage or percentage was about
@@ -241,6 +267,8 @@ class Proposer:
             return
         sent = m.sentence
         series, partner, periods = self.sentence_info(sent)
+        if not series and not sent.heading and self.lead_series and self._para_start(sent):
+            self.ctx.series = self.lead_series
         series = series or (self.ctx.series if not sent.heading else "")
         r.series = series
         if m.unit in ("t", "%"):
@@ -275,7 +303,9 @@ class Proposer:
                                                                            "rare_earth_products")):
             r.reason = "unsure: a share of something the curated data do not hold (world supply, a market)"
             return
-        cur, how = self.period_for(m, periods, sentence_rows, no_base=(m.unit == "%"))
+        to_level = m.unit == "t" and re.search(r"\bto\s+(?:about |around |nearly |some |just )?$",
+                                                 sent.text[:m.start - sent.start])
+        cur, how = self.period_for(m, periods, sentence_rows, no_base=(m.unit == "%" or bool(to_level)))
         if cur is None and series == "quota":
             cur, how = rs.Period(self.pub.year, 1, self.pub.year, 12, True), "publication year"
         if cur is None:
@@ -646,6 +676,8 @@ def draft_article(path=None, published: str | None = None, outlet: str | None = 
                            "expected an article that states at least one number")
     rows = [Row(m) for m in mentions]
     prop = Proposer(article, tables, article.text)
+    prop._sentences = sentences
+    prop.start(sentences)
     by_sentence: dict[int, list[Row]] = {}
     for r in rows:
         by_sentence.setdefault(id(r.mention.sentence), []).append(r)

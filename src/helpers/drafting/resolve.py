@@ -98,7 +98,8 @@ def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[
         if RECORD_BEFORE.search(b):
             return          # 'the highest since January', 'the highest this year': a record's label, not a period
         if not role and re.search(r"(?:from|than|compared (?:with|to)|over|versus|vs\.?|against|on)\s+(?:the\s+)?"
-                                  r"(?:(?:about |around |some )?[\d,.]+\s*(?:metric\s+)?(?:tons|tonnes|t)\s+(?:in|for|of)\s+)?"
+                                  r"(?:(?:about |around |some )?[\d,.]+\s*(?:metric\s+)?(?:tons|tonnes|t)\s+(?:in|for|of)\s+|"
+                                  r"(?:figures?|levels?|volumes?|totals?|amounts?)\s+(?:for|in|of)\s+)?"
                                   r"(?:the\s+)?$", b):
             role = "base"
         if any(s <= m.start() < e for s, e, _, _ in out):
@@ -260,7 +261,8 @@ def partner_of(sent_text: str, before_pos: int | None = None) -> str:
     return ""
 
 
-CONTRAST = re.compile(r"\b(?:but|while|whereas|although|though|however|overall|meanwhile)\b|;|\u2014", re.IGNORECASE)
+CONTRAST = re.compile(r"\b(?:overall|in total|worldwide|globally|meanwhile)\b|;|\u2014|\b(?:but|while|whereas|and)\s+"
+                      r"(?:\w+\s+){0,2}(?:exports|shipments|imports|sales|volumes?)\b", re.IGNORECASE)
 CLAUSE_CUT = re.compile(r"[,;:\u2013\u2014]\s|\s(?:after|before|when|which|while|but|and then|as|following|amid|"
                         r"although|whereas)\s")
 
@@ -286,8 +288,8 @@ def partner_at(sent_text: str, a: int, b: int) -> str | None:
     inside = [(abs(s - a), p) for s, p in found if left <= s < right]
     if inside:
         return min(inside)[1]
-    if re.search(r"\bWorld\b|\boverall\b|\bglobally\b|\bworldwide\b|\btotal(?:led)? (?:magnet )?(?:exports|shipments)",
-                 clause, re.IGNORECASE):
+    if re.search(r"\bWorld\b", clause) or re.search(r"\boverall\b|\bglobally\b|\bworldwide\b|\bin total\b|"
+                                                  r"\btotal(?:led)? (?:magnet )?(?:exports|shipments)", clause, re.IGNORECASE):
         return WORLD
     before = [(s, p) for s, p in found if s < a]
     if before:
