@@ -410,6 +410,7 @@ def qualifier_of(before: str, after: str, unit: str) -> str:
 
 
 def direction_of(before: str, after: str) -> str:
+    before = re.sub(r"(?:more|less|fewer)\s+than\s*$", "", before, flags=re.IGNORECASE)   # a qualifier, not a move
     if re.search(r"(?:growth|increase|rise|gain)\w*\s+(?:\w+\s+){0,2}to\s*$", before, re.IGNORECASE):
         return "up"
     a = after.lower()[:30]

@@ -262,7 +262,7 @@ def partner_of(sent_text: str, before_pos: int | None = None) -> str:
 
 
 CONTRAST = re.compile(r"\b(?:overall|in total|worldwide|globally|meanwhile)\b|;|\u2014|\b(?:but|while|whereas|and)\s+"
-                      r"(?:\w+\s+){0,2}(?:exports|shipments|imports|sales|volumes?)\b", re.IGNORECASE)
+                      r"(?:\w+\s+){0,4}(?:exports|shipments|imports|sales|volumes?)\b", re.IGNORECASE)
 CLAUSE_CUT = re.compile(r"[,;:\u2013\u2014]\s|\s(?:after|before|when|which|while|but|and then|as|following|amid|"
                         r"although|whereas)\s")
 
@@ -289,7 +289,7 @@ def partner_at(sent_text: str, a: int, b: int) -> str | None:
     if inside:
         return min(inside)[1]
     if re.search(r"\bWorld\b", clause) or re.search(r"\boverall\b|\bglobally\b|\bworldwide\b|\bin total\b|"
-                                                  r"\btotal(?:led)? (?:magnet )?(?:exports|shipments)", clause, re.IGNORECASE):
+                                                  r"\btotal\b[^,.;]{0,30}\b(?:exports|shipments)", clause, re.IGNORECASE):
         return WORLD
     before = [(s, p) for s, p in found if s < a]
     if before:
