@@ -185,7 +185,10 @@ def test_a_short_summary_lead_repeating_the_body_is_skipped():
 
 def test_unsure_gives_no_recipe_and_says_so():
     d = draft("Rare earths\n\nChina's rare earth exports were 7,742 tons in June. Output of something rose "
-              "a three-fold, and the rare earth magnet market share reached a quarter.\n", published="2025-07-16")
+              "a three-fold, and the rare earth magnet market share reached a quarter. China's rare earth magnet "
+              "exports to the US were 353 kt in June.\n", published="2025-07-16")
+    kt = rows_by_text(d)["353 kt"]
+    assert kt.recipe == "" and kt.reason.startswith("unsure: a mass in kt")   # series and period known, unit not
     unsure = [r for r in d.claims if r.reason.startswith("unsure")]
     assert unsure, "the made-up text has numbers the drafter cannot read"
     for r in unsure:
