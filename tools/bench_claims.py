@@ -178,7 +178,9 @@ def main(argv=None) -> int:
     dev = devset_dir(args.devset)
     articles = load_articles(dev)
     if dev is None:
-        print("bench-claims: no development-set folder (set DEVSET_DIR or --devset); only the five seeds are used")
+        print("bench-claims: no development-set folder: set DEVSET_DIR or --devset to the folder holding the texts "
+              "listed in tests/devset/README.md (looked in ../shared/devset and ../devset); only the five seeds "
+              "are used")
     tables = dr.DraftTables()
     ledger_numbers = {}
     totals = {"hand": 0, "found": 0, "checkable": 0, "right": 0, "drafted": 0, "extra": 0}
@@ -187,7 +189,9 @@ def main(argv=None) -> int:
     details = []
     for label, path, sid, published, hand_rows, kind in articles:
         if not path.is_file():
-            print(f"{label:44} missing text {path}")
+            where = "../shared/seeds (the seed texts)" if kind == "seed" else \
+                f"{path.parent} (DEVSET_DIR or --devset; tests/devset/README.md lists each page's address)"
+            print(f"{label:44} missing text {path.name}: expected in {where}")
             continue
         try:
             d = dr.draft_article(path, published=published or None, source_id=sid or None, tables=tables)
