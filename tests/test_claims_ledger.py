@@ -59,7 +59,7 @@ def test_status_is_the_pinned_one(checked, claim_id):
 
 def test_every_seed_article_has_claims(ledger, sources):
     articles = set(sources.loc[sources["seed_file"].notna() & (sources["seed_file"] != ""), "source_id"])
-    assert len(articles) == 5
+    assert len(articles) >= 5       # the five source articles and any added by make accept-article
     counts = ledger["source_id"].astype(str).value_counts()
     missing = sorted(a for a in articles if counts.get(a, 0) == 0)
     assert not missing, f"articles without claims: {missing}"
@@ -68,7 +68,7 @@ def test_every_seed_article_has_claims(ledger, sources):
 def test_claims_belong_to_seed_articles(ledger, sources):
     seeded = set(sources.loc[sources["seed_file"].notna() & (sources["seed_file"] != ""), "source_id"])
     others = sorted(set(ledger["source_id"].astype(str)) - seeded)
-    assert not others, f"claims for documents that are not one of the five articles: {others}"
+    assert not others, f"claims for documents that are not one of the articles (no seed_file): {others}"
 
 
 def test_claim_ids_start_with_their_article(ledger):
