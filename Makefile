@@ -6,7 +6,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help env report test lab bench bench-claims check-article docs check-data snapshot new-article screenshots clean
+.PHONY: help env report test lab bench bench-claims check-article accept-article docs check-data snapshot new-article screenshots clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ bench: $(STAMP) ## print build-speed figures (cold build, floor, rebuilds, page 
 
 check-article: $(STAMP) ## draft an article's claims ledger from its text (FILE=article.txt [PUBLISHED=YYYY-MM-DD] [OUTLET=..] [SOURCE=id] [OUT=draft.csv])
 	@$(PY) -m helpers.drafting "$(FILE)" $(if $(PUBLISHED),--published "$(PUBLISHED)") $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(SOURCE),--source "$(SOURCE)") $(if $(OUT),--out "$(OUT)")
+
+accept-article: $(STAMP) ## accept reviewed draft rows: claims, source, notebook (DRAFT=draft.csv FILE=article.txt SOURCE=id SLUG=yyyy-mm-dd_outlet_slug [ADDRESS=url] [OUTLET=..] [TITLE=..] [PUBLISHED=..])
+	@$(PY) tools/accept_article.py --draft "$(DRAFT)" --file "$(FILE)" --source "$(SOURCE)" --slug "$(SLUG)" $(if $(ADDRESS),--address "$(ADDRESS)") $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(TITLE),--title "$(TITLE)") $(if $(PUBLISHED),--published "$(PUBLISHED)")
 
 bench-claims: $(STAMP) ## measure the drafter: recall, recipe accuracy, furniture false positives, speed (DEVSET_DIR=texts)
 	@$(PY) tools/bench_claims.py $(if $(DEVSET_DIR),--devset "$(DEVSET_DIR)") $(BENCH_ARGS)
