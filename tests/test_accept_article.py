@@ -28,7 +28,10 @@ China's exports of rare earth magnets to the U.S. fell 3% from a month earlier t
 Overall, rare earth magnet exports fell 3.2% in December from a month earlier to 5,952 tons.
 
 In April, China imposed export controls on seven rare earth elements.
+
+Rare earth magnet exports to Japan totalled 999 tons in December.
 """
+# 999 t is not the curated December figure for Japan: the accepted row must be pinned as 'differs'.
 
 
 def _copy_repo(tmp: Path) -> Path:
@@ -120,7 +123,8 @@ def test_accepting_adds_the_article_and_the_tests_pass_unedited(drafted):
               if r["source_id"] == "example_2026_01_19_magnets"]
     kept = [r for r in rows if not r["skip_reason"]]
     assert len(claims) == len(kept) > 0
-    assert any(r["expected_status"] != "not_checkable" for r in claims)
+    statuses = {r["stated_text"]: r["expected_status"] for r in claims}
+    assert statuses["999 tons"] == "differs" and statuses["564 tons"] in ("reproduced", "within_rounding")
     source = [r for r in csv.DictReader(open(repo / "data" / "sources.csv", encoding="utf-8"))
               if r["source_id"] == "example_2026_01_19_magnets"]
     assert len(source) == 1 and source[0]["published"] == "2026-01-19" and source[0]["publisher"] == "Example Wire"
