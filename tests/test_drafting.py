@@ -232,3 +232,36 @@ def test_bad_input_from_the_shell_has_no_traceback(tmp_path):
 def test_options_override_and_future_refused_in_process():
     with pytest.raises(ArticleError, match="in the future"):
         draft("Rare earths\n\nExports rose 5%.\n", published="2099-01-01")
+
+
+# --------------------------------------------------------------------------- rules met on articles outside the development set
+
+def test_a_relative_base_before_the_number():
+    d = draft("Rare earth magnets\n\nChina's rare earth magnet exports were 5,774 metric tons in September. Versus the "
+              "same month a year earlier, exports rose 17.5%.\n", published="2025-10-20")
+    r = rows_by_text(d)["17.5%"]
+    assert r.mention.kind == "change_yoy"
+    assert r.recipe == 'pct_change(exports("magnets", "2024-09"), exports("magnets", "2025-09"))'
+
+
+def test_a_third_consecutive_month_is_not_a_fraction():
+    d = draft("Rare earth magnets\n\nChina's exports of rare earth magnets climbed for a third consecutive month in "
+              "August, reaching 6,146 metric tons.\n", published="2025-09-20")
+    assert "a third" not in rows_by_text(d)
+
+
+def test_partner_as_the_subject_of_a_destination_clause():
+    d = draft("Rare earth magnets\n\nBy country, Germany remained the No.1 export destination for China's rare earth "
+              "magnets with a volume of 1,116 tons in July.\n", published="2025-08-20")
+    assert rows_by_text(d)["1,116 tons"].recipe == 'exports("magnets", "2025-07", partner="Germany")'
+
+
+def test_an_event_months_away_is_not_matched():
+    """The data hold the April 2025 licensing rule, not October's expansion: October gets no recipe, and says so."""
+    d = draft("Rare earth controls\n\nOn October 9, China announced it would expand rare earth export controls.\n",
+              published="2025-10-20")
+    r = rows_by_text(d)["October 9"]
+    assert r.recipe == "" and r.reason.startswith("unsure: no event in the data within 3 months")
+    d = draft("Rare earth controls\n\nOn April 4, China imposed export controls on rare earths and magnets.\n",
+              published="2025-06-06")
+    assert rows_by_text(d)["April 4"].recipe == 'event("export_licensing_2025_04_04")'

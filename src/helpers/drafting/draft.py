@@ -369,6 +369,15 @@ class Proposer:
                 if p != cur:
                     explicit_base = p
                     break
+        if not relative and explicit_base is None:
+            # a relative base before the number with no other number between ('Versus the same month a year
+            # earlier, exports rose 17.5%')
+            a0 = m.start - sent.start
+            prev_num = max([x.mention.end - sent.start for x in sentence_rows if x.mention.end <= m.start
+                            and x.mention.token in ("number", "word")] + [0])
+            for s0, e0, p0, role in periods:
+                if prev_num <= s0 and e0 <= a0 and (role in ("base_mom", "base_yoy") or role.startswith("base_year:")):
+                    relative = role
         if relative == "base_mom":
             explicit_base = cur.shift(-1) if cur.single else None
         elif relative == "base_yoy":
@@ -441,6 +450,9 @@ class Proposer:
             m.stated = int(day.strftime("%Y%m%d"))
             m.unit = "date"
             cands = rs.match_events(self.events, sent.text, year=y, month=day.month)
+            if not cands:
+                r.reason = (f"unsure: no event in the data within {rs.MONTHS_APART} months of this date shares enough "
+                            "words with the sentence")
             if cands:
                 r.recipe = f'event("{cands[0][1]}")'
                 r.alternatives += [f'event("{c[1]}")' for c in cands[1:3]]
@@ -458,6 +470,9 @@ class Proposer:
         if m.extra.get("part"):
             m.qualifier = m.extra["part"]
         cands = rs.match_events(self.events, sent.text, year=y, month=mo)
+        if not cands:
+            r.reason = (f"unsure: no event in the data within {rs.MONTHS_APART} months of this date shares enough words "
+                        "with the sentence")
         if cands:
             r.recipe = f'event("{cands[0][1]}")'
             r.alternatives += [f'event("{c[1]}")' for c in cands[1:3]]

@@ -84,7 +84,8 @@ RELMONTH = re.compile(r"\b(?P<rel>last|this|next)\s+month\b", re.IGNORECASE)
 WORDNUM = re.compile(r"\b(?P<w>(?:(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)[- ](?:one|two|three|four|"
                      r"five|six|seven|eight|nine))|" + "|".join(CARDINALS) + r")\b(?P<fold>-?fold)?", re.IGNORECASE)
 SPECIAL = re.compile(r"\b(?P<w>twice|once|semi-?annually|biannually)\b", re.IGNORECASE)
-FRACTION_RE = re.compile(r"\b(?P<w>a quarter|a third|(?<=a )half|(?<=one )half|half(?= of (?!the year|this year|"
+FRACTION_RE = re.compile(r"\b(?P<w>a quarter|a third(?![- ](?:consecutive|straight|successive|time|month|year|quarter|"
+                         r"week|day|batch|round|highest|largest|biggest|lowest))|(?<=a )half|(?<=one )half|half(?= of (?!the year|this year|"
                          r"last year|next year|\d)))\b(?!-)", re.IGNORECASE)
 ORDINAL = re.compile(r"\b(?P<w>" + "|".join(ORDINALS) + r"|\d{1,2}(?:st|nd|rd|th))\b(?P<after>[- ]\w+)?", re.IGNORECASE)
 N_MONTH_HIGH = re.compile(r"\b(?P<w>" + "|".join(CARDINALS) + r"|\d{1,2}|half)-(?P<u>month|year|week|day)\b"
@@ -460,6 +461,9 @@ def classify(mentions: list[Mention], published_year: int) -> None:
         nxt = [o.start for o in mentions if o.sentence is sent and o.start > m.start and o.token in ("number", "word")]
         segment = sent.text[m.end - sent.start:(min(nxt) - sent.start) if nxt else len(sent.text)]
         segment = re.split(r"[,;]\s|\s(?:and|but|while|though|although)\s", segment, maxsplit=1)[0]
+        # ... and the words from the previous number (or the sentence start) to this one
+        prv = [o.end for o in mentions if o.sentence is sent and o.end <= m.start and o.token in ("number", "word")]
+        pre_segment = sent.text[(max(prv) - sent.start) if prv else 0:m.start - sent.start]
         tok = m.token
         if tok == "number":
             unit = m.unit
@@ -494,6 +498,10 @@ def classify(mentions: list[Mention], published_year: int) -> None:
                         m.kind = "change_mom"
                     elif YOY.search(segment):
                         m.kind = "change_yoy"
+                    elif MOM.search(pre_segment) and not YOY.search(pre_segment):
+                        m.kind = "change_mom"       # 'Versus the previous month, exports rose 5%'
+                    elif YOY.search(pre_segment) and not MOM.search(pre_segment):
+                        m.kind = "change_yoy"       # 'Versus the same month a year earlier, exports rose 17.5%' 
                     elif re.search(r"\b(?:from|than|compared|over)\b", segment):
                         m.kind = "change" if m.direction else "share"
                     elif MOM.search(clause) or MOM.search(after):

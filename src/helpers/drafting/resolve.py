@@ -31,7 +31,9 @@ PARTNER_CONTEXT = re.compile(
     r"Japan|South Korea|India|Vietnam|the EU|EU|European Union)(?!\w)|"
     r"(?P<q>U\.S\.|US|American?|Japan|EU|Germany)[- ]bound|"
     r"(?P<r>The US|the US|The U\.S\.|the U\.S\.|The United States|Japan|Germany|India|Vietnam)(?:'s)?\s+"
-    r"(?:bought|imported|imports|purchases|purchased)")
+    r"(?:bought|imported|imports|purchases|purchased)|"
+    r"(?P<s>Germany|Japan|South Korea|India|Vietnam|the United States|the U\.S\.|the EU)\s+(?:remained|was|became|"
+    r"stayed|received|took)\b[^;,]{0,40}?\b(?:destination|recipient|buyer|market|tons|tonnes)")
 
 _STOP = set("""the a an of and to in on for by at its is was were be been has have had that this with from as it
 china chinas chinese rare earth earths year years month months last first second third new said says will would
@@ -254,7 +256,7 @@ def partner_of(sent_text: str, before_pos: int | None = None) -> str:
     for m in PARTNER_CONTEXT.finditer(sent_text):
         if before_pos is not None and m.start() > before_pos + 60:
             continue
-        name = m.group("p") or m.group("q") or m.group("r")
+        name = m.group("p") or m.group("q") or m.group("r") or m.group("s")
         for pat, partner in PARTNERS:
             if re.search(pat, name):
                 return partner
@@ -301,7 +303,7 @@ def partner_at(sent_text: str, a: int, b: int) -> str | None:
 
 
 def _partner_name(m) -> str:
-    name = m.group("p") or m.group("q") or m.group("r")
+    name = m.group("p") or m.group("q") or m.group("r") or m.group("s")
     for pat, partner in PARTNERS:
         if re.search(pat, name):
             return partner
@@ -330,6 +332,9 @@ def segment_of(text: str) -> str:
 
 # --------------------------------------------------------------------------- events
 
+MONTHS_APART = 3      # a dated mention matches an event at most this many months away
+
+
 def match_events(events, sent_text: str, *, year: int | None = None, month: int | None = None,
                  day: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None, min_score: int = 2):
     """Events ranked by the words they share with the sentence, within a date window when given.
@@ -343,6 +348,8 @@ def match_events(events, sent_text: str, *, year: int | None = None, month: int 
         d = ev.date.date() if hasattr(ev.date, "date") else ev.date
         if year is not None and abs(d.year - year) > 1:
             continue
+        if year is not None and month is not None and abs((d.year * 12 + d.month) - (year * 12 + month)) > MONTHS_APART:
+            continue    # an event months away is another event (the data may not hold this one), not a wrong date
         same_year = year is None or d.year == year
         if window is not None and not (window[0] <= d <= window[1]):
             continue
