@@ -273,3 +273,31 @@ def test_a_named_base_year_before_the_number():
     r = rows_by_text(d)["40%"]
     # the data hold no September 2023: the proposal is kept among the alternatives, the row gives no recipe
     assert (r.recipe or r.alternatives[0]) == 'pct_change(exports("magnets", "2023-09"), exports("magnets", "2025-09"))'
+
+
+def test_compared_to_a_tonnage_is_a_base_not_the_new_level():
+    d = draft("Rare earths\n\nChina exported 5,792 metric tons of rare earths in August. That compared to 5,994 tons "
+              "in July and 4,723 tons in August 2024.\n", published="2025-09-08")
+    by = rows_by_text(d)
+    assert by["5,994 tons"].recipe == 'exports("rare_earths", "2025-07")'
+    assert by["4,723 tons"].recipe == 'exports("rare_earths", "2024-08")'
+
+
+def test_the_minerals_keep_the_series_in_play():
+    d = draft("Rare earth products\n\nChina's exports of rare earth products jumped in August. Shipments of the "
+              "minerals rose to 7,338 tons last month.\n", published="2025-09-18")
+    assert rows_by_text(d)["7,338 tons"].recipe == 'exports("rare_earth_products", "2025-08")'
+
+
+def test_a_when_clause_is_about_the_month_before_it():
+    d = draft("Rare earth products\n\nShipments of rare earth products rose to 7,338 tons in August, a sharp reversal "
+              "from July, when exports slumped 23 per cent to 5,994 tons.\n", published="2025-09-18")
+    by = rows_by_text(d)
+    assert "base of a comparison" in by["July"].mention.skip
+    assert by["23 per cent"].period == "2025-07 vs 2025-06"
+    assert by["5,994 tons"].period == "2025-07"
+
+
+def test_records_began_in_is_a_record_label_not_a_period():
+    got = _periods("the largest monthly figure since records began in 2012", pub="2025-09-18")
+    assert got == []

@@ -180,6 +180,9 @@ class Proposer:
         if key in self._sent_cache:
             return self._sent_cache[key]
         series = rs.series_of(sent.text)
+        if series == "rare_earths" and not re.search(r"rare[- ]earth", sent.text, re.IGNORECASE) and \
+                self.ctx.series in ("rare_earth_products", "rare_earths"):
+            series = self.ctx.series     # 'shipments of the minerals' after 'rare earth products'
         partner = rs.partner_of(sent.text)
         if not partner and re.search(r"\bto its \w+ neighbou?r\b|\bthe (?:same )?country\b", sent.text) and \
                 self.ctx.partner:
@@ -303,8 +306,8 @@ class Proposer:
                                                                            "rare_earth_products")):
             r.reason = "unsure: a share of something the curated data do not hold (world supply, a market)"
             return
-        to_level = m.unit == "t" and re.search(r"\bto\s+(?:about |around |nearly |some |just )?$",
-                                                 sent.text[:m.start - sent.start])
+        to_level = m.unit == "t" and re.search(r"(?<!compared )(?<!relative )(?<!close )(?<!up )\bto\s+"
+                                                 r"(?:about |around |nearly |some |just )?$", sent.text[:m.start - sent.start])
         cur, how = self.period_for(m, periods, sentence_rows, no_base=(m.unit == "%" or bool(to_level)))
         if cur is None and series == "quota":
             cur, how = rs.Period(self.pub.year, 1, self.pub.year, 12, True), "publication year"

@@ -656,6 +656,11 @@ def _classify_date(m: Mention, sent: Sentence, clause: str, before: str, after: 
         m.kind = "record"
         m.unsure = "a record claim ('the highest since January'); the recipe language has no ranking"
         return
+    if re.search(r"\b(?:up|down|rose|fell|higher|lower|more|less|revers\w*|rebound\w*|recover\w*|increas\w*|"
+                 r"declin\w*|drop\w*|jump\w*|ris(?:e|es|ing)|fall\w*|chang\w*|gain\w*)\s+(?:\w+\s+){0,2}?"
+                 r"(?:from|than|compared (?:with|to)|versus|over)\s+(?:the\s+)?(?:level\s+(?:of|in)\s+)?$", b):
+        m.skip = "a month that is the base of a comparison (the recipe carries it)"
+        return
     own = own_clause
     if re.search(rf"\b(?:likely|expected|set|poised|forecast|projected|due|going)\s+to\b[^,.;]*$|\b(?:will|could|would|"
                  rf"may|might)\b[^,.;]*$", own[:max(0, own.find(m.stated_text))] if m.stated_text in own else b):

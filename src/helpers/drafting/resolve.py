@@ -86,7 +86,8 @@ _MON = (r"January|February|March|April|May|June|July|August|September|October|No
 
 
 RECORD_BEFORE = re.compile(r"\b(?:highest|lowest|record|peak|largest|biggest|smallest|best|worst|most|least|strongest|"
-                           r"weakest)\b[^,.;]{0,25}?\b(?:since|in|this|of|for)\s+(?:at least\s+)?(?:the\s+)?$")
+                           r"weakest)\b[^,.;]{0,45}?\b(?:since|in|this|of|for)\s+(?:at least\s+)?(?:the\s+)?$|"
+                           r"\brecords? (?:began|start(?:ed)?) in\s+$")
 
 
 def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[int, int, Period, str]]:
@@ -104,6 +105,8 @@ def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[
                                   r"(?:figures?|levels?|volumes?|totals?|amounts?)\s+(?:for|in|of)\s+)?"
                                   r"(?:the\s+)?$", b):
             role = "base"
+        if role == "base" and re.match(r",?\s+when\b", text[m.end():m.end() + 8]):
+            role = ""       # 'a reversal from July, when exports slumped 23%': the when-clause is about July
         if any(s <= m.start() < e for s, e, _, _ in out):
             return
         out.append((m.start(), m.end(), period, role))
