@@ -131,6 +131,25 @@ ROWS = [
  ("astroawani_2025_12_magnets_november", "japan_november", "grew 35% to 305 metric tons", "305", "305 metric tons", "t", "exact", 'exports("magnets", "2025-11", partner="Japan")', ""),
  ("astroawani_2025_12_magnets_november", "ytd_fall", "fell 2% on year to 51,440 tons", "2", "2%", "%", "exact", 'pct_below(exports("magnets", "2025-01", "2025-11"), exports("magnets", "2024-01", "2024-11", derived=True))', ""),
  ("astroawani_2025_12_magnets_november", "ytd", "fell 2% on year to 51,440 tons", "51440", "51,440 tons", "t", "exact", 'exports("magnets", "2025-01", "2025-11")', ""),
+ # --- Reuters via GreenergyDaily, 13 October 2025 (a source of the data: its own rows never confirm it).
+ # Held out: rows written before the drafter was run on the text.
+ ("greenergy_2025_10_13_exports_september", "mom_headline", "fell 31% in September from August", "31", "31%", "%", "exact", 'pct_below(exports("rare_earths", "2025-09"), exports("rare_earths", "2025-08"))', ""),
+ ("greenergy_2025_10_13_exports_september", "third_month", "the third straight month of declines", "3", "third", "count", "exact", "", "a run of monthly declines; the recipe language counts no runs"),
+ ("greenergy_2025_10_13_exports_september", "three_months", "the three months of declines", "3", "three months", "months", "exact", "", "a run of monthly declines; the recipe language counts no runs"),
+ ("greenergy_2025_10_13_exports_september", "restrict_april", "restrict shipments in April", "202504", "April", "month", "exact", 'event("export_licensing_2025_04_04")', ""),
+ ("greenergy_2025_10_13_exports_september", "september", "sold 4,000.3 tonnes of rare earths in September", "4000.3", "4,000.3 tonnes", "t", "exact", 'exports("rare_earths", "2025-09")', ""),
+ ("greenergy_2025_10_13_exports_september", "mom", "down 30.9% from August", "30.9", "30.9%", "%", "exact", 'pct_below(exports("rare_earths", "2025-09"), exports("rare_earths", "2025-08"))', ""),
+ ("greenergy_2025_10_13_exports_september", "lowest_since_february", "marking the lowest level since February", "202502", "February", "month", "exact", "", "a record claim over the months since February 2025; the recipe language has no ranking"),
+ ("greenergy_2025_10_13_exports_september", "ytd", "exports hit 48,355.7 tonnes", "48355.7", "48,355.7 tonnes", "t", "exact", 'exports("rare_earths", "2025-01", "2025-09")', ""),
+ ("greenergy_2025_10_13_exports_september", "ytd_yoy", "up 13% from a year earlier", "13", "13%", "%", "exact", 'pct_change(exports("rare_earths", "2024-01", "2024-09"), exports("rare_earths", "2025-01", "2025-09"))', ""),
+ # --- Reuters via News.Az, 8 December 2025. Held out: rows written before the drafter was run on the text.
+ ("newsaz_2025_12_08_exports_november", "mom", "exports jumped 26.5% from October", "26.5", "26.5%", "%", "exact", 'pct_change(exports("rare_earths", "2025-10"), exports("rare_earths", "2025-11", derived=True))', ""),
+ ("newsaz_2025_12_08_exports_november", "november", "reaching 5,493.9 metric tons", "5493.9", "5,493.9 metric tons", "t", "exact", 'exports("rare_earths", "2025-11", derived=True)', ""),
+ ("newsaz_2025_12_08_exports_november", "second_increase", "the second consecutive monthly increase", "2", "second", "count", "exact", "", "a run of monthly increases; the recipe language counts no runs"),
+ ("newsaz_2025_12_08_exports_november", "seventeen", "export controls on the 17 rare earth minerals", "17", "17", "count", "exact", "", "a definition (the 15 lanthanides plus scandium and yttrium), not a figure the curated tables hold"),
+ ("newsaz_2025_12_08_exports_november", "controls_april", "since their introduction in April", "202504", "April", "month", "exact", 'event("export_licensing_2025_04_04")', ""),
+ ("newsaz_2025_12_08_exports_november", "ytd", "China exported 58,193.1 tons of rare earths", "58193.1", "58,193.1 tons", "t", "exact", 'exports("rare_earths", "2025-01", "2025-11")', ""),
+ ("newsaz_2025_12_08_exports_november", "ytd_yoy", "an 11.6% rise year-on-year", "11.6", "11.6%", "%", "exact", 'pct_change(exports("rare_earths", "2024-01", "2024-11"), exports("rare_earths", "2025-01", "2025-11"))', ""),
 ]
 
 HEADER = ["claim_id", "source_id", "phrase", "stated", "stated_text", "unit", "qualifier", "recipe",
