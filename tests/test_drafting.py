@@ -301,3 +301,18 @@ def test_a_when_clause_is_about_the_month_before_it():
 def test_records_began_in_is_a_record_label_not_a_period():
     got = _periods("the largest monthly figure since records began in 2012", pub="2025-09-18")
     assert got == []
+
+
+def test_from_january_to_november_is_the_numbers_own_span():
+    d = draft("Rare earths\n\nFrom January to November, China exported 58,193.1 tons of rare earths, an 11.6% rise "
+              "year-on-year.\n", published="2025-12-08")
+    by = rows_by_text(d)
+    assert (by["58,193.1 tons"].recipe or by["58,193.1 tons"].alternatives[0]) == \
+        'exports("rare_earths", "2025-01", "2025-11")'
+    assert by["11.6%"].period == "2025-01..2025-11 vs 2024-01..2024-11"
+
+
+def test_a_date_after_publication_in_a_sentence_about_the_future_is_skipped():
+    d = draft("Rare earths\n\nChina's rare earth exports rose 26.5% in November. The customs office will release "
+              "country figures on December 20.\n", published="2025-12-08")
+    assert "forecast" in rows_by_text(d)["December 20"].mention.skip

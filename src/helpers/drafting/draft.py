@@ -687,7 +687,7 @@ def draft_article(path=None, published: str | None = None, outlet: str | None = 
         tables._draft_id = sid
     sentences = ex.split_sentences(article.text)
     mentions = ex.find_mentions(article.text, sentences)
-    ex.classify(mentions, article.published.year)
+    ex.classify(mentions, article.published.year, article.published if article.precision == "day" else None)
     if not mentions:
         where = article.path if article.path else "<text>"
         raise ArticleError(f"{where}: found no numbers in the article (no digits, number words, dates or months); "

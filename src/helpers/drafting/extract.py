@@ -432,8 +432,16 @@ def direction_of(before: str, after: str) -> str:
     return ""
 
 
-def classify(mentions: list[Mention], published_year: int) -> None:
-    """Set unit, qualifier, direction, kind and skip reasons in place."""
+FUTURE = re.compile(r"\b(?:will|would|is due|are due|is expected|are expected|is scheduled|are scheduled|plans? to|"
+                    r"set to|is to|are to)\b", re.IGNORECASE)
+
+
+def classify(mentions: list[Mention], published_year: int, published=None) -> None:
+    """Set unit, qualifier, direction, kind and skip reasons in place.
+
+    `published` (a date) lets a date after publication in a sentence about the future
+    ('will release the figures on December 20') be skipped as a forecast.
+    """
     body_values = set()
     for m in mentions:
         if not m.sentence.heading and m.token == "number":
@@ -577,6 +585,15 @@ def classify(mentions: list[Mention], published_year: int) -> None:
             m.unsure = "a ranking ('nine-month high'); the recipe language has no ranking"
         elif tok in ("date", "month", "relative_month", "weekday"):
             _classify_date(m, sent, clause, before, after)
+            if published is not None and tok == "date" and not m.skip and FUTURE.search(sent.text):
+                mon, day = m.extra["month"], m.extra["day"]
+                year = m.extra.get("year") or (published.year if mon <= published.month else published.year - 1)
+                try:
+                    future = (year, mon, day) > (published.year, published.month, published.day)
+                except AttributeError:
+                    future = False
+                if future:
+                    m.skip = "a date after publication in a sentence about what will happen (a forecast)"
     # headline numbers repeated in the body
     for m in mentions:
         if m.skip or not m.sentence.heading:

@@ -155,7 +155,7 @@ def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[
         year = int(y) if y else (pub.year - 1 if m.group("rel") == "last" else
                                   pub.year if pub.month > n else pub.year - 1)
         add(m, Period(year, 1, year, n))
-    for m in re.finditer(rf"\b(?:between\s+|from\s+)?(?P<a>{_MON})(?:\s*(?:-|\u2013|to|and|through)\s*)(?P<b>{_MON})\b"
+    for m in re.finditer(rf"\b(?:[Bb]etween\s+|[Ff]rom\s+)?(?P<a>{_MON})(?:\s*(?:-|\u2013|to|and|through)\s*)(?P<b>{_MON})\b"
                          rf"(?:\s+(?P<y>(?:19|20)\d{{2}}))?", text):
         ma, mb = MONTHS[m.group("a").lower()], MONTHS[m.group("b").lower()]
         y = int(m.group("y")) if m.group("y") else _year_for_month(mb, pub)
