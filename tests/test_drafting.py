@@ -316,3 +316,10 @@ def test_a_date_after_publication_in_a_sentence_about_the_future_is_skipped():
     d = draft("Rare earths\n\nChina's rare earth exports rose 26.5% in November. The customs office will release "
               "country figures on December 20.\n", published="2025-12-08")
     assert "forecast" in rows_by_text(d)["December 20"].mention.skip
+
+
+def test_what_happened_outweighs_who_acted_when_matching_an_event():
+    d = draft("Rare earth magnets\n\nChina restricted exports of the specialised magnets used in weapons, cars and "
+              "phones in April during the trade war unleashed by U.S. President Donald Trump.\n",
+              published="2025-12-10")
+    assert rows_by_text(d)["April"].recipe == 'event("export_licensing_2025_04_04")'

@@ -335,16 +335,23 @@ def segment_of(text: str) -> str:
 
 # --------------------------------------------------------------------------- events
 
+MONTH_WORDS = {m[:6] for m in ("january february march april may june july august september october november "
+                                "december").split()}     # the date is compared on its own: a weak word
+PEOPLE_WORDS = {"presid", "trump", "donald", "jinpin", "biden", "joe", "minist", "spokes", "leader", "premie",
+                "chairm", "secret"}
 MONTHS_APART = 3      # a dated mention matches an event at most this many months away
 
 
 def match_events(events, sent_text: str, *, year: int | None = None, month: int | None = None,
-                 day: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None, min_score: int = 2):
+                 day: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None, min_score: float | None = None):
     """Events ranked by the words they share with the sentence, within a date window when given.
 
     Returns a list of (score, event_id, date, precision). The ranking uses words, not
     the stated date, so a wrong date in the article is found to differ, not matched away.
     """
+    if min_score is None:
+        # a mention dated to the month is held to events within MONTHS_APART: fewer shared words suffice
+        min_score = 1.5 if (year is not None and month is not None) else 2
     words = _words(sent_text)
     out = []
     for ev in events.itertuples(index=False):
@@ -357,7 +364,9 @@ def match_events(events, sent_text: str, *, year: int | None = None, month: int 
         if window is not None and not (window[0] <= d <= window[1]):
             continue
         ev_words = _words(f"{ev.title} {ev.event_id.replace('_', ' ')} {ev.kind.replace('_', ' ')}")
-        score = len(words & ev_words)
+        shared = words & ev_words
+        # who acted, and the month, weigh half of what happened: 'export controls' over 'President Trump in April'
+        score = sum(0.5 if w in PEOPLE_WORDS or w in MONTH_WORDS else 1 for w in shared)
         if score >= min_score:
             closeness = 0
             if year is not None:
