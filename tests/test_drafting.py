@@ -206,7 +206,9 @@ def test_unsure_gives_no_recipe_and_says_so():
     ("future date", b"Rare earths\n\nChina's rare earth exports rose 5% in March.\n", ["--published", "2099-01-01"],
      "in the future"),
     ("no numbers", b"Rare earths\n\nChina's rare earth exports rose in spring.\n", ["--published", "2025-06-01"],
-     "found no numbers"),
+     "found no numbers in the article (no digits"),
+    ("only furniture", b"Rare earths\n\n12 shares\n\nRelated articles\n\nCar sales rose 8% in 2025.\n",
+     ["--published", "2025-06-01"], "are all page furniture"),
 ])
 def test_bad_input_gets_one_clear_message(tmp_path, capsys, kind, content, extra, expect):
     f = tmp_path / "article.txt"
