@@ -6,7 +6,7 @@ VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-TARGETS := help env report test lab bench docs check-data snapshot new-article screenshots clean
+TARGETS := help env report test lab bench docs check-data snapshot new-article screenshots clean bench-claims check-article accept-article
 .PHONY: $(TARGETS)
 
 # `make test -k quota` would hand -k to make (keep going) and run every test; pytest's options
@@ -46,6 +46,15 @@ lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the project's kernel
 
 bench: $(STAMP) ## print build-speed figures (cold build, floor, rebuilds, page sizes)
 	@$(PY) tools/bench.py
+
+check-article: $(STAMP) ## draft an article's claims ledger from its text (FILE=article.txt [PUBLISHED=YYYY-MM-DD] [OUTLET=..] [SOURCE=id] [OUT=draft.csv])
+	@$(PY) -m helpers.drafting "$(FILE)" $(if $(PUBLISHED),--published "$(PUBLISHED)") $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(SOURCE),--source "$(SOURCE)") $(if $(OUT),--out "$(OUT)")
+
+accept-article: $(STAMP) ## accept reviewed draft rows: claims, source, notebook (DRAFT=draft.csv FILE=article.txt SOURCE=id SLUG=yyyy-mm-dd_outlet_slug [ADDRESS=url] [OUTLET=..] [TITLE=..] [PUBLISHED=..])
+	@$(PY) tools/accept_article.py --draft "$(DRAFT)" --file "$(FILE)" --source "$(SOURCE)" --slug "$(SLUG)" $(if $(ADDRESS),--address "$(ADDRESS)") $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(TITLE),--title "$(TITLE)") $(if $(PUBLISHED),--published "$(PUBLISHED)")
+
+bench-claims: $(STAMP) ## measure the drafter: recall, recipe accuracy, furniture false positives, speed (DEVSET_DIR=texts)
+	@$(PY) tools/bench_claims.py $(if $(DEVSET_DIR),--devset "$(DEVSET_DIR)") $(BENCH_ARGS)
 
 docs: $(STAMP) ## rewrite the README's data dictionary, article list and claims totals from the data
 	@$(PY) -m helpers.data --write-readme

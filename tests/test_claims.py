@@ -565,6 +565,8 @@ def test_status_words():
     ("early April", "2025-07", (2025, 4, None)),
     ("late-June", "2025-07", (2025, 6, None)),
     ("June 2024", "2025-07", (2024, 6, None)),
+    ("April", "2026-01-19", (2025, 4, None)),       # a month after the publication month: the year before
+    ("January 9", "2026-01-19", (2026, 1, 9)),
 ])
 def test_printed_dates(text, published, expected):
     assert C.stated_text_date(text, published) == expected

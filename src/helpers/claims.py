@@ -369,7 +369,8 @@ def stated_date_range(stated, unit: str, qualifier: str) -> tuple[dt.date, dt.da
 def stated_text_date(text: str, published: str | None) -> tuple[int | None, int, int | None]:
     """(year, month, day) named in a printed date such as 'April 4' or 'early April 2025'.
 
-    The year defaults to the article's publication year.
+    Without a year, the month is the latest one on or before publication: 'April' in an
+    article of January 2026 is April 2025, in an article of June 2026 April 2026.
     """
     low = text.lower()
     month = next((i for name, i in sorted(_MONTHS.items(), key=lambda kv: -len(kv[0]))
@@ -378,6 +379,8 @@ def stated_text_date(text: str, published: str | None) -> tuple[int | None, int,
         raise ValueError(f"no month name in {text!r}")
     year_m = re.search(r"\b(19|20)\d{2}\b", text)
     year = int(year_m.group(0)) if year_m else (int(published[:4]) if published else None)
+    if not year_m and published and len(published) >= 7 and month > int(published[5:7]):
+        year -= 1
     day_m = re.search(r"\b(\d{1,2})\b(?!\d)", re.sub(r"\b(19|20)\d{2}\b", "", text))
     return year, month, int(day_m.group(1)) if day_m else None
 
