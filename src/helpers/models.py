@@ -1306,12 +1306,12 @@ def placebo_test(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", 
     elif min_p > alpha + 1e-12:
         stands_out = None
         verdict = (f"inconclusive: only {n} placebo month{'s' if n != 1 else ''}, so the smallest possible p-value is "
-                   f"{min_p:.2f}, above the test's {alpha:.0%} significance level; the real dip ({real:.0%}) is larger than "
+                   f"{min_p:.2f}, above the test's {alpha * 100:g}% significance level; the real dip ({real:.0%}) is larger than "
                    f"{n - exceed} of {n}")
     else:
         stands_out = p <= alpha + 1e-12
         verdict = (f"the real dip ({real:.0%}) {'stands out' if stands_out else 'does not stand out'} at the "
-                   f"test's {alpha:.0%} significance level: {exceed} of {n} placebo months dipped as much or more "
+                   f"test's {alpha * 100:g}% significance level: {exceed} of {n} placebo months dipped as much or more "
                    f"(p = {p:.2f})")
     return {"real": real, "real_kind": real_kind, "placebos": frame, "n": n, "exceed": exceed, "p": p,
             "stands_out": stands_out, "verdict": verdict, "window": window, "alpha": alpha}
