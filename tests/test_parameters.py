@@ -13,6 +13,9 @@ shock: str = "2025-04"  # shock month; range: 2024-06..2025-09
 '''
 
 
+DEFAULTS = {"stage": "mining", "first_year": 2010, "last_year": 2024, "level": 0.9, "shock": "2025-04"}
+
+
 @pytest.fixture
 def notebook(tmp_path):
     nb = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "# t"},
@@ -78,9 +81,9 @@ def test_a_malformed_parameters_cell_is_an_error(tmp_path):
 
 def test_a_misspelt_name_injected_by_papermill_is_refused_in_the_notebook(notebook):
     """papermill runs the defaults when a name is unknown; the injected cell in `In` gives it away."""
-    ns = {"stage": "mining", "In": ["", 'stage: str = "mining"', '# Parameters\nstgae = "smelting"\n']}
-    with pytest.raises(ParameterError, match="unknown parameter 'stgae'"):
+    ns = {**DEFAULTS, "In": ["", CELL, '# Parameters\nstgae = "smelting"\n']}
+    with pytest.raises(ParameterError, match="unknown parameter 'stgae' \\(did you mean 'stage'\\?\\)"):
         validate_parameters(str(notebook), ns)
     ns["In"].append('# Parameters\nstage = "smelting"\n')  # only the latest injected cell counts
     assert validate_parameters(str(notebook), {**ns, "stage": "smelting"})["stage"] == "smelting"
-    assert validate_parameters(str(notebook), {"stage": "mining", "In": ["x = 1"]})["stage"] == "mining"
+    assert validate_parameters(str(notebook), {**DEFAULTS, "In": ["x = 1"]})["stage"] == "mining"

@@ -18,8 +18,9 @@ Missing years and months are never filled in. Each model says how it treats
 them (see the docstrings); the notebooks repeat it in plain words.
 
 Every function takes plain pandas objects, so the known-answer tests in
-tests/test_models.py can feed synthetic series; the ``*_history`` functions are
-the only ones that read data/.
+tests/test_models.py can feed synthetic series; the ``*_history`` functions
+(defined in helpers.series, re-exported here) and ``usgs_figure`` are the only ones
+that read data/.
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ from scipy import stats
 
 from helpers import charts
 from helpers import data as hdata
+from helpers.series import (COUNTERFACTUAL_KINDS, EXPORT_SERIES, MIN_OBS, MIN_YEARS, ModelError,  # noqa: F401
+                            export_history, quota_history, quota_series)
 
 # --------------------------------------------------------------------------- constants
 
@@ -51,17 +54,6 @@ MODEL_NAMES: dict[str, str] = {
     "holt": "Holt damped trend",
 }
 
-EXPORT_SERIES: dict[str, dict] = {
-    "magnets_world": {"series": "magnets", "partner": "World", "color": "magnets",
-                      "label": "Rare-earth magnet exports to the world"},
-    "magnets_us": {"series": "magnets", "partner": "United States", "color": "magnets_us",
-                   "label": "Rare-earth magnet exports to the United States"},
-    "rare_earths": {"series": "rare_earths", "partner": "World", "color": "rare_earths",
-                    "label": 'Customs "rare earths" exports to the world'},
-}
-
-COUNTERFACTUAL_KINDS = ("auto", "trend", "level", "year_ago")
-MIN_OBS = {"trend": 12, "level": 4, "year_ago": 3}  # observed pre-shock months each counterfactual needs
 SEED = 20250401  # fixed, so simulated intervals are the same on every run
 N_DRAWS = 2000
 #: Significance level of the placebo test, fixed in advance and stated on the page. It is not the
@@ -70,10 +62,6 @@ N_DRAWS = 2000
 #: separated; a rank test with J placebos cannot go below p = 1 / (J + 1), so with fewer than 9 (19
 #: at 5%) it is reported as inconclusive.
 PLACEBO_ALPHA = 0.10
-
-
-class ModelError(ValueError):
-    """The data cannot support the requested model; the message says why and what to change."""
 
 
 # --------------------------------------------------------------------------- formatting
@@ -130,39 +118,6 @@ def _ols(y, X, hac: bool):
 
 # --------------------------------------------------------------------------- data access
 
-def quota_history(stage: str, first_year: int | None = None, last_year: int | None = None,
-                  use_derived: bool = True, data_dir=None) -> pd.DataFrame:
-    """Annual total quota rows for one stage: year, value (t REO), status, source_id and `used`.
-
-    `used` marks the rows the models fit: a value exists, the year is in the
-    window and (unless use_derived) the value was reported, not derived.
-    Undisclosed years (2025) are kept, with no value, so tables can show them.
-    """
-    q = hdata.load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir)
-    # a year whose quota was issued but never published has an 'undisclosed' row (on a batch, not the annual total)
-    und = hdata.load_quotas(stage=stage, segment="total", data_dir=data_dir)
-    und = und[(und["status"] == "undisclosed") & ~und["year"].isin(q["year"])].drop_duplicates("year")
-    q = pd.concat([q, und], ignore_index=True)
-    frame = pd.DataFrame({
-        "year": q["year"].astype(int).to_numpy(),
-        "value": q["value"].astype(float).to_numpy(),
-        "status": q["status"].astype(str).to_numpy(),
-        "source_id": q["source_id"].astype(str).to_numpy(),
-    })
-    lo = first_year if first_year is not None else frame["year"].min()
-    hi = last_year if last_year is not None else frame["year"].max()
-    frame["used"] = frame["value"].notna() & frame["year"].between(lo, hi)
-    if not use_derived:
-        frame["used"] &= frame["status"].eq("reported")
-    return frame.sort_values("year").reset_index(drop=True)
-
-
-def quota_series(history: pd.DataFrame) -> pd.Series:
-    """The values the models fit, by integer year (gaps stay gaps)."""
-    used = history[history["used"]]
-    return pd.Series(used["value"].to_numpy(float), index=pd.Index(used["year"].astype(int), name="year"), name="t REO")
-
-
 def usgs_figure(year: int, country: str = "China", data_dir=None) -> dict | None:
     """USGS's preferred (latest-edition) figure for one year, or None when the data hold none."""
     p = hdata.load_production(country=country, data_dir=data_dir)
@@ -173,31 +128,6 @@ def usgs_figure(year: int, country: str = "China", data_dir=None) -> dict | None
     note = r["note"] if isinstance(r["note"], str) else ""
     return {"year": year, "value": float(r["value"]), "edition": str(r["edition"]), "estimated": bool(r["estimated"]),
             "note": note, "source_id": str(r["source_id"])}
-
-
-def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.DataFrame:
-    """Monthly rows of one export series on a complete monthly PeriodIndex.
-
-    Columns: value (t, NaN when the month is absent), status (reported, derived or
-    missing), source_id, and y: the value the models use (NaN for missing months
-    and, unless use_derived, for derived months). Nothing is interpolated.
-    """
-    if key not in EXPORT_SERIES:
-        raise ModelError(f"unknown export series {key!r}; expected one of {', '.join(EXPORT_SERIES)}")
-    spec = EXPORT_SERIES[key]
-    rows = hdata.load_exports(series=spec["series"], partner=spec["partner"], period_kind="month", data_dir=data_dir)
-    if rows.empty:
-        raise ModelError(f"no monthly rows for {key} in data/exports.csv")
-    idx = pd.PeriodIndex(rows["period_end"], freq="M")
-    full = pd.period_range(idx.min(), idx.max(), freq="M", name="month")
-    frame = pd.DataFrame({
-        "value": pd.Series(rows["value"].to_numpy(float), index=idx).reindex(full),
-        "status": pd.Series(rows["status"].astype(str).to_numpy(), index=idx).reindex(full).fillna("missing"),
-        "source_id": pd.Series(rows["source_id"].astype(str).to_numpy(), index=idx).reindex(full).fillna(""),
-    }, index=full)
-    usable = frame["status"].eq("reported") | (frame["status"].eq("derived") & use_derived)
-    frame["y"] = frame["value"].where(usable)
-    return frame
 
 
 # =========================================================================== annual quota models
@@ -1483,9 +1413,9 @@ def quota_analysis(stage: str, first_year: int, last_year: int, horizon: int = 2
     """Everything quota_growth.ipynb reports, in one dict (see the notebook for what each part means)."""
     history = quota_history(stage, first_year, last_year, use_derived, data_dir)
     series = quota_series(history)
-    if len(series) < 6:
+    if len(series) < MIN_YEARS:
         raise ModelError(f"only {len(series)} observed {stage} years between first_year={first_year} and "
-                         f"last_year={last_year}: the models need at least 6; widen the window")
+                         f"last_year={last_year}: the models need at least {MIN_YEARS}; widen the window")
     targets = list(range(last_year + 1, last_year + horizon + 1))
     used_breaks, break_notes = resolve_breaks(series, breaks)
     bt = backtest(series, level=level, breaks=breaks)
