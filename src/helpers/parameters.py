@@ -91,7 +91,8 @@ class Requirement:
 
     def names(self) -> list[str]:
         """The parameters the expression reads, in order of first use."""
-        return list(dict.fromkeys(n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name)))
+        funcs = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
+        return list(dict.fromkeys(n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name) and id(n) not in funcs))
 
 
 @dataclass
