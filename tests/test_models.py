@@ -449,3 +449,25 @@ def test_every_quota_interval_contains_its_estimate():
             assert sl["lower"] <= sl["predicted"] <= sl["upper"]
         checked += 1
     assert checked >= 15
+
+
+def test_placebo_without_an_observed_month_in_the_shock_window_says_so():
+    """Found by probing the declared ranges: magnets_us, shock 2025-01, pre_months 6 stopped the notebook."""
+    y = monthly({1: 0.3})
+    y[(y.index >= SHOCK) & (y.index < SHOCK + 3)] = np.nan
+    pl = models.placebo_test(y, SHOCK, 12, "auto", 3, 0.9)
+    assert pl["n"] == 0 and pl["stands_out"] is None
+    assert pl["verdict"].startswith("no placebo test possible: no observed month in the 3 months from 2025-04")
+
+
+def test_backtest_chart_on_a_short_window_draws_a_legend_without_warnings():
+    """first_year 2018 leaves no 2-year-ahead forecast; the empty panel used to put a legend warning on the page."""
+    import warnings
+
+    history = models.quota_history("mining", 2018, 2024)
+    bt = models.backtest(models.quota_series(history), models=("naive", "loglinear", "segmented", "holt"))
+    assert bt[bt["h"] == 2].empty  # the case that warned
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = models.plot_backtest(bt, history, "mining")
+    assert len(fig.axes[1].get_legend().get_texts()) == 4

@@ -675,13 +675,24 @@ def plot_backtest(bt: pd.DataFrame, history: pd.DataFrame, stage: str):
         for m, g in part.groupby("model", sort=False):
             ax.plot(g["target"], g["error"] / g["actual"] * 100, marker=markers[m], color=colors[m], lw=1,
                     label=MODEL_NAMES[m])
+        if part.empty:  # a short window leaves no target this far ahead: say so, not an empty frame
+            ax.text(0.5, 0.5, "no forecast this far ahead\nin this window", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="#444444")
         ax.axhline(0, color="#444444", lw=0.8)
         ax.set_title(f"{h} year{'s' if h > 1 else ''} ahead", loc="left", fontsize=11)
         ax.set_xlabel("Target year")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, never 2022.5
     axes[0].set_ylabel("Forecast error (% of actual quota)")
     # beside the panels, so it never covers a forecast
-    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    # (one entry per model from either panel: the 2-year panel is empty on a short window)
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if labels:
+        axes[1].legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     fig.suptitle(f"Backtest: how far each model's {stage} forecasts missed", x=0.01, ha="left", fontweight="bold", fontsize=12)
     _source_line(fig, hdata.cite(_quota_sources(history[history["used"]])) + ". Errors: this project's backtest.")
     return fig
@@ -1215,7 +1226,12 @@ def placebo_test(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", 
     """
     shock = pd.Period(shock, freq="M")
     y = y.sort_index()
-    real, real_kind, _ = dip(y, shock, pre_months, kind, window, level)
+    try:
+        real, real_kind, _ = dip(y, shock, pre_months, kind, window, level)
+    except ModelError as exc:  # e.g. no observed month in the shock's own window: nothing to rank
+        return {"real": float("nan"), "real_kind": None, "placebos": pd.DataFrame(columns=["fake_shock", "dip", "kind", "n_pre"]),
+                "n": 0, "exceed": 0, "p": float("nan"), "stands_out": None, "window": window, "alpha": alpha,
+                "verdict": f"no placebo test possible: {exc}"}
     rows = []
     first = y.dropna().index.min()
     for fake in pd.period_range(first + 1, shock - window, freq="M"):
