@@ -265,3 +265,27 @@ def test_renaming_a_parameter_in_the_cell_is_refused_when_the_notebook_runs(tmp_
     msg = str(info.value)
     assert "ParameterError" in msg
     assert "sets 'pre_month', which the notebook does not declare (did you mean 'pre_months'?)" in msg
+
+
+def test_runner_checks_data_constraints_only_for_runs_it_executes(tmp_path):
+    """The pre-check without data refuses nothing a count could refuse; check_data does, before anything runs,
+    for the runs about to execute (a rebuild with nothing changed stays free of pandas)."""
+    from types import SimpleNamespace
+
+    from helpers import manifest as manifest_mod
+    from helpers import runner
+
+    text = (paths.NOTEBOOKS / "manifest.yml").read_text().replace(
+        "      - {id: quota-smelting, parameters: {stage: smelting}}\n",
+        "      - {id: quota-smelting, parameters: {stage: smelting}}\n"
+        "      - {id: quota-too-short, parameters: {first_year: 2018, last_year: 2019}, site: false}\n")
+    (tmp_path / "manifest.yml").write_text(text)
+    man = manifest_mod.load(tmp_path / "manifest.yml", root=paths.ROOT)
+    assert manifest_mod.check_parameters(man, data=False) == []
+    full = manifest_mod.check_parameters(man)
+    assert len(full) == 1 and "quota-too-short" in full[0] and "cannot run together" in full[0]
+    runs = {run.id: run for _, run in man.runs()}
+    runner.check_data(man, [SimpleNamespace(run=runs["quota-mining"], action="execute"),
+                            SimpleNamespace(run=runs["quota-too-short"], action="reuse")])
+    with pytest.raises(runner.BuildError, match="nothing was executed:\n  .*quota-too-short.*cannot run together"):
+        runner.check_data(man, [SimpleNamespace(run=runs["quota-too-short"], action="execute")])
