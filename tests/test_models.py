@@ -325,3 +325,166 @@ def test_rebound_stats_for_many_paths_agree_with_one_path_at_a_time():
                 assert np.allclose(many[key][i], one[key], equal_nan=True, rtol=1e-12), (i, key)
             for t in th:
                 assert np.array_equal(many["recover"][t][i], one["recover"][t], equal_nan=True), (i, t)
+
+
+# --------------------------------------------------------------------------- intervals contain their estimates
+
+def _manifest_runs(notebook: str) -> list[dict]:
+    from helpers import manifest as manifest_mod
+    from helpers.parameters import check, read_spec
+
+    man = manifest_mod.load(paths.ROOT / "notebooks" / "manifest.yml", root=paths.ROOT)
+    entry = next(e for e in man.entries if e.path == notebook)
+    spec = read_spec(man.notebook_file(entry))
+    return [check(spec, run.parameters) for run in entry.runs]
+
+
+def _assert_rebound_contains(rb, where):
+    p = rb.point
+    if p["trough"] is None:
+        return
+    lo, hi = rb.depth_ci
+    assert lo <= p["depth"] <= hi, (where, "depth", lo, p["depth"], hi)
+    for th in rb.thresholds:
+        lo, hi = rb.recover_ci[th]
+        assert lo <= p["recover"][th] <= hi, (where, th, lo, p["recover"][th], hi)
+    lo, hi = rb.shortfall_ci
+    assert lo <= p["shortfall"] <= hi, (where, "shortfall", lo, p["shortfall"], hi)
+    # and as printed: rounding is monotone, so the rounded estimate stays inside the rounded interval
+    table = models.rebound_table(rb)
+    assert len(table) == 2 + len(rb.thresholds)
+
+
+REBOUND_GRID = [dict(key=k, shock=s, pre_months=pm, kind=kind, level=lv, use_derived=ud)
+                for k in models.EXPORT_SERIES for s in ("2024-06", "2025-01", "2025-04")
+                for pm, kind in ((12, "auto"), (24, "level"), (36, "year_ago"), (60, "trend"))
+                for lv in (0.5, 0.95) for ud in (True, False)]
+
+
+def test_every_rebound_interval_contains_its_estimate_on_every_manifest_run_and_a_grid():
+    """Property: for every parameter set the notebook can run, estimate inside its interval.
+
+    Before the fix, rare_earths / 2024-06 / 60 months / year_ago / level 0.5 gave a trough depth
+    of 11% with an interval of 44% to 61% and a shortfall of -6,300 t with 200 to 8,800 t.
+    """
+    sets = [dict(key=r["series"], shock=r["shock"], pre_months=r["pre_months"], kind=r["counterfactual"],
+                 level=r["level"], use_derived=r["use_derived"], thresholds=(r["recovery_low"], r["recovery_high"]))
+            for r in _manifest_runs("models/export_rebound.ipynb")]
+    sets += [dict(key="rare_earths", shock="2024-06", pre_months=60, kind="year_ago", level=0.5, use_derived=True)]
+    sets += REBOUND_GRID
+    checked = 0
+    histories = {}
+    for ps in sets:
+        ps = {"thresholds": (0.5, 0.9), **ps}
+        hk = (ps["key"], ps["use_derived"])
+        histories.setdefault(hk, models.export_history(*hk)["y"])
+        try:
+            cf = models.fit_counterfactual(histories[hk], ps["shock"], ps["pre_months"], ps["kind"], ps["level"])
+        except models.ModelError:
+            continue
+        _assert_rebound_contains(models.rebound(cf, ps["thresholds"], ps["level"], n_draws=800), ps)
+        checked += 1
+    assert checked >= 60, checked  # the grid really exercised the estimator
+
+
+def test_the_reported_contradiction_is_gone():
+    y = models.export_history("rare_earths", True)["y"]
+    cf = models.fit_counterfactual(y, "2024-06", 60, "year_ago", 0.5)
+    rb = models.rebound(cf, (0.5, 0.9), 0.5)
+    assert rb.month(rb.point["trough"]) == rb.month(rb.central["trough"])  # the trough month is the central path's
+    assert rb.point["depth"] == pytest.approx(rb.central["depth"])
+    _assert_rebound_contains(rb, "reproduction")
+    assert "median" in rb.method and rb.month(rb.point["trough"]) in rb.method
+
+
+@pytest.mark.parametrize("kind, drop", [("trend", {0: 0.6, 1: 0.3, 2: 0.7}), ("level", {0: 0.9}),
+                                        ("year_ago", {1: 0.5})])
+def test_depth_interval_is_the_same_statistic_on_every_path(kind, drop):
+    """Known answer: the depth interval (exact, from the t predictive) equals the quantiles of the
+    gap at the trough month over simulated paths; and it is the monthly band read as a gap."""
+    y = monthly(drop, noise=0.05, start="2022-01")
+    cf = models.fit_counterfactual(y, SHOCK, 24, kind, 0.8)
+    rb = models.rebound(cf, (0.5, 0.9), 0.8, n_draws=20000)
+    T = rb.point["trough"]
+    post = cf.post
+    a = post["actual"].iloc[T]
+    assert rb.depth_ci == pytest.approx((1 - a / post["lower"].iloc[T], 1 - a / post["upper"].iloc[T]))
+    gaps = 1 - a / cf.draws(20000)[:, T]
+    assert np.quantile(gaps, [0.1, 0.9]) == pytest.approx(rb.depth_ci, abs=0.01)
+    assert np.median(gaps) == pytest.approx(rb.point["depth"], abs=0.005)
+
+
+def test_path_statistics_with_a_fixed_trough_agree_with_one_path_at_a_time():
+    rng = np.random.default_rng(3)
+    actual = np.array([900.0, 300.0, np.nan, 450.0, 800.0, 950.0, np.nan, 1000.0])
+    paths = rng.normal(1000, 250, size=(200, actual.size))
+    paths[0] = 200.0
+    paths[1, 1] = np.nan  # the fixed trough month unobserved on this path
+    for trough, end in ((1, None), (1, 5), (3, 7)):
+        many = models.rebound_stats_paths(actual, paths, (0.5, 0.9), trough=trough, span_end=end)
+        for i, p in enumerate(paths):
+            one = models.rebound_stats(actual, p, (0.5, 0.9), trough=trough, span_end=end)
+            assert np.allclose(many["depth"][i], one["depth"], equal_nan=True), i
+            assert np.allclose(many["shortfall"][i], one["shortfall"], equal_nan=True), (i, trough, end)
+            for t in (0.5, 0.9):
+                assert np.array_equal(many["recover"][t][i], one["recover"][t], equal_nan=True), (i, t)
+
+
+def test_placebo_significance_level_is_fixed_not_the_interval_level():
+    y = monthly({0: 0.5, 1: 0.3, 2: 0.6})
+    verdicts = {lv: models.placebo_test(y, SHOCK, 12, "auto", 3, lv) for lv in (0.5, 0.8, 0.99)}
+    assert len({(v["stands_out"], v["p"], v["verdict"]) for v in verdicts.values()}) == 1
+    assert all(v["alpha"] == models.PLACEBO_ALPHA for v in verdicts.values())
+    assert f"{models.PLACEBO_ALPHA * 100:g}% significance level" in verdicts[0.5]["verdict"]
+    strict = models.placebo_test(y, SHOCK, 12, "auto", 3, 0.9, alpha=0.001)  # below 1 / (1 + n): cannot be reached
+    assert strict["stands_out"] is None and "0.1% significance level" in strict["verdict"]
+
+
+QUOTA_GRID = [(st, fy, ly, lv, br) for st in ("mining", "smelting") for fy, ly in ((2010, 2024), (2010, 2020), (2014, 2024))
+              for lv in (0.5, 0.99) for br in ("fixed", "estimated")]
+
+
+def test_every_quota_interval_contains_its_estimate():
+    """Property over every manifest run and a grid: growth rates, segment rates, forecasts, slowdown."""
+    sets = [(r["stage"], r["first_year"], r["last_year"], r["level"], r["breaks"], r["use_derived"])
+            for r in _manifest_runs("models/quota_growth.ipynb")]
+    sets += [(*g, True) for g in QUOTA_GRID]
+    checked = 0
+    for stage, fy, ly, lv, br, ud in sets:
+        s = models.quota_series(models.quota_history(stage, fy, ly, ud))
+        if len(s) < 6:
+            continue
+        g = models.loglinear_growth(s, lv)
+        assert g["lower"] <= g["rate"] <= g["upper"]
+        for _, seg in models.segmented_growth(s, br, lv).iterrows():
+            assert seg["lower"] <= seg["rate"] <= seg["upper"]
+        nc = models.nowcast(s, [ly + 1, ly + 2], lv, br, models=("naive", "loglinear", "segmented"))
+        ok = nc.dropna(subset=["mean", "lower", "upper"])
+        assert ((ok["lower"] <= ok["mean"]) & (ok["mean"] <= ok["upper"])).all(), (stage, fy, ly, lv, br)
+        sl = models.slowdown_test(s, 2018, ly - 1, ly, lv)
+        if sl["testable"]:
+            assert sl["lower"] <= sl["predicted"] <= sl["upper"]
+        checked += 1
+    assert checked >= 15
+
+
+def test_placebo_without_an_observed_month_in_the_shock_window_says_so():
+    """Found by probing the declared ranges: magnets_us, shock 2025-01, pre_months 6 stopped the notebook."""
+    y = monthly({1: 0.3})
+    y[(y.index >= SHOCK) & (y.index < SHOCK + 3)] = np.nan
+    pl = models.placebo_test(y, SHOCK, 12, "auto", 3, 0.9)
+    assert pl["n"] == 0 and pl["stands_out"] is None
+    assert pl["verdict"].startswith("no placebo test possible: no observed month in the 3 months from 2025-04")
+
+
+def test_backtest_chart_on_a_short_window_draws_a_legend_without_warnings():
+    """first_year 2018 leaves no 2-year-ahead forecast; the empty panel used to put a legend warning on the page."""
+    import warnings
+
+    history = models.quota_history("mining", 2018, 2024)
+    bt = models.backtest(models.quota_series(history), models=("naive", "loglinear", "segmented", "holt"))
+    assert bt[bt["h"] == 2].empty  # the case that warned
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = models.plot_backtest(bt, history, "mining")
+    assert len(fig.axes[1].get_legend().get_texts()) == 4

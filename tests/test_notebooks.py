@@ -118,7 +118,9 @@ def test_every_documented_choice_is_run(entry):
 
 
 def test_refused_sets_cover_each_kind_of_mistake():
-    """Across the manifest: an unknown value, an out-of-range value, a misspelt name, an inverted range."""
+    """Across the manifest: an unknown value, an out-of-range value, a misspelt name, an inverted range,
+    an impossible calendar month, and values each in range that cannot run together."""
     messages = " | ".join(bad.error for _, _, bad in INVALID)
-    for kind in ("unknown value", "out of range", "unknown parameter", "must come after"):
+    for kind in ("unknown value", "out of range", "unknown parameter", "must come after", "not a calendar month",
+                 "cannot run together", "did you mean"):
         assert kind in messages, kind

@@ -253,11 +253,14 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     return Manifest(file=file, root=root, entries=entries)
 
 
-def check_parameters(manifest: Manifest) -> list[str]:
+def check_parameters(manifest: Manifest, data: bool = True, runs: set[str] | None = None) -> list[str]:
     """Check every run against its notebook's `parameters` cell, and every `invalid` set is refused.
 
     Returns the list of problems (empty when all is well); each names the manifest entry.
-    Nothing is executed: this reads the notebooks' JSON only.
+    Nothing is executed: this reads the notebooks' JSON (and, unless data=False, counts what
+    data/ holds for the cells' `# requires:` lines). runs: check only these run ids, and skip
+    the `invalid` sets. With data=False an invalid set that only a data count can refuse is
+    not confirmed here (the full check, `python -m helpers.report --check` and the tests, does).
     """
     from helpers.parameters import ParameterError, check, read_spec
 
@@ -270,18 +273,24 @@ def check_parameters(manifest: Manifest) -> list[str]:
             problems.append(f"{shown}: {entry.label()}: cannot read the notebook's parameters cell: {exc}")
             continue
         for run in entry.runs:
+            if runs is not None and run.id not in runs:
+                continue
             try:
-                check(spec, run.parameters, where=f"{shown}: {entry.run_label(run)}")
+                check(spec, run.parameters, where=f"{shown}: {entry.run_label(run)}", data=data)
             except ParameterError as exc:
                 problems.append(str(exc))
+        if runs is not None:
+            continue
         for j, bad in enumerate(entry.invalid):
             try:
-                check(spec, bad.parameters)
+                check(spec, bad.parameters, data=data)
             except ParameterError as exc:
                 if bad.error not in str(exc):
                     problems.append(f"{shown}: {entry.label()}, invalid[{j}]: refused, but with the message "
                                     f"{str(exc)!r}, which does not contain {bad.error!r}")
             else:
+                if not data and any(r.reads_data for r in spec.requires):
+                    continue
                 problems.append(f"{shown}: {entry.label()}, invalid[{j}]: parameters {bad.parameters} were "
                                 "accepted, but the manifest says they must be refused")
     return problems

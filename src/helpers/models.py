@@ -18,8 +18,9 @@ Missing years and months are never filled in. Each model says how it treats
 them (see the docstrings); the notebooks repeat it in plain words.
 
 Every function takes plain pandas objects, so the known-answer tests in
-tests/test_models.py can feed synthetic series; the ``*_history`` functions are
-the only ones that read data/.
+tests/test_models.py can feed synthetic series; the ``*_history`` functions
+(defined in helpers.series, re-exported here) and ``usgs_figure`` are the only ones
+that read data/.
 """
 from __future__ import annotations
 
@@ -36,6 +37,8 @@ from scipy import stats
 
 from helpers import charts
 from helpers import data as hdata
+from helpers.series import (COUNTERFACTUAL_KINDS, EXPORT_SERIES, MIN_OBS, MIN_YEARS, ModelError,  # noqa: F401
+                            export_history, quota_history, quota_series)
 
 # --------------------------------------------------------------------------- constants
 
@@ -51,23 +54,14 @@ MODEL_NAMES: dict[str, str] = {
     "holt": "Holt damped trend",
 }
 
-EXPORT_SERIES: dict[str, dict] = {
-    "magnets_world": {"series": "magnets", "partner": "World", "color": "magnets",
-                      "label": "Rare-earth magnet exports to the world"},
-    "magnets_us": {"series": "magnets", "partner": "United States", "color": "magnets_us",
-                   "label": "Rare-earth magnet exports to the United States"},
-    "rare_earths": {"series": "rare_earths", "partner": "World", "color": "rare_earths",
-                    "label": 'Customs "rare earths" exports to the world'},
-}
-
-COUNTERFACTUAL_KINDS = ("auto", "trend", "level", "year_ago")
-MIN_OBS = {"trend": 12, "level": 4, "year_ago": 3}  # observed pre-shock months each counterfactual needs
 SEED = 20250401  # fixed, so simulated intervals are the same on every run
 N_DRAWS = 2000
-
-
-class ModelError(ValueError):
-    """The data cannot support the requested model; the message says why and what to change."""
+#: Significance level of the placebo test, fixed in advance and stated on the page. It is not the
+#: interval `level` parameter: changing how wide the intervals are drawn must not change the verdict.
+#: 10%, the level the test had at the notebook's default interval level (90%) before the two were
+#: separated; a rank test with J placebos cannot go below p = 1 / (J + 1), so with fewer than 9 (19
+#: at 5%) it is reported as inconclusive.
+PLACEBO_ALPHA = 0.10
 
 
 # --------------------------------------------------------------------------- formatting
@@ -124,39 +118,6 @@ def _ols(y, X, hac: bool):
 
 # --------------------------------------------------------------------------- data access
 
-def quota_history(stage: str, first_year: int | None = None, last_year: int | None = None,
-                  use_derived: bool = True, data_dir=None) -> pd.DataFrame:
-    """Annual total quota rows for one stage: year, value (t REO), status, source_id and `used`.
-
-    `used` marks the rows the models fit: a value exists, the year is in the
-    window and (unless use_derived) the value was reported, not derived.
-    Undisclosed years (2025) are kept, with no value, so tables can show them.
-    """
-    q = hdata.load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir)
-    # a year whose quota was issued but never published has an 'undisclosed' row (on a batch, not the annual total)
-    und = hdata.load_quotas(stage=stage, segment="total", data_dir=data_dir)
-    und = und[(und["status"] == "undisclosed") & ~und["year"].isin(q["year"])].drop_duplicates("year")
-    q = pd.concat([q, und], ignore_index=True)
-    frame = pd.DataFrame({
-        "year": q["year"].astype(int).to_numpy(),
-        "value": q["value"].astype(float).to_numpy(),
-        "status": q["status"].astype(str).to_numpy(),
-        "source_id": q["source_id"].astype(str).to_numpy(),
-    })
-    lo = first_year if first_year is not None else frame["year"].min()
-    hi = last_year if last_year is not None else frame["year"].max()
-    frame["used"] = frame["value"].notna() & frame["year"].between(lo, hi)
-    if not use_derived:
-        frame["used"] &= frame["status"].eq("reported")
-    return frame.sort_values("year").reset_index(drop=True)
-
-
-def quota_series(history: pd.DataFrame) -> pd.Series:
-    """The values the models fit, by integer year (gaps stay gaps)."""
-    used = history[history["used"]]
-    return pd.Series(used["value"].to_numpy(float), index=pd.Index(used["year"].astype(int), name="year"), name="t REO")
-
-
 def usgs_figure(year: int, country: str = "China", data_dir=None) -> dict | None:
     """USGS's preferred (latest-edition) figure for one year, or None when the data hold none."""
     p = hdata.load_production(country=country, data_dir=data_dir)
@@ -167,31 +128,6 @@ def usgs_figure(year: int, country: str = "China", data_dir=None) -> dict | None
     note = r["note"] if isinstance(r["note"], str) else ""
     return {"year": year, "value": float(r["value"]), "edition": str(r["edition"]), "estimated": bool(r["estimated"]),
             "note": note, "source_id": str(r["source_id"])}
-
-
-def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.DataFrame:
-    """Monthly rows of one export series on a complete monthly PeriodIndex.
-
-    Columns: value (t, NaN when the month is absent), status (reported, derived or
-    missing), source_id, and y: the value the models use (NaN for missing months
-    and, unless use_derived, for derived months). Nothing is interpolated.
-    """
-    if key not in EXPORT_SERIES:
-        raise ModelError(f"unknown export series {key!r}; expected one of {', '.join(EXPORT_SERIES)}")
-    spec = EXPORT_SERIES[key]
-    rows = hdata.load_exports(series=spec["series"], partner=spec["partner"], period_kind="month", data_dir=data_dir)
-    if rows.empty:
-        raise ModelError(f"no monthly rows for {key} in data/exports.csv")
-    idx = pd.PeriodIndex(rows["period_end"], freq="M")
-    full = pd.period_range(idx.min(), idx.max(), freq="M", name="month")
-    frame = pd.DataFrame({
-        "value": pd.Series(rows["value"].to_numpy(float), index=idx).reindex(full),
-        "status": pd.Series(rows["status"].astype(str).to_numpy(), index=idx).reindex(full).fillna("missing"),
-        "source_id": pd.Series(rows["source_id"].astype(str).to_numpy(), index=idx).reindex(full).fillna(""),
-    }, index=full)
-    usable = frame["status"].eq("reported") | (frame["status"].eq("derived") & use_derived)
-    frame["y"] = frame["value"].where(usable)
-    return frame
 
 
 # =========================================================================== annual quota models
@@ -739,13 +675,24 @@ def plot_backtest(bt: pd.DataFrame, history: pd.DataFrame, stage: str):
         for m, g in part.groupby("model", sort=False):
             ax.plot(g["target"], g["error"] / g["actual"] * 100, marker=markers[m], color=colors[m], lw=1,
                     label=MODEL_NAMES[m])
+        if part.empty:  # a short window leaves no target this far ahead: say so, not an empty frame
+            ax.text(0.5, 0.5, "no forecast this far ahead\nin this window", transform=ax.transAxes, ha="center",
+                    va="center", fontsize=9, color="#444444")
         ax.axhline(0, color="#444444", lw=0.8)
         ax.set_title(f"{h} year{'s' if h > 1 else ''} ahead", loc="left", fontsize=11)
         ax.set_xlabel("Target year")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years, never 2022.5
     axes[0].set_ylabel("Forecast error (% of actual quota)")
     # beside the panels, so it never covers a forecast
-    axes[1].legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
+    # (one entry per model from either panel: the 2-year panel is empty on a short window)
+    handles, labels = [], []
+    for ax in axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            if label not in labels:
+                handles.append(handle)
+                labels.append(label)
+    if labels:
+        axes[1].legend(handles, labels, fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1), frameon=False)
     fig.suptitle(f"Backtest: how far each model's {stage} forecasts missed", x=0.01, ha="left", fontweight="bold", fontsize=12)
     _source_line(fig, hdata.cite(_quota_sources(history[history["used"]])) + ". Errors: this project's backtest.")
     return fig
@@ -904,7 +851,7 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
         q = _tq(level, df)
         frame["mean"], frame["lower"], frame["upper"] = np.exp(mean), np.exp(mean - q * se), np.exp(mean + q * se)
         sim = {"df": df, "s2": res.scale, "beta": np.asarray(res.params), "xtx_inv": xtx_inv,
-               "X_post": design(post.index)}
+               "X_post": design(post.index), "mean_log": mean[len(pre):], "scale_log": se[len(pre):]}
         if kind == "trend":
             lo, hi = res.conf_int(alpha=1 - level)[1]
             growth = {"monthly": math.expm1(res.params[1]), "annual": math.expm1(12 * res.params[1]),
@@ -917,7 +864,9 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
         base = np.log(ago)
         frame["mean"] = ago
         frame["lower"], frame["upper"] = np.exp(base - q * math.sqrt(2) * sd), np.exp(base + q * math.sqrt(2) * sd)
-        sim = {"df": df, "s2": sd ** 2, "base_log": np.log(y.reindex(post.index - 12).to_numpy(float))}
+        base_post = np.log(y.reindex(post.index - 12).to_numpy(float))
+        sim = {"df": df, "s2": sd ** 2, "base_log": base_post, "mean_log": base_post,
+               "scale_log": np.full(len(base_post), math.sqrt(2) * sd)}
         missing_ago = [str(m) for m in post.index if not np.isfinite(y.get(m - 12, np.nan))]
         if missing_ago:
             reason += f"; no year-ago value (so no counterfactual) for {', '.join(missing_ago)}"
@@ -928,27 +877,29 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
 
 # ---- rebound figures -------------------------------------------------------------------------------
 
-def rebound_stats(actual, cf, thresholds=(0.5, 0.9)) -> dict:
+def rebound_stats(actual, cf, thresholds=(0.5, 0.9), trough: int | None = None, span_end: int | None = None) -> dict:
     """Trough depth, months to recover each share of the gap, and cumulative shortfall, for one path.
 
     actual and cf are arrays over the post-shock months (month 0 = the shock).
     Gap g_t = 1 - actual_t / cf_t, over months where both exist. Trough = the
-    month with the largest gap; depth = that gap. A share X of the gap is
-    recovered at the first observed month after the trough with
-    g_t <= (1 - X) * depth. Shortfall = sum of (cf_t - actual_t) in tonnes from
-    the shock to the month the last threshold is reached (or to the end), over
-    observed months only. With no gap (depth <= 0) recovery is immediate:
-    0 months and no shortfall.
+    month with the largest gap, or the month given as `trough` (the rebound
+    intervals fix it at the central path's trough, see `rebound`); depth = the
+    gap there. A share X of the gap is recovered at the first observed month
+    after the trough with g_t <= (1 - X) * depth. Shortfall = sum of
+    (cf_t - actual_t) in tonnes from the shock to the month the last threshold
+    is reached (or to the end), over observed months only; with `span_end`
+    given, to that month whatever the path does. With no gap (depth <= 0)
+    recovery is immediate: 0 months, and no shortfall unless `span_end` is given.
     """
     actual = np.asarray(actual, float)
     cf = np.asarray(cf, float)
     ok = np.isfinite(actual) & np.isfinite(cf)
     out = {"trough": None, "depth": float("nan"), "recover": {th: float("nan") for th in thresholds},
            "shortfall": float("nan"), "shortfall_end": None}
-    if not ok.any():
+    if not ok.any() or (trough is not None and not ok[trough]):
         return out
     g = np.where(ok, 1 - actual / np.where(ok, cf, 1.0), np.nan)
-    trough = int(np.nanargmax(g))
+    trough = int(np.nanargmax(g)) if trough is None else int(trough)
     depth = float(g[trough])
     out.update(trough=trough, depth=depth)
     last_reached = len(g) - 1
@@ -963,51 +914,71 @@ def rebound_stats(actual, cf, thresholds=(0.5, 0.9)) -> dict:
     if depth > 0:
         r = out["recover"][final]
         last_reached = int(trough + r) if np.isfinite(r) else len(g) - 1
+    if span_end is not None:
+        last_reached = int(span_end)
     span = slice(0, last_reached + 1)
-    out["shortfall"] = float(np.nansum(np.where(ok[span], cf[span] - actual[span], np.nan))) if depth > 0 else 0.0
+    summed = float(np.nansum(np.where(ok[span], cf[span] - actual[span], np.nan)))
+    out["shortfall"] = summed if (depth > 0 or span_end is not None) else 0.0
     out["shortfall_end"] = last_reached
     return out
 
 
-def rebound_stats_paths(actual, paths, thresholds=(0.5, 0.9)) -> dict:
+def rebound_stats_paths(actual, paths, thresholds=(0.5, 0.9), trough: int | None = None,
+                        span_end: int | None = None) -> dict:
     """rebound_stats for many counterfactual paths at once (rows of `paths`), as arrays.
 
-    Same definitions as rebound_stats, computed for all simulated paths together:
-    the uncertainty of the rebound figures takes thousands of paths, and a Python
-    loop over them was most of the export-rebound notebook's run time.
-    Returns {"depth": (n,), "recover": {th: (n,)}, "shortfall": (n,)}.
+    Same definitions (and the same optional fixed `trough` and `span_end`) as
+    rebound_stats, computed for all simulated paths together: the uncertainty of
+    the rebound figures takes thousands of paths, and a Python loop over them was
+    most of the export-rebound notebook's run time.
+    Returns {"trough": (n,) int (-1 where nothing is observed), "depth": (n,),
+    "recover": {th: (n,)}, "shortfall": (n,)}.
     """
     actual = np.asarray(actual, float)
     cf = np.atleast_2d(np.asarray(paths, float))
     n, t = cf.shape
     ok = np.isfinite(actual)[None, :] & np.isfinite(cf)
-    any_ok = ok.any(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         g = np.where(ok, 1 - actual[None, :] / np.where(ok, cf, 1.0), np.nan)
-    g_safe = np.where(any_ok[:, None], g, 0.0)
-    trough = np.where(any_ok, np.nanargmax(np.where(np.isnan(g_safe), -np.inf, g_safe), axis=1), 0)
-    depth = np.where(any_ok, g[np.arange(n), trough], np.nan)
+    if trough is None:
+        any_ok = ok.any(axis=1)
+        g_safe = np.where(any_ok[:, None], g, 0.0)
+        trough_ = np.where(any_ok, np.nanargmax(np.where(np.isnan(g_safe), -np.inf, g_safe), axis=1), 0)
+    else:
+        any_ok = ok[:, int(trough)]
+        trough_ = np.full(n, int(trough))
+    depth = np.where(any_ok, g[np.arange(n), trough_], np.nan)
     idx = np.arange(t)[None, :]
-    after = ok & (idx > trough[:, None])
-    recover, last_reached = {}, np.full(n, t - 1)
+    after = ok & (idx > trough_[:, None])
+    recover = {}
     for th in sorted(thresholds):
         hit = after & (g <= ((1 - th) * depth)[:, None])
         first = np.where(hit.any(axis=1), np.argmax(hit, axis=1), -1)
-        r = np.where(first >= 0, first - trough, np.inf).astype(float)
+        r = np.where(first >= 0, first - trough_, np.inf).astype(float)
         r = np.where(depth <= 0, 0.0, r)
         recover[th] = np.where(any_ok, r, np.nan)
     final = recover[max(thresholds)]
-    last_reached = np.where(depth > 0, np.where(np.isfinite(final), trough + np.nan_to_num(final, posinf=0).astype(int),
-                                                 t - 1), trough)
+    last_reached = np.where(depth > 0, np.where(np.isfinite(final), trough_ + np.nan_to_num(final, posinf=0).astype(int),
+                                                 t - 1), trough_)
+    if span_end is not None:
+        last_reached = np.full(n, int(span_end))
     in_span = ok & (idx <= last_reached[:, None])
     shortfall = np.where(in_span, cf - actual[None, :], 0.0).sum(axis=1)
-    shortfall = np.where(depth > 0, shortfall, 0.0)
+    if span_end is None:
+        shortfall = np.where(depth > 0, shortfall, 0.0)
     shortfall = np.where(any_ok, shortfall, np.nan)
-    return {"depth": depth, "recover": recover, "shortfall": shortfall}
+    return {"trough": np.where(any_ok, trough_, -1), "depth": depth, "recover": recover, "shortfall": shortfall}
 
 
 @dataclass
 class Rebound:
+    """Rebound figures: `point` holds each central estimate, the *_ci tuples its interval at `level`.
+
+    Every interval contains its central estimate by construction (see `rebound`
+    and `method`). `central` holds the same figures read off the central
+    counterfactual path alone, and `trough_share` the share of simulated paths
+    whose own deepest month is the trough month.
+    """
     cf: Counterfactual
     thresholds: tuple
     level: float
@@ -1019,46 +990,105 @@ class Rebound:
     missing_post: list
     derived_post: list
     n_draws: int
+    central: dict = field(default_factory=dict)
+    trough_share: float = float("nan")
 
     def month(self, offset: float | None) -> str:
         if offset is None or not np.isfinite(offset):
             return "n/a"
         return str(self.cf.shock + int(offset))
 
+    @property
+    def method(self) -> str:
+        """How the central estimates and intervals are made, in plain words (for the page)."""
+        if self.point["trough"] is None:
+            return "No post-shock month has both an actual value and a counterfactual, so there are no rebound figures."
+        return (f"The trough month, {self.month(self.point['trough'])}, is where exports fell furthest below the central "
+                "counterfactual; every figure is conditioned on it, on the central path and on each of the "
+                f"{self.n_draws:,} simulated counterfactual paths alike (it was also the deepest month on "
+                f"{self.trough_share:.0%} of the paths). Trough depth: the gap in that month; its interval is the "
+                "counterfactual's prediction interval for that month turned into a gap, so the estimate is its "
+                "median. Months to recover and the cumulative shortfall: each is computed on every path in the same "
+                "way (recovery from that path's own gap in the trough month; shortfall summed from the shock to the "
+                "month the central estimate reaches the higher threshold); the estimate is the median over the paths "
+                f"and the interval the central {self.level:.0%} of the same values, so it always contains the "
+                "estimate. The median of the shortfall is not the sum of the monthly counterfactual medians in the "
+                "table above: those are back-transformed from logs, and a sum of skewed values has a higher median.")
+
+
+def _quantiles(values, level: float) -> tuple[float, float, float]:
+    """(lower, median, upper) of the draws at `level`: empirical quantiles of the same draws, NaN dropped, so
+    lower <= median <= upper always; inverted_cdf keeps 'not recovered' (inf) a possible value."""
+    v = np.asarray(values, float)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return (float("nan"),) * 3
+    a = (1 - level) / 2
+    lo, mid, hi = np.quantile(v, [a, 0.5, 1 - a], method="inverted_cdf")
+    return float(lo), float(mid), float(hi)
+
 
 def rebound(cf: Counterfactual, thresholds=(0.5, 0.9), level: float | None = None, n_draws: int = N_DRAWS,
             seed: int = SEED, statuses: pd.Series | None = None) -> Rebound:
-    """Rebound figures with intervals from simulated counterfactual paths (see Counterfactual.draws).
+    """Rebound figures with intervals that contain their estimates by construction.
 
-    Intervals are percentiles of each statistic over the draws. Months to
-    recover are counted from the trough month; a draw in which a threshold is
-    not reached by the last month counts as 'not yet' (infinite), so an upper
-    bound can be 'not recovered by the end of the data'.
+    A percentile interval of a statistic re-selected on each simulated path is
+    not an interval for the figure read off the central path: the deepest month
+    of a noisy path is deeper than the central path's trough on average (the
+    maximum of noise), and a sum of back-transformed log values has a median
+    above the sum of their medians. So every figure here is one statistic,
+    computed the same way on the central path and on each path:
+
+    * the trough month T is the central path's deepest month, fixed on every path;
+    * depth = the gap at T. Its distribution is a monotone transform of the
+      counterfactual's t predictive distribution at T, so the interval is exact
+      (the monthly prediction interval turned into a gap) and the central
+      estimate is its median, equal to the central path's gap;
+    * months to recover each threshold, counted from T against each path's own
+      depth at T: estimate = median over the paths, interval = central `level`
+      quantiles of the same values. A path on which a threshold is never
+      reached counts as 'not yet' (infinite);
+    * shortfall over a fixed span, from the shock to T plus the estimated months
+      to the higher threshold (or to the end): median and quantiles over paths.
     """
     level = cf.level if level is None else level
     post = cf.post
     actual = post["actual"].to_numpy(float)
-    point = rebound_stats(actual, post["mean"].to_numpy(float), thresholds)
-    sims = rebound_stats_paths(actual, cf.draws(n_draws, seed), thresholds)
-    a = (1 - level) / 2
-
-    def pct(values):
-        v = np.asarray(values, float)
-        v = v[~np.isnan(v)]
-        if v.size == 0:
-            return (float("nan"), float("nan"))
-        return (float(np.quantile(v, a, method="inverted_cdf")), float(np.quantile(v, 1 - a, method="inverted_cdf")))
-
-    recover_ci = {th: pct(sims["recover"][th]) for th in thresholds}
-    not_rec = {th: float(np.mean(~np.isfinite(sims["recover"][th]))) for th in thresholds}
+    central = rebound_stats(actual, post["mean"].to_numpy(float), thresholds)
     missing_post = [str(m) for m, v in zip(post.index, actual) if not np.isfinite(v)]
     derived_post = []
     if statuses is not None:
         derived_post = [str(m) for m in post.index if statuses.get(m, "") == "derived" and np.isfinite(post.loc[m, "actual"])]
-    return Rebound(cf=cf, thresholds=tuple(thresholds), level=level, point=point,
-                   depth_ci=pct(sims["depth"]), recover_ci=recover_ci,
-                   shortfall_ci=pct(sims["shortfall"]), not_recovered_share=not_rec,
-                   missing_post=missing_post, derived_post=derived_post, n_draws=n_draws)
+    nan2 = (float("nan"), float("nan"))
+    T = central["trough"]
+    if T is None:
+        return Rebound(cf=cf, thresholds=tuple(thresholds), level=level, point=central, depth_ci=nan2,
+                       recover_ci={th: nan2 for th in thresholds}, shortfall_ci=nan2,
+                       not_recovered_share={th: float("nan") for th in thresholds}, missing_post=missing_post,
+                       derived_post=derived_post, n_draws=n_draws, central=central)
+    paths = cf.draws(n_draws, seed)
+    free = rebound_stats_paths(actual, paths, thresholds)
+    trough_share = float(np.mean(free["trough"] == T))
+    sims = rebound_stats_paths(actual, paths, thresholds, trough=T)
+    # depth at T: exact quantiles of the t predictive distribution of log cf_T, turned into gaps
+    q = _tq(level, cf._sim["df"])
+    m, s = float(cf._sim["mean_log"][T]), float(cf._sim["scale_log"][T])
+    depth_ci = (float(1 - actual[T] / math.exp(m - q * s)), float(1 - actual[T] / math.exp(m + q * s)))
+    point = {"trough": T, "depth": float(1 - actual[T] / math.exp(m)), "recover": {}}
+    recover_ci, not_rec = {}, {}
+    for th in thresholds:
+        lo, mid, hi = _quantiles(sims["recover"][th], level)
+        point["recover"][th], recover_ci[th] = mid, (lo, hi)
+        not_rec[th] = float(np.mean(~np.isfinite(sims["recover"][th])))
+    r_final = point["recover"][max(thresholds)]
+    end = int(T + r_final) if np.isfinite(r_final) else len(actual) - 1
+    short = rebound_stats_paths(actual, paths, thresholds, trough=T, span_end=end)["shortfall"]
+    lo, mid, hi = _quantiles(short, level)
+    point.update(shortfall=mid, shortfall_end=end)
+    return Rebound(cf=cf, thresholds=tuple(thresholds), level=level, point=point, depth_ci=depth_ci,
+                   recover_ci=recover_ci, shortfall_ci=(lo, hi), not_recovered_share=not_rec,
+                   missing_post=missing_post, derived_post=derived_post, n_draws=n_draws, central=central,
+                   trough_share=trough_share)
 
 
 def _months_text(v: float) -> str:
@@ -1183,18 +1213,25 @@ def dip(y: pd.Series, shock, pre_months: int, kind: str = "auto", window: int = 
 
 
 def placebo_test(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", window: int = 3,
-                 level: float = 0.9) -> dict:
+                 level: float = 0.9, alpha: float = PLACEBO_ALPHA) -> dict:
     """The dip statistic at every fake shock month in the pre-period, against the real one.
 
     Fake shocks are months whose whole window ends before the real shock, whose
     pre-shock window supports the counterfactual (the same rule as the real
     estimate: `kind`, or 'auto' with the same thresholds) and whose window has
     at least one observed month. p = (1 + #placebos with a dip at least as
-    large) / (1 + #placebos). The shock "stands out" when p <= 1 - level.
+    large) / (1 + #placebos). The shock "stands out" when p <= alpha, the test's
+    own significance level (PLACEBO_ALPHA, fixed in advance); `level` only sets the
+    counterfactual fits' interval level, which the dip does not use.
     """
     shock = pd.Period(shock, freq="M")
     y = y.sort_index()
-    real, real_kind, _ = dip(y, shock, pre_months, kind, window, level)
+    try:
+        real, real_kind, _ = dip(y, shock, pre_months, kind, window, level)
+    except ModelError as exc:  # e.g. no observed month in the shock's own window: nothing to rank
+        return {"real": float("nan"), "real_kind": None, "placebos": pd.DataFrame(columns=["fake_shock", "dip", "kind", "n_pre"]),
+                "n": 0, "exceed": 0, "p": float("nan"), "stands_out": None, "window": window, "alpha": alpha,
+                "verdict": f"no placebo test possible: {exc}"}
     rows = []
     first = y.dropna().index.min()
     for fake in pd.period_range(first + 1, shock - window, freq="M"):
@@ -1208,7 +1245,6 @@ def placebo_test(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", 
     exceed = int((frame["dip"] >= real).sum()) if n else 0
     p = (1 + exceed) / (1 + n)
     min_p = 1 / (1 + n)
-    alpha = 1 - level
     if n == 0:
         verdict = ("no placebo test possible: no earlier month has enough observed months before it to fit the same "
                    "counterfactual")
@@ -1216,14 +1252,15 @@ def placebo_test(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", 
     elif min_p > alpha + 1e-12:
         stands_out = None
         verdict = (f"inconclusive: only {n} placebo month{'s' if n != 1 else ''}, so the smallest possible p-value is "
-                   f"{min_p:.2f}, above {alpha:.2f}; the real dip ({real:.0%}) is larger than "
+                   f"{min_p:.2f}, above the test's {alpha * 100:g}% significance level; the real dip ({real:.0%}) is larger than "
                    f"{n - exceed} of {n}")
     else:
         stands_out = p <= alpha + 1e-12
-        verdict = (f"the real dip ({real:.0%}) {'stands out' if stands_out else 'does not stand out'}: "
-                   f"{exceed} of {n} placebo months dipped as much or more (p = {p:.2f})")
+        verdict = (f"the real dip ({real:.0%}) {'stands out' if stands_out else 'does not stand out'} at the "
+                   f"test's {alpha * 100:g}% significance level: {exceed} of {n} placebo months dipped as much or more "
+                   f"(p = {p:.2f})")
     return {"real": real, "real_kind": real_kind, "placebos": frame, "n": n, "exceed": exceed, "p": p,
-            "stands_out": stands_out, "verdict": verdict, "window": window, "level": level}
+            "stands_out": stands_out, "verdict": verdict, "window": window, "alpha": alpha}
 
 
 # ---- export charts -----------------------------------------------------------------------------------
@@ -1392,9 +1429,9 @@ def quota_analysis(stage: str, first_year: int, last_year: int, horizon: int = 2
     """Everything quota_growth.ipynb reports, in one dict (see the notebook for what each part means)."""
     history = quota_history(stage, first_year, last_year, use_derived, data_dir)
     series = quota_series(history)
-    if len(series) < 6:
+    if len(series) < MIN_YEARS:
         raise ModelError(f"only {len(series)} observed {stage} years between first_year={first_year} and "
-                         f"last_year={last_year}: the models need at least 6; widen the window")
+                         f"last_year={last_year}: the models need at least {MIN_YEARS}; widen the window")
     targets = list(range(last_year + 1, last_year + horizon + 1))
     used_breaks, break_notes = resolve_breaks(series, breaks)
     bt = backtest(series, level=level, breaks=breaks)

@@ -10,11 +10,24 @@ The same spec is checked by the notebook's first code cell (so a researcher who
 types a bad value in JupyterLab is stopped there), by the report runner before
 anything executes (papermill itself only warns about an unknown name) and by
 the tests. Grammar of the comment, after the help text, separated by `;`:
-`one of: a, b, c` / `range: lo..hi` (numbers or YYYY-MM) / `after: other_param`.
+`one of: a, b, c` / `range: lo..hi` (numbers, YYYY-MM or YYYY-MM-DD) / `after: other_param`.
+A str parameter with month or date bounds (or a month or date default) must be a real
+calendar month or date: `2024-13` is refused, naming the parameter.
+
+Joint constraints, which no single range can say, are comment lines of the same cell:
+
+    # requires: observed_years(stage, first_year, last_year, use_derived) >= years_needed(); the models need six observed years
+
+an expression over the parameters (comparisons, and/or/not, + - *, numbers, strings and
+the functions in FUNCTIONS, which count what the data leave a parameter set), then `;`
+and the reason shown when a set breaks it. `check` refuses such a set before anything runs.
 """
 from __future__ import annotations
 
 import ast
+import datetime as dt
+import difflib
+import importlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -24,6 +37,24 @@ from typing import Any
 from helpers import paths
 
 TYPES = {"int": int, "float": float, "str": str, "bool": bool}
+
+#: Functions a `# requires:` line may call: name -> "module:function". Each takes parameter values and
+#: returns a number; the data-backed ones use the very code the models fit with (helpers.series).
+FUNCTIONS = {
+    "observed_years": "helpers.series:observed_years",
+    "years_needed": "helpers.series:years_needed",
+    "observed_pre_months": "helpers.series:observed_pre_months",
+    "months_needed": "helpers.series:months_needed",
+    "months_between": "helpers.parameters:months_between",
+}
+MONTH_RE = re.compile(r"\d{4}-\d{2}")
+DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def months_between(first: str, last: str) -> int:
+    """Whole months from YYYY-MM `first` to `last` (negative when last comes first)."""
+    (y0, m0), (y1, m1) = (map(int, str(v)[:7].split("-")) for v in (first, last))
+    return (y1 - y0) * 12 + (m1 - m0)
 
 
 class ParameterError(ValueError):
@@ -50,10 +81,30 @@ class Param:
         return f"{self.name} ({self.type}{', ' + rule if rule else ''}): {self.help}"
 
 
+@dataclass(frozen=True)
+class Requirement:
+    """A joint constraint from a `# requires: <expression>; <reason>` line of the parameters cell."""
+    expression: str
+    reason: str
+    line: int
+    tree: ast.Expression = field(compare=False, repr=False)
+
+    @property
+    def reads_data(self) -> bool:
+        """True when it calls a function outside this module (they count what data/ holds, with pandas)."""
+        return any(FUNCTIONS[n.func.id].split(":")[0] != __name__ for n in ast.walk(self.tree) if isinstance(n, ast.Call))
+
+    def names(self) -> list[str]:
+        """The parameters the expression reads, in order of first use."""
+        funcs = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
+        return list(dict.fromkeys(n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name) and id(n) not in funcs))
+
+
 @dataclass
 class Spec:
     notebook: str
     params: dict[str, Param] = field(default_factory=dict)
+    requires: list[Requirement] = field(default_factory=list)
 
     def defaults(self) -> dict:
         return {name: p.default for name, p in self.params.items()}
@@ -127,16 +178,124 @@ def read_spec(notebook: str | Path) -> Spec:
                 raise ParameterError(f"{where}: parameter {name!r}: unknown rule {key!r} in comment "
                                      "(expected 'one of:', 'range:' or 'after:')")
         spec.params[name] = Param(name=name, type=ptype, default=default, **kwargs)
+        for bound in ("low", "high"):
+            if ptype == "str" and kwargs.get(bound) is not None and _calendar_kind(kwargs[bound]) is None:
+                raise ParameterError(f"{where}: parameter {name!r}: range bound {kwargs[bound]!r} is not a real "
+                                     "month YYYY-MM or date YYYY-MM-DD")
+    for i, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text.startswith("#"):
+            continue
+        key, _, rest = text.lstrip("#").strip().partition(":")
+        if key.strip() != "requires":
+            continue
+        expression, _, reason = rest.partition(";")
+        spec.requires.append(_requirement(expression.strip(), reason.strip(), i, spec, where))
     return spec
 
 
-def check(spec: Spec, values: dict, where: str | None = None) -> dict:
-    """Merged parameters (defaults overridden by values), or ParameterError."""
+_ALLOWED = (ast.Expression, ast.Compare, ast.BoolOp, ast.UnaryOp, ast.BinOp, ast.Name, ast.Constant, ast.Call,
+            ast.Load, ast.And, ast.Or, ast.Not, ast.USub, ast.Add, ast.Sub, ast.Mult, ast.Lt, ast.LtE, ast.Gt,
+            ast.GtE, ast.Eq, ast.NotEq)
+
+
+def _requirement(expression: str, reason: str, line: int, spec: Spec, where: str) -> Requirement:
+    at = f"{where}: parameters cell line {line}: `# requires: {expression}`"
+    if not reason:
+        raise ParameterError(f"{at}: add the reason after a ';' (it is what a refused set is told)")
+    try:
+        tree = ast.parse(expression, mode="eval")
+    except SyntaxError as exc:
+        raise ParameterError(f"{at}: not an expression ({exc.msg})") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _ALLOWED):
+            raise ParameterError(f"{at}: {type(node).__name__} is not allowed; use comparisons, and/or/not, "
+                                 "+ - *, numbers, strings, parameter names and the functions "
+                                 + ", ".join(FUNCTIONS))
+        if isinstance(node, ast.Call):
+            if not isinstance(node.func, ast.Name) or node.func.id not in FUNCTIONS or node.keywords:
+                raise ParameterError(f"{at}: unknown function {ast.unparse(node.func)!r}; expected one of "
+                                     + ", ".join(FUNCTIONS) + " with positional arguments")
+        elif isinstance(node, ast.Name) and node.id not in spec.params and node.id not in FUNCTIONS:
+            raise ParameterError(f"{at}: {node.id!r} is not a parameter of this notebook")
+    return Requirement(expression, reason, line, tree)
+
+
+def _function(name: str):
+    module, _, attr = FUNCTIONS[name].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+def _evaluate(node, values: dict, calls: list):
+    """Evaluate a checked requirement expression; `calls` collects (call text, value) for the message."""
+    if isinstance(node, ast.Expression):
+        return _evaluate(node.body, values, calls)
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    if isinstance(node, ast.Call):
+        result = _function(node.func.id)(*[_evaluate(a, values, calls) for a in node.args])
+        calls.append((ast.unparse(node), result))
+        return result
+    if isinstance(node, ast.UnaryOp):
+        v = _evaluate(node.operand, values, calls)
+        return (not v) if isinstance(node.op, ast.Not) else -v
+    if isinstance(node, ast.BinOp):
+        a, b = _evaluate(node.left, values, calls), _evaluate(node.right, values, calls)
+        return {ast.Add: lambda: a + b, ast.Sub: lambda: a - b, ast.Mult: lambda: a * b}[type(node.op)]()
+    if isinstance(node, ast.BoolOp):
+        results = [_evaluate(v, values, calls) for v in node.values]
+        return all(results) if isinstance(node.op, ast.And) else any(results)
+    if isinstance(node, ast.Compare):
+        left = _evaluate(node.left, values, calls)
+        for op, comp in zip(node.ops, node.comparators):
+            right = _evaluate(comp, values, calls)
+            ok = {ast.Lt: left < right, ast.LtE: left <= right, ast.Gt: left > right, ast.GtE: left >= right,
+                  ast.Eq: left == right, ast.NotEq: left != right}[type(op)]
+            if not ok:
+                return False
+            left = right
+        return True
+    raise ParameterError(f"cannot evaluate {ast.unparse(node)!r}")
+
+
+def _calendar_kind(value) -> str | None:
+    """'month' for a real YYYY-MM, 'date' for a real YYYY-MM-DD, None otherwise."""
+    text = str(value)
+    try:
+        if MONTH_RE.fullmatch(text):
+            dt.date(int(text[:4]), int(text[5:7]), 1)
+            return "month"
+        if DATE_RE.fullmatch(text):
+            dt.date.fromisoformat(text)
+            return "date"
+    except ValueError:
+        return None
+    return None
+
+
+def _calendar_param(p: Param) -> str | None:
+    """'month' or 'date' when a str parameter holds one (by its bounds, else its default); else None."""
+    if p.type != "str":
+        return None
+    for sample in (p.low, p.default):
+        if sample is not None and (MONTH_RE.fullmatch(str(sample)) or DATE_RE.fullmatch(str(sample))):
+            return "month" if MONTH_RE.fullmatch(str(sample)) else "date"
+    return None
+
+
+def check(spec: Spec, values: dict, where: str | None = None, data: bool = True) -> dict:
+    """Merged parameters (defaults overridden by values), or ParameterError.
+
+    data=False skips the `requires` lines that count what data/ holds (the report runner checks those
+    only for the runs it is about to execute, so a rebuild with nothing changed imports no pandas).
+    """
     where = where or spec.notebook
     unknown = [k for k in values if k not in spec.params]
     if unknown:
-        raise ParameterError(f"{where}: unknown parameter {unknown[0]!r}; this notebook takes: "
-                             + "; ".join(p.describe() for p in spec.params.values()))
+        raise ParameterError(f"{where}: unknown parameter {unknown[0]!r}{_suggest(unknown[0], spec)}; "
+                             "this notebook takes: " + "; ".join(p.describe() for p in spec.params.values()))
     merged = {**spec.defaults(), **values}
     for name, p in spec.params.items():
         value = merged[name]
@@ -150,29 +309,175 @@ def check(spec: Spec, values: dict, where: str | None = None) -> dict:
         if p.choices and value not in p.choices:
             raise ParameterError(f"{where}: parameter {name!r}: unknown value {value!r}; expected one of "
                                  + ", ".join(map(str, p.choices)))
+        kind = _calendar_param(p)
+        if kind is not None:
+            pattern = MONTH_RE if kind == "month" else DATE_RE
+            form = "YYYY-MM" if kind == "month" else "YYYY-MM-DD"
+            if not pattern.fullmatch(value):
+                raise ParameterError(f"{where}: parameter {name!r}: expected a {kind} {form}, got {value!r}")
+            if _calendar_kind(value) != kind:
+                what = ("the month must be 01 to 12" if kind == "month"
+                        else "the month must be 01 to 12 and the day exist in that month")
+                raise ParameterError(f"{where}: parameter {name!r}: {value!r} is not a calendar {kind}; "
+                                     f"expected {form} ({what})")
         if p.low is not None:
-            if p.type == "str" and not re.fullmatch(r"\d{4}-\d{2}", str(value)):
-                raise ParameterError(f"{where}: parameter {name!r}: expected a month YYYY-MM, got {value!r}")
             if not p.low <= value <= p.high:
                 raise ParameterError(f"{where}: parameter {name!r} = {value!r} is out of range; expected {p.low} to {p.high}")
     for name, p in spec.params.items():
         if p.after and not merged[name] > merged[p.after]:
             raise ParameterError(f"{where}: parameter {name!r} = {merged[name]!r} must come after "
                                  f"{p.after!r} = {merged[p.after]!r}")
+    for req in spec.requires:
+        if not data and req.reads_data:
+            continue
+        calls: list = []
+        try:
+            ok = _evaluate(req.tree, merged, calls)
+        except ParameterError:
+            raise
+        except Exception as exc:  # a data problem while counting: say which requirement could not be checked
+            raise ParameterError(f"{where}: cannot check `requires: {req.expression}` (parameters cell line "
+                                 f"{req.line}): {type(exc).__name__}: {exc}") from None
+        if not ok:
+            given = ", ".join(f"{n} = {merged[n]!r}" for n in req.names() if n in merged)
+            found = "; ".join(f"{text} = {value!r}" for text, value in calls)
+            raise ParameterError(f"{where}: parameters {given} cannot run together: {req.reason} "
+                                 f"(requires {req.expression}" + (f"; here {found}" if found else "") + ")")
     return merged
 
 
+def _suggest(name: str, spec: Spec) -> str:
+    close = difflib.get_close_matches(name, list(spec.params), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 def validate_parameters(notebook: str, namespace: dict) -> dict:
-    """Check the values now set in a notebook against its own parameters cell.
+    """Check the parameters now set in a notebook's kernel against its declared parameters cell.
 
     Call in the first code cell: `params = validate_parameters("models/quota_growth.ipynb", globals())`.
+    The declaration is the `parameters` cell of the saved notebook (what the report runner and the
+    tests check too). Three things are compared with it, each refused with the name and a suggestion:
+
+    * the names the parameters cell assigned as it last ran in this kernel (IPython's input history
+      `In`): a cell edited in JupyterLab, e.g. `pre_months` renamed `pre_month`, is not the saved
+      declaration until it is saved, and the kernel would otherwise run a stale or default value;
+    * the names papermill injected (its `# Parameters` cell, also in `In`): papermill only warns
+      about a name the notebook does not declare and runs the defaults;
+    * the names the notebook's other cells read: a parameter renamed and saved leaves code that
+      reads the old name, which would only fail later with a NameError.
+
+    Then every declared parameter must be set in the kernel, and the values pass `check`.
     """
     spec = read_spec(notebook)
-    values = {name: namespace[name] for name in spec.params if name in namespace}
-    # papermill only warns about a name the notebook does not declare and runs the defaults;
-    # its injected cell is in IPython's input history (`In`), so a misspelt name stops here too
-    values.update({name: None for name in injected_names(namespace) if name not in spec.params})
-    return check(spec, values)
+    where = spec.notebook
+    declared = "; ".join(p.describe() for p in spec.params.values())
+    live = live_parameter_names(namespace)
+    if live is not None:
+        unknown = [n for n in live if n not in spec.params]
+        if unknown:
+            raise ParameterError(f"{where}: the parameters cell as run in this kernel sets {unknown[0]!r}, which the "
+                                 f"notebook does not declare{_suggest(unknown[0], spec)}; this notebook takes: "
+                                 f"{declared}")
+        dropped = [n for n in spec.params if n not in live]
+        if dropped:
+            raise ParameterError(f"{where}: the parameters cell as run in this kernel no longer sets {dropped[0]!r} "
+                                 f"(declared: {spec.params[dropped[0]].describe()}); put it back, or the notebook "
+                                 "would run with a stale or missing value")
+    orphans = _undefined_near_parameters(notebook, spec)
+    if orphans:
+        used, param = orphans[0]
+        raise ParameterError(f"{where}: the notebook's code reads {used!r}, which no cell defines, while the "
+                             f"parameters cell declares {param!r}: was the parameter renamed? Use one name in both")
+    injected_unknown = [n for n in injected_names(namespace) if n not in spec.params]
+    if injected_unknown:
+        check(spec, {injected_unknown[0]: None})  # raises: unknown parameter, with a suggestion
+    unset = [n for n in spec.params if n not in namespace]
+    if unset:
+        raise ParameterError(f"{where}: parameter {unset[0]!r} is not set in this kernel; run the cell tagged "
+                             "'parameters' first")
+    return check(spec, {name: namespace[name] for name in spec.params})
+
+
+def _assigned_names(source: str) -> list[str] | None:
+    """Names a parameters-shaped cell assigns (only `name: type = value` / `name = value` lines, at least
+    one annotated), or None when the cell is anything else."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return None
+    names, annotated = [], False
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.append(node.target.id)
+            annotated = True
+        elif isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
+            names += [t.id for t in node.targets]
+        else:
+            return None
+    return names if (names and annotated) else None
+
+
+def live_parameter_names(namespace: dict) -> list[str] | None:
+    """Names the parameters cell assigned as it last ran in this kernel, or None when that is unknown.
+
+    The parameters cell is the latest entry of IPython's input history `In` made only of assignments,
+    at least one annotated (`name: type = value`, the declaration form; papermill's injected cell and
+    a scratch `x = 1` are plain assignments). Outside IPython (no `In`) there is no history: None.
+    """
+    history = namespace.get("In")
+    if not isinstance(history, list):
+        return None
+    for source in reversed(history):
+        if not isinstance(source, str) or source.lstrip().startswith("# Parameters"):
+            continue
+        names = _assigned_names(source)
+        if names is not None:
+            return names
+    return None
+
+
+_NOT_DEFINED_BY_CELLS = {"In", "Out", "get_ipython", "display", "exit", "quit", "_", "__", "___"}
+
+
+def _undefined_near_parameters(notebook, spec: Spec) -> list[tuple[str, str]]:
+    """(name, parameter) pairs: a name the saved notebook's code reads, that no cell defines and that is close
+    to a declared parameter's name (a parameter renamed in its cell but not where it is used)."""
+    import builtins
+
+    path = _notebook_path(notebook)
+    nb = json.loads(path.read_text(encoding="utf-8"))
+    defined = set(spec.params) | set(dir(builtins)) | _NOT_DEFINED_BY_CELLS
+    loaded: list[str] = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else src
+        src = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines())
+        try:
+            tree = ast.parse(src)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Name):
+                (loaded.append(node.id) if isinstance(node.ctx, ast.Load) else defined.add(node.id))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.add(node.name)
+                defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+            elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+            elif isinstance(node, ast.Lambda):
+                defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
+            elif isinstance(node, ast.ExceptHandler) and node.name:
+                defined.add(node.name)
+    out = []
+    for name in dict.fromkeys(loaded):
+        if name in defined:
+            continue
+        close = difflib.get_close_matches(name, list(spec.params), n=1, cutoff=0.75)
+        if close:
+            out.append((name, close[0]))
+    return out
 
 
 def injected_names(namespace: dict) -> list[str]:

@@ -460,24 +460,26 @@ def _sources(cfg: Config) -> dict[str, dict]:
         return {row.get("source_id", ""): row for row in csv.DictReader(f)}
 
 
-def preflight(cfg: Config) -> tuple[manifest_mod.Manifest, list[str]]:
-    """Validate the manifest and every parameter set; raise BuildError listing every problem."""
+def preflight(cfg: Config, data: bool = True) -> tuple[manifest_mod.Manifest, list[str]]:
+    """Validate the manifest and every parameter set; raise BuildError listing every problem.
+
+    data=False leaves out the joint constraints that count what data/ holds (see check_data)."""
     try:
         man = manifest_mod.load(cfg.manifest, root=cfg.root)
         for key in cfg.only:  # --only names something the manifest lists, or nothing runs
             man.find(key)
     except manifest_mod.ManifestError as exc:
         raise BuildError(str(exc)) from None
-    problems = manifest_mod.check_parameters(man)
     from helpers import data as data_mod  # the loaders' own checks, without pandas: bad data never reaches a kernel
 
     try:
         data_problems = [str(p) for p in data_mod.validate_all(cfg.root / "data")]
     except data_mod.DataError as exc:
         data_problems = [str(exc)]
-    if data_problems:
+    if data_problems:  # checked first: the joint constraints below count what data/ holds
         raise BuildError("the data cannot be used; nothing was executed (`make check-data` lists every "
-                         "problem):\n  " + "\n  ".join(problems + data_problems))
+                         "problem):\n  " + "\n  ".join(manifest_mod.check_parameters(man, data=False) + data_problems))
+    problems = manifest_mod.check_parameters(man, data=data)
     sources = _sources(cfg)
     shown = manifest_mod._display(man.file, man.root)
     for entry in man.entries:
@@ -488,6 +490,16 @@ def preflight(cfg: Config) -> tuple[manifest_mod.Manifest, list[str]]:
     warnings = [f"notebooks/{p} is not listed in {shown}, so it is not run; add an entry for it"
                 for p in manifest_mod.unlisted_notebooks(man)]
     return man, warnings
+
+
+def check_data(man: manifest_mod.Manifest, planned: list) -> None:
+    """The parameter sets about to execute against the data-counting `# requires:` lines of their
+    notebooks (enough observed years, months...); raise BuildError before anything runs. Only for the
+    runs that execute, so a rebuild with nothing changed stays free of pandas."""
+    ids = {p.run.id for p in planned if p.action == "execute"}
+    problems = manifest_mod.check_parameters(man, data=True, runs=ids) if ids else []
+    if problems:
+        raise BuildError("the manifest cannot be run; nothing was executed:\n  " + "\n  ".join(problems))
 
 
 def _clear_outputs(cfg: Config, run_id: str) -> None:
@@ -527,10 +539,11 @@ def build(cfg: Config, writer_hook=None) -> BuildResult:
         from helpers import site as site_mod
 
         site_mod.clean_leftovers(cfg.site)
-        man, warnings = preflight(cfg)
+        man, warnings = preflight(cfg, data=False)
         inputs = Inputs.collect(cfg)
         state = load_state(cfg)
         planned = plan(cfg, man, inputs, state)
+        check_data(man, planned)
         claims_fp = digest({"data": inputs.data, "helpers": inputs.helpers, "env": inputs.env,
                             "articles": sorted({e.source_id for e in man.entries if e.kind == "article"})})
         prev_claims = state.get("claims") or {}

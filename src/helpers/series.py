@@ -1,0 +1,112 @@
+"""The model series read from data/, and how many observations a parameter set leaves the models.
+
+Split from helpers.models so that the parameter check (helpers.parameters, run by the
+report runner before anything executes and by each notebook's first cell) can ask
+"does this window hold enough observed years / months?" with the very code the models
+use, without importing statsmodels or matplotlib. helpers.models re-exports every name.
+"""
+from __future__ import annotations
+
+import pandas as pd
+
+from helpers import data as hdata
+
+EXPORT_SERIES: dict[str, dict] = {
+    "magnets_world": {"series": "magnets", "partner": "World", "color": "magnets",
+                      "label": "Rare-earth magnet exports to the world"},
+    "magnets_us": {"series": "magnets", "partner": "United States", "color": "magnets_us",
+                   "label": "Rare-earth magnet exports to the United States"},
+    "rare_earths": {"series": "rare_earths", "partner": "World", "color": "rare_earths",
+                    "label": 'Customs "rare earths" exports to the world'},
+}
+
+COUNTERFACTUAL_KINDS = ("auto", "trend", "level", "year_ago")
+MIN_OBS = {"trend": 12, "level": 4, "year_ago": 3}  # observed pre-shock months each counterfactual needs
+#: observed years the quota models need in the fitted window (Holt's damped trend and a backtest need six)
+MIN_YEARS = 6
+
+
+class ModelError(ValueError):
+    """The data cannot support the requested model; the message says why and what to change."""
+
+
+def quota_history(stage: str, first_year: int | None = None, last_year: int | None = None,
+                  use_derived: bool = True, data_dir=None) -> pd.DataFrame:
+    """Annual total quota rows for one stage: year, value (t REO), status, source_id and `used`.
+
+    `used` marks the rows the models fit: a value exists, the year is in the
+    window and (unless use_derived) the value was reported, not derived.
+    Undisclosed years (2025) are kept, with no value, so tables can show them.
+    """
+    q = hdata.load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir)
+    # a year whose quota was issued but never published has an 'undisclosed' row (on a batch, not the annual total)
+    und = hdata.load_quotas(stage=stage, segment="total", data_dir=data_dir)
+    und = und[(und["status"] == "undisclosed") & ~und["year"].isin(q["year"])].drop_duplicates("year")
+    q = pd.concat([q, und], ignore_index=True)
+    frame = pd.DataFrame({
+        "year": q["year"].astype(int).to_numpy(),
+        "value": q["value"].astype(float).to_numpy(),
+        "status": q["status"].astype(str).to_numpy(),
+        "source_id": q["source_id"].astype(str).to_numpy(),
+    })
+    lo = first_year if first_year is not None else frame["year"].min()
+    hi = last_year if last_year is not None else frame["year"].max()
+    frame["used"] = frame["value"].notna() & frame["year"].between(lo, hi)
+    if not use_derived:
+        frame["used"] &= frame["status"].eq("reported")
+    return frame.sort_values("year").reset_index(drop=True)
+
+
+def quota_series(history: pd.DataFrame) -> pd.Series:
+    """The values the models fit, by integer year (gaps stay gaps)."""
+    used = history[history["used"]]
+    return pd.Series(used["value"].to_numpy(float), index=pd.Index(used["year"].astype(int), name="year"), name="t REO")
+
+
+def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.DataFrame:
+    """Monthly rows of one export series on a complete monthly PeriodIndex.
+
+    Columns: value (t, NaN when the month is absent), status (reported, derived or
+    missing), source_id, and y: the value the models use (NaN for missing months
+    and, unless use_derived, for derived months). Nothing is interpolated.
+    """
+    if key not in EXPORT_SERIES:
+        raise ModelError(f"unknown export series {key!r}; expected one of {', '.join(EXPORT_SERIES)}")
+    spec = EXPORT_SERIES[key]
+    rows = hdata.load_exports(series=spec["series"], partner=spec["partner"], period_kind="month", data_dir=data_dir)
+    if rows.empty:
+        raise ModelError(f"no monthly rows for {key} in data/exports.csv")
+    idx = pd.PeriodIndex(rows["period_end"], freq="M")
+    full = pd.period_range(idx.min(), idx.max(), freq="M", name="month")
+    frame = pd.DataFrame({
+        "value": pd.Series(rows["value"].to_numpy(float), index=idx).reindex(full),
+        "status": pd.Series(rows["status"].astype(str).to_numpy(), index=idx).reindex(full).fillna("missing"),
+        "source_id": pd.Series(rows["source_id"].astype(str).to_numpy(), index=idx).reindex(full).fillna(""),
+    }, index=full)
+    usable = frame["status"].eq("reported") | (frame["status"].eq("derived") & use_derived)
+    frame["y"] = frame["value"].where(usable)
+    return frame
+
+
+# ---- feasibility, for the parameter check ------------------------------------------------------------
+
+def observed_years(stage: str, first_year: int, last_year: int, use_derived: bool = True, data_dir=None) -> int:
+    """Observed quota years the models would fit for these parameters (the rows quota_history marks used)."""
+    return int(quota_history(stage, first_year, last_year, use_derived, data_dir)["used"].sum())
+
+
+def years_needed() -> int:
+    """Observed years the quota models need (MIN_YEARS)."""
+    return MIN_YEARS
+
+
+def observed_pre_months(series: str, shock: str, pre_months: int, use_derived: bool = True, data_dir=None) -> int:
+    """Observed months in the `pre_months` months before `shock` that a counterfactual would be fitted on."""
+    y = export_history(series, use_derived, data_dir)["y"]
+    shock_p = pd.Period(shock, freq="M")
+    return int(y[(y.index >= shock_p - pre_months) & (y.index < shock_p)].notna().sum())
+
+
+def months_needed(counterfactual: str) -> int:
+    """Observed pre-shock months a counterfactual needs ('auto' falls back to a level)."""
+    return MIN_OBS["level" if counterfactual == "auto" else counterfactual]
