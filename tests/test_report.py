@@ -198,7 +198,7 @@ def test_crash_while_writing_the_site_leaves_the_previous_site(ok_project):
 def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     root = ok_project
     before = site_digest(root / "site")
-    marker = root / "notebooks" / "models" / "started.marker"  # the kernel's working directory
+    marker = root / "build" / "work" / "two" / "started.marker"  # the kernel's working directory
     write_notebook(root / "notebooks" / "models" / "two.ipynb",
                    ["import pathlib, time\npathlib.Path('started.marker').touch()\ntime.sleep(60)"])
     env = {**os.environ, "CI": "1"}
