@@ -360,3 +360,160 @@ def test_manifest_format_is_documented_in_the_stub(tmp_path):
         {k for e in yaml.safe_load(FIXTURE_MANIFEST)["notebooks"] for r in e["runs"] for k in r}
     undocumented = sorted(k for k in used if f"{k}:" not in text and k != "parameters")
     assert not undocumented, f"keys the fixtures use but the manifest stub does not document: {undocumented}"
+
+
+# --------------------------------------------------------------------------- runs that misbehave (never Current)
+
+MISBEHAVING = {
+    "models/exit0.ipynb": ["print('before')", "import sys\nsys.exit(0)", "print('never shown')"],
+    "models/bare-exit.ipynb": ["print('before')", "raise SystemExit", "print('never shown')"],
+    "models/os-exit.ipynb": ["print('before')", "import os\nos._exit(0)", "print('never shown')"],
+    "models/write-data.ipynb": ["import helpers.paths as P\n(P.DATA / 'stray.csv').write_text('a,b\\n1,2\\n')",
+                                "print('after')"],
+    "models/write-caught.ipynb": ["import helpers.paths as P\ntry:\n    (P.NOTEBOOKS / 'x.txt').write_text('x')\n"
+                                  "except OSError:\n    print('swallowed')", "print('after')"],
+    "models/write-outside.ipynb": ["import helpers.paths as P\n(P.ROOT.parent / 'outside.txt').write_text('x')"],
+    "models/write-ok.ipynb": ["import tempfile\nopen('scratch.txt', 'w').write('fine')\ntempfile.mkstemp()\n"
+                              "print('wrote', sorted(__import__('os').listdir('.')))"],
+    "models/flood.ipynb": ["for i in range(5000):\n    print('line', i)", "print('after the flood')"],
+    "models/stderr.ipynb": ["import sys, warnings\nwarnings.warn('No artists with labels found to put in legend')\n"
+                            "print('done')"],
+    "models/ansi.ipynb": ["raise ValueError('\\x1b[31mred\\x1b[0m and \\x1b]0;title\\x07plain')"],
+    "models/surrogate.ipynb": ["print('bad \\udcff text')", "print('after')"],
+}
+MISBEHAVING_MANIFEST = "notebooks:\n" + "".join(
+    f"  - {{path: {path}, kind: model, title: 'Run {Path(path).stem}', runs: [{{id: {Path(path).stem}}}]}}\n"
+    for path in MISBEHAVING)
+
+
+@pytest.fixture(scope="module")
+def misbehaving(tmp_path_factory):
+    """One build of a project whose notebooks each misbehave in one way (one cheap build for all)."""
+    root = make_project(tmp_path_factory.mktemp("misbehaving") / "proj", MISBEHAVING, MISBEHAVING_MANIFEST)
+    proc = run_report(root)
+    record = json.loads((root / "site" / "build.json").read_text())
+    return root, proc, record
+
+
+def _card(root: Path, run_id: str) -> str:
+    index = (root / "site" / "index.html").read_text()
+    m = re.search(rf'<li class="card [a-z]+">(?:(?!</li>).)*reports/{re.escape(run_id)}\.html.*?</li>', index, re.S)
+    assert m, f"no card for {run_id}"
+    return m.group(0)
+
+
+def test_misbehaving_build_exits_1_and_no_misbehaving_run_is_current(misbehaving):
+    root, proc, record = misbehaving
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    statuses = {k: v["status"] for k, v in record["reports"].items()}
+    assert statuses == {"exit0": "failed", "bare-exit": "failed", "os-exit": "failed", "write-data": "failed",
+                        "write-caught": "failed", "write-outside": "failed", "write-ok": "ok",
+                        "flood": "warnings", "stderr": "warnings", "ansi": "failed", "surrogate": "failed"}
+    for run_id, status in statuses.items():
+        card = _card(root, run_id)
+        assert (">Current<" in card) == (status == "ok"), card
+
+
+@pytest.mark.parametrize("run_id, message", [
+    ("exit0", "cell [3] stopped the notebook early (SystemExit: 0); 1 later code cell did not run"),
+    ("bare-exit", "cell [3] stopped the notebook early (SystemExit: None); 1 later code cell did not run"),
+    ("os-exit", "the kernel died"),
+])
+def test_a_notebook_that_stops_early_fails(misbehaving, run_id, message):
+    root, proc, _ = misbehaving
+    assert f"{run_id} (notebooks/models/{run_id}.ipynb): {message}" in proc.stderr
+    page = (root / "site" / "reports" / f"{run_id}.html").read_text()
+    assert "This report failed to run" in page and ">Failed<" in page and "(not run)" in page
+
+
+@pytest.mark.parametrize("run_id, path", [("write-data", "data/stray.csv"), ("write-caught", "notebooks/x.txt")])
+def test_a_notebook_that_writes_into_the_project_fails_and_nothing_is_written(misbehaving, run_id, path):
+    root, proc, _ = misbehaving
+    assert (f"{run_id} (notebooks/models/{run_id}.ipynb): tried to write outside its work folder under "
+            f"build/: {path} (refused)") in proc.stderr
+    assert not (root / path).exists()
+    assert not (root / "site" / "data" / "stray.csv").exists()
+    page = (root / "site" / "reports" / f"{run_id}.html").read_text()
+    assert "This report failed to run" in page
+    # uncaught, the refusal is the cell's error; caught by the notebook, the run fails all the same
+    assert ("PermissionError" in page) if run_id == "write-data" else ("swallowed" in page)
+
+
+def test_a_notebook_that_writes_outside_the_project_fails(misbehaving):
+    root, proc, _ = misbehaving
+    assert "write-outside (notebooks/models/write-outside.ipynb): tried to write outside its work folder" in proc.stderr
+    assert "outside.txt (refused)" in proc.stderr and not (root.parent / "outside.txt").exists()
+
+
+def test_relative_and_temporary_files_go_to_the_runs_own_folders(misbehaving):
+    root, _, _ = misbehaving
+    assert (root / "build" / "work" / "write-ok" / "scratch.txt").read_text() == "fine"
+    assert not (root / "notebooks" / "models" / "scratch.txt").exists()
+    assert not (root / "build" / "tmp").exists()  # each run's temp dir is removed with the build's
+
+
+def test_unbounded_output_is_cut_on_the_page_with_a_link_to_the_notebook(misbehaving):
+    root, proc, _ = misbehaving
+    page = (root / "site" / "reports" / "flood.html").read_text()
+    assert "line 999\n" in page and "line 1000\n" not in page and "line 4999" not in page
+    assert "Output cut" in page and 'href="flood.ipynb"' in page and "5,000 lines" in page
+    assert "after the flood" in page  # the next cell is shown whole
+    assert len(page) < 60_000
+    assert "line 4999" in (root / "site" / "reports" / "flood.ipynb").read_text()  # the notebook keeps it all
+    assert "flood: cell [2]: output cut on the page (5,000 lines" in proc.stderr
+    assert "output cut on the page" in _card(root, "flood")
+
+
+def test_stderr_on_a_page_is_a_warning_the_index_shows(misbehaving):
+    root, proc, _ = misbehaving
+    assert "ran with warnings the site shows (not marked Current)" in proc.stderr
+    assert "stderr: cell [2] wrote to stderr:" in proc.stderr
+    card = _card(root, "stderr")
+    assert ">Warnings<" in card and "No artists with labels found to put in legend" in card
+    index = (root / "site" / "index.html").read_text()
+    assert "2 with warnings" in index and "Not every report is current" in index
+    page = (root / "site" / "reports" / "stderr.html").read_text()
+    assert "Every cell ran, with warnings" in page and ">Current<" not in page
+
+
+def test_ansi_escape_codes_never_reach_a_banner_card_or_log(misbehaving):
+    root, proc, _ = misbehaving
+    assert "ansi (notebooks/models/ansi.ipynb): cell [2] raised ValueError: red and plain" in proc.stderr
+    page = (root / "site" / "reports" / "ansi.html").read_text()
+    for text in (proc.stderr, (root / "site" / "index.html").read_text(), page,
+                 (root / "site" / "build.json").read_text()):
+        shown = re.sub(r'<details class="source".*?</details>', "", text, flags=re.S)  # not the code itself
+        assert "\x1b" not in shown and "\\u001b" not in shown and "\x07" not in shown
+    assert "red and plain" in _card(root, "ansi") and "[31m" not in _card(root, "ansi")
+    banner = page[page.index("This report failed to run"):]
+    assert banner[:300].count("red and plain") == 1 and "[31m" not in banner[:300]
+    assert '<span class="ansi-red-fg">red</span>' in page  # colours in the traceback become HTML
+
+
+def test_a_lone_surrogate_fails_its_cell_with_a_clear_message(misbehaving):
+    root, proc, _ = misbehaving
+    assert ("surrogate (notebooks/models/surrogate.ipynb): cell [2] printed text that is not valid Unicode"
+            in proc.stderr)
+    page = (root / "site" / "reports" / "surrogate.html").read_text()
+    failed = page[page.index('id="failed-cell"'):]
+    assert "bad \ufffd text" in failed.split("</section>")[0] and "Traceback" not in page
+    json.loads((root / "site" / "reports" / "surrogate.ipynb").read_text(encoding="utf-8"))  # valid UTF-8 JSON
+
+
+def test_a_shell_write_into_data_is_caught_and_never_published(tmp_path):
+    """The write guard cannot see a subprocess; the snapshot of data/ and notebooks/ does."""
+    nbs = {"models/shell.ipynb": ["import subprocess, helpers.paths as P\n"
+                                  "subprocess.run(['cp', str(P.DATA / 'sources.csv'), str(P.DATA / 'copy.csv')])"],
+           "models/fine.ipynb": ["print('fine')"]}
+    manifest = ("notebooks:\n  - {path: models/shell.ipynb, kind: model, title: S, runs: [{id: shell}]}\n"
+                "  - {path: models/fine.ipynb, kind: model, title: F, runs: [{id: fine}]}\n")
+    root = make_project(tmp_path / "p", nbs, manifest)
+    proc = run_report(root, "--workers", "1")
+    assert proc.returncode == 1, proc.stderr
+    assert ("shell (notebooks/models/shell.ipynb): data/copy.csv changed while it ran; a notebook must write "
+            "only under build/") in proc.stderr
+    record = json.loads((root / "site" / "build.json").read_text())
+    assert record["reports"]["shell"]["status"] == "failed" and record["reports"]["fine"]["status"] == "ok"
+    assert not (root / "site" / "data" / "copy.csv").exists()
+    assert sorted(p.name for p in (root / "site" / "data").iterdir()) == ["claims.csv", "datapackage.json",
+                                                                        "sources.csv"]

@@ -240,6 +240,15 @@ def sanitize(html: str) -> str:
     return _IMG_NO_SRC.sub(lambda m: f"<span class=\"note\">[image: {m.group(1) or 'not shown'}]</span>", clean)
 
 
+_NON_SGR = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-ln-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]|(?=[^\[]|$))")
+
+
+def clean_ansi(text) -> str:
+    """Keep the colour codes (SGR, which nbconvert's ansi2html turns into spans); drop every other
+    terminal escape (window titles, cursor moves) that ansi2html would pass through raw."""
+    return _NON_SGR.sub("", "" if text is None else str(text))
+
+
 def exporter():
     """One nbconvert HTMLExporter per worker, reused (its first use costs about 0.3 s, later ones 0.02 s)."""
     global _exporter
@@ -256,6 +265,7 @@ def exporter():
         c.ExtractOutputPreprocessor.extract_output_types = {"image/png", "image/jpeg", "image/svg+xml"}
         _exporter = HTMLExporter(config=c)
         _exporter.register_filter("sanitize", sanitize)
+        _exporter.register_filter("clean_ansi", clean_ansi)
     return _exporter
 
 
@@ -405,13 +415,13 @@ def _cap_outputs(nb, run_id: str) -> list[str]:
     for cell in nb.cells:
         if cell.cell_type != "code":
             continue
-        lines_left, chars_left, total_lines, total_chars, cut = PAGE_MAX_LINES, PAGE_MAX_CHARS, 0, 0, False
-        kept = []
+        lines_left, chars_left, cut = PAGE_MAX_LINES, PAGE_MAX_CHARS, False
+        kept, every = [], []
         for out in cell.get("outputs", []):
             texts = _output_texts(out) if out.get("output_type") != "error" else []
             size = sum(len(t) for t in texts)
             nlines = sum(t.count("\n") + (not t.endswith("\n")) for t in texts)
-            total_lines, total_chars = total_lines + nlines, total_chars + size
+            every += texts
             if cut:
                 continue
             if out.get("output_type") == "stream" and (nlines > lines_left or size > chars_left):
@@ -427,6 +437,8 @@ def _cap_outputs(nb, run_id: str) -> list[str]:
                 kept.append(out)
                 lines_left, chars_left = lines_left - nlines, chars_left - size
         if cut:
+            joined = "".join(every)  # a stream arrives in chunks that may split a line
+            total_lines, total_chars = joined.count("\n") + (not joined.endswith("\n")), len(joined)
             note = (f'<p class="note truncated">Output cut: this page shows the first part of this cell\'s output '
                     f'({total_lines:,} lines, {total_chars:,} characters in all). The whole output is in the '
                     f'<a href="{run_id}.ipynb">executed notebook</a>.</p>')
