@@ -5,6 +5,7 @@ notebooks, so nothing here touches the repository's build/ or site/.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -517,3 +518,199 @@ def test_a_shell_write_into_data_is_caught_and_never_published(tmp_path):
     assert not (root / "site" / "data" / "copy.csv").exists()
     assert sorted(p.name for p in (root / "site" / "data").iterdir()) == ["claims.csv", "datapackage.json",
                                                                         "sources.csv"]
+
+
+# --------------------------------------------------------------------------- stale, failed and interrupted builds
+
+def test_old_failures_are_stale_not_current_after_the_data_are_fixed(tmp_path):
+    """A run failed on broken data; the data are restored; `--only` another run must show the old
+    failure as stale (it ran on other inputs), not as a current failure."""
+    check = ("import helpers.paths as P\n"
+             "assert 'BROKEN' not in (P.DATA / 'sources.csv').read_text(), 'sources.csv is broken'")
+    manifest = ("notebooks:\n  - {path: models/a.ipynb, kind: model, title: A, runs: [{id: a}]}\n"
+                "  - {path: models/b.ipynb, kind: model, title: B, runs: [{id: b}]}\n")
+    root = make_project(tmp_path / "p", {"models/a.ipynb": [check], "models/b.ipynb": ["print('b')"]}, manifest)
+    sources = root / "data" / "sources.csv"
+    good = sources.read_text()
+    sources.write_text(good.replace("China sets quotas", "China sets quotas BROKEN"))
+    proc = run_report(root)
+    assert proc.returncode == 1 and "a (notebooks/models/a.ipynb): cell [2] raised AssertionError" in proc.stderr
+    sources.write_text(good)  # fixed
+    proc = run_report(root, "--only", "b")
+    assert proc.returncode == 0, proc.stderr
+    assert "FAILED" not in proc.stderr and "not current (not run in this build): a" in proc.stderr
+    record = json.loads((root / "site" / "build.json").read_text())
+    assert record["reports"]["a"]["status"] == "stale" and record["reports"]["a"]["error"] is None
+    assert re.search(r'<li class="card stale">(?:(?!</li>).)*reports/a\.html', (root / "site" / "index.html").read_text(),
+                     re.S)
+    page = (root / "site" / "reports" / "a.html").read_text()
+    assert ">Stale<" in page and "Stale:</strong> this page failed (" in page and ">Failed<" not in page
+
+
+@pytest.mark.parametrize("garbage", ["[]", '{"version": 2, "runs": []}', '{"version": 2, "runs": {"one-a": "x"}}',
+                                     '{"version": 2, "runs": {"one-a": {"error": "x"}}}', '{"vers', "\udcff"])
+def test_a_corrupted_state_file_means_no_state(ok_project, garbage):
+    root = ok_project
+    (root / "build" / "state.json").write_text(garbage, encoding="utf-8", errors="surrogateescape")
+    proc = run_report(root)
+    assert proc.returncode == 0, proc.stderr
+    assert "state.json was unreadable" in proc.stderr and "every report is executed again" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.startswith("report: 3 reports: 3 executed")
+    assert set(state(root)["runs"]) == {"one-a", "one-b", "two"}
+
+
+@pytest.mark.parametrize("folder", ["site", "build", "site/reports"])
+def test_a_read_only_folder_stops_the_build_and_leaves_the_site(ok_project, folder):
+    root = ok_project
+    before = site_digest(root / "site")
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('NEW')"])
+    target = root / folder
+    target.chmod(0o555)
+    try:
+        proc = run_report(root)
+    finally:
+        target.chmod(0o755)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{target} is read-only (mode dr-xr-xr-x)" in proc.stderr and "site was left as it was" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert site_digest(root / "site") == before
+    assert not list(root.glob(".site.tmp-*")) and not list((root / "build").glob(".state.*.tmp"))
+    assert run_report(root).returncode == 0  # writable again: the build goes through
+
+
+def _enospc(match):
+    real = os.replace
+
+    def fake(src, dst, *a, **kw):
+        if match(str(dst)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+        return real(src, dst, *a, **kw)
+    return fake
+
+
+def test_a_full_disk_while_saving_state_is_reported_in_words(ok_project, monkeypatch, capsys):
+    """A full disk is simulated by os.replace raising ENOSPC for build/state.json (in the build
+    process; the forked workers inherit it, but they never write that file)."""
+    from helpers import report
+
+    root = ok_project
+    before = site_digest(root / "site")
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('NEW')"])
+    monkeypatch.setenv("CI", "1")
+    monkeypatch.setattr(os, "replace", _enospc(lambda dst: dst.endswith("state.json")))
+    rc = report.main(["--root", str(root)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"report: cannot write {root / 'build' / 'state.json'}: the disk is full; site/ was left as it was" in err
+    assert site_digest(root / "site") == before
+    assert not list((root / "build").glob(".state.*.tmp")) and not list(root.glob(".site.tmp-*"))
+
+
+def test_a_full_disk_while_writing_the_site_is_reported_in_words(ok_project):
+    from helpers import runner
+
+    root = ok_project
+    before = site_digest(root / "site")
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('NEW')"])
+    written = []
+
+    def hook(path):
+        written.append(path)
+        if len(written) == 4:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    with pytest.raises(runner.StorageError, match=r"cannot write .*\.site\.tmp-\d+/.*: the disk is full"):
+        runner.build(runner.Config.resolve(root=root, quiet=True), writer_hook=hook)
+    assert site_digest(root / "site") == before
+    assert not list(root.glob(".site.tmp-*")) and not list((root / "build").glob(".state.*.tmp"))
+
+
+def test_make_clean_during_a_build_never_leaves_an_empty_current_page(ok_project):
+    """build/ is removed while a run sleeps: the runs that had finished lose their outputs and
+    must come out failed (and execute again next time), never Current with "no output to show"."""
+    root = ok_project
+    write_notebook(root / "notebooks" / "models" / "one.ipynb", ["print('one again', label)"])
+    write_notebook(root / "notebooks" / "models" / "two.ipynb",
+                   ["import pathlib, time\nfor _ in range(200):\n"
+                    "    if pathlib.Path('go').exists(): break\n    time.sleep(0.05)\nprint('two done')"])
+    env = {**os.environ, "CI": "1"}
+    started = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--root", str(root)], cwd=str(REPO),
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    done = set()
+    while time.monotonic() < deadline and not {"one-a", "one-b"} <= done:
+        try:
+            runs = state(root)["runs"]
+            done = {k for k in ("one-a", "one-b") if runs[k]["executed_at"] >= started
+                    and runs[k]["status"] == "ok" and (root / "build" / "notebooks" / f"{k}.ipynb").exists()}
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.1)
+    assert {"one-a", "one-b"} <= done, "the fast runs never finished"
+    subprocess.run(["rm", "-rf", "build", "site"], cwd=root, check=True)  # what `make clean` does
+    # the waiting run gives up after 10 s and finishes
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out + err
+    assert "its output was removed from build/ while the build ran" in err
+    for page in (root / "site" / "reports").glob("*.html"):
+        text = page.read_text()
+        assert not ("no output to show" in text and ">Current<" in text), page.name
+    record = json.loads((root / "site" / "build.json").read_text())
+    assert record["reports"]["one-a"]["status"] == "failed" and record["reports"]["one-b"]["status"] == "failed"
+    assert "removed from build/" in (root / "site" / "reports" / "one-a.html").read_text()
+    again = run_report(root)
+    assert again.returncode == 0, again.stderr
+    assert "one again" in (root / "site" / "reports" / "one-a.html").read_text()
+
+
+def test_kernel_socket_folders_left_by_a_killed_build_are_swept(tmp_path):
+    """Only folders whose sockets no live process has bound are removed."""
+    import socket
+
+    from helpers import runner
+
+    dead = tmp_path / "rek-dead"
+    dead.mkdir()
+    s1 = socket.socket(socket.AF_UNIX)
+    s1.bind(str(dead / "k0-1"))
+    s1.close()  # the socket file stays, nothing is bound to it: a killed kernel's
+    live = tmp_path / "rek-live"
+    live.mkdir()
+    s2 = socket.socket(socket.AF_UNIX)
+    s2.bind(str(live / "k0-1"))
+    s2.listen()
+    try:
+        removed = runner.sweep_kernel_leftovers(str(tmp_path))
+        assert removed == [str(dead)] and not dead.exists() and live.exists()
+    finally:
+        s2.close()
+
+
+def test_progress_is_one_line_per_run_when_not_on_a_terminal(tmp_path):
+    root = make_project(tmp_path / "p", OK_NOTEBOOKS, OK_MANIFEST)
+    proc = run_report(root, env={"CI": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("report: [")]
+    assert [ln.split("]")[0] for ln in lines] == ["report: [1/4", "report: [2/4", "report: [3/4", "report: [4/4"]
+    assert {ln.split("] ")[1].split(" done")[0] for ln in lines} == {"one-a", "one-b", "two", "claims"}
+
+
+def test_an_unwritable_home_puts_no_cache_warning_on_a_page(tmp_path):
+    """matplotlib with no writable HOME (as root, HOME under a file cannot be created) warns on
+    stderr unless the kernel gets a writable MPLCONFIGDIR; the build gives it one under build/."""
+    cells = ["import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+             "fig, ax = plt.subplots()\nax.plot([1, 2])\nprint(matplotlib.get_configdir())"]
+    root = make_project(tmp_path / "p", {"models/plot.ipynb": cells},
+                        "notebooks:\n  - {path: models/plot.ipynb, kind: model, title: P, runs: [{id: plot}]}\n")
+    home = tmp_path / "file-not-dir"
+    home.write_text("")
+    proc = run_report(root, env={"HOME": str(home / "home"), "MPLCONFIGDIR": "", "XDG_CACHE_HOME": "",
+                                 "XDG_CONFIG_HOME": ""})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert state(root)["runs"]["plot"]["warnings"] == []
+    page = (root / "site" / "reports" / "plot.html").read_text()
+    assert "stderr" not in page and str(root / "build" / "cache" / "matplotlib") in page
+    assert not (root / "build" / "tmp").exists()
