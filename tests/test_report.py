@@ -195,7 +195,13 @@ def test_crash_while_writing_the_site_leaves_the_previous_site(ok_project):
     assert "NEW-OUTPUT" in (root / "site" / "reports" / "two.html").read_text()
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -9), (signal.SIGINT, 130), (signal.SIGTERM, 130)])
+def _kernel_dirs(workers: list[int]) -> list[str]:
+    """The kernel socket folders of these worker processes (rek-<pid>-*) still in the temp dir."""
+    return [str(d) for pid in workers for d in Path("/tmp").glob(f"rek-{pid}-*")]
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -9), (signal.SIGINT, 130), (signal.SIGTERM, 130),
+                                       (signal.SIGHUP, 130)])
 def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     root = ok_project
     before = site_digest(root / "site")
@@ -210,6 +216,9 @@ def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
         time.sleep(0.1)
     assert marker.exists(), "the build never started the notebook"
     time.sleep(0.5)  # inside the sleeping cell
+    workers = [int(x) for x in subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True,
+                                              text=True).stdout.split()]
+    assert _kernel_dirs(workers), "the kernel socket folder is named after its worker"
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == code, err
@@ -220,10 +229,12 @@ def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     time.sleep(1.5)
     ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     assert "time.sleep(60)" not in ps
+    assert not _kernel_dirs(workers)  # the workers removed them (after SIGKILL, on their parent-death signal)
     write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('fixed')"])
     again = run_report(root)
     assert again.returncode == 0, again.stderr
     assert not list(root.glob(".site.tmp-*"))
+
     assert "fixed" in (root / "site" / "reports" / "two.html").read_text()
 
 
@@ -671,19 +682,28 @@ def test_kernel_socket_folders_left_by_a_killed_build_are_swept(tmp_path):
 
     from helpers import runner
 
-    dead = tmp_path / "rek-dead"
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs: a killed worker's
+    dead = tmp_path / f"rek-{gone.pid}-abc"
     dead.mkdir()
     s1 = socket.socket(socket.AF_UNIX)
     s1.bind(str(dead / "k0-1"))
     s1.close()  # the socket file stays, nothing is bound to it: a killed kernel's
-    live = tmp_path / "rek-live"
+    live = tmp_path / f"rek-{gone.pid}-bound"
     live.mkdir()
+    young = tmp_path / "rek-unnamed"  # an older builder's name, made a moment ago: kept
+    young.mkdir()
     s2 = socket.socket(socket.AF_UNIX)
     s2.bind(str(live / "k0-1"))
     s2.listen()
     try:
         removed = runner.sweep_kernel_leftovers(str(tmp_path))
-        assert removed == [str(dead)] and not dead.exists() and live.exists()
+        assert removed == [str(dead)] and not dead.exists() and live.exists() and young.exists()
+        os.utime(young, (time.time() - 3600, time.time() - 3600))
+        assert runner.sweep_kernel_leftovers(str(tmp_path)) == [str(young)]
+        busy = tmp_path / f"rek-{os.getpid()}-x"  # a live worker's folder before its first socket: kept
+        busy.mkdir()
+        assert runner.sweep_kernel_leftovers(str(tmp_path)) == [] and busy.exists()
     finally:
         s2.close()
 

@@ -571,11 +571,23 @@ def check_writable(folder: Path, what: str) -> None:
                              "nothing was executed and the site was left as it was")
 
 
-def sweep_kernel_leftovers(tmp: str | None = None) -> list[str]:
-    """Remove the kernel socket folders (rek-*) a killed build left in the temp dir.
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
 
-    A folder is removed only when none of its sockets is bound by a live process
-    (/proc/net/unix lists every bound socket path), so a concurrent build keeps its own.
+
+def sweep_kernel_leftovers(tmp: str | None = None, old: float = 600.0) -> list[str]:
+    """Remove the kernel socket folders (rek-<worker pid>-*) a killed build left in the temp dir.
+
+    A folder is removed only when none of its sockets is bound by a live process (/proc/net/unix
+    lists every bound socket path) and the worker that made it is gone (or, for a folder without
+    a pid in its name, it is older than `old` seconds): a concurrent build keeps its own, even in
+    the moment between making the folder and binding the first socket.
     """
     tmp = tmp or ("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir())
     try:
@@ -591,6 +603,12 @@ def sweep_kernel_leftovers(tmp: str | None = None) -> list[str]:
         except OSError:
             continue
         if str(d) + "/" in bound:
+            continue
+        m = re.match(r"rek-(\d+)-", d.name)
+        try:
+            if m and _pid_alive(int(m.group(1))) or not m and time.time() - d.stat().st_mtime < old:
+                continue
+        except OSError:
             continue
         shutil.rmtree(d, ignore_errors=True)
         removed.append(str(d))

@@ -128,7 +128,8 @@ def _ipc_path() -> str:
     """A fresh socket path prefix per kernel, in this worker's private folder (short: AF_UNIX limit)."""
     global _ipc_dir
     if _ipc_dir is None:
-        _ipc_dir = tempfile.mkdtemp(prefix="rek-", dir="/tmp" if os.path.isdir("/tmp") else None)
+        # the worker's pid in the name lets the next build sweep the folder if this one is killed
+        _ipc_dir = tempfile.mkdtemp(prefix=f"rek-{os.getpid()}-", dir="/tmp" if os.path.isdir("/tmp") else None)
     return os.path.join(_ipc_dir, f"k{next(_counter)}")
 
 
