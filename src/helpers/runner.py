@@ -9,7 +9,11 @@
    successful execution is reused; a failed run is always tried again.
 3. Execute what changed with papermill in two long-lived worker processes
    (helpers.worker), IPC kernels, a per-notebook deadline, one retry when a kernel
-   fails to start. Results are recorded in build/state.json as each run finishes.
+   fails to start. Each kernel works in build/work/<run>/ with build-owned caches and a
+   write guard; data/ and notebooks/ are watched for writes the guard cannot see. A run
+   that stops early, writes outside build/ or prints invalid Unicode fails; one whose page
+   shows stderr or cut output is published with warnings. Results are recorded in
+   build/state.json as each run finishes.
 4. Assemble the whole site in a temporary folder next to site/ and swap it in with
    one rename (helpers.site). An interrupted build leaves the previous site as it was.
 
