@@ -515,20 +515,23 @@ def test_a_lone_surrogate_fails_its_cell_with_a_clear_message(misbehaving):
 def test_a_shell_write_into_data_is_caught_and_never_published(tmp_path):
     """The write guard cannot see a subprocess; the snapshot of data/ and notebooks/ does."""
     nbs = {"models/shell.ipynb": ["import subprocess, helpers.paths as P\n"
-                                  "subprocess.run(['cp', str(P.DATA / 'sources.csv'), str(P.DATA / 'copy.csv')])"],
+                                  "subprocess.run(['cp', str(P.DATA / 'sources.csv'), str(P.DATA / 'copy.csv')])\n"
+                                  "subprocess.run(['sh', '-c', 'echo x,,,,,,,,,, >> ' + str(P.DATA / 'claims.csv')])"],
            "models/fine.ipynb": ["print('fine')"]}
     manifest = ("notebooks:\n  - {path: models/shell.ipynb, kind: model, title: S, runs: [{id: shell}]}\n"
                 "  - {path: models/fine.ipynb, kind: model, title: F, runs: [{id: fine}]}\n")
     root = make_project(tmp_path / "p", nbs, manifest)
     proc = run_report(root, "--workers", "1")
     assert proc.returncode == 1, proc.stderr
-    assert ("shell (notebooks/models/shell.ipynb): data/copy.csv changed while it ran; a notebook must write "
-            "only under build/") in proc.stderr
+    assert ("shell (notebooks/models/shell.ipynb): data/claims.csv, data/copy.csv changed while it ran; a notebook "
+            "must write only under build/") in proc.stderr
+    assert "changed during the build and not published: data/claims.csv, data/copy.csv" in proc.stderr
     record = json.loads((root / "site" / "build.json").read_text())
     assert record["reports"]["shell"]["status"] == "failed" and record["reports"]["fine"]["status"] == "ok"
     assert not (root / "site" / "data" / "copy.csv").exists()
-    assert sorted(p.name for p in (root / "site" / "data").iterdir()) == ["claims.csv", "datapackage.json",
-                                                                        "sources.csv"]
+    # only the declared tables, and not the one that changed under the build
+    assert sorted(p.name for p in (root / "site" / "data").iterdir()) == ["datapackage.json", "sources.csv"]
+    assert "claims.csv changed while the build ran, so it is not published" in (root / "site" / "data.html").read_text()
 
 
 # --------------------------------------------------------------------------- stale, failed and interrupted builds

@@ -384,7 +384,7 @@ def _rules(field: dict) -> tuple[str, str]:
 
 
 def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], claims_cols: list[str],
-              built: str, stamp: str) -> str:
+              built: str, stamp: str, withheld=frozenset()) -> str:
     parts = ['<h1>Data</h1>']
     if package:
         parts.append(f'<p class="lede">{esc(package.get("title", ""))}. {esc(package.get("description", ""))}</p>')
@@ -435,7 +435,8 @@ def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], 
         schema = res.get("schema", {})
         path = cfg.root / "data" / res.get("path", "")
         rows = None
-        if path.is_file():
+        held = f"data/{res.get('path')}" in withheld
+        if path.is_file() and not held:
             with open(path, newline="", encoding="utf-8", errors="replace") as f:
                 rows = max(0, sum(1 for _ in csv.reader(f)) - 1)
         parts.append(f'<section id="table-{esc(res["name"])}"><h2>{esc(res.get("title", res["name"]))}</h2>')
@@ -444,6 +445,9 @@ def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], 
             size = path.stat().st_size
             parts.append(f'<p><a class="download" href="data/{esc(res["path"])}" download>Download data/{esc(res["path"])}</a> '
                          f'({rows} rows, {size / 1024:.1f} KB)</p>')
+        elif held:
+            parts.append(f'<p class="note">{esc(res.get("path"))} changed while the build ran, so it is not '
+                         'published; the next build publishes it.</p>')
         else:
             parts.append(f'<p class="note">{esc(res.get("path"))} is not in data/ yet.</p>')
         if schema.get("primaryKey"):
@@ -610,7 +614,7 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
         else:
             emit("claims.csv", ",".join(f["name"] for f in json.loads(CLAIMS_SCHEMA.read_text())["fields"]) + "\n")
         emit("datapackage.json", json.dumps(published_package(package), indent=1, ensure_ascii=False))
-        emit("data.html", data_page(cfg, package, claims, rows, cols, built, stamp))
+        emit("data.html", data_page(cfg, package, claims, rows, cols, built, stamp, withheld))
 
         record = {"stamp": stamp, "built_at": time.time(), "built": built,
                   "reports": {r.id: {"notebook": r.notebook, "status": r.status, "inputs": r.fingerprint,
