@@ -521,6 +521,7 @@ def test_a_shell_write_into_data_is_caught_and_never_published(tmp_path):
     manifest = ("notebooks:\n  - {path: models/shell.ipynb, kind: model, title: S, runs: [{id: shell}]}\n"
                 "  - {path: models/fine.ipynb, kind: model, title: F, runs: [{id: fine}]}\n")
     root = make_project(tmp_path / "p", nbs, manifest)
+    (root / "data" / "leftover.csv").write_text("a,b\n1,2\n")  # in data/ but not in the data package
     proc = run_report(root, "--workers", "1")
     assert proc.returncode == 1, proc.stderr
     assert ("shell (notebooks/models/shell.ipynb): data/claims.csv, data/copy.csv changed while it ran; a notebook "
