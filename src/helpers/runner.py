@@ -65,7 +65,7 @@ def worker_env(root: Path, build: Path | None = None) -> dict:
     if build is not None:
         cache = build / "cache"
         env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),
-                    "JUPYTER_RUNTIME_DIR": str(cache / "runtime"), "REPORT_BUILD_DIR_FOR_KERNELS": str(build)})
+                    "JUPYTER_RUNTIME_DIR": str(cache / "runtime")})
     return env
 
 

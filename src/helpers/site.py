@@ -483,14 +483,14 @@ def index_page(reports: list[Report], claims: dict, built: str, stamp: str) -> s
     n = len(reports)
     counts = {k: sum(1 for r in reports if r.status == k) for k in ("ok", "failed", "stale", "missing")}
     summary = [f"{n} report{'s' if n != 1 else ''}", f"{counts['ok']} current"]
+    counts["warnings"] = sum(1 for r in reports if r.status == "warnings")
+    if counts["warnings"]:
+        summary.append(f"{counts['warnings']} with warnings")
     summary += [f"{counts[k]} {STATUS_TEXT[k].lower()}" for k in ("failed", "stale", "missing") if counts[k]]
     parts = ['<h1>Reports</h1>',
              '<p class="lede">Each notebook of the collection, executed with every parameter set in '
              '<code>notebooks/manifest.yml</code>. Articles are checked number by number against the curated data; '
-             f'models say how well they forecast. {{summary}}.</p>']
-    counts["warnings"] = sum(1 for r in reports if r.status == "warnings")
-    if counts["warnings"]:
-        summary.insert(2, f"{counts['warnings']} with warnings")
+             f'models say how well they forecast. {esc(", ".join(summary))}.</p>']
 
     def why(r: Report) -> str:
         if r.status == "failed":
@@ -506,7 +506,6 @@ def index_page(reports: list[Report], claims: dict, built: str, stamp: str) -> s
         cls = "failed" if counts["failed"] else "warnings" if counts["warnings"] else "stale"
         parts.append(f'<div class="alert {cls}" role="alert"><p><strong>Not every report is current.</strong></p>'
                      f'<ul>{items}</ul></div>')
-    parts[1] = parts[1].replace("{summary}", esc(", ".join(summary)))
     if not reports:
         parts.append('<p class="note">The manifest lists no reports yet.</p>')
     for kind, heading in (("article", "Articles checked"), ("model", "Models")):
