@@ -38,6 +38,7 @@ def _text(value) -> str:
 def test_every_run_executes_cleanly(repo_build, entry, run):
     state = repo_build.state(run.id)
     assert state["error"] is None, f"{run.id} failed: {state['error']}\n{repo_build.log()[-3000:]}"
+    assert not state.get("warnings"), f"{run.id} is published with warnings: {state['warnings']}"
     nb = repo_build.notebook(run.id)
     errors = [out for _, out in _outputs(nb) if out["output_type"] == "error"]
     assert not errors, f"{run.id}: {errors[0]['ename']}: {errors[0]['evalue']}"

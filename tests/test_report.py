@@ -5,6 +5,7 @@ notebooks, so nothing here touches the repository's build/ or site/.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -194,11 +195,17 @@ def test_crash_while_writing_the_site_leaves_the_previous_site(ok_project):
     assert "NEW-OUTPUT" in (root / "site" / "reports" / "two.html").read_text()
 
 
-@pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -9), (signal.SIGINT, 130), (signal.SIGTERM, 130)])
+def _kernel_dirs(workers: list[int]) -> list[str]:
+    """The kernel socket folders of these worker processes (rek-<pid>-*) still in the temp dir."""
+    return [str(d) for pid in workers for d in Path("/tmp").glob(f"rek-{pid}-*")]
+
+
+@pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -9), (signal.SIGINT, 130), (signal.SIGTERM, 130),
+                                       (signal.SIGHUP, 130)])
 def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     root = ok_project
     before = site_digest(root / "site")
-    marker = root / "notebooks" / "models" / "started.marker"  # the kernel's working directory
+    marker = root / "build" / "work" / "two" / "started.marker"  # the kernel's working directory
     write_notebook(root / "notebooks" / "models" / "two.ipynb",
                    ["import pathlib, time\npathlib.Path('started.marker').touch()\ntime.sleep(60)"])
     env = {**os.environ, "CI": "1"}
@@ -209,6 +216,9 @@ def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
         time.sleep(0.1)
     assert marker.exists(), "the build never started the notebook"
     time.sleep(0.5)  # inside the sleeping cell
+    workers = [int(x) for x in subprocess.run(["ps", "-o", "pid=", "--ppid", str(proc.pid)], capture_output=True,
+                                              text=True).stdout.split()]
+    assert _kernel_dirs(workers), "the kernel socket folder is named after its worker"
     proc.send_signal(sig)
     out, err = proc.communicate(timeout=30)
     assert proc.returncode == code, err
@@ -219,10 +229,12 @@ def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     time.sleep(1.5)
     ps = subprocess.run(["ps", "-eo", "pid,args"], capture_output=True, text=True).stdout
     assert "time.sleep(60)" not in ps
+    assert not _kernel_dirs(workers)  # the workers removed them (after SIGKILL, on their parent-death signal)
     write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('fixed')"])
     again = run_report(root)
     assert again.returncode == 0, again.stderr
     assert not list(root.glob(".site.tmp-*"))
+
     assert "fixed" in (root / "site" / "reports" / "two.html").read_text()
 
 
@@ -360,3 +372,369 @@ def test_manifest_format_is_documented_in_the_stub(tmp_path):
         {k for e in yaml.safe_load(FIXTURE_MANIFEST)["notebooks"] for r in e["runs"] for k in r}
     undocumented = sorted(k for k in used if f"{k}:" not in text and k != "parameters")
     assert not undocumented, f"keys the fixtures use but the manifest stub does not document: {undocumented}"
+
+
+# --------------------------------------------------------------------------- runs that misbehave (never Current)
+
+MISBEHAVING = {
+    "models/exit0.ipynb": ["print('before')", "import sys\nsys.exit(0)", "print('never shown')"],
+    "models/bare-exit.ipynb": ["print('before')", "raise SystemExit", "print('never shown')"],
+    "models/os-exit.ipynb": ["print('before')", "import os\nos._exit(0)", "print('never shown')"],
+    "models/write-data.ipynb": ["import helpers.paths as P\n(P.DATA / 'stray.csv').write_text('a,b\\n1,2\\n')",
+                                "print('after')"],
+    "models/write-caught.ipynb": ["import helpers.paths as P\ntry:\n    (P.NOTEBOOKS / 'x.txt').write_text('x')\n"
+                                  "except OSError:\n    print('swallowed')", "print('after')"],
+    "models/write-outside.ipynb": ["import helpers.paths as P\n(P.ROOT.parent / 'outside.txt').write_text('x')"],
+    "models/write-ok.ipynb": ["import tempfile\nopen('scratch.txt', 'w').write('fine')\ntempfile.mkstemp()\n"
+                              "print('wrote', sorted(__import__('os').listdir('.')))"],
+    "models/flood.ipynb": ["for i in range(5000):\n    print('line', i)", "print('after the flood')"],
+    "models/stderr.ipynb": ["import sys, warnings\nwarnings.warn('No artists with labels found to put in legend')\n"
+                            "print('done')"],
+    "models/ansi.ipynb": ["raise ValueError('\\x1b[31mred\\x1b[0m and \\x1b]0;title\\x07plain')"],
+    "models/surrogate.ipynb": ["print('bad \\udcff text')", "print('after')"],
+}
+MISBEHAVING_MANIFEST = "notebooks:\n" + "".join(
+    f"  - {{path: {path}, kind: model, title: 'Run {Path(path).stem}', runs: [{{id: {Path(path).stem}}}]}}\n"
+    for path in MISBEHAVING)
+
+
+@pytest.fixture(scope="module")
+def misbehaving(tmp_path_factory):
+    """One build of a project whose notebooks each misbehave in one way (one cheap build for all)."""
+    root = make_project(tmp_path_factory.mktemp("misbehaving") / "proj", MISBEHAVING, MISBEHAVING_MANIFEST)
+    proc = run_report(root)
+    record = json.loads((root / "site" / "build.json").read_text())
+    return root, proc, record
+
+
+def _card(root: Path, run_id: str) -> str:
+    index = (root / "site" / "index.html").read_text()
+    m = re.search(rf'<li class="card [a-z]+">(?:(?!</li>).)*reports/{re.escape(run_id)}\.html.*?</li>', index, re.S)
+    assert m, f"no card for {run_id}"
+    return m.group(0)
+
+
+def test_misbehaving_build_exits_1_and_no_misbehaving_run_is_current(misbehaving):
+    root, proc, record = misbehaving
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    statuses = {k: v["status"] for k, v in record["reports"].items()}
+    assert statuses == {"exit0": "failed", "bare-exit": "failed", "os-exit": "failed", "write-data": "failed",
+                        "write-caught": "failed", "write-outside": "failed", "write-ok": "ok",
+                        "flood": "warnings", "stderr": "warnings", "ansi": "failed", "surrogate": "failed"}
+    for run_id, status in statuses.items():
+        card = _card(root, run_id)
+        assert (">Current<" in card) == (status == "ok"), card
+
+
+@pytest.mark.parametrize("run_id, message", [
+    ("exit0", "cell [3] stopped the notebook early (SystemExit: 0); 1 later code cell did not run"),
+    ("bare-exit", "cell [3] stopped the notebook early (SystemExit: None); 1 later code cell did not run"),
+    ("os-exit", "the kernel died"),
+])
+def test_a_notebook_that_stops_early_fails(misbehaving, run_id, message):
+    root, proc, _ = misbehaving
+    assert f"{run_id} (notebooks/models/{run_id}.ipynb): {message}" in proc.stderr
+    page = (root / "site" / "reports" / f"{run_id}.html").read_text()
+    assert "This report failed to run" in page and ">Failed<" in page and "(not run)" in page
+
+
+@pytest.mark.parametrize("run_id, path", [("write-data", "data/stray.csv"), ("write-caught", "notebooks/x.txt")])
+def test_a_notebook_that_writes_into_the_project_fails_and_nothing_is_written(misbehaving, run_id, path):
+    root, proc, _ = misbehaving
+    assert (f"{run_id} (notebooks/models/{run_id}.ipynb): tried to write outside its work folder under "
+            f"build/: {path} (refused)") in proc.stderr
+    assert not (root / path).exists()
+    assert not (root / "site" / "data" / "stray.csv").exists()
+    page = (root / "site" / "reports" / f"{run_id}.html").read_text()
+    assert "This report failed to run" in page
+    # uncaught, the refusal is the cell's error; caught by the notebook, the run fails all the same
+    assert ("PermissionError" in page) if run_id == "write-data" else ("swallowed" in page)
+
+
+def test_a_notebook_that_writes_outside_the_project_fails(misbehaving):
+    root, proc, _ = misbehaving
+    assert "write-outside (notebooks/models/write-outside.ipynb): tried to write outside its work folder" in proc.stderr
+    assert "outside.txt (refused)" in proc.stderr and not (root.parent / "outside.txt").exists()
+
+
+def test_relative_and_temporary_files_go_to_the_runs_own_folders(misbehaving):
+    root, _, _ = misbehaving
+    assert (root / "build" / "work" / "write-ok" / "scratch.txt").read_text() == "fine"
+    assert not (root / "notebooks" / "models" / "scratch.txt").exists()
+    assert not (root / "build" / "tmp").exists()  # each run's temp dir is removed with the build's
+
+
+def test_unbounded_output_is_cut_on_the_page_with_a_link_to_the_notebook(misbehaving):
+    root, proc, _ = misbehaving
+    page = (root / "site" / "reports" / "flood.html").read_text()
+    assert "line 999\n" in page and "line 1000\n" not in page and "line 4999" not in page
+    assert "Output cut" in page and 'href="flood.ipynb"' in page and "5,000 lines" in page
+    assert "after the flood" in page  # the next cell is shown whole
+    assert len(page) < 60_000
+    assert "line 4999" in (root / "site" / "reports" / "flood.ipynb").read_text()  # the notebook keeps it all
+    assert "flood: cell [2]: output cut on the page (5,000 lines" in proc.stderr
+    assert "output cut on the page" in _card(root, "flood")
+
+
+def test_stderr_on_a_page_is_a_warning_the_index_shows(misbehaving):
+    root, proc, _ = misbehaving
+    assert "ran with warnings the site shows (not marked Current)" in proc.stderr
+    assert "stderr: cell [2] wrote to stderr:" in proc.stderr
+    card = _card(root, "stderr")
+    assert ">Warnings<" in card and "No artists with labels found to put in legend" in card
+    index = (root / "site" / "index.html").read_text()
+    assert "2 with warnings" in index and "Not every report is current" in index
+    page = (root / "site" / "reports" / "stderr.html").read_text()
+    assert "Every cell ran, with warnings" in page and ">Current<" not in page
+
+
+def test_ansi_escape_codes_never_reach_a_banner_card_or_log(misbehaving):
+    root, proc, _ = misbehaving
+    assert "ansi (notebooks/models/ansi.ipynb): cell [2] raised ValueError: red and plain" in proc.stderr
+    page = (root / "site" / "reports" / "ansi.html").read_text()
+    for text in (proc.stderr, (root / "site" / "index.html").read_text(), page,
+                 (root / "site" / "build.json").read_text()):
+        shown = re.sub(r'<details class="source".*?</details>', "", text, flags=re.S)  # not the code itself
+        assert "\x1b" not in shown and "\\u001b" not in shown and "\x07" not in shown
+    assert "red and plain" in _card(root, "ansi") and "[31m" not in _card(root, "ansi")
+    banner = page[page.index("This report failed to run"):]
+    assert banner[:300].count("red and plain") == 1 and "[31m" not in banner[:300]
+    assert '<span class="ansi-red-fg">red</span>' in page  # colours in the traceback become HTML
+
+
+def test_a_lone_surrogate_fails_its_cell_with_a_clear_message(misbehaving):
+    root, proc, _ = misbehaving
+    assert ("surrogate (notebooks/models/surrogate.ipynb): cell [2] printed text that is not valid Unicode"
+            in proc.stderr)
+    page = (root / "site" / "reports" / "surrogate.html").read_text()
+    failed = page[page.index('id="failed-cell"'):]
+    assert "bad \ufffd text" in failed.split("</section>")[0] and "Traceback" not in page
+    json.loads((root / "site" / "reports" / "surrogate.ipynb").read_text(encoding="utf-8"))  # valid UTF-8 JSON
+
+
+def test_a_shell_write_into_data_is_caught_and_never_published(tmp_path):
+    """The write guard cannot see a subprocess; the snapshot of data/ and notebooks/ does."""
+    nbs = {"models/shell.ipynb": ["import subprocess, helpers.paths as P\n"
+                                  "subprocess.run(['cp', str(P.DATA / 'sources.csv'), str(P.DATA / 'copy.csv')])\n"
+                                  "subprocess.run(['sh', '-c', 'echo x,,,,,,,,,, >> ' + str(P.DATA / 'claims.csv')])"],
+           "models/fine.ipynb": ["print('fine')"]}
+    manifest = ("notebooks:\n  - {path: models/shell.ipynb, kind: model, title: S, runs: [{id: shell}]}\n"
+                "  - {path: models/fine.ipynb, kind: model, title: F, runs: [{id: fine}]}\n")
+    root = make_project(tmp_path / "p", nbs, manifest)
+    (root / "data" / "leftover.csv").write_text("a,b\n1,2\n")  # in data/ but not in the data package
+    proc = run_report(root, "--workers", "1")
+    assert proc.returncode == 1, proc.stderr
+    assert ("shell (notebooks/models/shell.ipynb): data/claims.csv, data/copy.csv changed while it ran; a notebook "
+            "must write only under build/") in proc.stderr
+    assert "changed during the build and not published: data/claims.csv, data/copy.csv" in proc.stderr
+    record = json.loads((root / "site" / "build.json").read_text())
+    assert record["reports"]["shell"]["status"] == "failed" and record["reports"]["fine"]["status"] == "ok"
+    assert not (root / "site" / "data" / "copy.csv").exists()
+    # only the declared tables, and not the one that changed under the build
+    assert sorted(p.name for p in (root / "site" / "data").iterdir()) == ["datapackage.json", "sources.csv"]
+    assert "claims.csv changed while the build ran, so it is not published" in (root / "site" / "data.html").read_text()
+
+
+# --------------------------------------------------------------------------- stale, failed and interrupted builds
+
+def test_old_failures_are_stale_not_current_after_the_data_are_fixed(tmp_path):
+    """A run failed on broken data; the data are restored; `--only` another run must show the old
+    failure as stale (it ran on other inputs), not as a current failure."""
+    check = ("import helpers.paths as P\n"
+             "assert 'BROKEN' not in (P.DATA / 'sources.csv').read_text(), 'sources.csv is broken'")
+    manifest = ("notebooks:\n  - {path: models/a.ipynb, kind: model, title: A, runs: [{id: a}]}\n"
+                "  - {path: models/b.ipynb, kind: model, title: B, runs: [{id: b}]}\n")
+    root = make_project(tmp_path / "p", {"models/a.ipynb": [check], "models/b.ipynb": ["print('b')"]}, manifest)
+    sources = root / "data" / "sources.csv"
+    good = sources.read_text()
+    sources.write_text(good.replace("China sets quotas", "China sets quotas BROKEN"))
+    proc = run_report(root)
+    assert proc.returncode == 1 and "a (notebooks/models/a.ipynb): cell [2] raised AssertionError" in proc.stderr
+    sources.write_text(good)  # fixed
+    proc = run_report(root, "--only", "b")
+    assert proc.returncode == 0, proc.stderr
+    assert "FAILED" not in proc.stderr and "not current (not run in this build): a" in proc.stderr
+    record = json.loads((root / "site" / "build.json").read_text())
+    assert record["reports"]["a"]["status"] == "stale" and record["reports"]["a"]["error"] is None
+    assert re.search(r'<li class="card stale">(?:(?!</li>).)*reports/a\.html', (root / "site" / "index.html").read_text(),
+                     re.S)
+    page = (root / "site" / "reports" / "a.html").read_text()
+    assert ">Stale<" in page and "Stale:</strong> this page failed (" in page and ">Failed<" not in page
+
+
+@pytest.mark.parametrize("garbage", ["[]", '{"version": 2, "runs": []}', '{"version": 2, "runs": {"one-a": "x"}}',
+                                     '{"version": 2, "runs": {"one-a": {"error": "x"}}}', '{"vers', "\udcff"])
+def test_a_corrupted_state_file_means_no_state(ok_project, garbage):
+    root = ok_project
+    (root / "build" / "state.json").write_text(garbage, encoding="utf-8", errors="surrogateescape")
+    proc = run_report(root)
+    assert proc.returncode == 0, proc.stderr
+    assert "state.json was unreadable" in proc.stderr and "every report is executed again" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout.startswith("report: 3 reports: 3 executed")
+    assert set(state(root)["runs"]) == {"one-a", "one-b", "two"}
+
+
+@pytest.mark.parametrize("folder", ["site", "build", "site/reports"])
+def test_a_read_only_folder_stops_the_build_and_leaves_the_site(ok_project, folder):
+    root = ok_project
+    before = site_digest(root / "site")
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('NEW')"])
+    target = root / folder
+    target.chmod(0o555)
+    try:
+        proc = run_report(root)
+    finally:
+        target.chmod(0o755)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert f"{target} is read-only (mode dr-xr-xr-x)" in proc.stderr and "site was left as it was" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert site_digest(root / "site") == before
+    assert not list(root.glob(".site.tmp-*")) and not list((root / "build").glob(".state.*.tmp"))
+    assert run_report(root).returncode == 0  # writable again: the build goes through
+
+
+def _enospc(match):
+    real = os.replace
+
+    def fake(src, dst, *a, **kw):
+        if match(str(dst)):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(dst))
+        return real(src, dst, *a, **kw)
+    return fake
+
+
+def test_a_full_disk_while_saving_state_is_reported_in_words(ok_project, monkeypatch, capsys):
+    """A full disk is simulated by os.replace raising ENOSPC for build/state.json (in the build
+    process; the forked workers inherit it, but they never write that file)."""
+    from helpers import report
+
+    root = ok_project
+    before = site_digest(root / "site")
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('NEW')"])
+    monkeypatch.setenv("CI", "1")
+    monkeypatch.setattr(os, "replace", _enospc(lambda dst: dst.endswith("state.json")))
+    rc = report.main(["--root", str(root)])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert f"report: cannot write {root / 'build' / 'state.json'}: the disk is full; site/ was left as it was" in err
+    assert site_digest(root / "site") == before
+    assert not list((root / "build").glob(".state.*.tmp")) and not list(root.glob(".site.tmp-*"))
+
+
+def test_a_full_disk_while_writing_the_site_is_reported_in_words(ok_project):
+    from helpers import runner
+
+    root = ok_project
+    before = site_digest(root / "site")
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('NEW')"])
+    written = []
+
+    def hook(path):
+        written.append(path)
+        if len(written) == 4:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+
+    with pytest.raises(runner.StorageError, match=r"cannot write .*\.site\.tmp-\d+/.*: the disk is full"):
+        runner.build(runner.Config.resolve(root=root, quiet=True), writer_hook=hook)
+    assert site_digest(root / "site") == before
+    assert not list(root.glob(".site.tmp-*")) and not list((root / "build").glob(".state.*.tmp"))
+
+
+def test_make_clean_during_a_build_never_leaves_an_empty_current_page(ok_project):
+    """build/ is removed while a run sleeps: the runs that had finished lose their outputs and
+    must come out failed (and execute again next time), never Current with "no output to show"."""
+    root = ok_project
+    write_notebook(root / "notebooks" / "models" / "one.ipynb", ["print('one again', label)"])
+    write_notebook(root / "notebooks" / "models" / "two.ipynb",
+                   ["import pathlib, time\nfor _ in range(200):\n"
+                    "    if pathlib.Path('go').exists(): break\n    time.sleep(0.05)\nprint('two done')"])
+    env = {**os.environ, "CI": "1"}
+    started = time.time()
+    proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--root", str(root)], cwd=str(REPO),
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    done = set()
+    while time.monotonic() < deadline and not {"one-a", "one-b"} <= done:
+        try:
+            runs = state(root)["runs"]
+            done = {k for k in ("one-a", "one-b") if runs[k]["executed_at"] >= started
+                    and runs[k]["status"] == "ok" and (root / "build" / "notebooks" / f"{k}.ipynb").exists()}
+        except (OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.1)
+    assert {"one-a", "one-b"} <= done, "the fast runs never finished"
+    subprocess.run(["rm", "-rf", "build", "site"], cwd=root, check=True)  # what `make clean` does
+    # the waiting run gives up after 10 s and finishes
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 1, out + err
+    assert "its output was removed from build/ while the build ran" in err
+    for page in (root / "site" / "reports").glob("*.html"):
+        text = page.read_text()
+        assert not ("no output to show" in text and ">Current<" in text), page.name
+    record = json.loads((root / "site" / "build.json").read_text())
+    assert record["reports"]["one-a"]["status"] == "failed" and record["reports"]["one-b"]["status"] == "failed"
+    assert "removed from build/" in (root / "site" / "reports" / "one-a.html").read_text()
+    again = run_report(root)
+    assert again.returncode == 0, again.stderr
+    assert "one again" in (root / "site" / "reports" / "one-a.html").read_text()
+
+
+def test_kernel_socket_folders_left_by_a_killed_build_are_swept(tmp_path):
+    """Only folders whose sockets no live process has bound are removed."""
+    import socket
+
+    from helpers import runner
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a pid that no longer runs: a killed worker's
+    dead = tmp_path / f"rek-{gone.pid}-abc"
+    dead.mkdir()
+    s1 = socket.socket(socket.AF_UNIX)
+    s1.bind(str(dead / "k0-1"))
+    s1.close()  # the socket file stays, nothing is bound to it: a killed kernel's
+    live = tmp_path / f"rek-{gone.pid}-bound"
+    live.mkdir()
+    young = tmp_path / "rek-unnamed"  # an older builder's name, made a moment ago: kept
+    young.mkdir()
+    s2 = socket.socket(socket.AF_UNIX)
+    s2.bind(str(live / "k0-1"))
+    s2.listen()
+    try:
+        removed = runner.sweep_kernel_leftovers(str(tmp_path))
+        assert removed == [str(dead)] and not dead.exists() and live.exists() and young.exists()
+        os.utime(young, (time.time() - 3600, time.time() - 3600))
+        assert runner.sweep_kernel_leftovers(str(tmp_path)) == [str(young)]
+        busy = tmp_path / f"rek-{os.getpid()}-x"  # a live worker's folder before its first socket: kept
+        busy.mkdir()
+        assert runner.sweep_kernel_leftovers(str(tmp_path)) == [] and busy.exists()
+    finally:
+        s2.close()
+
+
+def test_progress_is_one_line_per_run_when_not_on_a_terminal(tmp_path):
+    root = make_project(tmp_path / "p", OK_NOTEBOOKS, OK_MANIFEST)
+    proc = run_report(root, env={"CI": ""})
+    assert proc.returncode == 0, proc.stderr
+    assert "\r" not in proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.startswith("report: [")]
+    assert [ln.split("]")[0] for ln in lines] == ["report: [1/4", "report: [2/4", "report: [3/4", "report: [4/4"]
+    assert {ln.split("] ")[1].split(" done")[0] for ln in lines} == {"one-a", "one-b", "two", "claims"}
+
+
+def test_an_unwritable_home_puts_no_cache_warning_on_a_page(tmp_path):
+    """matplotlib with no writable HOME (as root, HOME under a file cannot be created) warns on
+    stderr unless the kernel gets a writable MPLCONFIGDIR; the build gives it one under build/."""
+    cells = ["import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\n"
+             "fig, ax = plt.subplots()\nax.plot([1, 2])\nprint(matplotlib.get_configdir())"]
+    root = make_project(tmp_path / "p", {"models/plot.ipynb": cells},
+                        "notebooks:\n  - {path: models/plot.ipynb, kind: model, title: P, runs: [{id: plot}]}\n")
+    home = tmp_path / "file-not-dir"
+    home.write_text("")
+    proc = run_report(root, env={"HOME": str(home / "home"), "MPLCONFIGDIR": "", "XDG_CACHE_HOME": "",
+                                 "XDG_CONFIG_HOME": ""})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert state(root)["runs"]["plot"]["warnings"] == []
+    page = (root / "site" / "reports" / "plot.html").read_text()
+    assert "stderr" not in page and str(root / "build" / "cache" / "matplotlib") in page
+    assert not (root / "build" / "tmp").exists()

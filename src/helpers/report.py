@@ -6,10 +6,13 @@
     python -m helpers.report --check          # validate the manifest and parameters, run nothing
     python -m helpers.report --list           # the runs the manifest defines
 
-Exit status: 0 every report is current; 1 some report failed (the site is still written,
-with the failures marked); 2 the build could not start (bad data, manifest or parameter problem,
-another build running), nothing executed and site/ untouched; 130 interrupted, site/
-untouched. The progress bar goes to stderr and is off when CI is set.
+Exit status: 0 every report ran to the end (a report whose page shows stderr or had its
+output cut is marked "Warnings" on the site and listed here, not "Current"); 1 some report
+failed (the site is still written, with the failures marked); 2 the build could not start or
+could not write (bad data, manifest or parameter problem, another build running, read-only build/ or
+site/, full disk), site/ left as it was; 130 interrupted (Ctrl-C, SIGTERM, SIGHUP), site/
+untouched. Progress goes to stderr: a bar on a terminal, one line per finished run when
+stderr is a file or a pipe, nothing when CI is set.
 
 Modules: helpers.manifest (format and checks), helpers.runner (plan, workers, state),
 helpers.worker (papermill and nbconvert, in the workers), helpers.site (the pages).
@@ -73,6 +76,9 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         result = runner.build(cfg)
+    except runner.StorageError as exc:
+        print(f"report: {exc}; {_rel(cfg.site, cfg.root)}/ was left as it was", file=sys.stderr)
+        return 2
     except runner.BuildError as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
@@ -100,6 +106,13 @@ def main(argv: list[str] | None = None) -> int:
     claims = result.claims or {}
     if claims.get("status") not in (None, "ok"):
         print(f"report: claims: {claims.get('message') or claims.get('status')}", file=sys.stderr)
+    warned = [o for o in result.outcomes if o.status == "warnings"]
+    if warned:
+        print(f"report: {len(warned)} report(s) ran with warnings the site shows (not marked Current):",
+              file=sys.stderr)
+        for o in warned:
+            print("  " + o.id + ": " + "; ".join(o.warnings[:3]) + ("; and more" if len(o.warnings) > 3 else ""),
+                  file=sys.stderr)
     stale = [o for o in result.outcomes if o.status in ("stale", "missing")]
     if stale:
         print(f"report: {len(stale)} report(s) on the site are not current (not run in this build): "

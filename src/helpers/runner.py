@@ -9,7 +9,11 @@
    successful execution is reused; a failed run is always tried again.
 3. Execute what changed with papermill in two long-lived worker processes
    (helpers.worker), IPC kernels, a per-notebook deadline, one retry when a kernel
-   fails to start. Results are recorded in build/state.json as each run finishes.
+   fails to start. Each kernel works in build/work/<run>/ with build-owned caches and a
+   write guard; data/ and notebooks/ are watched for writes the guard cannot see. A run
+   that stops early, writes outside build/ or prints invalid Unicode fails; one whose page
+   shows stderr or cut output is published with warnings. Results are recorded in
+   build/state.json as each run finishes.
 4. Assemble the whole site in a temporary folder next to site/ and swap it in with
    one rename (helpers.site). An interrupted build leaves the previous site as it was.
 
@@ -18,13 +22,17 @@ rebuild only hashes files and compares stamps (well under a second).
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import json
 import os
+import re
 import shutil
 import signal
+import stat
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -45,13 +53,36 @@ DEFAULT_START_TIMEOUT = 60.0
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def worker_env(root: Path) -> dict:
-    """The environment the workers (and so their kernels) get on top of the build's own."""
-    return {"RARE_EARTH_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
+def worker_env(root: Path, build: Path | None = None) -> dict:
+    """The environment the workers (and so their kernels) get on top of the build's own.
+
+    With `build`, the caches a kernel writes go to build-owned folders: matplotlib's config and
+    font cache (MPLCONFIGDIR), IPython's profile (IPYTHONDIR, which holds the write guard) and
+    Jupyter's connection files (JUPYTER_RUNTIME_DIR). A read-only or missing HOME then puts no
+    cache warning on a page and no temporary matplotlib folder in the temp dir.
+    """
+    env = {"RARE_EARTH_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
+    if build is not None:
+        cache = build / "cache"
+        env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),
+                    "JUPYTER_RUNTIME_DIR": str(cache / "runtime")})
+    return env
+
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def strip_ansi(text) -> str:
+    """Text without terminal escape sequences (colours, cursor moves, OSC titles)."""
+    return _ANSI.sub("", "" if text is None else str(text))
 
 
 class BuildError(RuntimeError):
-    """The build cannot start (bad manifest, bad parameters, locked); nothing was executed."""
+    """The build cannot start (bad manifest, bad parameters, locked, read-only folder); nothing was executed."""
+
+
+class StorageError(BuildError):
+    """A file of the build could not be written (full disk, read-only folder); the site was left as it was."""
 
 
 class Interrupted(BaseException):
@@ -129,6 +160,7 @@ class Outcome:
     reason: str = ""
     error: dict | None = None
     duration: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -210,21 +242,82 @@ class Inputs:
 
 # --------------------------------------------------------------------------- state
 
-def load_state(cfg: Config) -> dict:
+def _valid_state(state) -> bool:
+    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+        return False
+    runs, claims = state.get("runs"), state.get("claims", {})
+    if not isinstance(runs, dict) or not isinstance(claims, dict):
+        return False
+    for entry in runs.values():
+        if not isinstance(entry, dict) or not isinstance(entry.get("inputs", {}), dict):
+            return False
+        if not isinstance(entry.get("error") or {}, dict) or not isinstance(entry.get("warnings") or [], list):
+            return False
+    return True
+
+
+def load_state(cfg: Config, notes: list[str] | None = None) -> dict:
+    """build/state.json, or an empty state when it is missing, unreadable or not in this format
+    (a hand-edited or truncated file means "no state": every run is executed again)."""
+    empty = {"version": STATE_VERSION, "runs": {}, "claims": {}}
     try:
-        state = json.loads(cfg.state_file.read_text(encoding="utf-8"))
-        if state.get("version") == STATE_VERSION:
-            return state
-    except (OSError, ValueError):
-        pass
-    return {"version": STATE_VERSION, "runs": {}, "claims": {}}
+        text = cfg.state_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return empty
+    except (OSError, UnicodeDecodeError) as exc:
+        why = getattr(exc, "strerror", None) or str(exc)
+    else:
+        try:
+            state = json.loads(text)
+        except ValueError as exc:
+            why = f"not valid JSON ({exc})"
+        else:
+            if _valid_state(state):
+                return state
+            why = "not in the format this builder writes"
+    if notes is not None:
+        notes.append(f"{cfg.state_file} was unreadable ({why}); treated as no state, so every report is executed again")
+    return empty
 
 
 def save_state(cfg: Config, state: dict) -> None:
-    cfg.build.mkdir(parents=True, exist_ok=True)
+    """Write build/state.json atomically; on failure the temporary file is removed and StorageError raised."""
     tmp = cfg.state_file.with_name(f".state.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, cfg.state_file)
+    try:
+        cfg.build.mkdir(parents=True, exist_ok=True)
+        tmp.write_text(json.dumps(state, indent=1, sort_keys=True), encoding="utf-8")
+        os.replace(tmp, cfg.state_file)
+    except OSError as exc:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        raise storage_error(exc, cfg.state_file) from None
+
+
+def storage_error(exc: OSError, path: Path | str | None = None) -> StorageError:
+    """A StorageError that names the file and says what went wrong in words."""
+    where = exc.filename or path or "a build file"
+    words = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+             errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+             errno.EPERM: "operation not permitted"}.get(exc.errno, exc.strerror or str(exc))
+    return StorageError(f"cannot write {where}: {words}")
+
+
+def run_status(s: dict | None, fingerprint: str) -> str:
+    """What a run's page is, from its state entry: ok | warnings | failed | stale | missing.
+
+    A run recorded on other inputs than today's is stale, whether it passed or failed then:
+    an old failure is not a current failure once the data are fixed.
+    """
+    if not s:
+        return "missing"
+    if s.get("fingerprint") != fingerprint:
+        return "stale"
+    status = s.get("status", "failed")
+    if status == "ok" and s.get("warnings"):
+        return "warnings"
+    return status
 
 
 # --------------------------------------------------------------------------- planning
@@ -415,29 +508,138 @@ def run_floor(n: int, workers: int = 2, kernel: str = "python3", env: dict | Non
 
 @dataclass
 class _Progress:
+    """A progress bar on a terminal; one plain line per finished job when stderr is a file or a
+    pipe (`make report > log 2>&1`: no carriage-return frames); nothing when quiet (CI)."""
     total: int
     quiet: bool
     bar: object = None
+    lines: bool = False
+    n: int = 0
+    t0: float = field(default_factory=time.monotonic)
 
     def __post_init__(self):
-        if not self.quiet and self.total:
-            from tqdm import tqdm
-            self.bar = tqdm(total=self.total, desc="report", unit="job", file=sys.stderr, dynamic_ncols=True,
-                            bar_format="{desc} {n_fmt}/{total_fmt} |{bar:20}| {elapsed}{postfix}")
+        if self.quiet or not self.total:
+            return
+        if not sys.stderr.isatty():
+            self.lines = True
+            return
+        from tqdm import tqdm
+        self.bar = tqdm(total=self.total, desc="report", unit="job", file=sys.stderr, dynamic_ncols=True,
+                        bar_format="{desc} {n_fmt}/{total_fmt} |{bar:20}| {elapsed}{postfix}")
 
     def running(self, names: list[str]) -> None:
         if self.bar is not None:
             self.bar.set_postfix_str(("running " + ", ".join(names)) if names else "", refresh=False)
 
-    def done(self, message: str | None = None) -> None:
+    def done(self, job_id: str, message: str | None = None) -> None:
+        self.n += 1
         if self.bar is not None:
             if message:
                 self.bar.write(message, file=sys.stderr)
             self.bar.update(1)
+        elif self.lines:
+            what = message.strip() if message else f"{job_id} done"
+            print(f"report: [{self.n}/{self.total}] {what} ({time.monotonic() - self.t0:.1f} s)",
+                  file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def check_writable(folder: Path, what: str) -> None:
+    """Refuse (BuildError) a folder, or a folder inside it, whose owner has taken write permission
+    away (honoured even when running as root, who could write anyway), or that this process cannot
+    write; and a missing folder whose parent cannot be written."""
+    target = folder
+    while not target.exists() and target.parent != target:
+        target = target.parent
+    dirs = [target]
+    if target == folder:
+        for base, subdirs, _ in os.walk(folder):
+            dirs += [Path(base) / d for d in subdirs if not (Path(base) / d).is_symlink()]
+    for d in dirs:
+        try:
+            mode = d.stat().st_mode
+        except OSError:
+            continue
+        if not mode & stat.S_IWUSR or not os.access(d, os.W_OK | os.X_OK):
+            raise BuildError(f"{d} is read-only (mode {stat.filemode(mode)}), so {what} cannot be written; "
+                             f"make it writable (chmod -R u+w {d}) or choose another folder; nothing was "
+                             "executed and the site was left as it was")
+    if folder.exists() and folder.parent != folder:
+        parent = folder.parent  # the site is swapped in by renaming beside it
+        mode = parent.stat().st_mode
+        if not mode & stat.S_IWUSR or not os.access(parent, os.W_OK | os.X_OK):
+            raise BuildError(f"{parent} is read-only (mode {stat.filemode(mode)}), so {what} cannot be replaced; "
+                             "nothing was executed and the site was left as it was")
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError):
+        return True
+    return True
+
+
+def sweep_kernel_leftovers(tmp: str | None = None, old: float = 600.0) -> list[str]:
+    """Remove the kernel socket folders (rek-<worker pid>-*) a killed build left in the temp dir.
+
+    A folder is removed only when none of its sockets is bound by a live process (/proc/net/unix
+    lists every bound socket path) and the worker that made it is gone (or, for a folder without
+    a pid in its name, it is older than `old` seconds): a concurrent build keeps its own, even in
+    the moment between making the folder and binding the first socket.
+    """
+    tmp = tmp or ("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir())
+    try:
+        with open("/proc/net/unix", encoding="utf-8", errors="replace") as f:
+            bound = f.read()
+    except OSError:
+        return []
+    removed = []
+    for d in Path(tmp).glob("rek-*"):
+        try:
+            if not d.is_dir() or d.is_symlink() or d.stat().st_uid != os.getuid():
+                continue
+        except OSError:
+            continue
+        if str(d) + "/" in bound:
+            continue
+        m = re.match(r"rek-(\d+)-", d.name)
+        try:
+            if m and _pid_alive(int(m.group(1))) or not m and time.time() - d.stat().st_mtime < old:
+                continue
+        except OSError:
+            continue
+        shutil.rmtree(d, ignore_errors=True)
+        removed.append(str(d))
+    return removed
+
+
+PROTECTED = ("data", "notebooks")
+
+
+def protected_snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """(size, mtime_ns) of every file under the folders a notebook must not write (data/, notebooks/)."""
+    out = {}
+    for top in PROTECTED:
+        for base, dirs, files in os.walk(root / top):
+            dirs[:] = [d for d in dirs if d not in (".ipynb_checkpoints", "__pycache__")]
+            for name in files:
+                path = Path(base) / name
+                try:
+                    st = path.stat()
+                except OSError:
+                    continue
+                out[path.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def _diff(before: dict, after: dict) -> list[str]:
+    return sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
 
 
 def _lock(cfg: Config):
@@ -510,38 +712,53 @@ def _clear_outputs(cfg: Config, run_id: str) -> None:
 
 
 def _describe_error(err: dict | None) -> str:
-    if not err:
+    """One line for a run's error, without terminal escape codes (shared by the log and the site)."""
+    if not isinstance(err, dict) or not err:
         return "failed"
     where = f"cell [{err['cell_number']}]" if err.get("cell_number") else "the notebook"
     kind = err.get("kind")
     if kind == "error":
-        return f"{where} raised {err.get('ename')}: {err.get('evalue')}".rstrip(": ")
-    if kind == "timeout":
-        return f"{where} {err.get('message', 'timed out')}"
-    return err.get("message") or kind or "failed"
+        text = f"{where} raised {err.get('ename')}: {err.get('evalue')}".rstrip(": ")
+    elif kind in ("timeout", "stopped", "encoding"):
+        text = f"{where} {err.get('message', 'timed out')}"
+    else:
+        text = err.get("message") or kind or "failed"
+    return " ".join(strip_ansi(text).split())
 
 
 def build(cfg: Config, writer_hook=None) -> BuildResult:
     """Run the whole build; see the module docstring. writer_hook(path) is called by the site
-    writer after each file (tests use it to simulate a crash mid-write)."""
+    writer after each file (tests use it to simulate a crash mid-write).
+
+    Raises BuildError before anything runs (bad manifest, read-only build/ or site/), StorageError
+    when a file cannot be written (full disk), Interrupted on SIGTERM, SIGHUP or Ctrl-C; in each
+    case the previous site is left as it was and no temporary file of this build is left behind.
+    """
     t0 = time.monotonic()
-    lock = _lock(cfg)
-    old_term = signal.getsignal(signal.SIGTERM)
+    check_writable(cfg.build, "the build folder")
+    try:
+        lock = _lock(cfg)
+    except OSError as exc:
+        raise storage_error(exc, cfg.build / ".report.lock") from None
+    handlers = {}
 
     def on_term(signum, frame):
         raise Interrupted()
 
-    try:
-        signal.signal(signal.SIGTERM, on_term)
-    except ValueError:  # not the main thread
-        old_term = None
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            handlers[sig] = signal.signal(sig, on_term)
+        except ValueError:  # not the main thread
+            pass
     try:
         from helpers import site as site_mod
 
         site_mod.clean_leftovers(cfg.site)
+        sweep_kernel_leftovers()
+        shutil.rmtree(cfg.build / "tmp", ignore_errors=True)
         man, warnings = preflight(cfg, data=False)
         inputs = Inputs.collect(cfg)
-        state = load_state(cfg)
+        state = load_state(cfg, warnings)
         planned = plan(cfg, man, inputs, state)
         check_data(man, planned)
         claims_fp = digest({"data": inputs.data, "helpers": inputs.helpers, "env": inputs.env,
@@ -558,44 +775,76 @@ def build(cfg: Config, writer_hook=None) -> BuildResult:
                 return BuildResult(outcomes, False, True, time.monotonic() - t0, state.get("claims", {}),
                                    warnings, cfg.site)
 
-        _execute(cfg, man, inputs, state, planned, jobs, need_claims, claims_fp)
+        check_writable(cfg.site, "the site")
+        withheld = _execute(cfg, man, inputs, state, planned, jobs, need_claims, claims_fp)
+        _check_outputs_survived(cfg, state, planned)
         stamp = site_stamp(cfg, man, inputs, state, planned)
-        site_mod.write_site(cfg, man, state, planned, stamp, inputs, hook=writer_hook)
+        site_mod.write_site(cfg, man, state, planned, stamp, inputs, hook=writer_hook, withheld=withheld)
         outcomes = [_outcome(p, state) for p in planned if p.run.site or cfg.only]
+        if withheld:
+            warnings.append("changed during the build and not published: " + ", ".join(sorted(withheld))
+                            + "; restore them (git checkout) and run make report again")
         return BuildResult(outcomes, True, False, time.monotonic() - t0, state.get("claims", {}), warnings, cfg.site)
+    except OSError as exc:
+        raise storage_error(exc) from None
     finally:
-        if old_term is not None:
-            signal.signal(signal.SIGTERM, old_term)
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
         lock.close()
+
+
+def _check_outputs_survived(cfg: Config, state: dict, planned: list[Planned]) -> None:
+    """A run recorded as done whose executed notebook or page has gone from build/ (make clean
+    while the build ran) is failed, never published as a Current page with no output."""
+    changed = False
+    for p in planned:
+        s = state["runs"].get(p.run.id)
+        if not s or s.get("fingerprint") != p.fingerprint or s.get("status") != "ok":
+            continue
+        gone = [f for f, want in ((cfg.notebooks_out / f"{p.run.id}.ipynb", True),
+                                  (cfg.pages / f"{p.run.id}.html", s.get("has_page", True))) if want and not f.is_file()]
+        if gone:
+            state["runs"][p.run.id] = {**s, "status": "failed", "has_page": False, "error": {
+                "kind": "vanished", "message": "its output was removed from build/ while the build ran "
+                f"({', '.join(f.name for f in gone)}; was `make clean` run?); run make report again"}}
+            changed = True
+    if changed:
+        save_state(cfg, state)
 
 
 def _outcome(p: Planned, state: dict) -> Outcome:
     s = state["runs"].get(p.run.id, {})
     action = {"execute": "executed", "render": "rendered", "reuse": "reused", "skip": "not-run"}[p.action]
-    if not s:
-        status = "missing"
-    elif s.get("fingerprint") != p.fingerprint:
-        status = "stale" if s.get("status") == "ok" else s.get("status", "failed")
-    else:
-        status = s.get("status", "failed")
-    return Outcome(p.run.id, p.entry.path, action, status, p.reason, s.get("error"), s.get("duration", 0.0))
+    return Outcome(p.run.id, p.entry.path, action, run_status(s, p.fingerprint), p.reason, s.get("error"),
+                   s.get("duration", 0.0), list(s.get("warnings") or []))
 
 
 def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planned], jobs: list[Planned],
-             need_claims: bool, claims_fp: str) -> None:
+             need_claims: bool, claims_fp: str) -> set[str]:
+    """Run the jobs; return the data files that changed while they ran (never to be published)."""
+    from helpers import worker as worker_mod
+
     for d in (cfg.notebooks_out, cfg.pages, cfg.thumbs):
         d.mkdir(parents=True, exist_ok=True)
+    env = worker_env(cfg.root, cfg.build)
+    startup = Path(env["IPYTHONDIR"]) / "profile_default" / "startup" / "00-report-write-guard.py"
+    startup.parent.mkdir(parents=True, exist_ok=True)
+    if not startup.is_file() or startup.read_text(encoding="utf-8") != worker_mod.WRITE_GUARD:
+        startup.write_text(worker_mod.WRITE_GUARD, encoding="utf-8")
     queue: list[dict] = []
     by_id = {p.run.id: p for p in jobs}
     for p in jobs:
         prev = state["runs"].get(p.run.id, {})
         common = {"id": p.run.id, "out_notebook": str(cfg.notebooks_out / f"{p.run.id}.ipynb"),
-                  "pages_dir": str(cfg.pages), "thumbs_dir": str(cfg.thumbs)}
+                  "pages_dir": str(cfg.pages), "thumbs_dir": str(cfg.thumbs), "root": str(cfg.root)}
         if p.action == "execute":
             _clear_outputs(cfg, p.run.id)
             queue.append({**common, "op": "execute", "notebook": str(man.notebook_file(p.entry)),
                           "parameters": p.run.parameters, "timeout": cfg.timeout,
                           "start_timeout": cfg.start_timeout, "kernel": cfg.kernel,
+                          "work_dir": str(cfg.build / "work" / p.run.id), "tmp_dir": str(cfg.build / "tmp" / p.run.id),
+                          "allow_writes": [str(cfg.build / "work" / p.run.id), str(cfg.build / "tmp" / p.run.id),
+                                           str(cfg.build / "cache"), "/dev"],
                           "expected": prev.get("duration") or 3.0})
         else:
             queue.append({**common, "op": "render", "previous_error": prev.get("error"), "expected": 0.1})
@@ -607,9 +856,38 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
     # longest first: with two workers this keeps the last one from finishing alone
     queue.sort(key=lambda j: -float(j.get("expected", 0)))
     progress = _Progress(len(queue), cfg.quiet)
-    pool = Pool(min(cfg.workers, len(queue)), worker_env(cfg.root))
+    pool = Pool(min(cfg.workers, len(queue)), env)
     watchdog = cfg.timeout + 2 * cfg.start_timeout + 30
     graceful = False
+    protected = protected_snapshot(cfg.root)
+    start_data = {k: v for k, v in protected.items() if k.startswith("data/")}
+    suspects: dict[str, list[str]] = {}  # run id -> protected files that changed while it ran
+
+    def check_protected(finished: dict) -> None:
+        """Files under data/ or notebooks/ that changed since the last look are laid at the door of
+        every run executing in that interval (the write guard in the kernel names the writer
+        itself; this catches writes it cannot see, such as a shell command's)."""
+        nonlocal protected
+        now = protected_snapshot(cfg.root)
+        changed = _diff(protected, now)
+        protected = now
+        if changed:
+            group = [j["id"] for j in [finished] + [w["job"] for w in pool.busy()] if j and j.get("op") == "execute"]
+            for rid in group:
+                suspects.setdefault(rid, []).extend(changed)
+                running_with.setdefault(rid, set()).update(group)
+
+    def blame(job: dict, msg: dict) -> dict:
+        files = sorted(set(suspects.pop(job["id"], [])))
+        if job["op"] != "execute" or not files or (msg.get("error") or {}).get("kind") == "write":
+            return msg
+        others = sorted(set(running_with.get(job["id"], set())) - {job["id"]})
+        along = f" (alongside {', '.join(others)}; either may have written them)" if others else ""
+        return {**msg, "status": "failed", "error": {"kind": "write", "message":
+                f"{', '.join(files[:5])}{' and more' if len(files) > 5 else ''} changed while it ran{along}; "
+                "a notebook must write only under build/; restore them (git checkout) and run make report again"}}
+
+    running_with: dict[str, set[str]] = {}  # run id -> the runs executing when its suspect files changed
     try:
         while queue or pool.busy():
             for w in pool.idle():
@@ -629,7 +907,8 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
                     pool.replace(w)
                 else:
                     w["job"] = None
-                progress.done(_record(cfg, state, by_id, job, msg, inputs, claims_fp))
+                check_protected(job)
+                progress.done(job["id"], _record(cfg, state, by_id, job, blame(job, msg), inputs, claims_fp))
             now = time.monotonic()
             for w in pool.busy():
                 if w["job"]["op"] == "execute" and now - w["since"] > watchdog:
@@ -638,13 +917,17 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
                     msg = {"op": "execute", "id": job["id"], "status": "failed",
                            "error": {"kind": "timeout", "message": f"was stopped after {watchdog:g} s "
                                      f"(notebook limit {cfg.timeout:g} s)"}}
-                    progress.done(_record(cfg, state, by_id, job, msg, inputs, claims_fp))
+                    check_protected(job)
+                    progress.done(job["id"], _record(cfg, state, by_id, job, blame(job, msg), inputs, claims_fp))
         graceful = True
     except KeyboardInterrupt:
         raise Interrupted() from None
     finally:
         progress.close()
         pool.close(graceful=graceful)
+        shutil.rmtree(cfg.build / "tmp", ignore_errors=True)
+    now_data = {k: v for k, v in protected_snapshot(cfg.root).items() if k.startswith("data/")}
+    return {k for k in _diff(start_data, now_data)}
 
 
 def _record(cfg: Config, state: dict, by_id: dict, job: dict, msg: dict, inputs: Inputs, claims_fp: str) -> str | None:
@@ -665,6 +948,7 @@ def _record(cfg: Config, state: dict, by_id: dict, job: dict, msg: dict, inputs:
                  "error": msg.get("error"), "executed_at": msg.get("executed_at", time.time()),
                  "duration": msg.get("duration", 0.0), "attempts": msg.get("attempts", 1),
                  "figures": msg.get("figures", 0), "missing_alt": msg.get("missing_alt", 0),
+                 "warnings": msg.get("warnings") or [],
                  "thumb": msg.get("thumb"), "has_page": (cfg.pages / f"{job['id']}.html").is_file()}
     else:  # render
         if msg.get("status") == "failed":  # could not re-render: force a re-execution next time
@@ -672,9 +956,12 @@ def _record(cfg: Config, state: dict, by_id: dict, job: dict, msg: dict, inputs:
         else:
             entry = {**prev, "render": inputs.render, "figures": msg.get("figures", 0),
                      "missing_alt": msg.get("missing_alt", 0), "thumb": msg.get("thumb"),
+                     "warnings": msg.get("warnings", prev.get("warnings") or []),
                      "error": msg.get("error"), "has_page": True}
     state["runs"][job["id"]] = entry
     save_state(cfg, state)
     if entry["status"] != "ok":
         return f"  FAILED {job['id']} ({p.entry.path}): {_describe_error(entry.get('error'))}"
+    if entry.get("warnings"):
+        return f"  WARNING {job['id']} ({p.entry.path}): {entry['warnings'][0]}"
     return None

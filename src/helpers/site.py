@@ -41,7 +41,7 @@ CLAIMS_SCHEMA = Path(__file__).with_name("claims_results.schema.json")
 _CITATION: dict = {}  # read from the project's CITATION.cff by write_site; shown in every page's footer
 GOOD_STATUS = ("reproduc", "match", "within rounding", "ok", "exact", "pass")
 BAD_STATUS = ("differ", "mismatch", "wrong", "fail", "not reproduc")
-STATUS_TEXT = {"ok": "Current", "failed": "Failed", "stale": "Stale", "missing": "Not built"}
+STATUS_TEXT = {"ok": "Current", "warnings": "Warnings", "failed": "Failed", "stale": "Stale", "missing": "Not built"}
 
 
 def esc(value) -> str:
@@ -210,13 +210,11 @@ class Report:
         self.id = run.id
         self.entry, self.run = entry, run
         self.notebook = f"notebooks/{entry.path}"
+        from helpers.runner import run_status
+
         self.s = state["runs"].get(run.id) or {}
-        if not self.s:
-            self.status = "missing"
-        elif self.s.get("fingerprint") != planned.fingerprint:
-            self.status = "stale" if self.s.get("status") == "ok" else self.s.get("status", "failed")
-        else:
-            self.status = self.s.get("status", "failed")
+        self.status = run_status(self.s, planned.fingerprint)
+        self.warnings = [str(w) for w in self.s.get("warnings") or []]
         self.fingerprint = self.s.get("fingerprint") or planned.fingerprint
         self._thumb_size: tuple[int, int] | None = None
         self._has_ipynb = False
@@ -263,14 +261,9 @@ class Report:
         return " \\\n    ".join(args)
 
     def error_text(self) -> str:
-        err = self.s.get("error") or {}
-        kind = err.get("kind")
-        where = f"cell [{err['cell_number']}]" if err.get("cell_number") else "the notebook"
-        if kind == "error":
-            return f"{where} raised {err.get('ename', 'an error')}: {err.get('evalue', '')}".rstrip(": ")
-        if kind == "timeout":
-            return f"{where} {err.get('message', 'timed out')}"
-        return err.get("message") or "it failed"
+        from helpers.runner import _describe_error
+
+        return _describe_error(self.s.get("error")) if self.s.get("error") else "it failed"
 
 
 def _shell(value: str) -> str:
@@ -280,7 +273,7 @@ def _shell(value: str) -> str:
 
 def card(r: Report) -> str:
     thumb = ""
-    thumb_info = r.s.get("thumb") if r.status in ("ok", "failed", "stale") else None
+    thumb_info = r.s.get("thumb") if r.status in ("ok", "warnings", "failed", "stale") else None
     if thumb_info and r._thumb_size:
         w, h = r._thumb_size
         thumb = (f'<a class="thumb" href="reports/{esc(r.id)}.html" tabindex="-1" aria-hidden="true">'
@@ -288,6 +281,10 @@ def card(r: Report) -> str:
     else:
         thumb = '<div class="thumb none">No figure</div>'
     claims = f'<p class="claims-line">{esc(r.claims_line)}</p>' if r.claims_line else ""
+    if r.status == "warnings":
+        claims += f'<p class="warning-line">{esc(r.warnings[0])}{" (and more)" if len(r.warnings) > 1 else ""}</p>'
+    elif r.status == "failed":
+        claims += f'<p class="warning-line">{esc(r.error_text())}</p>'
     ran = f"ran {fmt_time(r.s.get('executed_at'))}" if r.s else "not built yet"
     return f"""<li class="card {esc(r.status)}">
 {thumb}
@@ -309,9 +306,14 @@ def report_page(r: Report, fragment: str | None, built: str, stamp: str, claims:
                       f'{esc(r.error_text())}.{link}</p><p>What follows is the output of that failed run; '
                       f'cells after the failing one did not run. No earlier successful version is shown.</p></div>')
     elif r.status == "stale":
-        alerts.append('<div class="alert stale" role="alert"><p><strong>Stale:</strong> this page was executed on '
+        was = (f"failed ({esc(r.error_text())}) " if r.s.get("status") == "failed" else "")
+        alerts.append(f'<div class="alert stale" role="alert"><p><strong>Stale:</strong> this page {was}was executed on '
                       'inputs that have changed since (the notebook, its parameters, the data, the helpers or the '
                       'environment). Run <code>make report</code> to bring it up to date.</p></div>')
+    elif r.status == "warnings":
+        items = "".join(f"<li>{esc(w)}</li>" for w in r.warnings)
+        alerts.append('<div class="alert warnings" role="alert"><p><strong>Every cell ran, with warnings a reader '
+                      f'should know about:</strong></p><ul>{items}</ul></div>')
     elif r.status == "missing":
         alerts.append('<div class="alert missing" role="alert"><p><strong>Not built yet:</strong> this report has '
                       'not been executed. Run <code>make report</code>.</p></div>')
@@ -382,7 +384,7 @@ def _rules(field: dict) -> tuple[str, str]:
 
 
 def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], claims_cols: list[str],
-              built: str, stamp: str) -> str:
+              built: str, stamp: str, withheld=frozenset()) -> str:
     parts = ['<h1>Data</h1>']
     if package:
         parts.append(f'<p class="lede">{esc(package.get("title", ""))}. {esc(package.get("description", ""))}</p>')
@@ -433,7 +435,8 @@ def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], 
         schema = res.get("schema", {})
         path = cfg.root / "data" / res.get("path", "")
         rows = None
-        if path.is_file():
+        held = f"data/{res.get('path')}" in withheld
+        if path.is_file() and not held:
             with open(path, newline="", encoding="utf-8", errors="replace") as f:
                 rows = max(0, sum(1 for _ in csv.reader(f)) - 1)
         parts.append(f'<section id="table-{esc(res["name"])}"><h2>{esc(res.get("title", res["name"]))}</h2>')
@@ -442,6 +445,9 @@ def data_page(cfg, package: dict | None, claims: dict, claims_rows: list[dict], 
             size = path.stat().st_size
             parts.append(f'<p><a class="download" href="data/{esc(res["path"])}" download>Download data/{esc(res["path"])}</a> '
                          f'({rows} rows, {size / 1024:.1f} KB)</p>')
+        elif held:
+            parts.append(f'<p class="note">{esc(res.get("path"))} changed while the build ran, so it is not '
+                         'published; the next build publishes it.</p>')
         else:
             parts.append(f'<p class="note">{esc(res.get("path"))} is not in data/ yet.</p>')
         if schema.get("primaryKey"):
@@ -477,17 +483,27 @@ def index_page(reports: list[Report], claims: dict, built: str, stamp: str) -> s
     n = len(reports)
     counts = {k: sum(1 for r in reports if r.status == k) for k in ("ok", "failed", "stale", "missing")}
     summary = [f"{n} report{'s' if n != 1 else ''}", f"{counts['ok']} current"]
+    counts["warnings"] = sum(1 for r in reports if r.status == "warnings")
+    if counts["warnings"]:
+        summary.append(f"{counts['warnings']} with warnings")
     summary += [f"{counts[k]} {STATUS_TEXT[k].lower()}" for k in ("failed", "stale", "missing") if counts[k]]
     parts = ['<h1>Reports</h1>',
              '<p class="lede">Each notebook of the collection, executed with every parameter set in '
              '<code>notebooks/manifest.yml</code>. Articles are checked number by number against the curated data; '
              f'models say how well they forecast. {esc(", ".join(summary))}.</p>']
+
+    def why(r: Report) -> str:
+        if r.status == "failed":
+            return " (" + esc(r.error_text()) + ")"
+        if r.status == "warnings":
+            return " (" + esc("; ".join(r.warnings[:3])) + ("; and more" if len(r.warnings) > 3 else "") + ")"
+        return ""
+
     bad = [r for r in reports if r.status != "ok"]
     if bad:
         items = "".join(f'<li><a href="reports/{esc(r.id)}.html">{esc(r.title)}</a>: '
-                        f'{esc(STATUS_TEXT.get(r.status, r.status).lower())}'
-                        f'{" (" + esc(r.error_text()) + ")" if r.status == "failed" else ""}</li>' for r in bad)
-        cls = "failed" if counts["failed"] else "stale"
+                        f'{esc(STATUS_TEXT.get(r.status, r.status).lower())}{why(r)}</li>' for r in bad)
+        cls = "failed" if counts["failed"] else "warnings" if counts["warnings"] else "stale"
         parts.append(f'<div class="alert {cls}" role="alert"><p><strong>Not every report is current.</strong></p>'
                      f'<ul>{items}</ul></div>')
     if not reports:
@@ -503,8 +519,14 @@ def index_page(reports: list[Report], claims: dict, built: str, stamp: str) -> s
 
 # --------------------------------------------------------------------------- writer
 
-def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=None) -> None:
-    """Write the whole site into a temp folder beside cfg.site, then swap it in."""
+def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=None,
+               withheld: set[str] | frozenset = frozenset()) -> None:
+    """Write the whole site into a temp folder beside cfg.site, then swap it in.
+
+    site/data/ gets datapackage.json and the tables it declares, nothing else from data/ (a file a
+    notebook left there is never published), and none of `withheld` (data files that changed
+    while the build ran: the reports did not run on them).
+    """
     from helpers.runner import _sources
 
     cfg.site.parent.mkdir(parents=True, exist_ok=True)
@@ -561,6 +583,8 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
                 if files.is_dir():
                     for f in sorted(files.iterdir()):
                         copy(f, f"reports/{r.id}_files/{f.name}")
+            if fragment is None and r.status in ("ok", "warnings"):  # its page vanished: never Current
+                r.status = "missing"
             emit(f"reports/{r.id}.html", report_page(r, fragment, built, stamp, claims))
             reports.append(r)
         emit("index.html", index_page(reports, claims, built, stamp))
@@ -568,11 +592,20 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
         # data: the curated tables, their dictionary and the claims results
         data_dir = cfg.root / "data"
         package = None
-        if (data_dir / "datapackage.json").is_file():
-            package = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8"))
-            copy(data_dir / "datapackage.json", "data/datapackage.json")
-        for src in sorted(data_dir.glob("*.csv")):
-            copy(src, f"data/{src.name}")
+        if (data_dir / "datapackage.json").is_file() and "data/datapackage.json" not in withheld:
+            try:
+                package = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8"))
+            except ValueError:
+                package = None
+            if isinstance(package, dict):
+                copy(data_dir / "datapackage.json", "data/datapackage.json")
+            else:
+                package = None
+        declared = {res.get("path") for res in (package or {}).get("resources", []) if isinstance(res, dict)}
+        for rel in sorted(p for p in declared if isinstance(p, str)):
+            src = data_dir / rel
+            if src.is_file() and f"data/{rel}" not in withheld and src.resolve().is_relative_to(data_dir.resolve()):
+                copy(src, f"data/{rel}")
         cols, rows = [], []
         if claims.get("status") in ("ok", "partial") and cfg.claims_csv.is_file():
             copy(cfg.claims_csv, "claims.csv")
@@ -580,7 +613,7 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
         else:
             emit("claims.csv", ",".join(f["name"] for f in json.loads(CLAIMS_SCHEMA.read_text())["fields"]) + "\n")
         emit("datapackage.json", json.dumps(published_package(package), indent=1, ensure_ascii=False))
-        emit("data.html", data_page(cfg, package, claims, rows, cols, built, stamp))
+        emit("data.html", data_page(cfg, package, claims, rows, cols, built, stamp, withheld))
 
         record = {"stamp": stamp, "built_at": time.time(), "built": built,
                   "reports": {r.id: {"notebook": r.notebook, "status": r.status, "inputs": r.fingerprint,

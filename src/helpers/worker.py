@@ -41,11 +41,85 @@ REMOVE_CELL_TAGS = {"injected-parameters", "papermill-error-cell-tag", "remove-c
 REMOVE_INPUT_TAGS = {"remove-input", "remove_input"}
 REMOVE_OUTPUT_TAGS = {"remove-output", "remove_output"}
 
+# What a page shows of one cell's text output at most; the rest stays in the executed notebook.
+PAGE_MAX_LINES = 1000
+PAGE_MAX_CHARS = 100_000
+
 _ipc_dir: str | None = None
 _counter = itertools.count()
 _kernel_pids: set[int] = set()
+_kernel_env: dict[str, str] = {}  # set per job: the kernel's TMPDIR and its write guard's settings
 _km_class = None
 _exporter = None
+
+# IPython runs this in every kernel the build starts (IPYTHONDIR/profile_default/startup, written
+# by helpers.runner). An audit hook refuses, with a PermissionError that names the file, any write
+# outside the folders listed in REPORT_WRITE_ALLOW (the run's work and temp folders under build/),
+# and records the attempt in REPORT_WRITE_LOG, so a notebook that catches the error still fails.
+# Byte-code caches (__pycache__) are let through. Writes it cannot see (a shell command, a C
+# library) are caught afterwards by the runner's snapshot of data/ and notebooks/.
+WRITE_GUARD = r"""# Installed by the report builder (helpers.worker.WRITE_GUARD); do not edit.
+def _report_write_guard():
+    import os, sys
+    allow = [os.path.realpath(p) for p in os.environ.get("REPORT_WRITE_ALLOW", "").split(os.pathsep) if p]
+    log = os.environ.get("REPORT_WRITE_LOG")
+    if not allow or not log:
+        return
+    wflags = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+    busy = []
+    path_events = {"os.remove": (0,), "os.rename": (0, 1), "os.rmdir": (0,), "os.mkdir": (0,),
+                   "os.truncate": (0,), "os.symlink": (1,), "os.link": (1,), "os.chmod": (0,),
+                   "os.chown": (0,), "os.utime": (0,), "shutil.rmtree": (0,), "shutil.copyfile": (1,),
+                   "shutil.copytree": (1,), "shutil.move": (0, 1)}
+
+    def outside(path):
+        if path is None or isinstance(path, int):
+            return None
+        try:
+            full = os.path.realpath(os.fsdecode(path))
+        except Exception:
+            return None
+        if "__pycache__" in full.split(os.sep):
+            return None
+        if any(full == a or full.startswith(a + os.sep) for a in allow):
+            return None
+        return full
+
+    def refuse(full, what):
+        if not busy:
+            busy.append(1)
+            try:
+                with open(log, "a", encoding="utf-8", errors="replace") as f:
+                    f.write(what + "\t" + full + "\n")
+            except OSError:
+                pass
+            finally:
+                busy.clear()
+        raise PermissionError(13, "the report build lets a notebook write only in its work folder under build/, "
+                              "not " + full + " (" + what + ")", full)
+
+    def hook(event, args):
+        if busy:
+            return
+        if event == "open":
+            path, mode, flags = (list(args) + [None, None, 0])[:3]
+            writes = any(c in mode for c in "wax+") if isinstance(mode, str) else bool((flags or 0) & wflags)
+            if writes:
+                full = outside(path)
+                if full:
+                    refuse(full, "open for writing")
+        elif event in path_events:
+            for i in path_events[event]:
+                full = outside(args[i]) if i < len(args) else None
+                if full:
+                    refuse(full, event)
+
+    sys.addaudithook(hook)
+
+
+_report_write_guard()
+del _report_write_guard
+"""
 
 
 # --------------------------------------------------------------------------- kernels
@@ -54,7 +128,8 @@ def _ipc_path() -> str:
     """A fresh socket path prefix per kernel, in this worker's private folder (short: AF_UNIX limit)."""
     global _ipc_dir
     if _ipc_dir is None:
-        _ipc_dir = tempfile.mkdtemp(prefix="rek-", dir="/tmp" if os.path.isdir("/tmp") else None)
+        # the worker's pid in the name lets the next build sweep the folder if this one is killed
+        _ipc_dir = tempfile.mkdtemp(prefix=f"rek-{os.getpid()}-", dir="/tmp" if os.path.isdir("/tmp") else None)
     return os.path.join(_ipc_dir, f"k{next(_counter)}")
 
 
@@ -80,6 +155,8 @@ def kernel_manager_class():
                 return _ipc_path()
 
             async def start_kernel(self, **kw):  # type: ignore[override]
+                if _kernel_env:
+                    kw["env"] = {**(kw.get("env") or os.environ), **_kernel_env}
                 await super().start_kernel(**kw)
                 pid = getattr(getattr(self.provisioner, "process", None), "pid", None)
                 if pid:
@@ -164,6 +241,15 @@ def sanitize(html: str) -> str:
     return _IMG_NO_SRC.sub(lambda m: f"<span class=\"note\">[image: {m.group(1) or 'not shown'}]</span>", clean)
 
 
+_NON_SGR = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-ln-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_]|(?=[^\[]|$))")
+
+
+def clean_ansi(text) -> str:
+    """Keep the colour codes (SGR, which nbconvert's ansi2html turns into spans); drop every other
+    terminal escape (window titles, cursor moves) that ansi2html would pass through raw."""
+    return _NON_SGR.sub("", "" if text is None else str(text))
+
+
 def exporter():
     """One nbconvert HTMLExporter per worker, reused (its first use costs about 0.3 s, later ones 0.02 s)."""
     global _exporter
@@ -180,6 +266,7 @@ def exporter():
         c.ExtractOutputPreprocessor.extract_output_types = {"image/png", "image/jpeg", "image/svg+xml"}
         _exporter = HTMLExporter(config=c)
         _exporter.register_filter("sanitize", sanitize)
+        _exporter.register_filter("clean_ansi", clean_ansi)
     return _exporter
 
 
@@ -188,25 +275,89 @@ def _source(cell) -> str:
     return "".join(src) if isinstance(src, list) else src
 
 
-def _mark_failure(nb, error: dict | None) -> dict | None:
-    """Flag the cell that failed (metadata.report.failed) and describe it; None when all ran."""
-    failed_index = None
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _plain(text) -> str:
+    from helpers.runner import strip_ansi
+
+    return strip_ansi(_SURROGATE.sub("\ufffd", "" if text is None else str(text)))
+
+
+def _output_texts(out) -> list[str]:
+    if out.get("output_type") == "stream":
+        return [_source({"source": out.get("text", "")})]
+    if out.get("output_type") == "error":
+        return [str(out.get("evalue", ""))] + [str(t) for t in out.get("traceback", [])]
+    return [_source({"source": v}) for k, v in (out.get("data") or {}).items()
+            if k.startswith("text/") or k.endswith(("+json", "/json"))]
+
+
+def _fix_text(nb) -> int | None:
+    """Replace lone surrogates in outputs with U+FFFD (they cannot be written as UTF-8) and return
+    the index of the first code cell whose output holds text that is not valid Unicode (a lone
+    surrogate, or the U+FFFD the kernel put in its place); None when every output is clean."""
+    first = None
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        errs = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"
-                and not (o.get("ename") == "SystemExit" and o.get("evalue") in ("", "0"))]
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and isinstance(out.get("text"), str):
+                out["text"] = _SURROGATE.sub("\ufffd", out["text"])
+            for key, val in list((out.get("data") or {}).items()):
+                if isinstance(val, str):
+                    out["data"][key] = _SURROGATE.sub("\ufffd", val)
+            if out.get("output_type") == "error":
+                out["evalue"] = _SURROGATE.sub("\ufffd", str(out.get("evalue", "")))
+                out["traceback"] = [_SURROGATE.sub("\ufffd", str(t)) for t in out.get("traceback", [])]
+            if first is None and any("\ufffd" in t for t in _output_texts(out)):
+                first = i
+    return first
+
+
+def _mark_failure(nb, error: dict | None) -> dict | None:
+    """Flag the cell that failed (metadata.report.failed) and describe it; None when all ran.
+
+    A run fails when a cell raised (SystemExit included: a notebook that stops early is not a
+    complete report, though papermill counts `sys.exit(0)` as success), when a code cell never
+    ran, and when a cell printed text that is not valid Unicode.
+    """
+    failed_index = None
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for i in code:
+        cell = nb.cells[i]
+        errs = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
         if errs:
             failed_index = i
-            if error is None or error.get("kind") in ("error", None):
-                error = {**(error or {}), "kind": "error", "ename": errs[0].get("ename", ""),
-                         "evalue": errs[0].get("evalue", "")}
+            ename, evalue = _plain(errs[0].get("ename", "")), _plain(errs[0].get("evalue", ""))
+            if ename == "SystemExit" and (error is None or error.get("kind") in ("error", None)):
+                later = sum(1 for j in code if j > i and _source(nb.cells[j]).strip())
+                error = {"kind": "stopped", "message": f"stopped the notebook early ({ename}: {evalue or 'None'}); "
+                         f"{later} later code cell{'s' if later != 1 else ''} did not run"}
+            elif error is None or error.get("kind") in ("error", None):
+                error = {**(error or {}), "kind": "error", "ename": ename, "evalue": evalue}
             break
         if cell.get("metadata", {}).get("papermill", {}).get("exception"):
             failed_index = i
             break
     if error is None:
+        not_run = [i for i in code if _source(nb.cells[i]).strip() and nb.cells[i].get("execution_count") is None]
+        if not_run:
+            ran = [i for i in code if nb.cells[i].get("execution_count") is not None]
+            failed_index = ran[-1] if ran else not_run[0]
+            error = {"kind": "stopped", "message": f"was the last cell to run: the notebook stopped early and "
+                     f"{len(not_run)} later code cell{'s' if len(not_run) != 1 else ''} did not run"}
+    if error is None:
+        bad = _fix_text(nb)
+        if bad is not None:
+            failed_index = bad
+            error = {"kind": "encoding", "message": "printed text that is not valid Unicode (a lone surrogate, "
+                     "shown as \ufffd); print text that can be encoded as UTF-8"}
+    else:
+        _fix_text(nb)
+    if error is None:
         return None
+    error = {k: (_plain(v) if isinstance(v, str) else v) for k, v in error.items()}
     if failed_index is None:  # timeout or dead kernel: the last cell that started
         started = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
                    and c.get("metadata", {}).get("papermill", {}).get("start_time")]
@@ -251,13 +402,80 @@ def _thumbnail(png: bytes) -> bytes:
         return out.getvalue()
 
 
+def _count(cell, nb_cells) -> str:
+    n = cell.get("execution_count") or sum(1 for c in nb_cells[:nb_cells.index(cell) + 1] if c.cell_type == "code")
+    return f"cell [{n}]"
+
+
+def _cap_outputs(nb, run_id: str) -> list[str]:
+    """Cut each cell's text output on the page to PAGE_MAX_LINES lines / PAGE_MAX_CHARS characters,
+    with a note linking the executed notebook, which keeps all of it. Returns a warning per cut cell."""
+    import nbformat
+
+    warnings = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        lines_left, chars_left, cut = PAGE_MAX_LINES, PAGE_MAX_CHARS, False
+        kept, every = [], []
+        for out in cell.get("outputs", []):
+            texts = _output_texts(out) if out.get("output_type") != "error" else []
+            size = sum(len(t) for t in texts)
+            nlines = sum(t.count("\n") + (not t.endswith("\n")) for t in texts)
+            every += texts
+            if cut:
+                continue
+            if out.get("output_type") == "stream" and (nlines > lines_left or size > chars_left):
+                text = _source({"source": out.get("text", "")})
+                head = "\n".join(text.split("\n")[:max(lines_left, 0)])[:max(chars_left, 0)]
+                kept.append(nbformat.from_dict({**out, "text": head + "\n"}))
+                cut = True
+            elif out.get("output_type") in ("execute_result", "display_data") and size > chars_left:
+                kept.append(nbformat.v4.new_output("stream", name="stdout", text=(
+                    "\n".join(texts[0].split("\n")[:max(lines_left, 0)])[:max(chars_left, 0)] + "\n") if texts else ""))
+                cut = True
+            else:
+                kept.append(out)
+                lines_left, chars_left = lines_left - nlines, chars_left - size
+        if cut:
+            joined = "".join(every)  # a stream arrives in chunks that may split a line
+            total_lines, total_chars = joined.count("\n") + (not joined.endswith("\n")), len(joined)
+            note = (f'<p class="note truncated">Output cut: this page shows the first part of this cell\'s output '
+                    f'({total_lines:,} lines, {total_chars:,} characters in all). The whole output is in the '
+                    f'<a href="{run_id}.ipynb">executed notebook</a>.</p>')
+            kept.append(nbformat.v4.new_output("display_data", data={"text/html": note}))
+            cell.outputs = kept
+            warnings.append(f"{_count(cell, nb.cells)}: output cut on the page ({total_lines:,} lines, "
+                            f"{total_chars:,} characters); the executed notebook has all of it")
+    return warnings
+
+
+def _stderr_warnings(nb) -> list[str]:
+    """One warning per cell that shows stderr (warnings, library messages) on the page."""
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        text = "".join(_source({"source": o.get("text", "")}) for o in cell.get("outputs", [])
+                       if o.get("output_type") == "stream" and o.get("name") == "stderr")
+        first = next((ln.strip() for ln in _plain(text).splitlines() if ln.strip()), "")
+        if first:
+            out.append(f"{_count(cell, nb.cells)} wrote to stderr: {first[:200]}")
+    return out
+
+
 def render(nb, run_id: str, pages_dir: Path, thumbs_dir: Path, error: dict | None) -> dict:
-    """Write build/pages/<id>.html (the cells), build/pages/<id>_files/* (figures) and a thumbnail."""
+    """Write build/pages/<id>.html (the cells), build/pages/<id>_files/* (figures) and a thumbnail.
+
+    Returns the error (None when the run is complete and clean) and the warnings a reader must
+    see: stderr shown on the page, output cut to fit a page.
+    """
     import copy
 
     nb = copy.deepcopy(nb)
     error = _mark_failure(nb, error)
     _prepare(nb)
+    warnings = _stderr_warnings(nb) + _cap_outputs(nb, run_id)
 
     figures, missing_alt, first = 0, 0, None
     for cell in nb.cells:
@@ -295,14 +513,18 @@ def render(nb, run_id: str, pages_dir: Path, thumbs_dir: Path, error: dict | Non
     if thumb is None and thumb_file.exists():
         thumb_file.unlink()
     return {"error": error, "figures": figures, "missing_alt": missing_alt, "thumb": thumb,
-            "files": sorted(resources.get("outputs") or {})}
+            "files": sorted(resources.get("outputs") or {}), "warnings": warnings}
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, path)
+    try:
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 # --------------------------------------------------------------------------- jobs
@@ -332,6 +554,22 @@ def execute(job: dict) -> dict:
     run_id, src = job["id"], Path(job["notebook"])
     out_nb = Path(job["out_notebook"])
     out_nb.parent.mkdir(parents=True, exist_ok=True)
+    # the kernel works in a fresh folder under build/ (relative writes land there), with its own
+    # temp dir, and its write guard (WRITE_GUARD) lets it write nowhere else
+    work = Path(job.get("work_dir") or src.parent)
+    if job.get("work_dir"):
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+    write_log = None
+    _kernel_env.clear()
+    if job.get("tmp_dir"):
+        tmp = Path(job["tmp_dir"])
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True, exist_ok=True)
+        write_log = tmp.with_name(tmp.name + ".writes")
+        write_log.unlink(missing_ok=True)
+        _kernel_env.update({"TMPDIR": str(tmp), "REPORT_WRITE_LOG": str(write_log),
+                            "REPORT_WRITE_ALLOW": os.pathsep.join(job.get("allow_writes") or [])})
     timeout = float(job["timeout"])
     started_at = time.time()
     attempts, error, nb = 0, None, None
@@ -344,7 +582,7 @@ def execute(job: dict) -> dict:
             nb = pm.execute_notebook(
                 str(src), None, parameters=job["parameters"], kernel_name=job.get("kernel") or None,
                 progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-                start_timeout=job["start_timeout"], cwd=str(src.parent),
+                start_timeout=job["start_timeout"], cwd=str(work),
                 kernel_manager_class=kernel_manager_class(), shutdown_kernel="immediate",
                 timeout_func=lambda cell: max(1, int(deadline - time.monotonic() + 0.999)),
                 on_notebook_start=lambda notebook, **kw: live.append(notebook),
@@ -363,12 +601,32 @@ def execute(job: dict) -> dict:
     if nb is None:
         nb = nbformat.read(src, as_version=4)
     duration = time.time() - started_at
+    refused = _refused_writes(write_log, job.get("root"))
+    if refused and (error is None or error.get("kind") == "error"):
+        error = {"kind": "write", "message": f"tried to write outside its work folder under build/: "
+                 f"{', '.join(refused[:3])}{' and more' if len(refused) > 3 else ''} (refused); "
+                 "write files under build/ or not at all"}
     page = render(nb, run_id, Path(job["pages_dir"]), Path(job["thumbs_dir"]), error)
+    _fix_text(nb)  # a lone surrogate cannot be written as UTF-8
     _atomic_write(out_nb, nbformat.writes(nb).encode("utf-8"))
     return {"op": "execute", "id": run_id, "status": "failed" if page["error"] else "ok",
             "error": page["error"], "executed_at": started_at, "duration": round(duration, 2),
             "attempts": attempts, "figures": page["figures"], "missing_alt": page["missing_alt"],
-            "thumb": page["thumb"], "files": page["files"]}
+            "thumb": page["thumb"], "files": page["files"], "warnings": page["warnings"]}
+
+
+def _refused_writes(log: Path | None, root: str | None) -> list[str]:
+    """The paths the kernel's write guard refused, relative to the repository where they are inside it."""
+    if log is None or not log.is_file():
+        return []
+    seen = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        path = line.split("\t", 1)[-1]
+        if root and (path == root or path.startswith(root.rstrip("/") + "/")):
+            path = path[len(root.rstrip("/")) + 1:]
+        if path not in seen:
+            seen.append(path)
+    return seen
 
 
 def rerender(job: dict) -> dict:
@@ -380,7 +638,8 @@ def rerender(job: dict) -> dict:
     page = render(nb, job["id"], Path(job["pages_dir"]), Path(job["thumbs_dir"]),
                   dict(prev) if prev else None)
     return {"op": "render", "id": job["id"], "error": page["error"], "figures": page["figures"],
-            "missing_alt": page["missing_alt"], "thumb": page["thumb"], "files": page["files"]}
+            "missing_alt": page["missing_alt"], "thumb": page["thumb"], "files": page["files"],
+            "warnings": page["warnings"]}
 
 
 CLAIMS_COLUMNS = ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
@@ -490,6 +749,7 @@ def main(conn, env: dict, preload: bool = True) -> None:
         os._exit(143)
 
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)  # a closed terminal hangs up the whole process group
     if os.getppid() != parent:
         on_term(None, None)
     os.environ.update(env)
