@@ -122,3 +122,26 @@ def test_script_in_titles_and_parameters_runs_nothing(fixture_site, chromium):
             visit.close()
     assert not dialogs
     assert any("<script>alert('title')</script>" in t for t in texts.values())  # visible as text
+
+
+@pytest.mark.parametrize("width", (1280, 800, 400))
+def test_charts_read_at_every_width(repo_build, chromium, width):
+    """Every chart's smallest text is at least 11 CSS px as shown, and no two texts overlap.
+
+    Smallest text as shown = smallest text in the image chosen by the browser (recorded in the PNG)
+    x shown width / natural width; 800 px checks the switch between the desktop and phone images.
+    """
+    import re
+
+    with sitecheck.serve(repo_build.site) as base:
+        problems, figures = [], 0
+        for page in sorted((repo_build.site / "reports").glob("*.html")):
+            html = page.read_text(encoding="utf-8")
+            eager = [m for m in re.findall(r"<img\b[^>]*>", html) if 'loading="lazy"' not in m]
+            problems += [f"{page.name}: image not lazy-loaded: {m[:80]}" for m in eager]
+            figures += html.count("<figure")
+            visit = sitecheck.PageVisit(chromium, base, width=width).open(f"reports/{page.name}")
+            problems += [f"{page.name}: {p}" for p in sitecheck.chart_readability(visit, repo_build.site)]
+            visit.close()
+    assert figures, "no figure on any report: nothing was checked"
+    assert not problems, "\n".join(problems)

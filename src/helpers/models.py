@@ -595,12 +595,12 @@ def plot_quota_fits(history: pd.DataFrame, series: pd.Series, stage: str, level:
             label="Segmented trend" + (f" (breaks {', '.join(map(str, used))})" if used else ""))
     _scatter_status(ax, history[history["used"]], color)
     ax.set_yscale("log")
-    from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter
+    from matplotlib.ticker import FixedLocator, NullFormatter
 
     vals = series.to_numpy(float)
     ticks = [v for v in (25e3, 50e3, 75e3, 100e3, 150e3, 200e3, 300e3, 400e3, 600e3) if vals.min() * 0.8 <= v <= vals.max() * 1.25]
     ax.yaxis.set_major_locator(FixedLocator(ticks))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    charts.thousands(ax)  # a module-level formatter: the figure is copied for the phone layout
     ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlim(grid.min() - 0.5, grid.max() + 0.5)
     missing = [y for y in grid if y not in set(years)]

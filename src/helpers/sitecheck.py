@@ -122,3 +122,44 @@ class PageVisit:
 
     def close(self) -> None:
         self.page.close()
+
+
+def chart_readability(visit, site: Path, min_px: float = 11.0) -> list[str]:
+    """Problems with the figures of the open page at its current width; [] when every chart reads well.
+
+    For each figure the browser chose (`currentSrc`: the phone or the desktop image), the smallest
+    text a reader sees is the smallest text in the image (image px, recorded in the PNG by
+    helpers.charts.png_bytes) times the shown width over the image's natural width. A figure
+    without that record, with text under `min_px` CSS px, or with overlapping or clipped text
+    (also recorded in the PNG) is a problem.
+    """
+    from urllib.parse import unquote, urlparse
+
+    from PIL import Image
+
+    from helpers import charts
+
+    shown = visit.page.evaluate(
+        "Array.from(document.querySelectorAll('figure img')).map(i => ({src: i.currentSrc,"
+        " natural: i.naturalWidth, shown: i.getBoundingClientRect().width}))")
+    width = visit.page.viewport_size["width"]
+    problems = []
+    for fig in shown:
+        url = urlparse(fig["src"])
+        if url.scheme not in ("http", "https") or not fig["natural"]:
+            problems.append(f"{fig['src'][:60]}: not a figure file, its text size is unknown")
+            continue
+        path = site / unquote(url.path).lstrip("/")
+        with Image.open(path) as im:
+            meta = dict(getattr(im, "text", {}) or {})
+        name = path.name
+        if charts.META_MIN_FONT not in meta:
+            problems.append(f"{name}: records no smallest text size (draw it with helpers.charts.show)")
+            continue
+        px = float(meta[charts.META_MIN_FONT]) * fig["shown"] / fig["natural"]
+        if px < min_px:
+            problems.append(f"{name}: smallest text {px:.1f} px at a {width} px window "
+                            f"(shown {fig['shown']:.0f} of {fig['natural']} px); needs {min_px:g}")
+        if meta.get(charts.META_OVERLAPS):
+            problems.append(f"{name}: text overlaps: {meta[charts.META_OVERLAPS]}")
+    return problems

@@ -464,6 +464,24 @@ def _stderr_warnings(nb) -> list[str]:
     return out
 
 
+def _phone_images(nb, run_id: str, files_dir_name: str) -> dict[str, bytes]:
+    """Move each figure's phone layout (helpers.charts.show: metadata image/png.phone) to a file of its own.
+
+    The metadata keeps the file's name for the template's <picture> element; returns {path: PNG bytes}.
+    """
+    files = {}
+    for ci, cell in enumerate(nb.cells):
+        for oi, out in enumerate(cell.get("outputs", []) if cell.cell_type == "code" else []):
+            meta = (out.get("metadata", {}) or {}).get("image/png") or {}
+            phone = meta.get("phone") if isinstance(meta, dict) else None
+            if not isinstance(phone, dict) or not phone.get("png"):
+                continue
+            name = f"{files_dir_name}/{run_id}_{ci}_{oi}_phone.png"
+            files[name] = base64.b64decode(phone["png"])
+            meta["phone"] = {k: v for k, v in phone.items() if k != "png"} | {"file": name}
+    return files
+
+
 def render(nb, run_id: str, pages_dir: Path, thumbs_dir: Path, error: dict | None) -> dict:
     """Write build/pages/<id>.html (the cells), build/pages/<id>_files/* (figures) and a thumbnail.
 
@@ -492,8 +510,10 @@ def render(nb, run_id: str, pages_dir: Path, thumbs_dir: Path, error: dict | Non
                     break
 
     files_dir_name = f"{run_id}_files"
+    phone_files = _phone_images(nb, run_id, files_dir_name)
     body, resources = exporter().from_notebook_node(
         nb, resources={"unique_key": run_id, "output_files_dir": files_dir_name})
+    resources.setdefault("outputs", {}).update(phone_files)
     files_dir = pages_dir / files_dir_name
     shutil.rmtree(files_dir, ignore_errors=True)
     for name, data in (resources.get("outputs") or {}).items():
