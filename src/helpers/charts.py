@@ -75,13 +75,27 @@ def month_axis(ax) -> None:
         label.set_rotation(0)
 
 
+SUBTITLE_GID = "rek-subtitle"
+
+
 def titles(ax, title: str, ylabel: str, xlabel: str = "", subtitle: str | None = None) -> None:
-    """Title (with an optional one-line subtitle) and axis labels with units."""
-    ax.set_title(title if not subtitle else f"{title}\n", loc="left")
+    """Title (with an optional subtitle under it) and axis labels with units."""
+    ax.set_title(title, loc="left")
     if subtitle:
-        ax.text(0, 1.02, subtitle, transform=ax.transAxes, fontsize=9.5, color="#444444", va="bottom")
+        sub = ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
+                          fontsize=9.5, color="#444444", va="bottom", ha="left", annotation_clip=False)
+        sub.set_gid(SUBTITLE_GID)
+        _fit_title(ax)
     ax.set_ylabel(ylabel)
     ax.set_xlabel(xlabel)
+
+
+def _fit_title(ax) -> None:
+    """Lift the title above its subtitle, however many lines the subtitle has (pad in points)."""
+    sub = next((t for t in ax.texts if t.get_gid() == SUBTITLE_GID), None)
+    if sub is not None:
+        lines = sub.get_text().count("\n") + 1
+        ax._set_title_offset_trans(5 + sub.get_fontsize() * 1.25 * lines + 4)
 
 
 def source_line(fig, text: str, width: int = 150) -> None:
@@ -246,7 +260,7 @@ def _shift(t, dx: float, dy: float) -> None:
         t.xyann = (x + dx * k, y + dy * k)
         return
     tr = t.get_transform()
-    x, y = tr.transform(t.get_position())
+    x, y = t._get_xy_display()  # handles dates and other units
     t.set_position(tr.inverted().transform((x + dx, y + dy)))
 
 
@@ -262,7 +276,7 @@ def _separate(fig) -> None:
     renderer = fig.canvas.get_renderer()
     fig.canvas.draw()
     movable = [t for ax in fig.axes for t in ax.texts if t.get_visible() and t.get_text().strip()
-               and t.get_gid() != SOURCE_GID]
+               and t.get_gid() not in (SOURCE_GID, SUBTITLE_GID)]
     ids = {id(t) for t in movable}
     legend_texts = {id(t) for leg in fig.findobj(Legend) for t in [*leg.get_texts(), leg.get_title()]}
     placed = [leg.get_window_extent(renderer) for leg in fig.findobj(Legend)]
@@ -307,7 +321,8 @@ def phone_layout(fig):
         raise TypeError(f"charts.phone_layout: the figure cannot be copied for the phone layout ({exc}); "
                         "use module-level functions for tick formatters") from exc
     width, height = f.get_size_inches()
-    f.set_size_inches(PHONE_WIDTH_IN, max(3.4, min(4.2, height * 0.8)))
+    f.set_size_inches(PHONE_WIDTH_IN, max(3.6, min(4.2, height * 0.85)))
+    _panels_to_column(f)
     _legends_to_column(f, PHONE_MIN_PT)
     _clamp_fonts(f, PHONE_MIN_PT, PHONE_MAX_PT)
     f.subplots_adjust(left=0.2, right=0.96, top=0.84, bottom=0.16, wspace=0.15)
@@ -318,9 +333,42 @@ def phone_layout(fig):
     for t in _texts(f):  # titles, subtitles and annotations that no longer fit the narrow figure
         if t is not source and not _is_tick_label(t):
             _wrap_to(t, renderer, f.bbox.width * (0.98 if t.axes is None else 0.7))
+    for ax in f.axes:
+        _fit_title(ax)
+    _clear_suptitle(f)
     _stack_below(f, legends_below=True)
     _separate(f)
     return f
+
+
+def _panels_to_column(fig) -> None:
+    """Side-by-side panels (one row, several columns) stacked one above the other, each with its own y labels."""
+    from matplotlib.gridspec import GridSpec
+
+    axes = [ax for ax in fig.axes if ax.get_subplotspec() is not None]
+    if len(axes) < 2 or axes[0].get_subplotspec().get_gridspec().get_geometry()[0] != 1:
+        return
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width, 2.9 * len(axes) + 0.6)
+    gs = GridSpec(len(axes), 1, figure=fig, hspace=0.55)
+    for i, ax in enumerate(axes):
+        ax.set_subplotspec(gs[i, 0])
+        ax.yaxis.set_tick_params(labelleft=True)
+
+
+def _clear_suptitle(fig) -> None:
+    """Lower the panels until their titles clear the figure's title."""
+    sup = getattr(fig, "_suptitle", None)
+    if sup is None or not sup.get_text().strip():
+        return
+    renderer = fig.canvas.get_renderer()
+    for _ in range(3):
+        fig.canvas.draw()
+        top = max(ax.get_tightbbox(renderer).y1 for ax in fig.axes)
+        floor = sup.get_window_extent(renderer).y0 - 6
+        if top <= floor:
+            return
+        fig.subplots_adjust(top=fig.subplotpars.top - (top - floor) / fig.bbox.height)
 
 
 def _is_tick_label(t) -> bool:
