@@ -76,6 +76,8 @@ def month_axis(ax) -> None:
 
 
 SUBTITLE_GID = "rek-subtitle"
+DETAIL_GID = "rek-detail"  # a per-point label the phone layout may leave out when it has no free place
+DETAIL_NOTE = "Some point labels are left out at this width; a wider screen shows them."
 
 
 def titles(ax, title: str, ylabel: str, xlabel: str = "", subtitle: str | None = None) -> None:
@@ -264,12 +266,35 @@ def _shift(t, dx: float, dy: float) -> None:
     t.set_position(tr.inverted().transform((x + dx, y + dy)))
 
 
-def _separate(fig) -> None:
+def _data_points(fig):
+    """Display px of the plotted data: points along every data line (every 2 px) and every marker."""
+    import numpy as np
+
+    pts = [np.empty((0, 2))]
+    for ax in fig.axes:
+        for line in ax.lines:
+            xy = np.asarray(line.get_xydata(), dtype=float)
+            if len(xy) < 2 or np.ptp(xy[:, 0]) == 0 or np.ptp(xy[:, 1]) == 0:  # event and reference rules
+                continue
+            d = line.get_transform().transform(xy)
+            d = d[np.isfinite(d).all(axis=1)]
+            for a, b in zip(d, d[1:]):
+                n = max(2, int(np.hypot(*(b - a)) / 2))
+                pts.append(a + (b - a) * np.linspace(0, 1, n)[:, None])
+        for coll in ax.collections:
+            offs = coll.get_offsets()
+            if len(offs):
+                pts.append(coll.get_offset_transform().transform(np.asarray(offs, dtype=float)))
+    return np.vstack(pts)
+
+
+def _separate(fig, drop_details: bool = False) -> int:
     """Move labels inside the axes (annotations, event and value labels) until no two texts overlap.
 
     Fixed: titles, axis and tick labels, legends, the source line. Each movable label is first
     pulled inside its axes, then tried at growing distances above and below its place; the first
-    free place wins (a label that finds none stays, and `overlaps` reports it).
+    free place wins (a label that finds none stays, and `overlaps` reports it). With `drop_details`,
+    a per-point label (gid DETAIL_GID) with no free place near its point is hidden; returns how many.
     """
     from matplotlib.legend import Legend
 
@@ -283,26 +308,48 @@ def _separate(fig) -> None:
     placed += [t.get_window_extent(renderer) for t in _texts(fig) if id(t) not in ids and id(t) not in legend_texts]
 
     def hits(box) -> bool:
-        return any(min(box.x1, b.x1) - max(box.x0, b.x0) > 1 and min(box.y1, b.y1) - max(box.y0, b.y0) > 1
+        return any(min(box.x1, b.x1) - max(box.x0, b.x0) > -2 and min(box.y1, b.y1) - max(box.y0, b.y0) > -2
                    for b in placed)
 
-    for t in movable:
+    marks = _data_points(fig)
+
+    def on_data(box) -> bool:  # a per-point label must not sit on a line or a marker
+        if not len(marks):
+            return False
+        r = 3 * fig.dpi / 72
+        inside = ((marks[:, 0] > box.x0 - r) & (marks[:, 0] < box.x1 + r)
+                  & (marks[:, 1] > box.y0 - r) & (marks[:, 1] < box.y1 + r))
+        return bool(inside.any())
+
+    dropped = 0
+    for t in sorted(movable, key=lambda t: t.get_gid() == DETAIL_GID):  # article values first, details last
         area = t.axes.get_window_extent(renderer)
         box = t.get_window_extent(renderer)
         dx = min(0.0, area.x1 - box.x1) or max(0.0, area.x0 - box.x0)
         if dx:
             _shift(t, dx, 0)
             box = t.get_window_extent(renderer)
-        if hits(box) or box.y1 > area.y1 + 1:
+        detail = t.get_gid() == DETAIL_GID
+
+        def blocked(b) -> bool:
+            return hits(b) or (detail and on_data(b))
+
+        if blocked(box) or box.y1 > area.y1 + 1:
             step = box.height * 0.5
-            for k in range(1, 13):
+            for k in range(1, 3 if detail else 13):  # a detail label moved far no longer reads as its point's
                 dy = step * ((k + 1) // 2) * (1 if k % 2 else -1)
                 moved = box.translated(0, dy)
-                if not hits(moved) and moved.y1 <= area.y1 and moved.y0 >= area.y0:
+                if not blocked(moved) and moved.y1 <= area.y1 and moved.y0 >= area.y0:
                     _shift(t, 0, dy)
                     box = moved
                     break
+            else:
+                if detail and drop_details:
+                    t.set_visible(False)
+                    dropped += 1
+                    continue
         placed.append(box)
+    return dropped
 
 
 def phone_layout(fig):
@@ -337,7 +384,11 @@ def phone_layout(fig):
         _fit_title(ax)
     _clear_suptitle(f)
     _stack_below(f, legends_below=True)
-    _separate(f)
+    if _separate(f, drop_details=True):
+        src = _source(f)
+        if src is not None:
+            src.set_text(" ".join(src.get_text().split()) + " " + DETAIL_NOTE)
+            _wrap_to(src, renderer, f.bbox.width - 8)
     return f
 
 
@@ -408,7 +459,7 @@ def overlaps(fig) -> list[str]:
         for b, bb in boxes[i + 1:]:
             w = min(ba.x1, bb.x1) - max(ba.x0, bb.x0)
             h = min(ba.y1, bb.y1) - max(ba.y0, bb.y0)
-            if w > 1 and h > 1:
+            if w > -1 and h > -1:
                 out.append(f"{a!r} overlaps {b!r}")
     return out
 

@@ -67,9 +67,10 @@ def quota_chart(stages: Sequence[str], first_year: int, last_year: int, title: s
         if label_growth:
             for _, r in s.dropna(subset=["growth_pct"]).iterrows():
                 ax.annotate(f"{r['growth_pct']:+.1f}%", (r["year"], r["value"]), textcoords="offset points",
-                            xytext=(-16, 6 if stage == "mining" else -12), ha="right", fontsize=8, color=color)
+                            xytext=(-16, 6 if stage == "mining" else -12), ha="right", fontsize=8, color=color,
+                            gid=charts.DETAIL_GID)
     for (x, y), label in (annotate or {}).items():
-        charts.annotate_value(ax, x, y, label, offset=(-95, 6))
+        charts.annotate_value(ax, x, y, label, offset=(-150, -8))  # far left, in the empty top: nearer, it met the title and growth labels
     for label, y in (reference or {}).items():  # a level an article states, drawn for comparison
         ax.axhline(y, color=charts.PALETTE["claim"], ls=":", lw=1.2)
         ax.text(first_year - 0.5, y, f" {label}", color=charts.PALETTE["claim"], fontsize=8.5, va="bottom")
