@@ -313,7 +313,7 @@ def _separate(fig, drop_details: bool = False) -> int:
 
     marks = _data_points(fig)
 
-    def on_data(box) -> bool:  # a per-point label must not sit on a line or a marker
+    def on_data(box) -> bool:
         if not len(marks):
             return False
         r = 3 * fig.dpi / 72
@@ -331,8 +331,8 @@ def _separate(fig, drop_details: bool = False) -> int:
             box = t.get_window_extent(renderer)
         detail = t.get_gid() == DETAIL_GID
 
-        def blocked(b) -> bool:
-            return hits(b) or (detail and on_data(b))
+        def blocked(b) -> bool:  # labels keep off other texts, and off the plotted lines and markers
+            return hits(b) or on_data(b)
 
         if blocked(box) or box.y1 > area.y1 + 1:
             step = box.height * 0.5
