@@ -189,7 +189,7 @@ def _wrap_to(t, renderer, max_px: float) -> None:
     """Re-wrap a text so its widest line fits max_px (display px)."""
     import textwrap
 
-    width = t.get_window_extent(renderer).width
+    width = _box(t, renderer).width
     if width <= max_px:
         return
     text = " ".join(t.get_text().split())
@@ -246,7 +246,7 @@ def _thin_ticks(fig, renderer) -> None:
         for _ in range(4):
             fig.canvas.draw()
             labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text().strip()]
-            boxes = [t.get_window_extent(renderer) for t in labels]
+            boxes = [_box(t, renderer) for t in labels]
             if not any(a.x1 + 4 > b.x0 for a, b in zip(boxes, boxes[1:])):
                 break
             ax.set_xticks(ax.get_xticks()[::2])
@@ -305,7 +305,7 @@ def _separate(fig, drop_details: bool = False) -> int:
     ids = {id(t) for t in movable}
     legend_texts = {id(t) for leg in fig.findobj(Legend) for t in [*leg.get_texts(), leg.get_title()]}
     placed = [leg.get_window_extent(renderer) for leg in fig.findobj(Legend)]
-    placed += [t.get_window_extent(renderer) for t in _texts(fig) if id(t) not in ids and id(t) not in legend_texts]
+    placed += [_box(t, renderer) for t in _texts(fig) if id(t) not in ids and id(t) not in legend_texts]
 
     def hits(box) -> bool:
         return any(min(box.x1, b.x1) - max(box.x0, b.x0) > -2 and min(box.y1, b.y1) - max(box.y0, b.y0) > -2
@@ -324,11 +324,11 @@ def _separate(fig, drop_details: bool = False) -> int:
     dropped = 0
     for t in sorted(movable, key=lambda t: t.get_gid() == DETAIL_GID):  # article values first, details last
         area = t.axes.get_window_extent(renderer)
-        box = t.get_window_extent(renderer)
+        box = _box(t, renderer)
         dx = min(0.0, area.x1 - box.x1) or max(0.0, area.x0 - box.x0)
         if dx:
             _shift(t, dx, 0)
-            box = t.get_window_extent(renderer)
+            box = _box(t, renderer)
         detail = t.get_gid() == DETAIL_GID
 
         def blocked(b) -> bool:  # labels keep off other texts, and off the plotted lines and markers
@@ -422,6 +422,13 @@ def _clear_suptitle(fig) -> None:
         fig.subplots_adjust(top=fig.subplotpars.top - (top - floor) / fig.bbox.height)
 
 
+def _box(t, renderer):
+    """A text's own box (an annotation's arrow left out: it may cross lines on purpose)."""
+    from matplotlib.text import Text
+
+    return Text.get_window_extent(t, renderer)
+
+
 def _is_tick_label(t) -> bool:
     return any(t in ax.get_xticklabels() or t in ax.get_yticklabels() for ax in t.figure.axes)
 
@@ -453,7 +460,7 @@ def overlaps(fig) -> list[str]:
     for t in _texts(fig):
         if id(t) in legend_texts:
             continue
-        boxes.append((" ".join(t.get_text().split())[:40], t.get_window_extent(renderer)))
+        boxes.append((" ".join(t.get_text().split())[:40], _box(t, renderer)))
     out = []
     for i, (a, ba) in enumerate(boxes):
         for b, bb in boxes[i + 1:]:
