@@ -201,7 +201,7 @@ def _wrap_to(t, renderer, max_px: float) -> None:
 def _stack_below(fig, legends_below: bool) -> None:
     """Put the legend (phone) and the source line under the axes' labels, left-aligned, never over them."""
     renderer = fig.canvas.get_renderer()
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     source = _source(fig)
     legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] if legends_below else []
     left, y = _decorations_bottom(fig, renderer, [source, *legends])
@@ -211,7 +211,7 @@ def _stack_below(fig, legends_below: bool) -> None:
         # in figure fractions: the PNG is drawn again at twice the dpi
         leg.set_bbox_to_anchor((left / fig.bbox.width, (y - gap) / fig.bbox.height), transform=fig.transFigure)
         leg._loc = 2  # upper left at the anchor
-        fig.canvas.draw()
+        fig.draw_without_rendering()
         y = leg.get_window_extent(renderer).y0
     if source is not None:
         # a figure-level text: its place no longer depends on the axes' offsets
@@ -244,7 +244,7 @@ def _thin_ticks(fig, renderer) -> None:
     """Drop every other x tick (repeatedly) while neighbouring tick labels touch."""
     for ax in fig.axes:
         for _ in range(4):
-            fig.canvas.draw()
+            fig.draw_without_rendering()
             labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text().strip()]
             boxes = [_box(t, renderer) for t in labels]
             if not any(a.x1 + 4 > b.x0 for a, b in zip(boxes, boxes[1:])):
@@ -299,7 +299,7 @@ def _separate(fig, drop_details: bool = False) -> int:
     from matplotlib.legend import Legend
 
     renderer = fig.canvas.get_renderer()
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     movable = [t for ax in fig.axes for t in ax.texts if t.get_visible() and t.get_text().strip()
                and t.get_gid() not in (SOURCE_GID, SUBTITLE_GID)]
     ids = {id(t) for t in movable}
@@ -375,7 +375,7 @@ def phone_layout(fig):
     f.subplots_adjust(left=0.2, right=0.96, top=0.84, bottom=0.16, wspace=0.15)
     renderer = f.canvas.get_renderer()
     _thin_ticks(f, renderer)
-    f.canvas.draw()
+    f.draw_without_rendering()
     source = _source(f)
     for t in _texts(f):  # titles, subtitles and annotations that no longer fit the narrow figure
         if t is not source and not _is_tick_label(t):
@@ -414,7 +414,7 @@ def _clear_suptitle(fig) -> None:
         return
     renderer = fig.canvas.get_renderer()
     for _ in range(3):
-        fig.canvas.draw()
+        fig.draw_without_rendering()
         top = max(ax.get_tightbbox(renderer).y1 for ax in fig.axes)
         floor = sup.get_window_extent(renderer).y0 - 6
         if top <= floor:
@@ -450,7 +450,7 @@ def overlaps(fig) -> list[str]:
     from matplotlib.legend import Legend
 
     renderer = fig.canvas.get_renderer()
-    fig.canvas.draw()
+    fig.draw_without_rendering()
     legend_texts = set()
     boxes = []
     for leg in fig.findobj(Legend):
@@ -481,7 +481,6 @@ def png_bytes(fig, scale: int = SCALE) -> bytes:
     from PIL import Image
 
     dpi = DPI * scale
-    fig.canvas.draw()
     meta = {META_MIN_FONT: f"{_min_font_px(fig, dpi):.2f}", META_OVERLAPS: "; ".join(overlaps(fig))}
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08,
