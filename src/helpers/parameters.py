@@ -39,12 +39,12 @@ from helpers import paths
 TYPES = {"int": int, "float": float, "str": str, "bool": bool}
 
 #: Functions a `# requires:` line may call: name -> "module:function". Each takes parameter values and
-#: returns a number; the data-backed ones use the very code the models fit with (helpers.series).
+#: returns a number; the data-backed ones use the very code the models fit with (helpers.models.series).
 FUNCTIONS = {
-    "observed_years": "helpers.series:observed_years",
-    "years_needed": "helpers.series:years_needed",
-    "observed_pre_months": "helpers.series:observed_pre_months",
-    "months_needed": "helpers.series:months_needed",
+    "observed_years": "helpers.models.series:observed_years",
+    "years_needed": "helpers.models.series:years_needed",
+    "observed_pre_months": "helpers.models.series:observed_pre_months",
+    "months_needed": "helpers.models.series:months_needed",
     "months_between": "helpers.parameters:months_between",
 }
 MONTH_RE = re.compile(r"\d{4}-\d{2}")

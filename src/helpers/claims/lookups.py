@@ -1281,7 +1281,7 @@ def status_words(status: str, gap: Fraction | None, unit: str, reason: str | Non
 
 # The published claims results (site/claims.csv): one Table Schema, in a JSON file so the site
 # can read it without pandas. check_claims takes its columns and their order from it.
-RESULTS_SCHEMA_FILE = Path(__file__).with_name("claims_results.schema.json")
+RESULTS_SCHEMA_FILE = Path(__file__).resolve().parent.parent / "claims_results.schema.json"  # shared with the site writer
 RESULTS_SCHEMA = json.loads(RESULTS_SCHEMA_FILE.read_text(encoding="utf-8"))
 RESULTS_COLUMNS = [f["name"] for f in RESULTS_SCHEMA["fields"]]
 

@@ -12,7 +12,8 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from helpers import charts, data
+from helpers import data
+from helpers.plots import theme as charts
 
 STAGE_LABEL = {"mining": "Mining quota", "smelting": "Smelting and separation quota"}
 SERIES_LABEL = {

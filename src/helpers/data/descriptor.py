@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from helpers.data import _CALENDAR_FORMS, CONSTRAINTS, FIELD_TYPES, _keys, _parse
+from helpers.data.tables import _CALENDAR_FORMS, CONSTRAINTS, FIELD_TYPES, _keys, _parse
 
 
 def check_descriptor(package, lines: dict, shown: str) -> list[str]:

@@ -19,7 +19,7 @@ them (see the docstrings); the notebooks repeat it in plain words.
 
 Every function takes plain pandas objects, so the known-answer tests in
 tests/test_models.py can feed synthetic series; the ``*_history`` functions
-(defined in helpers.series, re-exported here) and ``usgs_figure`` are the only ones
+(defined in helpers.models.series, re-exported here) and ``usgs_figure`` are the only ones
 that read data/.
 """
 from __future__ import annotations
@@ -35,9 +35,9 @@ import statsmodels.api as sm
 from matplotlib.ticker import MaxNLocator
 from scipy import stats
 
-from helpers import charts
+from helpers.plots import theme as charts
 from helpers import data as hdata
-from helpers.series import (COUNTERFACTUAL_KINDS, EXPORT_SERIES, MIN_OBS, MIN_YEARS, ModelError,  # noqa: F401
+from helpers.models.series import (COUNTERFACTUAL_KINDS, EXPORT_SERIES, MIN_OBS, MIN_YEARS, ModelError,  # noqa: F401
                             export_history, quota_history, quota_series)
 
 # --------------------------------------------------------------------------- constants

@@ -124,7 +124,7 @@ def _read_package_cached(path: str, mtime: int, size: int) -> tuple[dict, dict]:
         package, lines = load_json(text, shown)
     except ParseError as exc:
         raise DataError(str(exc)) from None
-    from helpers.descriptor import check_descriptor
+    from helpers.data.descriptor import check_descriptor
 
     problems = check_descriptor(package, lines, shown)
     if problems:
