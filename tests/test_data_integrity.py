@@ -4,7 +4,9 @@ import pytest
 
 from conftest import manifest_articles, seeds_folder
 from helpers import data
-from helpers.provenance import SUM_EXCEPTION, locator_has_value
+from helpers.data.numbers import locator_has_value
+
+SUM_EXCEPTION = "SUM-EXCEPTION:"  # a curator's note that says why parts do not add up to their total
 
 VALUE_TABLES = ["quotas", "exports", "production"]
 

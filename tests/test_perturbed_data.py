@@ -94,7 +94,7 @@ def retype(text: str, old: float, new: float) -> str:
 
 def _printed(locator: str, new: float, integer: bool):
     """The number the retyped locator prints nearest to new (a locator rounds: '20.4kt' for 20,437)."""
-    from helpers.provenance import numbers_in
+    from helpers.data.numbers import numbers_in
 
     printed = min(numbers_in(locator, strict_scale=True), key=lambda n: abs(n - new), default=new)
     return int(round(printed)) if integer and float(printed).is_integer() else round(printed, 6)

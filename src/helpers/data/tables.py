@@ -42,7 +42,7 @@ class YearMonth(NamedTuple):
         return f"{self.year:04d}-{self.month:02d}"
 
 from helpers import paths
-from helpers.provenance import locator_has_value
+from helpers.data.numbers import locator_has_value
 
 MAX_ERRORS = 10  # problems listed per file before the message is cut short
 

@@ -1,6 +1,7 @@
 import pytest
 
-from helpers.provenance import locator_has_value, numbers_in
+from helpers.claims import data_value
+from helpers.data.numbers import locator_has_value, numbers_in
 
 
 @pytest.mark.parametrize("locator, value", [
@@ -22,3 +23,17 @@ def test_value_not_found(locator, value):
 
 def test_numbers_in_splits_lists():
     assert numbers_in("140,000 mt and 135,000 mt") == [140000, 135000]
+
+
+@pytest.mark.parametrize("scale", ["mn", "mln", "m", "million", "Mn"])
+def test_every_million_abbreviation_reads_the_same_in_locators_and_claims(scale):
+    """One number reader: provenance and the claims checker once disagreed on "mn" and "mln"."""
+    locator = f"exports worth US$2.1 {scale} in May"
+    assert locator_has_value(locator, 2.1e6, strict_scale=True)
+    assert numbers_in(locator, strict_scale=True) == [2.1e6]
+    point, half = data_value(2100000, None, locator)
+    assert half == 50000          # printed to the nearest 0.1 million
+
+
+def test_a_scale_word_inside_another_word_is_not_a_scale():
+    assert numbers_in("132 monthly", strict_scale=True) == [132]
