@@ -191,7 +191,7 @@ def test_reported_value_cannot_be_empty_and_undisclosed_cannot_have_one(datadir)
     edit(datadir, "quotas", 0, value="")
     fails(datadir, "quotas", "line 2, column 'value'", "required when status is not 'undisclosed'")
     edit(datadir, "quotas", 3, value="100000")
-    fails(datadir, "quotas", "line 5, column 'value'", "an undisclosed quota must have no value")
+    fails(datadir, "quotas", "line 5, column 'value'", "must have no value when status is 'undisclosed'")
 
 
 def test_missing_file_and_every_problem_listed(datadir):

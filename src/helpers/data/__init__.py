@@ -1,19 +1,31 @@
 """The curated tables: the data package's schema, strict loaders and the data dictionary.
 
-``from helpers import data`` keeps working; every public name of the sub-modules is
-re-exported here. Loading never needs pandas until a frame is built.
+Sub-modules, one job each:
+
+``schema``      data/datapackage.json read and cached; its vocabulary; one cell parsed and checked
+``numbers``     the one reader of numbers as sources print them (separators, scale words)
+``tables``      one CSV validated row by row against its schema (file, line, column, expectation)
+``loaders``     the DataFrames the notebooks load, and citations of their sources
+``dictionary``  the data dictionary written from the schema (README, site data page)
+``descriptor``  checks of the descriptor itself, with the line of each fault
+
+``from helpers import data`` keeps working: the public API is re-exported here. Checking
+the data never imports pandas; building a frame does.
 """
-from helpers.data.descriptor import check_descriptor  # noqa: F401
-from helpers.data.tables import (  # noqa: F401
-    CONSTRAINTS, FIELD_TYPES, MAX_ERRORS, README_BEGIN, README_END, DataError, Problem, YearMonth, annual_quotas,
-    calendar_issue, cite, data_dictionary_markdown, field_rules, load_events, load_exports, load_production,
-    load_quotas, load_sources, load_table, monthly_exports, read_package, readme_with_dictionary, resource,
-    schema_names, table_names, table_schema_problems, validate_all, validate_table)
+from helpers.data.descriptor import check_descriptor
+from helpers.data.dictionary import README_BEGIN, README_END, data_dictionary_markdown, field_rules, readme_with_dictionary
+from helpers.data.loaders import (annual_quotas, cite, load_events, load_exports, load_production, load_quotas,
+                                  load_sources, monthly_exports)
+from helpers.data.numbers import SCALES, locator_has_value, numbers_in, printed_numbers
+from helpers.data.schema import (CONSTRAINTS, FIELD_TYPES, MAX_ERRORS, DataError, Problem, YearMonth, calendar_issue,
+                                 read_package, resource)
+from helpers.data.tables import (load_table, schema_names, table_schema_problems, validate_all,
+                                 validate_table)
 
 __all__ = [
-    "CONSTRAINTS", "FIELD_TYPES", "MAX_ERRORS", "README_BEGIN", "README_END", "DataError", "Problem", "YearMonth",
-    "annual_quotas", "calendar_issue", "check_descriptor", "cite", "data_dictionary_markdown", "field_rules",
-    "load_events", "load_exports", "load_production", "load_quotas", "load_sources", "load_table",
-    "monthly_exports", "read_package", "readme_with_dictionary", "resource", "schema_names", "table_names",
-    "table_schema_problems", "validate_all", "validate_table",
+    "CONSTRAINTS", "FIELD_TYPES", "MAX_ERRORS", "README_BEGIN", "README_END", "SCALES", "DataError", "Problem",
+    "YearMonth", "annual_quotas", "calendar_issue", "check_descriptor", "cite", "data_dictionary_markdown",
+    "field_rules", "load_events", "load_exports", "load_production", "load_quotas", "load_sources", "load_table",
+    "locator_has_value", "monthly_exports", "numbers_in", "printed_numbers", "read_package",
+    "readme_with_dictionary", "resource", "schema_names", "table_schema_problems", "validate_all", "validate_table",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 
-from helpers.data.tables import _CALENDAR_FORMS, CONSTRAINTS, FIELD_TYPES, _keys, _parse
+from helpers.data.schema import _CALENDAR_FORMS, CONSTRAINTS, FIELD_TYPES, _keys, _parse
 
 
 def check_descriptor(package, lines: dict, shown: str) -> list[str]:
@@ -109,7 +109,7 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
                     vals = f.get(key, default)
                     if not (isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals)):
                         at(fp + (key,), f"{tname}.{fname}: {key} must be a list of strings")
-            for rule in ("x-required-if", "x-required-unless"):
+            for rule in ("x-required-if", "x-required-unless", "x-empty-if"):
                 if rule in f and not (isinstance(f[rule], dict) and "field" in f[rule] and "equals" in f[rule]):
                     at(fp + (rule,), f"{tname}.{fname}: {rule} must be {{\"field\": ..., \"equals\": ...}}")
             by = f.get("x-calendar-by")
@@ -125,7 +125,7 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
             if forms is not None and not (isinstance(forms, list) and forms and all(x in _CALENDAR_FORMS for x in forms)):
                 at(fp + ("x-calendar",), f"{tname}.{fname}: x-calendar must list forms among {', '.join(_CALENDAR_FORMS)}")
         for j, f in enumerate(schema["fields"]):
-            for rule in ("x-required-if", "x-required-unless", "x-printed-in", "x-calendar-by"):
+            for rule in ("x-required-if", "x-required-unless", "x-empty-if", "x-printed-in", "x-calendar-by"):
                 ref = f.get(rule, {}).get("field") if isinstance(f, dict) and isinstance(f.get(rule), dict) else None
                 if ref is not None and ref not in fields:
                     at(sp + ("fields", j, rule), f"{tname}: {rule} names unknown field {ref!r}")
@@ -139,6 +139,11 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
             if not isinstance(group, list) or any(k not in fields for k in group) or "preferred" not in fields:
                 at(sp + ("x-one-preferred-per",), f"{tname}: x-one-preferred-per must list fields of the table, "
                                                   "and the table needs a boolean 'preferred' field")
+        period = schema.get("x-period")
+        if period is not None and not (isinstance(period, dict) and set(period) == {"start", "end", "kind"}
+                                       and all(v in fields for v in period.values())):
+            at(sp + ("x-period",), f"{tname}: x-period must be {{\"start\": ..., \"end\": ..., \"kind\": ...}} "
+                                   "naming fields of the table")
         fks = schema.get("foreignKeys", [])
         if not isinstance(fks, list):
             at(sp + ("foreignKeys",), f"{tname}: foreignKeys must be a list")

@@ -8,256 +8,15 @@ it, so a researcher who mistypes a row reads the fix, not a traceback.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import json
-import math
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from typing import NamedTuple
-
-
-class _LazyPandas:
-    """pandas, imported on first use: checking the data (make report's preflight) does not need it."""
-
-    def __getattr__(self, name):
-        import pandas
-
-        globals()["pd"] = pandas
-        return getattr(pandas, name)
-
-
-pd = _LazyPandas()
-
-
-class YearMonth(NamedTuple):
-    """A parsed YYYY-MM cell (ordered, with .year and .month); frames hold it as a pandas Period."""
-    year: int
-    month: int
-
-    def __str__(self) -> str:
-        return f"{self.year:04d}-{self.month:02d}"
-
 from helpers import paths
 from helpers.data.numbers import locator_has_value
-
-MAX_ERRORS = 10  # problems listed per file before the message is cut short
-
-
-class DataError(ValueError):
-    """A data file does not match its schema; the message says where and why."""
-
-    def _render_traceback_(self) -> list[str]:
-        """What IPython (a notebook kernel) shows instead of a traceback: the message is the whole story."""
-        return [f"DataError: {self}"]
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: Path
-    line: int | None  # physical line in the CSV (1 = header)
-    column: str | None
-    message: str
-
-    def __str__(self) -> str:
-        where = _display(self.path)
-        if self.line is not None:
-            where += f", line {self.line}"
-        if self.column and self.column.isdigit():  # a character position (encoding, byte-order mark)
-            where += f", column {self.column}"
-        elif self.column:
-            where += f", column '{self.column}'"
-        return f"{where}: {self.message}"
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(paths.ROOT))
-    except ValueError:
-        return str(path)
-
-
-# --------------------------------------------------------------------------- schema
-
-def read_package(data_dir: Path | None = None) -> dict:
-    """The data package descriptor (datapackage.json) of data_dir, checked.
-
-    Raises DataError naming the file and line for invalid JSON, a repeated key,
-    or a descriptor the loaders cannot follow (see check_descriptor).
-    """
-    import copy
-
-    return copy.deepcopy(_read_package(data_dir)[0])
-
-
-def _read_package(data_dir: Path | None = None) -> tuple[dict, dict]:
-    data_dir = Path(data_dir) if data_dir else paths.DATA
-    path = data_dir / "datapackage.json"
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        raise DataError(f"{_display(path)}: the data package descriptor (datapackage.json) is missing: "
-                        f"expected the schema of every table in {_display(data_dir)}/") from None
-    return _read_package_cached(str(path), st.st_mtime_ns, st.st_size)
-
-
-@lru_cache(maxsize=8)
-def _read_package_cached(path: str, mtime: int, size: int) -> tuple[dict, dict]:
-    from helpers.strictparse import ParseError, load_json
-
-    path = Path(path)
-    shown = _display(path)
-    raw = path.read_bytes()
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raise DataError(f"{shown}, line 1, column 1: the file starts with a UTF-8 byte-order mark; "
-                        "expected plain UTF-8 JSON without it")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line, col = _byte_line_col(raw, exc.start)
-        raise DataError(f"{shown}, line {line}, column {col}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
-                        "expected UTF-8") from None
-    try:
-        package, lines = load_json(text, shown)
-    except ParseError as exc:
-        raise DataError(str(exc)) from None
-    from helpers.data.descriptor import check_descriptor
-
-    problems = check_descriptor(package, lines, shown)
-    if problems:
-        raise DataError(f"{len(problems)} problem(s) in the data package descriptor:\n  " + "\n  ".join(problems))
-    return package, lines
-
-
-FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "yearmonth")
-CONSTRAINTS = ("required", "unique", "enum", "pattern", "minimum", "maximum")
-_CALENDAR_FORMS = {"YYYY": r"(\d{4})", "YYYY-MM": r"(\d{4})-(\d{2})", "YYYY-MM-DD": r"(\d{4})-(\d{2})-(\d{2})",
-                   "YYYYMM": r"(\d{4})(\d{2})", "YYYYMMDD": r"(\d{4})(\d{2})(\d{2})"}
-
-
-def _keys(value) -> list:
-    """Table Schema allows a field name or a list of names (primaryKey, foreignKeys)."""
-    return [value] if isinstance(value, str) else list(value) if isinstance(value, list) else []
-
-
-def resource(name: str, package: dict) -> dict:
-    """The resource (table description) called name."""
-    for res in package["resources"]:
-        if res["name"] == name:
-            return res
-    known = ", ".join(r["name"] for r in package["resources"])
-    raise DataError(f"datapackage.json: no table named {name!r} (tables: {known})")
-
-
-def table_names(data_dir: Path | None = None) -> list[str]:
-    return [r["name"] for r in read_package(data_dir)["resources"]]
-
-
-def _byte_line_col(raw: bytes, pos: int) -> tuple[int, int]:
-    """Line and (character) column of a byte offset, counting only \\n as a line break."""
-    start = raw.rfind(b"\n", 0, pos) + 1
-    col = len(raw[start:pos].decode("utf-8", errors="replace")) + 1
-    return raw.count(b"\n", 0, pos) + 1, col
-
-
-# --------------------------------------------------------------------------- parsing
-
-def _parse(raw: str, field: dict):
-    """Convert one cell; raise ValueError with what was expected."""
-    ftype = field.get("type", "string")
-    if ftype == "string":
-        return raw
-    if ftype == "integer":
-        if not re.fullmatch(r"[+-]?\d+", raw):
-            raise ValueError(f"expected a whole number, got {raw!r}")
-        if len(raw) > 19 or not -2**63 < int(raw) < 2**63:
-            raise ValueError(f"expected a whole number of at most 18 digits, got {_short(raw)} (too large)")
-        return int(raw)
-    if ftype == "number":
-        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", raw):
-            hint = ""
-            if re.fullmatch(r"[+-]?[\d.]*\d,\d+", raw) and not re.fullmatch(r"\d{1,3}(,\d{3})+", raw):
-                hint = " (a decimal comma? write a decimal point, e.g. 4087.6, as the schema's numbers use)"
-            elif re.fullmatch(r"[\d,.' ]+", raw):
-                hint = " (write numbers with a decimal point and without thousands separators)"
-            raise ValueError(f"expected a number, got {_short(raw)}{hint}")
-        value = float(raw)
-        mantissa = re.split("[eE]", raw)[0]
-        if not math.isfinite(value) or (abs(value) < 1e-300 and re.search("[1-9]", mantissa)):
-            raise ValueError(f"expected a finite number, got {_short(raw)} (beyond what a float holds)")
-        return value
-    if ftype == "boolean":
-        trues = field.get("trueValues", ["true"])
-        falses = field.get("falseValues", ["false"])
-        if raw in trues:
-            return True
-        if raw in falses:
-            return False
-        raise ValueError(f"expected one of {trues + falses}, got {raw!r}")
-    if ftype == "date":
-        issue = calendar_issue(raw, ["YYYY-MM-DD"])
-        if issue:
-            raise ValueError(f"expected a date YYYY-MM-DD, got {_short(raw)}"
-                             + (f" ({issue.split(':')[0]})" if issue.startswith("impossible") else ""))
-        return dt.date.fromisoformat(raw)
-    if ftype == "yearmonth":
-        issue = calendar_issue(raw, ["YYYY-MM"])
-        if issue:
-            raise ValueError(f"expected a year and month YYYY-MM, got {_short(raw)}"
-                             + (f" ({issue.split(':')[0]})" if issue.startswith("impossible") else ""))
-        return YearMonth(int(raw[:4]), int(raw[5:7]))
-    raise ValueError(f"schema type {ftype!r} is not supported")
-
-
-def _short(raw: str) -> str:
-    """A cell for a message: quoted, long ones cut in the middle."""
-    return repr(raw) if len(raw) <= 40 else f"{raw[:18]!r}...{raw[-12:]!r} ({len(raw)} characters)"
-
-
-def calendar_issue(raw: str, forms: list[str]) -> str | None:
-    """None when raw is a real date in one of the forms (YYYY, YYYY-MM, YYYY-MM-DD, YYYYMM, YYYYMMDD)."""
-    for form in forms:
-        m = re.fullmatch(_CALENDAR_FORMS[form], raw)
-        if not m:
-            continue
-        parts = [int(g) for g in m.groups()]
-        if len(parts) > 1 and not 1 <= parts[1] <= 12:
-            return f"impossible month {parts[1]:02d} in {raw!r}: expected 01 to 12 ({form})"
-        if len(parts) > 2:
-            try:
-                dt.date(*parts)
-            except ValueError as exc:
-                return f"impossible date {raw!r}: {exc} ({form})"
-        return None
-    return f"expected a date written {' or '.join(forms)}, got {_short(raw)}"
-
-
-def _bound(value, field: dict):
-    """Schema bounds converted to the field's type, for comparison."""
-    ftype = field.get("type")
-    if ftype == "date":
-        return dt.date.fromisoformat(value)
-    if ftype == "yearmonth":
-        return YearMonth(int(value[:4]), int(value[5:7]))
-    return value
-
-
-def _check_constraints(value, raw: str, field: dict) -> str | None:
-    c = field.get("constraints", {})
-    if "enum" in c and value not in c["enum"]:
-        return f"expected one of {c['enum']}, got {raw!r}"
-    if "pattern" in c and not re.fullmatch(c["pattern"], raw):
-        return f"expected text matching {c['pattern']}, got {raw!r}"
-    if "minimum" in c and value < _bound(c["minimum"], field):
-        unit = f" {field['unit']}" if field.get("unit") else ""
-        what = "a negative value" if c["minimum"] == 0 else "a value"
-        return f"{what} is not allowed: expected at least {c['minimum']}{unit}, got {raw!r}"
-    if "maximum" in c and value > _bound(c["maximum"], field):
-        return f"out of range: expected at most {c['maximum']}, got {raw!r}"
-    return None
+from helpers.data.schema import DataError, MAX_ERRORS, Problem, _byte_line_col, _check_constraints, _keys, _parse, _read_package, _short, calendar_issue, pd, read_package, resource
 
 
 # --------------------------------------------------------------------------- validation
@@ -437,9 +196,11 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
                     problems.append(Problem(path, line, field["name"],
                                             f"a value is required when {cond['field']} {verb} {cond['equals']!r}"))
                     ok = False
-        if "status" in row and row.get("status") == "undisclosed" and row.get("value") is not None:
-            problems.append(Problem(path, line, "value", "an undisclosed quota must have no value"))
-            ok = False
+            cond = field.get("x-empty-if")
+            if cond and row.get(cond["field"]) == cond["equals"] and row.get(field["name"]) is not None:
+                problems.append(Problem(path, line, field["name"], f"must have no value when {cond['field']} is "
+                                                                   f"{cond['equals']!r} (declared x-empty-if)"))
+                ok = False
         if pk and ok:
             key = tuple(str(row[k]) for k in pk)
             if key in seen_keys:
@@ -491,12 +252,13 @@ def _check_table_rules(path: Path, schema: dict, rows: list[dict], problems: lis
                 problems.append(Problem(path, None, "preferred",
                                         f"{dict(zip(group, key))} needs exactly one row with preferred=true, "
                                         f"found {len(chosen)} ({where})"))
-    if {"period_start", "period_end", "period_kind"} <= set(schema_names(schema)):
+    period = schema.get("x-period")      # {"start", "end", "kind"}: field names; the kinds' calendar rules below
+    if period:
         for row in rows:
-            start, end, kind = row["period_start"], row["period_end"], row["period_kind"]
+            start, end, kind = row[period["start"]], row[period["end"]], row[period["kind"]]
             bad = None
             if end < start:
-                bad = "period_end is before period_start"
+                bad = f"{period['end']} is before {period['start']}"
             elif kind == "month" and start != end:
                 bad = "a month must start and end in the same month"
             elif kind == "year_to_date" and (start.month != 1 or start.year != end.year):
@@ -504,7 +266,7 @@ def _check_table_rules(path: Path, schema: dict, rows: list[dict], problems: lis
             elif kind == "year" and (start.month != 1 or end.month != 12 or start.year != end.year):
                 bad = "a year must run from January to December of one year"
             if bad:
-                problems.append(Problem(path, row["_line"], "period_kind", f"{bad} (got {start} to {end}, {kind})"))
+                problems.append(Problem(path, row["_line"], period["kind"], f"{bad} (got {start} to {end}, {kind})"))
 
 
 def schema_names(schema: dict) -> list[str]:
@@ -649,199 +411,3 @@ def table_schema_problems(data_dir: Path | None = None, known: list[Problem] | N
         out.append(Problem(data_dir / "datapackage.json", None, None, f"{err.message} (checked by frictionless)"))
     return out
 
-
-# --------------------------------------------------------------------------- table loaders
-
-def _preferred(frame: pd.DataFrame, preferred_only: bool) -> pd.DataFrame:
-    if preferred_only:
-        frame = frame[frame["preferred"].fillna(False)]
-    return frame.reset_index(drop=True)
-
-
-def load_sources(data_dir: Path | None = None) -> pd.DataFrame:
-    """The documents every value cites, indexed by source_id."""
-    return load_table("sources", data_dir).set_index("source_id", drop=False)
-
-
-def load_quotas(stage: str | None = None, part: str | None = None, segment: str | None = None,
-                preferred_only: bool = True, data_dir: Path | None = None) -> pd.DataFrame:
-    """Quota rows (t REO); by default only the row the analysis uses per key."""
-    frame = _preferred(load_table("quotas", data_dir), preferred_only)
-    for col, want in (("stage", stage), ("part", part), ("segment", segment)):
-        if want is not None:
-            _check_choice("quotas", col, want, frame)
-            frame = frame[frame[col] == want]
-    return frame.sort_values(["stage", "year", "part", "segment"]).reset_index(drop=True)
-
-
-def annual_quotas(stage: str, data_dir: Path | None = None, include_derived: bool = True) -> pd.Series:
-    """Annual total quota by year for one stage (t REO), the series models fit."""
-    q = load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir)
-    q = q[q["value"].notna()]
-    if not include_derived:
-        q = q[q["status"] == "reported"]
-    return pd.Series(q["value"].to_numpy(), index=pd.Index(q["year"].astype(int), name="year"), name=f"{stage}_quota_t")
-
-
-def load_exports(series: str | None = None, partner: str | None = None, period_kind: str | None = None,
-                 preferred_only: bool = True, data_dir: Path | None = None) -> pd.DataFrame:
-    """Customs export rows (t); filter by series, partner and period kind."""
-    frame = _preferred(load_table("exports", data_dir), preferred_only)
-    for col, want in (("series", series), ("partner", partner), ("period_kind", period_kind)):
-        if want is not None:
-            _check_choice("exports", col, want, frame)
-            frame = frame[frame[col] == want]
-    return frame.sort_values(["series", "partner", "period_end", "period_start"]).reset_index(drop=True)
-
-
-def monthly_exports(series: str, partner: str = "World", data_dir: Path | None = None,
-                    include_derived: bool = True) -> pd.Series:
-    """Monthly export tonnes on a complete monthly PeriodIndex; absent months stay NaN."""
-    frame = load_exports(series=series, partner=partner, period_kind="month", data_dir=data_dir)
-    if not include_derived:
-        frame = frame[frame["status"] == "reported"]
-    s = pd.Series(frame["value"].to_numpy(), index=pd.PeriodIndex(frame["period_end"], freq="M"), name=f"{series}_{partner}_t")
-    if s.empty:
-        return s
-    full = pd.period_range(s.index.min(), s.index.max(), freq="M")
-    return s.reindex(full).rename_axis("month")
-
-
-def load_production(country: str | None = None, preferred_only: bool = True,
-                    data_dir: Path | None = None) -> pd.DataFrame:
-    """USGS mine production rows (t REO) with their edition."""
-    frame = _preferred(load_table("production", data_dir), preferred_only)
-    if country is not None:
-        _check_choice("production", "country", country, frame)
-        frame = frame[frame["country"] == country]
-    return frame.sort_values(["country", "year", "edition"]).reset_index(drop=True)
-
-
-def load_events(kind: str | None = None, data_dir: Path | None = None) -> pd.DataFrame:
-    """Dated events, oldest first."""
-    frame = load_table("events", data_dir)
-    if kind is not None:
-        _check_choice("events", "kind", kind, frame)
-        frame = frame[frame["kind"] == kind]
-    return frame.sort_values("date").reset_index(drop=True)
-
-
-def _check_choice(table: str, column: str, value: str, frame: pd.DataFrame) -> None:
-    allowed = list(frame[column].cat.categories) if isinstance(frame[column].dtype, pd.CategoricalDtype) else sorted(frame[column].dropna().unique())
-    if value not in allowed:
-        raise ValueError(f"{table}.{column}: unknown value {value!r}; expected one of {allowed}")
-
-
-def cite(source_ids, data_dir: Path | None = None, dates: bool = True) -> str:
-    """'Publisher (date)' for each source id, for chart source lines and tables.
-
-    With dates=False, each publisher once: the short form for charts that draw
-    on many documents (data/ names each value's document).
-    """
-    sources = load_sources(data_dir)
-    out = []
-    for sid in dict.fromkeys(source_ids):
-        if sid not in sources.index:
-            raise KeyError(f"unknown source_id {sid!r}")
-        row = sources.loc[sid]
-        date = row["published"] if isinstance(row["published"], str) and row["published"] else "n.d."
-        out.append(f"{row['publisher']} ({date})" if dates else row["publisher"])
-    return "; ".join(dict.fromkeys(out))
-
-
-# --------------------------------------------------------------------------- data dictionary
-
-def field_rules(field: dict) -> tuple[str, list[str]]:
-    """When a column is required and what it allows, in words (code in backticks).
-
-    One wording for the README's dictionary and the site's data page.
-    """
-    c = field.get("constraints", {})
-    allowed = []
-    if "enum" in c:
-        allowed.append(", ".join(f"`{v}`" for v in c["enum"]))
-    if "pattern" in c:
-        allowed.append(f"pattern `{c['pattern']}`")
-    if "minimum" in c:
-        allowed.append(f"≥ {c['minimum']}")
-    if "maximum" in c:
-        allowed.append(f"≤ {c['maximum']}")
-    if c.get("unique"):
-        allowed.append("unique")
-    if field.get("x-calendar"):
-        allowed.append("a real calendar date: " + " or ".join(field["x-calendar"]))
-    if field.get("x-calendar-by"):
-        rule = field["x-calendar-by"]
-        allowed.append("a real calendar date: " + "; ".join(f"{v} when {rule['field']} = {k}"
-                                                            for k, v in rule.items() if k != "field"))
-    if field.get("x-printed-in"):
-        rule, cond = field["x-printed-in"], field["x-printed-in"].get("if")
-        when = f" when {cond['field']} = {cond['equals']}" if cond else ""
-        allowed.append(f"printed in `{rule['field']}`{when}")
-    req = "yes" if c.get("required") else ""
-    for rule, word in (("x-required-if", "if"), ("x-required-unless", "unless")):
-        if rule in field:
-            eq = field[rule]["equals"]
-            req = f"{word} {field[rule]['field']} is empty" if eq is None else f"{word} {field[rule]['field']} = {eq}"
-    return req, allowed
-
-
-def data_dictionary_markdown(data_dir: Path | None = None) -> str:
-    """The README's data dictionary, written from the schema."""
-    package = read_package(data_dir)
-    lines = []
-    for res in package["resources"]:
-        schema = res["schema"]
-        lines += [f"#### `data/{res['path']}`: {res.get('title', res['name'])}", "", res.get("description", ""), "",
-                  f"Key: {', '.join(schema.get('primaryKey', []))}.", "",
-                  "| column | type | unit | required | allowed | meaning |", "|---|---|---|---|---|---|"]
-        for f in schema["fields"]:
-            req, allowed = field_rules(f)
-            allowed = [a.replace("|", "\\|") for a in allowed]
-            lines.append(f"| `{f['name']}` | {f.get('type', 'string')} | {f.get('unit', '')} | {req} | "
-                         f"{'; '.join(allowed)} | {f.get('description', '')} |")
-        fks = schema.get("foreignKeys", [])
-        for fk in fks:
-            lines.append("")
-            lines.append(f"Every `{fk['fields']}` must exist in `{fk['reference']['resource']}.{fk['reference']['fields']}`.")
-        if "x-one-preferred-per" in schema:
-            lines.append(f"Exactly one row per ({', '.join(schema['x-one-preferred-per'])}) has `preferred` = true: the one the analysis uses.")
-        lines.append("")
-    return "\n".join(lines).rstrip() + "\n"
-
-
-# --------------------------------------------------------------------------- README
-
-README_BEGIN = "<!-- data-dictionary:begin (written by `make docs` from data/datapackage.json; do not edit) -->"
-README_END = "<!-- data-dictionary:end -->"
-
-
-def readme_with_dictionary(readme_text: str, data_dir: Path | None = None) -> str:
-    """README text with the block between the markers replaced by the current dictionary."""
-    if README_BEGIN not in readme_text or README_END not in readme_text:
-        raise ValueError("README.md has no data-dictionary markers")
-    head, rest = readme_text.split(README_BEGIN, 1)
-    _, tail = rest.split(README_END, 1)
-    return f"{head}{README_BEGIN}\n\n{data_dictionary_markdown(data_dir)}\n{README_END}{tail}"
-
-
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] == ["--write-readme"]:
-        readme = paths.ROOT / "README.md"
-        readme.write_text(readme_with_dictionary(readme.read_text(encoding="utf-8")), encoding="utf-8")
-        print(f"wrote the data dictionary into {readme}")
-    else:
-        # jsonschema (frictionless's descriptor check) would import rfc3987-syntax, a URI grammar installed
-        # for JupyterLab that takes seconds to build; frictionless checks no formats, so it is not needed
-        sys.modules.setdefault("rfc3987_syntax", None)
-        try:
-            found = validate_all()  # the loaders' checks; frictionless's second opinion when they pass
-            problems = [str(p) for p in found or table_schema_problems()]
-        except DataError as exc:
-            problems = [str(exc)]
-        for p in problems:
-            print(p)
-        print("data OK" if not problems else f"{len(problems)} problem(s)")
-        sys.exit(1 if problems else 0)
