@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from helpers import data as _data
 from helpers.data.numbers import printed_numbers
 
 
@@ -17,10 +18,19 @@ ABOUT_TOLERANCE = Fraction(5, 100)      # about / nearly: within 5% of the state
 REPORT_WINDOW_DAYS = 7                  # a report-dated event happened on or up to 7 days before
 STRUCTURAL_CONSTANTS = frozenset({0, 1, 100})
 
-STATUSES = ("reproduced", "within_rounding", "differs", "not_checkable")
-QUALIFIERS = ("exact", "about", "around", "approximately", "nearly", "close_to", "almost",
-              "at_least", "at_most", "more_than", "less_than", "early", "mid", "late")
-UNITS = ("%", "t", "t REO", "count", "days", "months", "years", "year", "date", "month", "weekday")
+
+
+def _declared(column: str) -> tuple[str, ...]:
+    """The values data/datapackage.json allows in a column of the claims ledger (its enum)."""
+    schema = _data.resource("claims", _data.read_package())["schema"]
+    return tuple(next(f for f in schema["fields"] if f["name"] == column)["constraints"]["enum"])
+
+
+#: The checker's verdicts, the qualifiers an article may put on a number, and the units of a
+#: stated number: read from the claims table of data/datapackage.json (one source of truth).
+STATUSES = _declared("expected_status")
+QUALIFIERS = _declared("qualifier")
+UNITS = _declared("unit")
 DATE_UNITS = ("date", "month")
 MEASURED_UNITS = ("%", "t", "t REO")     # numbers whose reuse in a formula makes it circular
 

@@ -25,11 +25,6 @@ from helpers.units import MEAN_MONTH_DAYS
 
 # --------------------------------------------------------------------------- data access
 
-_PK = {"quotas": ["stage", "year", "part", "segment", "source_id"],
-       "exports": ["series", "partner", "period_kind", "period_start", "period_end", "source_id"],
-       "production": ["country", "year", "edition", "source_id"]}
-
-
 def _cell(v) -> str:
     if v is None or (not isinstance(v, str) and pd.isna(v)):
         return ""
@@ -47,6 +42,7 @@ class Tables:
         self.data_dir = Path(data_dir) if data_dir else paths.DATA
         self._frames: dict[str, pd.DataFrame] = {}
         self._raw: dict[str, dict] = {}
+        self._keys: dict[str, list[str]] = {}
 
     def frame(self, name: str) -> pd.DataFrame:
         if name not in self._frames:
@@ -57,10 +53,10 @@ class Tables:
         """The value cell exactly as written in the CSV (keeps trailing zeros)."""
         if name not in self._raw:
             res = _data.resource(name, _data.read_package(self.data_dir))
+            key = self._keys[name] = res["schema"]["primaryKey"]       # as the data package declares it
             with open(self.data_dir / res["path"], newline="", encoding="utf-8") as fh:
-                self._raw[name] = {tuple(r[k] for k in _PK[name]): r.get("value", "")
-                                   for r in csv.DictReader(fh)}
-        return self._raw[name].get(tuple(_cell(row[k]) for k in _PK[name])) or None
+                self._raw[name] = {tuple(r[k] for k in key): r.get("value", "") for r in csv.DictReader(fh)}
+        return self._raw[name].get(tuple(_cell(row[k]) for k in self._keys[name])) or None
 
     def own_sources(self, source_id: str) -> frozenset:
         """The article and every source whose notes say it is the same text (a syndicated copy)."""
