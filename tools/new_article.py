@@ -117,7 +117,7 @@ def build_notebook(slug: str, source: dict) -> nbformat.NotebookNode:
            "Rewrite the title above in the same form as the other articles (outlet, date: what the article reports)."),
         code("first_year: int = 2015  # first quota year on the example chart; range: 2010..2022",
              metadata={"tags": ["parameters"]}),
-        code("from helpers import articles, charts, claims, data, figures\n"
+        code("from helpers import articles, charts, data, figures\n"
              "from helpers.parameters import validate_parameters\n\n"
              f'params = validate_parameters("{rel}", globals())  # stops here, naming the parameter, if a value is off\n'
              f'SOURCE_ID = "{sid}"\n'
