@@ -146,7 +146,7 @@ def build_claims(draft_path: Path, rows, article, source_id: str, root: Path) ->
             res = claims.check_claim(dict(c), tables, forms)
         except (claims.ClaimError, ValueError, TypeError) as exc:
             raise AcceptError(f"{draft_path}:{line}: column recipe {c['recipe'][:80]!r} does not run ({exc}); "
-                              "expected a recipe in the language of src/helpers/claims.py, or none and a "
+                              "expected a recipe in the language of src/helpers/claims/recipe.py, or none and a "
                               "not_checkable_reason") from None
         c["expected_status"] = res["status"]
         if res["status"] == "not_checkable" and not c["not_checkable_reason"]:

@@ -225,7 +225,7 @@ def next_steps(slug: str, source: dict, run_id: str, ledger: str) -> str:
 Next steps for {sid} ({seed_note}):
   1. Fill the ledger: one row per number the article states, appended to data/claims.csv.
      The phrase is a few words copied verbatim from the article and contains stated_text; a row without a
-     recipe needs expected_status not_checkable and a reason. Recipe language: src/helpers/claims.py.
+     recipe needs expected_status not_checkable and a reason. Recipe language: src/helpers/claims/recipe.py.
      Columns and two example rows:
 
 {ledger}

@@ -5,21 +5,22 @@ numbers articles state), ``models`` (quota and export models, results, findings 
 ``plots`` (theme and charts); modules ``parameters``, ``narrative``, ``articles``,
 ``units``, ``paths`` and ``drafting``. The report builder lives beside them for now.
 
-``helpers.charts`` and ``helpers.figures`` are the historical names of
-``helpers.plots.theme`` and ``helpers.plots.figures``; they resolve lazily here so that
-``from helpers import charts, figures`` keeps working without loading matplotlib for
-code that does not draw.
+``helpers.charts``, ``helpers.figures``, ``helpers.series`` and ``helpers.descriptor`` are the
+historical names of ``helpers.plots.theme``, ``helpers.plots.figures``, ``helpers.models.series``
+and ``helpers.data.descriptor``; they resolve lazily here so that ``from helpers import charts``
+keeps working without loading matplotlib for code that does not draw.
 """
 from __future__ import annotations
 
 import importlib
 import sys
 
-_ALIASES = {"charts": "helpers.plots.theme", "figures": "helpers.plots.figures"}
+_ALIASES = {"charts": "helpers.plots.theme", "figures": "helpers.plots.figures",
+            "series": "helpers.models.series", "descriptor": "helpers.data.descriptor"}
 
 
 def __getattr__(name: str):
-    """``helpers.charts`` / ``helpers.figures``: the plot modules under their historical names."""
+    """A module under its historical name (``from helpers import charts``), imported on first use."""
     if name in _ALIASES:
         module = importlib.import_module(_ALIASES[name])
         sys.modules.setdefault(f"helpers.{name}", module)

@@ -16,7 +16,8 @@ from helpers import data as _data
 from helpers.claims.formula import article_number_forms
 from helpers.claims.intervals import ClaimError, DATE_UNITS, NotCheckable
 from helpers.claims.lookups import Context, Tables
-from helpers.claims.present import _decimals, _display_decimals, _fmt_interval, _fmt_stated_interval, _fmt_value, gap_number, status_words
+from helpers.claims.present import (_decimals, _display_decimals, _fmt_interval, _fmt_stated_interval, _fmt_value,
+                                    gap_number, status_words)
 from helpers.claims.recipe import evaluate
 from helpers.claims.stated import _round_half_away, judge, stated_interval
 
@@ -24,7 +25,29 @@ from helpers.claims.stated import _round_half_away, judge, stated_interval
 # --------------------------------------------------------------------------- checking
 
 def check_claim(claim: dict, tables: Tables, article_numbers: frozenset = frozenset()) -> dict:
-    """Recompute one claim (a ledger row as a dict) and judge it."""
+    """Recompute one claim and judge it against the interval its printing allows.
+
+    Parameters
+    ----------
+    claim : dict
+        One ledger row (columns of ``claims`` in data/datapackage.json).
+    tables : Tables
+        The curated tables the recipe reads.
+    article_numbers : frozenset, optional
+        Forms of the article's own measured numbers (`article_number_forms`): a derived
+        row whose formula uses one of them cannot confirm the claim.
+
+    Returns
+    -------
+    dict
+        ``status`` (one of ``STATUSES``), the recomputed value `Q`, the stated interval,
+        ``gap`` and ``reason`` (why not checkable).
+
+    Raises
+    ------
+    ClaimError
+        When the recipe is broken or names data that do not exist.
+    """
     cid, unit, qual = claim["claim_id"], claim["unit"], claim["qualifier"]
     try:
         st = stated_interval(claim["stated"], claim["stated_text"], unit, qual)
@@ -50,7 +73,23 @@ def check_claim(claim: dict, tables: Tables, article_numbers: frozenset = frozen
 
 
 def load_claims(data_dir: Path | None = None) -> pd.DataFrame:
-    """The claims ledger, validated against its schema."""
+    """The claims ledger, validated against its schema.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        A data folder laid out like data/.
+
+    Returns
+    -------
+    DataFrame
+        One row per claim of data/claims.csv, in file order.
+
+    Raises
+    ------
+    DataError
+        When data/claims.csv does not match its schema (file, line, column named).
+    """
     return _data.load_table("claims", data_dir)
 
 
@@ -84,8 +123,26 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
     columns (stated, recomputed, the low and high bounds of the stated and the
     recomputed interval, gap, point_diff; NaN where there is none), the
     printed text in string columns (stated_text, recomputed_text,
-    stated_interval, recomputed_interval, result). Raises ClaimError when a
-    recipe is broken or names data that do not exist.
+    stated_interval, recomputed_interval, result).
+
+    Parameters
+    ----------
+    source_id : str, optional
+        One article's source id; all articles when None.
+    data_dir : path, optional
+        A data folder laid out like data/.
+
+    Returns
+    -------
+    DataFrame
+        Shape (claims, len(RESULTS_COLUMNS)).
+
+    Raises
+    ------
+    ClaimError
+        When a recipe is broken or names data that do not exist.
+    DataError
+        When a data file does not match its schema.
     """
     tables = Tables(data_dir)
     claims = load_claims(tables.data_dir)
@@ -146,8 +203,20 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
 def article_table(source_id: str, data_dir: Path | None = None, checked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Reader-facing table of one article's numbers: plain columns, words for statuses.
 
-    Columns: Phrase in the article, Article says, Data give, Range from rounding,
-    Result. Deterministic (no ids, fixed rounding), for nbval text/plain outputs.
+    Parameters
+    ----------
+    source_id : str
+        The article's source id.
+    data_dir : path, optional
+        A data folder laid out like data/.
+    checked : DataFrame, optional
+        A `check_claims` result to reuse instead of checking again.
+
+    Returns
+    -------
+    DataFrame
+        Columns Phrase in the article, Article says, Data give, Range from rounding,
+        Result; index 1..n. Deterministic (no ids, fixed rounding), for nbval outputs.
     """
     df = checked if checked is not None else check_claims(source_id, data_dir)
     df = df[df["article"] == source_id]
@@ -173,6 +242,19 @@ def summary(source_id: str | None = None, data_dir: Path | None = None, checked:
     reproduced exactly; the parenthesis splits the rest, so R + W + D + C = N.
     'reproduce'/'differ' take the singular ('reproduces', 'differs') when the
     count is 1.
+
+    Parameters
+    ----------
+    source_id : str, optional
+        One article; the whole ledger when None.
+    data_dir : path, optional
+        A data folder laid out like data/.
+    checked : DataFrame, optional
+        A `check_claims` result to reuse.
+
+    Returns
+    -------
+    str
     """
     df = checked if checked is not None else check_claims(source_id, data_dir)
     if source_id is not None:

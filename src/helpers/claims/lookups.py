@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from helpers import data as _data
-from helpers import paths
+from helpers import data as _data, paths
 from helpers.claims.formula import formula_interval
-from helpers.claims.intervals import ClaimError, Input, NotCheckable, Q, REPORT_WINDOW_DAYS, STRUCTURAL_CONSTANTS, _frac, data_value
+from helpers.claims.intervals import (ClaimError, Input, NotCheckable, Q, REPORT_WINDOW_DAYS, STRUCTURAL_CONSTANTS,
+                                      _frac, data_value)
 from helpers.claims.present import _fmt_plain
 from helpers.units import MEAN_MONTH_DAYS
 

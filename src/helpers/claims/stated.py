@@ -10,7 +10,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from helpers.claims.intervals import ABOUT_TOLERANCE, DATE_UNITS, Q, QUALIFIERS, _ABOUT, _NEARLY, _PART_OF_MONTH, _frac
+from helpers.claims.intervals import (ABOUT_TOLERANCE, DATE_UNITS, Q, QUALIFIERS, _ABOUT, _NEARLY, _PART_OF_MONTH,
+                                      _frac)
 from helpers.data.numbers import SCALES
 
 

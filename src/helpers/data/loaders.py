@@ -18,13 +18,55 @@ def _preferred(frame: pd.DataFrame, preferred_only: bool) -> pd.DataFrame:
 
 
 def load_sources(data_dir: Path | None = None) -> pd.DataFrame:
-    """The documents every value cites, indexed by source_id."""
+    """The documents every value cites.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+
+    Returns
+    -------
+    DataFrame
+        One row per document (columns of ``sources`` in data/datapackage.json), indexed by ``source_id``.
+
+    Raises
+    ------
+    DataError
+        When a file does not match data/datapackage.json (the message names file, line, column).
+    """
     return load_table("sources", data_dir).set_index("source_id", drop=False)
 
 
 def load_quotas(stage: str | None = None, part: str | None = None, segment: str | None = None,
                 preferred_only: bool = True, data_dir: Path | None = None) -> pd.DataFrame:
-    """Quota rows (t REO); by default only the row the analysis uses per key."""
+    """Quota rows, by default only the row the analysis uses per key.
+
+    Parameters
+    ----------
+    stage : {"mining", "smelting"}, optional
+        Mining quota, or smelting and separation quota.
+    part : str, optional
+        ``annual`` or a batch (``first_batch`` ...), as the ``part`` enum declares.
+    segment : str, optional
+        ``total`` or a segment (light, medium-heavy ...).
+    preferred_only : bool, default True
+        Keep only the ``preferred`` row of each (stage, year, part, segment).
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+
+    Returns
+    -------
+    DataFrame
+        Rows of data/quotas.csv, ``value`` in t REO, sorted by stage, year, part, segment.
+
+    Raises
+    ------
+    ValueError
+        When a filter value is not in the table (the message lists those that are).
+    DataError
+        When the file does not match its schema.
+    """
     frame = _preferred(load_table("quotas", data_dir), preferred_only)
     for col, want in (("stage", stage), ("part", part), ("segment", segment)):
         if want is not None:
@@ -34,7 +76,22 @@ def load_quotas(stage: str | None = None, part: str | None = None, segment: str 
 
 
 def annual_quotas(stage: str, data_dir: Path | None = None, include_derived: bool = True) -> pd.Series:
-    """Annual total quota by year for one stage (t REO), the series models fit."""
+    """Annual total quota of one stage, the series the models fit.
+
+    Parameters
+    ----------
+    stage : {"mining", "smelting"}
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+    include_derived : bool, default True
+        Keep derived years (computed from other published figures).
+
+    Returns
+    -------
+    Series
+        Float values in t REO indexed by integer ``year``; years without a published
+        total (or undisclosed) are absent, never filled in.
+    """
     q = load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir)
     q = q[q["value"].notna()]
     if not include_derived:
@@ -44,7 +101,32 @@ def annual_quotas(stage: str, data_dir: Path | None = None, include_derived: boo
 
 def load_exports(series: str | None = None, partner: str | None = None, period_kind: str | None = None,
                  preferred_only: bool = True, data_dir: Path | None = None) -> pd.DataFrame:
-    """Customs export rows (t); filter by series, partner and period kind."""
+    """Customs export rows, filtered by series, partner and period kind.
+
+    Parameters
+    ----------
+    series : str, optional
+        An export series (e.g. ``rare_earths``, ``magnets`` as the ``series`` enum declares).
+    partner : str, optional
+        ``World`` or a partner country.
+    period_kind : {"month", "year_to_date", "year"}, optional
+    preferred_only : bool, default True
+        Keep only the ``preferred`` row per series, partner and period.
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+
+    Returns
+    -------
+    DataFrame
+        Rows of data/exports.csv, ``value`` in gross tonnes.
+
+    Raises
+    ------
+    ValueError
+        When a filter value is not in the table.
+    DataError
+        When the file does not match its schema.
+    """
     frame = _preferred(load_table("exports", data_dir), preferred_only)
     for col, want in (("series", series), ("partner", partner), ("period_kind", period_kind)):
         if want is not None:
@@ -55,7 +137,24 @@ def load_exports(series: str | None = None, partner: str | None = None, period_k
 
 def monthly_exports(series: str, partner: str = "World", data_dir: Path | None = None,
                     include_derived: bool = True) -> pd.Series:
-    """Monthly export tonnes on a complete monthly PeriodIndex; absent months stay NaN."""
+    """Monthly exports of one series on a complete monthly index.
+
+    Parameters
+    ----------
+    series : str
+        An export series.
+    partner : str, default "World"
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+    include_derived : bool, default True
+        Keep derived months.
+
+    Returns
+    -------
+    Series
+        Gross tonnes indexed by a monthly ``PeriodIndex`` named ``month`` from the first to the
+        last month in the data; months without a value are NaN (never interpolated).
+    """
     frame = load_exports(series=series, partner=partner, period_kind="month", data_dir=data_dir)
     if not include_derived:
         frame = frame[frame["status"] == "reported"]
@@ -68,7 +167,21 @@ def monthly_exports(series: str, partner: str = "World", data_dir: Path | None =
 
 def load_production(country: str | None = None, preferred_only: bool = True,
                     data_dir: Path | None = None) -> pd.DataFrame:
-    """USGS mine production rows (t REO) with their edition."""
+    """USGS mine production rows with their edition.
+
+    Parameters
+    ----------
+    country : str, optional
+    preferred_only : bool, default True
+        Keep only the preferred edition per country and year.
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+
+    Returns
+    -------
+    DataFrame
+        Rows of data/production.csv, ``value`` in t REO.
+    """
     frame = _preferred(load_table("production", data_dir), preferred_only)
     if country is not None:
         _check_choice("production", "country", country, frame)
@@ -77,7 +190,20 @@ def load_production(country: str | None = None, preferred_only: bool = True,
 
 
 def load_events(kind: str | None = None, data_dir: Path | None = None) -> pd.DataFrame:
-    """Dated events, oldest first."""
+    """Dated events (quota notices, export controls, tariffs ...), oldest first.
+
+    Parameters
+    ----------
+    kind : str, optional
+        An event kind as the ``kind`` enum declares (e.g. ``export_control``).
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+
+    Returns
+    -------
+    DataFrame
+        Rows of data/events.csv sorted by ``date``.
+    """
     frame = load_table("events", data_dir)
     if kind is not None:
         _check_choice("events", "kind", kind, frame)
@@ -92,10 +218,27 @@ def _check_choice(table: str, column: str, value: str, frame: pd.DataFrame) -> N
 
 
 def cite(source_ids, data_dir: Path | None = None, dates: bool = True) -> str:
-    """'Publisher (date)' for each source id, for chart source lines and tables.
+    """The citation of some sources, for chart source lines and tables.
 
-    With dates=False, each publisher once: the short form for charts that draw
-    on many documents (data/ names each value's document).
+    Parameters
+    ----------
+    source_ids : iterable of str
+        Source ids (``sources.source_id``); repeats are cited once.
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+    dates : bool, default True
+        ``Publisher (date)``; with False, each publisher once: the short form for charts
+        that draw on many documents (data/ names each value's document).
+
+    Returns
+    -------
+    str
+        The citations joined by ``"; "``.
+
+    Raises
+    ------
+    KeyError
+        For an unknown source id.
     """
     sources = load_sources(data_dir)
     out = []

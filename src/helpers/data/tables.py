@@ -16,7 +16,8 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.data.numbers import locator_has_value
-from helpers.data.schema import DataError, MAX_ERRORS, Problem, _byte_line_col, _check_constraints, _keys, _parse, _read_package, _short, calendar_issue, pd, read_package, resource
+from helpers.data.schema import (DataError, MAX_ERRORS, Problem, _byte_line_col, _check_constraints, _keys, _parse,
+                                 _read_package, _short, calendar_issue, pd, read_package, resource)
 
 
 # --------------------------------------------------------------------------- validation

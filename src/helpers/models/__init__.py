@@ -1,8 +1,19 @@
-"""Models of the quota and export series, their results and the findings text.
+"""Models of the quota and export series, their typed results and the findings text.
 
-``from helpers import models`` keeps working: every public name below resolves to the
-sub-module that defines it, imported on first use, so that ``helpers.models.series`` (the
-data access the parameter check uses) loads without statsmodels or matplotlib.
+Sub-modules, one job each:
+
+``series``          data access: the quota and export histories the models fit (no statsmodels)
+``regression``      t quantiles, Newey-West lags, OLS
+``quota``           annual quota growth: naive, log-linear, segmented, Holt; backtest, nowcast
+``counterfactual``  the monthly export shock: counterfactual, rebound, interrupted time series, placebo
+``results``         `quota_analysis` / `rebound_analysis` and their dataclasses
+``findings``        data notes, tables and findings text written from a result
+``formatting``      percentages, tonnes and intervals as the notebooks print them
+
+The model charts live in ``helpers.plots.model_charts``. ``from helpers import models`` keeps
+working: every public name below resolves to the sub-module that defines it, imported on
+first use, so that ``helpers.models.series`` (the data access the parameter check uses)
+loads without statsmodels or matplotlib.
 """
 from __future__ import annotations
 
@@ -11,20 +22,29 @@ import importlib
 _WHERE = {
     "helpers.models.series": (
         "COUNTERFACTUAL_KINDS", "EXPORT_SERIES", "MIN_OBS", "MIN_YEARS", "ModelError", "export_history",
-        "months_needed", "observed_pre_months", "observed_years", "quota_history", "quota_series", "years_needed"),
-    "helpers.models.counterfactual": (
-        "MODEL_NAMES", "N_DRAWS", "PLACEBO_ALPHA", "REGIME_BREAKS", "SEED", "Counterfactual", "Rebound",
-        "backtest", "backtest_scores", "backtest_table", "backtest_verdict", "best_model", "breaks_note",
-        "choose_kind", "dip", "estimate_breaks", "export_data_note", "fit_counterfactual", "fmt_interval",
-        "fmt_pct", "fmt_t", "forecast", "forecast_holt", "forecast_loglinear", "forecast_naive",
-        "forecast_segmented", "growth_table", "history_table", "holt_fit", "holt_params",
-        "interrupted_time_series", "its_table", "loglinear_fit", "loglinear_growth", "monthly_table",
-        "naive_drift", "nowcast", "nowcast_table", "nw_lags", "placebo_test", "plot_backtest", "plot_placebo",
-        "plot_quota_fan", "plot_quota_fits", "plot_rebound", "plot_slowdown", "quota_analysis",
-        "quota_data_note", "quota_findings", "rebound", "rebound_analysis", "rebound_findings", "rebound_stats",
-        "rebound_stats_paths", "rebound_table", "resolve_breaks", "segmented_fit", "segmented_growth",
-        "forecast_segmented", "shock_events", "show_findings", "show_table", "show_text", "slowdown_test",
+        "months_needed", "observed_pre_months", "observed_years", "quota_history", "quota_series",
+        "years_needed"),
+    "helpers.models.regression": (
+        "nw_lags",),
+    "helpers.models.quota": (
+        "MODEL_NAMES", "REGIME_BREAKS", "backtest", "backtest_scores", "backtest_table", "best_model",
+        "estimate_breaks", "forecast", "forecast_holt", "forecast_loglinear", "forecast_naive",
+        "forecast_segmented", "holt_fit", "holt_params", "loglinear_fit", "loglinear_growth", "naive_drift",
+        "nowcast", "nowcast_table", "resolve_breaks", "segmented_fit", "segmented_growth", "slowdown_test",
         "usable_breaks", "usgs_figure"),
+    "helpers.models.counterfactual": (
+        "Counterfactual", "N_DRAWS", "PLACEBO_ALPHA", "Rebound", "SEED", "choose_kind", "dip",
+        "fit_counterfactual", "interrupted_time_series", "its_table", "monthly_table", "placebo_test",
+        "rebound", "rebound_stats", "rebound_stats_paths", "rebound_table", "shock_events"),
+    "helpers.models.formatting": (
+        "fmt_interval", "fmt_pct", "fmt_t", "show_findings", "show_table", "show_text"),
+    "helpers.models.findings": (
+        "backtest_verdict", "breaks_note", "export_data_note", "growth_table", "history_table",
+        "quota_data_note", "quota_findings", "rebound_findings"),
+    "helpers.models.results": (
+        "QuotaResult", "ReboundResult", "WithoutDerived", "quota_analysis", "rebound_analysis"),
+    "helpers.plots.model_charts": (
+        "plot_backtest", "plot_placebo", "plot_quota_fan", "plot_quota_fits", "plot_rebound", "plot_slowdown"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 __all__ = sorted(_MODULE_OF)

@@ -1,0 +1,237 @@
+"""The findings text of the model notebooks: data notes, tables and verdicts written from a
+`QuotaResult` or `ReboundResult`. Part of ``helpers.models``.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from helpers.models.counterfactual import Counterfactual
+from helpers.models.formatting import _months_text, _ranges, fmt_interval, fmt_pct, fmt_t
+from helpers.models.quota import MODEL_NAMES, REGIME_BREAKS
+from helpers.models.results import QuotaResult, ReboundResult
+from helpers.models.series import MIN_OBS
+
+
+def quota_data_note(history: pd.DataFrame, first_year: int, last_year: int, use_derived: bool) -> str:
+    """Which years exist in the window, which are derived or missing, and how the models treat them."""
+    window = history[history["year"].between(first_year, last_year)]
+    have = window[window["value"].notna()]
+    years_with_value = set(have["year"])
+    lo = int(have["year"].min()) if len(have) else first_year
+    missing = [y for y in range(lo, last_year + 1) if y not in years_with_value]
+    derived = have[have["status"] == "derived"]["year"].tolist()
+    used = history[history["used"]]["year"].tolist()
+    und = history[history["status"] == "undisclosed"]["year"].tolist()
+    lines = [f"- **Fitted:** {len(used)} years ({_ranges(used)}).",
+             f"- **Missing** (no published annual total between {lo} and {last_year}): {_ranges(missing)}. "
+             "No model fills them in: the trend regressions simply have no row for them, the naive model measures "
+             "its drift over the years that exist (a change over k years counts as k steps), and Holt's model "
+             "passes over them as missing observations in its Kalman filter.",
+             f"- **Derived** (computed from other published figures, see data/quotas.csv): {_ranges(derived)}; "
+             + ("fitted like reported years, shown hollow in the charts." if use_derived else
+                "left out of every fit because use_derived is False.")]
+    if und:
+        lines.append(f"- **Issued but undisclosed:** {_ranges(und)}: a quota exists but its volume was never "
+                     "published, which is what the nowcast below estimates.")
+    if lo > first_year:
+        lines.append(f"- The window starts in {first_year}, but the first annual total in the data is {lo}.")
+    return "\n".join(lines)
+
+
+def growth_table(r: QuotaResult) -> pd.DataFrame:
+    lv = f"{r.level:.0%} confidence interval"
+    g = r.growth
+    rows = [{"model": MODEL_NAMES["naive"], "period": f"{r.naive['last_year'] - r.naive['span']}-{r.naive['last_year']}",
+             "annual growth": fmt_pct(math.expm1(r.naive["drift"])), lv: "(drift only, no interval)"},
+            {"model": MODEL_NAMES["loglinear"], "period": f"{g['first']}-{g['last']}", "annual growth": fmt_pct(g["rate"]),
+             lv: fmt_interval(g["lower"], g["upper"], fmt=fmt_pct)}]
+    for _, s in r.segments.iterrows():
+        rows.append({"model": MODEL_NAMES["segmented"], "period": s["segment"], "annual growth": fmt_pct(s["rate"]),
+                     lv: fmt_interval(s["lower"], s["upper"], fmt=fmt_pct)})
+    return pd.DataFrame(rows)
+
+
+def quota_findings(r: QuotaResult) -> list[str]:
+    """The findings box of quota_growth.ipynb: each finding with its number and interval."""
+    lvl = f"{r.level:.0%}"
+    g = r.growth
+    seg = r.segments.iloc[-1]
+    out = [f"**Average growth {g['first']}-{g['last']}:** {fmt_pct(g['rate'])} a year "
+           f"({lvl} confidence interval {fmt_pct(g['lower'])} to {fmt_pct(g['upper'])}; log-linear trend, HAC errors, "
+           f"{g['n']} observed years).",
+           f"**Growth in the latest segment ({seg['segment']}):** {fmt_pct(seg['rate'])} a year "
+           f"({lvl} CI {fmt_pct(seg['lower'])} to {fmt_pct(seg['upper'])}; segmented trend)."]
+    s = r.slowdown
+    out.append(f"**Slowdown test:** {s['verdict']}.")
+    sc = r.scores
+    allh = sc[sc["h"] == "all"]
+    beat = [MODEL_NAMES[m] for m in allh[allh["verdict"] == "beats naive"]["model"]]
+    lose = [MODEL_NAMES[m] for m in allh[allh["verdict"].str.startswith("does not")]["model"]]
+    n = int(allh[allh["model"] == "naive"]["n"].iloc[0]) if len(allh) else 0
+    best = r.best
+    brow = allh[allh["model"] == best].iloc[0] if len(allh) else None
+    out.append(f"**Backtest against the naive baseline** ({n} forecasts, 1 and 2 years ahead): "
+               + (f"beat it: {', '.join(beat)}; " if beat else "no model beat it; ")
+               + (f"did not: {', '.join(lose)}. " if lose else "")
+               + (f"Best: {MODEL_NAMES[best]} (MAE {brow['mae']:,.0f} t REO, {brow['rel_mae']:.2f} x naive)."
+                  if brow is not None else "")
+               + (" With so few forecasts the ranking is indicative, not a significance test." if n < 20 else ""))
+    nc = r.nowcast
+    for t in r.targets[:2]:
+        row = nc[(nc["model"] == best) & (nc["year"] == t)].iloc[0]
+        rng_ = nc[nc["year"] == t]["mean"].dropna()
+        undisclosed = t in set(r.history.loc[r.history["status"] == "undisclosed", "year"])
+        out.append(f"**{t} {'(issued, volume undisclosed) ' if undisclosed else ''}estimate:** "
+                   f"{fmt_t(row['mean'], -3)} t REO ({lvl} prediction interval {fmt_t(row['lower'], -3)} to "
+                   f"{fmt_t(row['upper'], -3)}; {MODEL_NAMES[best]}); the four models' central estimates range "
+                   f"{fmt_t(rng_.min(), -3)} to {fmt_t(rng_.max(), -3)} t. This is a model estimate, not a published figure.")
+    u = r.usgs
+    if u is not None:
+        row = nc[(nc["model"] == best) & (nc["year"] == u["year"])].iloc[0]
+        inside = row["lower"] <= u["value"] <= row["upper"]
+        out.append(f"**USGS {u['edition']}** gives China {u['year']} mine production as {u['value']:,.0f} t, "
+                   f"{'inside' if inside else 'outside'} that interval. USGS reports China's output as the quota, "
+                   f"but labels {u['year']} 'Estimated' without the quota note, so it is not a quota figure and "
+                   "not independent evidence.")
+    return out
+
+
+def export_data_note(hist: pd.DataFrame, cf: Counterfactual, use_derived: bool) -> str:
+    """Which months exist in the modelled span, which are derived or missing, and how the models treat them."""
+    span = hist.loc[(hist.index >= cf.start)]
+    pre = span[span.index < cf.shock]
+    post = span[span.index >= cf.shock]
+
+    def months(frame, status):
+        return _ranges(list(frame.index[frame["status"] == status]))
+
+    return "\n".join([
+        f"- **Pre-shock window** {cf.start} to {cf.shock - 1} ({len(pre)} months): reported {months(pre, 'reported')}; "
+        f"derived {months(pre, 'derived')}; missing {months(pre, 'missing')}.",
+        f"- **From the shock** {cf.shock} to {span.index.max()}: reported {months(post, 'reported')}; "
+        f"derived {months(post, 'derived')}; missing {months(post, 'missing')}.",
+        "- **Missing months stay missing:** no model interpolates them. The counterfactual and the interrupted "
+        "time series are fitted on the observed months only; rebound figures use observed months only, so a "
+        "recovery month that follows a missing month is an upper bound (it may have come earlier), and the "
+        "shortfall is summed over observed months only.",
+        "- **Derived months** (computed from other published figures: a reported total and a reported percent "
+        "change, say) are " + ("used by the models, because leaving them out would leave too few months, and "
+                               "their error is a rounding of the percentage (a few percent), far smaller than the "
+                               "shock; they are hollow in the chart and flagged in the tables." if use_derived else
+                               "left out of every fit (use_derived is False); they still show, hollow, in the chart."),
+    ])
+
+
+def rebound_findings(r: ReboundResult) -> list[str]:
+    """The findings box of export_rebound.ipynb."""
+    lvl = f"{r.level:.0%}"
+    cf, rb, its, pl = r.cf, r.rebound, r.its, r.placebo
+    p = rb.point
+    out = [f"**Counterfactual:** {cf.kind}, fitted on {cf.n_obs} observed months from {cf.start} to {cf.shock - 1}, "
+           f"{r.pre_derived} of them derived ({cf.reason}; {cf.month_note})."]
+    if cf.kind != "trend" or cf.n_obs < MIN_OBS["trend"] or r.pre_derived > cf.n_obs / 2:
+        out.append("**Caution:** the pre-shock data are thin (" + (f"only {cf.n_obs} observed months" if cf.n_obs < MIN_OBS["trend"]
+                   else f"{r.pre_derived} of {cf.n_obs} months derived") + "), so the counterfactual is weak: read "
+                   "the figures below as rough, and their intervals as a lower bound on the real uncertainty.")
+    if p["trough"] is None:
+        out.append("**Trough:** no post-shock month has both an actual value and a counterfactual.")
+        return out
+    depth_lo, depth_hi = rb.depth_ci
+    if p["depth"] <= 0 or depth_lo <= 0:
+        out.append(f"**Trough:** the largest shortfall is {fmt_pct(p['depth'], 0, sign=False)} below the counterfactual "
+                   f"in {rb.month(p['trough'])} ({lvl} interval {fmt_pct(depth_lo, 0, sign=False)} to "
+                   f"{fmt_pct(depth_hi, 0, sign=False)}): not distinguishable from no drop.")
+    else:
+        out.append(f"**Trough depth:** {fmt_pct(p['depth'], 0, sign=False)} below the counterfactual in "
+                   f"{rb.month(p['trough'])} ({lvl} interval {fmt_pct(depth_lo, 0, sign=False)} to "
+                   f"{fmt_pct(depth_hi, 0, sign=False)}).")
+        for th in rb.thresholds:
+            v = p["recover"][th]
+            lo, hi = rb.recover_ci[th]
+            when = rb.month(p["trough"] + v) if np.isfinite(v) else None
+            out.append(f"**{th:.0%} of the gap recovered:** {_months_text(v)} after the trough"
+                       + (f" (by {when})" if when else "")
+                       + f"; {lvl} interval {_months_text(lo)} to {_months_text(hi)}.")
+        out.append(f"**Cumulative shortfall** from {cf.shock} to {rb.month(p['shortfall_end'])}: "
+                   f"{fmt_t(p['shortfall'])} t ({lvl} interval {fmt_interval(*rb.shortfall_ci)} t)"
+                   + (f", over observed months only (missing: {', '.join(rb.missing_post)})" if rb.missing_post else "")
+                   + ".")
+    if its.get("estimable"):
+        out.append(f"**Interrupted time series:** level change at the shock {fmt_pct(its['level_change'], 0)} "
+                   f"({lvl} CI {fmt_pct(its['level_lower'], 0)} to {fmt_pct(its['level_upper'], 0)}), then the "
+                   f"monthly trend changes by {fmt_pct(its['slope_change'])} a month "
+                   f"(CI {fmt_pct(its['slope_lower'])} to {fmt_pct(its['slope_upper'])}).")
+    else:
+        out.append(f"**Interrupted time series:** {its['note']}.")
+    out.append(f"**Placebo test** ({pl['n']} fake shock months, dip over {pl['window']} months): {pl['verdict']}.")
+    alt = r.without_derived
+    if alt is not None:
+        if alt.ok:
+            out.append(f"**Without derived months:** trough depth {fmt_pct(alt.rebound.point['depth'], 0, sign=False)} "
+                       f"({alt.kind} counterfactual on {alt.n_obs} months).")
+        else:
+            out.append(f"**Without derived months:** no counterfactual can be fitted ({alt.why.split(':')[0]}).")
+    return out
+
+
+def history_table(history: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
+    """Every year of the window (and undisclosed years after it): value, status, whether the models fit it."""
+    h = history[history["year"] >= first_year]
+    lo = int(h.loc[h["value"].notna(), "year"].min()) if h["value"].notna().any() else first_year
+    years = range(lo, max(last_year, int(h["year"].max()) if len(h) else last_year) + 1)
+    by_year = h.set_index("year")
+    rows = []
+    for y in years:
+        if y in by_year.index:
+            r = by_year.loc[y]
+            rows.append({"year": y, "quota (t REO)": fmt_t(r["value"], 0), "status": r["status"],
+                         "fitted": "yes" if r["used"] else "no", "source": r["source_id"]})
+        else:
+            rows.append({"year": y, "quota (t REO)": "n/a", "status": "missing", "fitted": "no", "source": ""})
+    return pd.DataFrame(rows)
+
+
+def breaks_note(r: QuotaResult) -> str:
+    used = r.used_breaks
+    how = ("fixed at the regime changes " + " and ".join(map(str, REGIME_BREAKS)) if r.breaks == "fixed"
+           else "estimated by BIC among 0 to 2 whole-year breaks, each segment holding at least 3 observed years")
+    text = f"Segmented trend: breaks {how}; used: {', '.join(map(str, used)) if used else 'none'}."
+    for note in r.break_notes:
+        text += f" Note: {note}."
+    return text
+
+
+def backtest_verdict(r: QuotaResult) -> str:
+    """Plain sentences: which models beat the naive forecast, which do not, and the hindsight check."""
+    sc = r.scores
+    allh = sc[sc["h"] == "all"].set_index("model")
+    lines = []
+    n = int(allh.loc["naive", "n"]) if "naive" in allh.index else 0
+    for m, row in allh.drop("naive", errors="ignore").iterrows():
+        if row["verdict"] == "could not be fitted at any origin":
+            lines.append(f"- **{MODEL_NAMES[m]}** could not be fitted at any origin: no verdict.")
+            continue
+        better = row["verdict"] == "beats naive"
+        lines.append(f"- **{MODEL_NAMES[m]}** {'beats' if better else 'does not beat'} the naive baseline: MAE "
+                     f"{row['mae']:,.0f} t REO against {allh.loc['naive', 'mae']:,.0f} ({row['rel_mae']:.2f} x), closer "
+                     f"than naive in {int(row['wins'])} of {int(row['n'])} forecasts; its {r.level:.0%} intervals "
+                     f"held the actual value {row['coverage']:.0%} of the time.")
+    lines.append(f"- **Best over 1 and 2 years ahead:** {MODEL_NAMES[r.best]}. All models are compared on the same "
+                 f"{n} forecasts; with so few, a small difference in MAE is not evidence that one model is better.")
+    est = r.scores_estimated_breaks
+    e = est[(est["h"] == "all") & (est["model"] == "segmented")]
+    if r.breaks == "fixed" and len(e):
+        e = e.iloc[0]
+        lines.append(f"- **Hindsight check:** the fixed break years were chosen knowing the whole history. With breaks "
+                     f"re-estimated at each origin from the data up to it, the segmented trend's MAE is "
+                     f"{e['mae']:,.0f} t REO ({e['rel_mae']:.2f} x naive): it "
+                     f"{'still beats' if e['rel_mae'] < 1 else 'no longer beats'} the naive baseline.")
+    cov = allh["coverage"].dropna()
+    low = [MODEL_NAMES[m] for m, v in cov.items() if v < r.level - 0.2]
+    if low:
+        lines.append(f"- **Intervals too narrow:** {', '.join(low)} covered the actual value far less often than "
+                     f"{r.level:.0%}: treat their intervals as too optimistic.")
+    return "\n".join(lines)

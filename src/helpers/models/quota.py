@@ -1,0 +1,482 @@
+"""Annual quota growth models (``notebooks/models/quota_growth.ipynb``).
+
+A random walk with drift on log quota (the naive baseline), a log-linear trend (OLS with HAC
+standard errors), a segmented (continuous, piecewise) log-linear trend and Holt's damped
+trend; a rolling-origin backtest, a slowdown test and a nowcast. Missing years are never
+filled in; each model's docstring says how it treats them. Part of ``helpers.models``.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from helpers import data as hdata
+from helpers.models.formatting import fmt_interval, fmt_pct, fmt_t
+from helpers.models.regression import _ols, _tq, nw_lags
+from helpers.models.series import ModelError
+
+
+# --------------------------------------------------------------------------- constants
+
+#: Regime changes used as the segmented trend's fixed break years: quotas were
+#: flat around 94,000 t until 2013, rose in 2014 (105,000 t, after the industry's
+#: consolidation into six groups) and started rising every year from 2018.
+REGIME_BREAKS: tuple[int, ...] = (2014, 2018)
+
+MODEL_NAMES: dict[str, str] = {
+    "naive": "Naive: random walk with drift",
+    "loglinear": "Log-linear trend (OLS, HAC)",
+    "segmented": "Segmented log-linear trend",
+    "holt": "Holt damped trend",
+}
+# --------------------------------------------------------------------------- data access
+
+def usgs_figure(year: int, country: str = "China", data_dir=None) -> dict | None:
+    """USGS's preferred (latest-edition) figure for one year, or None when the data hold none."""
+    p = hdata.load_production(country=country, data_dir=data_dir)
+    p = p[p["year"] == year]
+    if p.empty:
+        return None
+    r = p.iloc[0]
+    note = r["note"] if isinstance(r["note"], str) else ""
+    return {"year": year, "value": float(r["value"]), "edition": str(r["edition"]), "estimated": bool(r["estimated"]),
+            "note": note, "source_id": str(r["source_id"])}
+
+
+# =========================================================================== annual quota models
+
+def _clean_annual(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    s = series.dropna().sort_index()
+    if (s <= 0).any():
+        raise ModelError("quota models work on logs: every value must be positive")
+    return s.index.to_numpy(dtype=int), np.log(s.to_numpy(dtype=float))
+
+
+def _pred_frame(targets, mean_log, se_log, q) -> pd.DataFrame:
+    mean_log = np.asarray(mean_log, float)
+    se_log = np.asarray(se_log, float)
+    return pd.DataFrame({"year": np.asarray(targets, int), "mean": np.exp(mean_log),
+                         "lower": np.exp(mean_log - q * se_log), "upper": np.exp(mean_log + q * se_log)})
+
+
+# ---- naive: random walk with drift on log values ------------------------------------------------
+
+def naive_drift(series: pd.Series) -> dict:
+    """Drift and step variance of a random walk with drift on log values, allowing gaps.
+
+    drift = (log y_last - log y_first) / (years between them). A change over k
+    years has mean k*drift and variance k*sigma^2, so sigma^2 is estimated from
+    the observed changes as sum((d_i - k_i drift)^2 / k_i) / (m - 1).
+    """
+    years, ly = _clean_annual(series)
+    if len(years) < 2:
+        raise ModelError("the naive model needs at least two observed years")
+    span = years[-1] - years[0]
+    drift = (ly[-1] - ly[0]) / span
+    k = np.diff(years)
+    d = np.diff(ly)
+    m = len(d)
+    s2 = float(np.sum((d - k * drift) ** 2 / k) / (m - 1)) if m > 1 else float("nan")
+    return {"drift": float(drift), "sigma2": s2, "df": m - 1, "span": int(span), "last_year": int(years[-1]),
+            "last_log": float(ly[-1])}
+
+
+def forecast_naive(series: pd.Series, targets, level: float = 0.9) -> pd.DataFrame:
+    """Forecast = last value x exp(h x drift); interval from var = sigma^2 (h + h^2 / span)."""
+    p = naive_drift(series)
+    h = np.asarray(targets, float) - p["last_year"]
+    if (h <= 0).any():
+        raise ModelError("forecast years must come after the last fitted year")
+    se = np.sqrt(p["sigma2"] * (h + h ** 2 / p["span"])) if p["df"] > 0 else np.full_like(h, np.nan)
+    q = _tq(level, p["df"]) if p["df"] > 0 else np.nan
+    return _pred_frame(targets, p["last_log"] + h * p["drift"], se, q)
+
+
+# ---- log-linear trend ------------------------------------------------------------------------------
+
+def loglinear_fit(series: pd.Series):
+    """OLS of log value on year with HAC (Newey-West) standard errors; gaps are just absent rows.
+
+    HAC treats the observed years as one sequence, so a gap counts as one step.
+    """
+    years, ly = _clean_annual(series)
+    if len(years) < 4:
+        raise ModelError("the log-linear trend needs at least four observed years")
+    x0 = years[0]
+    X = np.column_stack([np.ones(len(years)), years - x0])
+    return _ols(ly, X, hac=True), x0
+
+
+def loglinear_growth(series: pd.Series, level: float = 0.9) -> dict:
+    """Average annual growth rate exp(b) - 1 with its confidence interval (HAC, t distribution)."""
+    res, _ = loglinear_fit(series)
+    lo, hi = res.conf_int(alpha=1 - level)[1]
+    b = res.params[1]
+    return {"rate": math.expm1(b), "lower": math.expm1(lo), "upper": math.expm1(hi), "n": int(res.nobs),
+            "se_log": float(res.bse[1]), "hac_lags": nw_lags(int(res.nobs)), "first": int(series.dropna().index.min()),
+            "last": int(series.dropna().index.max())}
+
+
+def forecast_loglinear(series: pd.Series, targets, level: float = 0.9) -> pd.DataFrame:
+    res, x0 = loglinear_fit(series)
+    X = np.column_stack([np.ones(len(targets)), np.asarray(targets, float) - x0])
+    sf = res.get_prediction(X).summary_frame(alpha=1 - level)
+    return pd.DataFrame({"year": np.asarray(targets, int), "mean": np.exp(sf["mean"].to_numpy()),
+                         "lower": np.exp(sf["obs_ci_lower"].to_numpy()), "upper": np.exp(sf["obs_ci_upper"].to_numpy())})
+
+
+# ---- segmented log-linear trend --------------------------------------------------------------------
+
+def usable_breaks(years, breaks, min_per_segment: int = 2) -> tuple[tuple[int, ...], list[str]]:
+    """Keep the break years that leave at least `min_per_segment` observed years in every segment.
+
+    Segments are: years before the first break, years from one break to the
+    next, years from the last break on. Returns the kept breaks and a note for
+    each dropped one.
+    """
+    years = np.asarray(sorted(years), int)
+    kept = sorted(int(b) for b in breaks)
+    notes = []
+    changed = True
+    while changed and kept:
+        changed = False
+        edges = [-10 ** 9] + kept + [10 ** 9]
+        for i in range(len(edges) - 1):
+            n = int(((years >= edges[i]) & (years < edges[i + 1])).sum())
+            if n < min_per_segment:
+                # drop the break bounding this thin segment (the left one, or the right one for the first segment)
+                drop = edges[i] if i > 0 else edges[i + 1]
+                kept.remove(drop)
+                notes.append(f"break {drop} dropped: fewer than {min_per_segment} observed years in one of its segments")
+                changed = True
+                break
+    return tuple(kept), notes
+
+
+def _hinge_X(years, x0, breaks):
+    t = np.asarray(years, float)
+    cols = [np.ones(len(t)), t - x0] + [np.maximum(t - b, 0.0) for b in breaks]
+    return np.column_stack(cols)
+
+
+def estimate_breaks(series: pd.Series, max_breaks: int = 2, min_per_segment: int = 3) -> tuple[int, ...]:
+    """Break years chosen by BIC among 0..max_breaks breaks (each candidate a whole year), in-sample only."""
+    years, ly = _clean_annual(series)
+    n = len(years)
+    candidates = list(range(int(years[0]) + 1, int(years[-1])))
+    best, best_bic = (), float("inf")
+    for k in range(0, max_breaks + 1):
+        for combo in itertools.combinations(candidates, k):
+            if usable_breaks(years, combo, min_per_segment)[0] != tuple(combo):
+                continue
+            X = _hinge_X(years, years[0], combo)
+            if n <= X.shape[1] + 1:
+                continue
+            beta, *_ = np.linalg.lstsq(X, ly, rcond=None)
+            ssr = float(np.sum((ly - X @ beta) ** 2))
+            bic = n * math.log(max(ssr, 1e-12) / n) + (X.shape[1] + k) * math.log(n)
+            if bic < best_bic - 1e-9:
+                best, best_bic = tuple(combo), bic
+    return best
+
+
+def resolve_breaks(series: pd.Series, breaks="fixed") -> tuple[tuple[int, ...], list[str]]:
+    """The break years the segmented trend uses: 'fixed' (REGIME_BREAKS), 'estimated' or an explicit tuple."""
+    years, _ = _clean_annual(series)
+    if isinstance(breaks, str):
+        if breaks == "fixed":
+            wanted = REGIME_BREAKS
+        elif breaks == "estimated":
+            return estimate_breaks(series), []
+        else:
+            raise ModelError(f"breaks must be 'fixed', 'estimated' or a tuple of years, got {breaks!r}")
+    else:
+        wanted = tuple(breaks)
+    return usable_breaks(years, wanted)
+
+
+def segmented_fit(series: pd.Series, breaks="fixed"):
+    """Continuous piecewise log-linear trend (hinges at the break years), OLS with HAC errors."""
+    years, ly = _clean_annual(series)
+    used, notes = resolve_breaks(series, breaks)
+    X = _hinge_X(years, years[0], used)
+    if len(years) < X.shape[1] + 2:
+        raise ModelError(f"the segmented trend needs at least {X.shape[1] + 2} observed years, got {len(years)}")
+    return _ols(ly, X, hac=True), int(years[0]), used, notes
+
+
+def segmented_growth(series: pd.Series, breaks="fixed", level: float = 0.9) -> pd.DataFrame:
+    """Annual growth rate in each segment with its confidence interval (HAC, t distribution)."""
+    res, x0, used, _ = segmented_fit(series, breaks)
+    years = series.dropna().index.to_numpy(int)
+    edges = [int(years.min())] + list(used) + [int(years.max())]
+    rows = []
+    for i in range(len(edges) - 1):
+        c = np.zeros(len(res.params))
+        c[1: 2 + i] = 1.0
+        tt = res.t_test(c)
+        lo, hi = np.asarray(tt.conf_int(alpha=1 - level)).ravel()
+        seg_years = years[(years >= edges[i]) & (years <= edges[i + 1])]
+        rows.append({"segment": f"{edges[i]}-{edges[i + 1]}", "years_observed": len(seg_years),
+                     "rate": math.expm1(float(np.ravel(tt.effect)[0])), "lower": math.expm1(lo), "upper": math.expm1(hi)})
+    return pd.DataFrame(rows)
+
+
+def forecast_segmented(series: pd.Series, targets, level: float = 0.9, breaks="fixed") -> pd.DataFrame:
+    """Extends the last segment's slope; prediction interval from the OLS fit (HAC covariance)."""
+    res, x0, used, _ = segmented_fit(series, breaks)
+    X = _hinge_X(targets, x0, used)
+    sf = res.get_prediction(X).summary_frame(alpha=1 - level)
+    return pd.DataFrame({"year": np.asarray(targets, int), "mean": np.exp(sf["mean"].to_numpy()),
+                         "lower": np.exp(sf["obs_ci_lower"].to_numpy()), "upper": np.exp(sf["obs_ci_upper"].to_numpy())})
+
+
+# ---- Holt's damped trend ---------------------------------------------------------------------------
+
+_HOLT_STARTS = ((0.1, 0.01, 0.98), (0.9, 0.3, 0.95), (0.5, 0.1, 0.9), (0.99, 0.5, 0.9))
+
+
+def holt_fit(series: pd.Series):
+    """Holt's damped trend on log values as a state-space model (ETS(A,Ad,N), statsmodels).
+
+    The state-space form lets the Kalman filter pass over missing years as
+    missing observations (no interpolation). Fitted by maximum likelihood from
+    several starting points (the default start often stops in a poor local
+    optimum on short series); the best likelihood wins. The damping factor is
+    bounded at 0.98 by statsmodels.
+    """
+    from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
+
+    years, ly = _clean_annual(series)
+    if len(years) < 6:
+        raise ModelError("Holt's damped trend needs at least six observed years")
+    full = np.arange(years[0], years[-1] + 1)
+    y = pd.Series(ly, index=years).reindex(full).to_numpy()
+    best = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = ExponentialSmoothing(y, trend=True, damped_trend=True)
+        # initial level and trend from the first two observed years (statsmodels' own start needs them consecutive)
+        init = [ly[0], (ly[1] - ly[0]) / (years[1] - years[0])]
+        for start in _HOLT_STARTS:
+            p0 = np.r_[start, init]
+            try:
+                res = model.fit(start_params=p0, disp=False)
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            if np.isfinite(res.llf) and (best is None or res.llf > best.llf + 1e-9):
+                best = res
+    if best is None:
+        raise ModelError("Holt's damped trend could not be fitted")
+    return best, int(full[-1])
+
+
+def forecast_holt(series: pd.Series, targets, level: float = 0.9) -> pd.DataFrame:
+    res, last = holt_fit(series)
+    targets = np.asarray(targets, int)
+    steps = int(targets.max() - last)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fc = res.get_forecast(steps)
+        mean = np.asarray(fc.predicted_mean)
+        ci = np.asarray(fc.conf_int(alpha=1 - level))
+    idx = targets - last - 1
+    return pd.DataFrame({"year": targets, "mean": np.exp(mean[idx]), "lower": np.exp(ci[idx, 0]),
+                         "upper": np.exp(ci[idx, 1])})
+
+
+def holt_params(series: pd.Series) -> dict:
+    res, _ = holt_fit(series)
+    return dict(zip(["alpha", "beta", "phi"], [float(v) for v in np.asarray(res.params)[:3]]))
+
+
+# ---- one entry point for every model ---------------------------------------------------------------
+
+def forecast(model: str, series: pd.Series, targets, level: float = 0.9, breaks="fixed") -> pd.DataFrame:
+    """Forecast frame (year, mean, lower, upper; t REO) of one annual model."""
+    targets = list(targets)
+    if model == "naive":
+        return forecast_naive(series, targets, level)
+    if model == "loglinear":
+        return forecast_loglinear(series, targets, level)
+    if model == "segmented":
+        return forecast_segmented(series, targets, level, breaks)
+    if model == "holt":
+        return forecast_holt(series, targets, level)
+    raise ModelError(f"unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}")
+
+
+# ---- rolling-origin backtest ----------------------------------------------------------------------
+
+def backtest(series: pd.Series, horizons=(1, 2), min_train: int = 6, level: float = 0.9, breaks="fixed",
+             models=tuple(MODEL_NAMES)) -> pd.DataFrame:
+    """Rolling-origin backtest: for each observed origin year, fit on the years up to it, forecast origin + h.
+
+    Origins are observed years with at least `min_train` observed years up to
+    and including them. A forecast is scored only when its target year is
+    observed (a missing year is never filled in to score against). A model that
+    cannot be fitted at an origin gives no forecast there (NaN).
+    """
+    s = series.dropna().sort_index()
+    years = s.index.to_numpy(int)
+    rows = []
+    for i, origin in enumerate(years):
+        if i + 1 < min_train:
+            continue
+        targets = [origin + h for h in horizons if (origin + h) in set(years)]
+        if not targets:
+            continue
+        train = s[s.index <= origin]
+        for m in models:
+            try:
+                fc = forecast(m, train, targets, level, breaks).set_index("year")
+            except ModelError:
+                fc = pd.DataFrame({"mean": np.nan, "lower": np.nan, "upper": np.nan}, index=targets)
+            for t in targets:
+                actual = float(s.loc[t])
+                f = fc.loc[t]
+                rows.append({"model": m, "origin": int(origin), "h": int(t - origin), "target": int(t),
+                             "actual": actual, "forecast": float(f["mean"]), "lower": float(f["lower"]),
+                             "upper": float(f["upper"])})
+    bt = pd.DataFrame(rows, columns=["model", "origin", "h", "target", "actual", "forecast", "lower", "upper"])
+    bt["error"] = bt["forecast"] - bt["actual"]
+    bt["abs_error"] = bt["error"].abs()
+    bt["ape"] = bt["abs_error"] / bt["actual"]
+    bt["covered"] = (bt["actual"] >= bt["lower"]) & (bt["actual"] <= bt["upper"])
+    return bt
+
+
+def backtest_scores(bt: pd.DataFrame, baseline: str = "naive") -> pd.DataFrame:
+    """MAE, MAPE, relative MAE and head-to-head wins against the baseline, on the forecasts every model made.
+
+    Scored per horizon and over all horizons ("all"). `verdict` says plainly
+    whether the model beat the naive baseline (lower MAE on the same forecasts).
+    """
+    if bt.empty:
+        return pd.DataFrame(columns=["model", "h", "n", "mae", "mape", "rel_mae", "wins", "coverage", "verdict"])
+    fitted = [m for m in bt["model"].unique() if bt.loc[bt["model"] == m, "forecast"].notna().any()]
+    wide = bt[bt["model"].isin(fitted)].pivot_table(index=["origin", "h"], columns="model", values="forecast",
+                                                     aggfunc="first", dropna=False)
+    common = wide.dropna().index
+    keep = bt.set_index(["origin", "h"]).index.isin(common) & bt["model"].isin(fitted).to_numpy()
+    b = bt[keep]
+    base = b[b["model"] == baseline].set_index(["origin", "h"])["abs_error"]
+    rows = []
+    for h in sorted(b["h"].unique().tolist()) + ["all"]:
+        part = b if h == "all" else b[b["h"] == h]
+        base_mae = part[part["model"] == baseline]["abs_error"].mean()
+        for m in bt["model"].unique():
+            pm = part[part["model"] == m]
+            if m not in fitted:
+                rows.append({"model": m, "h": h, "n": 0, "mae": np.nan, "mape": np.nan, "rel_mae": np.nan, "wins": 0,
+                             "coverage": np.nan, "verdict": "could not be fitted at any origin"})
+                continue
+            if pm.empty:
+                continue
+            mae = pm["abs_error"].mean()
+            ae = pm.set_index(["origin", "h"])["abs_error"]
+            wins = int((ae < base.reindex(ae.index)).sum())
+            if m == baseline:
+                verdict = "baseline"
+            elif mae < base_mae:
+                verdict = "beats naive"
+            else:
+                verdict = "does not beat naive"
+            rows.append({"model": m, "h": h, "n": len(pm), "mae": mae, "mape": pm["ape"].mean(),
+                         "rel_mae": mae / base_mae if base_mae > 0 else np.nan, "wins": wins,
+                         "coverage": pm["covered"].mean(), "verdict": verdict})
+    return pd.DataFrame(rows)
+
+
+def best_model(scores: pd.DataFrame) -> str:
+    """The model with the lowest MAE over all horizons (ties go to the naive baseline)."""
+    allh = scores[(scores["h"] == "all") & scores["mae"].notna()].copy()
+    allh["rank_tie"] = (allh["model"] != "naive").astype(int)
+    return str(allh.sort_values(["mae", "rank_tie"]).iloc[0]["model"])
+
+
+def backtest_table(scores: pd.DataFrame, level: float) -> pd.DataFrame:
+    """Scores as rounded text for printing."""
+    out = pd.DataFrame({
+        "model": scores["model"].map(MODEL_NAMES),
+        "horizon": scores["h"].map(lambda h: "1 and 2 years" if h == "all" else f"{h} year" + ("s" if h != 1 else "")),
+        "forecasts": scores["n"].astype(int),
+        "MAE (t REO)": scores["mae"].map(lambda v: f"{v:,.0f}"),
+        "MAPE": scores["mape"].map(lambda v: fmt_pct(v, 1, sign=False)),
+        "MAE / naive MAE": scores["rel_mae"].map(lambda v: f"{v:.2f}"),
+        "closer than naive": [f"{w} of {n}" if m != "naive" else "-" for w, n, m in
+                              zip(scores["wins"], scores["n"], scores["model"])],
+        f"{level:.0%} interval covered": scores["coverage"].map(lambda v: fmt_pct(v, 0, sign=False)),
+        "verdict": scores["verdict"],
+    })
+    return out
+
+
+# ---- slowdown and nowcast --------------------------------------------------------------------------
+
+def slowdown_test(series: pd.Series, fit_first: int, fit_last: int, test_year: int, level: float = 0.9) -> dict:
+    """Does `test_year` fall below the log-linear trend of fit_first..fit_last, beyond its prediction interval?
+
+    Plain OLS (classical errors: with so few years HAC is not meaningful) on the
+    observed years of the window; a t prediction interval at `level`.
+    """
+    s = series.dropna()
+    window = s[(s.index >= fit_first) & (s.index <= fit_last)]
+    out = {"fit_first": fit_first, "fit_last": fit_last, "test_year": test_year, "n": len(window), "level": level}
+    if len(window) < 4 or test_year not in s.index:
+        why = (f"the trend from {fit_first} needs a last year of at least {fit_first + 4}" if fit_last < fit_first + 3
+               else f"{len(window)} observed years in {fit_first}-{fit_last} (needs at least 4)")
+        if test_year not in s.index:
+            why += f" and a {test_year} value"
+        out.update(testable=False, verdict=f"not testable: {why}")
+        return out
+    years = window.index.to_numpy(int)
+    X = np.column_stack([np.ones(len(years)), years - fit_first])
+    res = _ols(np.log(window.to_numpy(float)), X, hac=False)
+    sf = res.get_prediction(np.array([[1.0, test_year - fit_first]])).summary_frame(alpha=1 - level).iloc[0]
+    actual = float(s.loc[test_year])
+    pred, lo, hi = math.exp(sf["mean"]), math.exp(sf["obs_ci_lower"]), math.exp(sf["obs_ci_upper"])
+    below = actual < lo
+    out.update(testable=True, trend_rate=math.expm1(res.params[1]), predicted=pred, lower=lo, upper=hi, actual=actual,
+               gap=actual / pred - 1, below_interval=bool(below),
+               verdict=(f"{test_year} ({actual:,.0f} t) is below the {level:.0%} prediction interval of the "
+                        f"{fit_first}-{fit_last} trend ({fmt_t(lo)} to {fmt_t(hi)} t): a slowdown beyond normal variation"
+                        if below else
+                        f"{test_year} ({actual:,.0f} t) is {abs(actual / pred - 1):.1%} "
+                        f"{'below' if actual < pred else 'above'} the {fit_first}-{fit_last} trend "
+                        f"({fmt_t(pred)} t) but inside its {level:.0%} prediction interval ({fmt_t(lo)} to {fmt_t(hi)} t): "
+                        "not a slowdown beyond normal variation on this test"))
+    return out
+
+
+def nowcast(series: pd.Series, targets, level: float = 0.9, breaks="fixed", models=tuple(MODEL_NAMES)) -> pd.DataFrame:
+    """Every model's forecast of the target years, fitted on the whole series; long frame."""
+    frames = []
+    for m in models:
+        try:
+            fc = forecast(m, series, targets, level, breaks)
+        except ModelError as exc:
+            fc = pd.DataFrame({"year": list(targets), "mean": np.nan, "lower": np.nan, "upper": np.nan})
+            fc["note"] = str(exc)
+        fc.insert(0, "model", m)
+        frames.append(fc)
+    out = pd.concat(frames, ignore_index=True)
+    if "note" not in out:
+        out["note"] = ""
+    out["note"] = out["note"].fillna("")
+    return out
+
+
+def nowcast_table(nc: pd.DataFrame, best: str, level: float) -> pd.DataFrame:
+    rows = nc.copy()
+    return pd.DataFrame({
+        "model": rows["model"].map(MODEL_NAMES) + np.where(rows["model"] == best, " (best in backtest)", ""),
+        "year": rows["year"].astype(int),
+        "estimate (t REO)": rows["mean"].map(fmt_t),
+        f"{level:.0%} prediction interval (t REO)": [fmt_interval(lo, hi) for lo, hi in zip(rows["lower"], rows["upper"])],
+    })
+
