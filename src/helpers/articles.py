@@ -147,6 +147,13 @@ def table_bundle(frame, caption: str = "") -> dict:
 
 
 def show_table(frame, caption: str = "") -> None:
+    """Show a table in the notebook as HTML and plain text (see `table_bundle`).
+
+    Parameters
+    ----------
+    frame : DataFrame
+    caption : str, optional
+    """
     display(table_bundle(frame, caption), raw=True)
 
 

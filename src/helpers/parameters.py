@@ -58,6 +58,8 @@ def months_between(first: str, last: str) -> int:
 
 
 class ParameterError(ValueError):
+    """One declared parameter of a notebook: its name, type and allowed values (see `read_spec`).
+    """
     """A parameter value the notebook cannot run with; the message says which and why."""
 
 
@@ -102,6 +104,8 @@ class Requirement:
 
 @dataclass
 class Spec:
+    """A notebook's parameter declaration: the notebook and its `Param` by name (see `read_spec`).
+    """
     notebook: str
     params: dict[str, Param] = field(default_factory=dict)
     requires: list[Requirement] = field(default_factory=list)

@@ -136,6 +136,19 @@ def _gap_unit(unit: str) -> str:
 
 
 def fmt_gap(gap: Fraction, unit: str) -> str:
+    """A claim's gap as readers see it, at a precision that shows it.
+
+    Parameters
+    ----------
+    gap : Fraction
+        Distance from the stated interval to the recomputed one, in the claim's unit.
+    unit : str
+        A claim unit (``%`` gaps print as percentage points, ``pp``).
+
+    Returns
+    -------
+    str
+    """
     g = gap_number(gap)
     text = f"{g:,.0f}" if g >= 10 or g == int(g) else f"{g:,.{max(1, -math.floor(math.log10(g)) + 1)}f}"
     if unit in ("days", "months", "years") and g == 1:

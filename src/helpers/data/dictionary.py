@@ -13,7 +13,20 @@ from helpers.data.schema import read_package
 def field_rules(field: dict) -> tuple[str, list[str]]:
     """When a column is required and what it allows, in words (code in backticks).
 
-    One wording for the README's dictionary and the site's data page.
+    One wording for the README's dictionary and the site's data page. Reads the Table
+    Schema constraints and the project's declared rules (``x-required-if``,
+    ``x-required-unless``, ``x-empty-if``, ``x-printed-in``, ``x-calendar``, ``x-calendar-by``).
+
+    Parameters
+    ----------
+    field : dict
+        One field of a table schema in data/datapackage.json.
+
+    Returns
+    -------
+    (str, list of str)
+        When it is required (``"yes"``, ``"unless status = undisclosed"``, or ``""``), and
+        each rule on its values.
     """
     c = field.get("constraints", {})
     allowed = []

@@ -49,6 +49,19 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Problem:
+    """One fault in a data file, printed as ``file, line N, column 'c': message``.
+
+    Attributes
+    ----------
+    path : Path
+        The file.
+    line : int or None
+        Physical line in the CSV (1 = header); None for a whole-table fault.
+    column : str or None
+        The column, or None for a whole-row fault.
+    message : str
+        What is wrong and what was expected.
+    """
     path: Path
     line: int | None  # physical line in the CSV (1 = header)
     column: str | None

@@ -271,6 +271,17 @@ def _check_table_rules(path: Path, schema: dict, rows: list[dict], problems: lis
 
 
 def schema_names(schema: dict) -> list[str]:
+    """The column names a table schema declares, in order.
+
+    Parameters
+    ----------
+    schema : dict
+        A ``schema`` of data/datapackage.json.
+
+    Returns
+    -------
+    list of str
+    """
     return [f["name"] for f in schema["fields"]]
 
 
@@ -299,7 +310,22 @@ def _frame(rows: list[dict], schema: dict) -> pd.DataFrame:
 
 
 def validate_table(name: str, data_dir: Path | None = None, package: dict | None = None) -> tuple[pd.DataFrame, list[Problem]]:
-    """Parse one table; return the good rows as a frame and every problem found."""
+    """Parse one table against its schema, collecting problems instead of raising.
+
+    Parameters
+    ----------
+    name : str
+        A resource name of data/datapackage.json (``quotas``, ``exports`` ...).
+    data_dir : path, optional
+        A data folder laid out like data/.
+    package : dict, optional
+        An already-read descriptor.
+
+    Returns
+    -------
+    (DataFrame, list of Problem)
+        The rows that pass, typed by the schema, and every problem (file, line, column, message).
+    """
     package = package or _read_package(data_dir)[0]
     rows, problems = _validate(name, data_dir, package)
     return _frame(rows, resource(name, package)["schema"]), problems
@@ -370,7 +396,23 @@ def load_table(name: str, data_dir: Path | None = None) -> pd.DataFrame:
 
 
 def validate_all(data_dir: Path | None = None) -> list[Problem]:
-    """Every problem in every table (empty list when the data are clean)."""
+    """Every problem in every table of the data package, without pandas.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        A data folder laid out like data/.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the data are clean; each names file, line, column and what was expected.
+
+    Raises
+    ------
+    DataError
+        When data/datapackage.json itself cannot be read or is malformed.
+    """
     package = _read_package(data_dir)[0]
     problems: list[Problem] = []
     for res in package["resources"]:

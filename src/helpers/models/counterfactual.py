@@ -474,6 +474,17 @@ def interrupted_time_series(y: pd.Series, shock, pre_months: int = 24, level: fl
 
 
 def its_table(its: dict) -> pd.DataFrame:
+    """The interrupted time series as a reader-facing table (level and slope change with intervals).
+
+    Parameters
+    ----------
+    its : dict
+        The result of `interrupted_time_series`.
+
+    Returns
+    -------
+    DataFrame
+    """
     lv = f"{its['level']:.0%} interval"
     if not its.get("estimable"):
         return pd.DataFrame([{"term": "interrupted time series", "estimate": its["note"], lv: "", "p-value": ""}])

@@ -42,6 +42,17 @@ def quota_data_note(history: pd.DataFrame, first_year: int, last_year: int, use_
 
 
 def growth_table(r: QuotaResult) -> pd.DataFrame:
+    """Annual growth by model (naive drift, log-linear, each segment) with its confidence interval.
+
+    Parameters
+    ----------
+    r : QuotaResult
+
+    Returns
+    -------
+    DataFrame
+        Columns model, period, annual growth (percent, signed) and the interval.
+    """
     lv = f"{r.level:.0%} confidence interval"
     g = r.growth
     rows = [{"model": MODEL_NAMES["naive"], "period": f"{r.naive['last_year'] - r.naive['span']}-{r.naive['last_year']}",
@@ -195,6 +206,16 @@ def history_table(history: pd.DataFrame, first_year: int, last_year: int) -> pd.
 
 
 def breaks_note(r: QuotaResult) -> str:
+    """How the segmented trend's break years were chosen and which were used.
+
+    Parameters
+    ----------
+    r : QuotaResult
+
+    Returns
+    -------
+    str
+    """
     used = r.used_breaks
     how = ("fixed at the regime changes " + " and ".join(map(str, REGIME_BREAKS)) if r.breaks == "fixed"
            else "estimated by BIC among 0 to 2 whole-year breaks, each segment holding at least 3 observed years")

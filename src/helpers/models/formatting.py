@@ -24,6 +24,18 @@ def fmt_t(x: float, digits: int = -2) -> str:
 
 
 def fmt_interval(lo: float, hi: float, fmt=fmt_t) -> str:
+    """``"lo to hi"``, each bound printed with `fmt`.
+
+    Parameters
+    ----------
+    lo, hi : float
+    fmt : callable, default fmt_t
+        Formats one number (tonnes by default).
+
+    Returns
+    -------
+    str
+    """
     return f"{fmt(lo)} to {fmt(hi)}"
 
 

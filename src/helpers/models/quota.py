@@ -122,6 +122,21 @@ def loglinear_growth(series: pd.Series, level: float = 0.9) -> dict:
 
 
 def forecast_loglinear(series: pd.Series, targets, level: float = 0.9) -> pd.DataFrame:
+    """Forecast of the log-linear trend with prediction intervals.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : sequence of int
+        Years to forecast.
+    level : float, default 0.9
+
+    Returns
+    -------
+    DataFrame
+        One row per target: year, mean, lower, upper (t REO).
+    """
     res, x0 = loglinear_fit(series)
     X = np.column_stack([np.ones(len(targets)), np.asarray(targets, float) - x0])
     sf = res.get_prediction(X).summary_frame(alpha=1 - level)
@@ -276,6 +291,25 @@ def holt_fit(series: pd.Series):
 
 
 def forecast_holt(series: pd.Series, targets, level: float = 0.9) -> pd.DataFrame:
+    """Forecast of Holt's damped trend with prediction intervals.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : sequence of int
+    level : float, default 0.9
+
+    Returns
+    -------
+    DataFrame
+        One row per target: year, mean, lower, upper (t REO).
+
+    Raises
+    ------
+    ModelError
+        When the model cannot be fitted.
+    """
     res, last = holt_fit(series)
     targets = np.asarray(targets, int)
     steps = int(targets.max() - last)
@@ -290,6 +324,23 @@ def forecast_holt(series: pd.Series, targets, level: float = 0.9) -> pd.DataFram
 
 
 def holt_params(series: pd.Series) -> dict:
+    """Holt's fitted smoothing parameters.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+
+    Returns
+    -------
+    dict
+        ``alpha`` (level smoothing), ``beta`` (trend smoothing), ``phi`` (damping), each in [0, 1].
+
+    Raises
+    ------
+    ModelError
+        When the model cannot be fitted.
+    """
     res, _ = holt_fit(series)
     return dict(zip(["alpha", "beta", "phi"], [float(v) for v in np.asarray(res.params)[:3]]))
 
@@ -472,6 +523,20 @@ def nowcast(series: pd.Series, targets, level: float = 0.9, breaks="fixed", mode
 
 
 def nowcast_table(nc: pd.DataFrame, best: str, level: float) -> pd.DataFrame:
+    """The nowcast as a reader-facing table, the best model first.
+
+    Parameters
+    ----------
+    nc : DataFrame
+        The result of `nowcast`.
+    best : str
+        The best model's key.
+    level : float
+
+    Returns
+    -------
+    DataFrame
+    """
     rows = nc.copy()
     return pd.DataFrame({
         "model": rows["model"].map(MODEL_NAMES) + np.where(rows["model"] == best, " (best in backtest)", ""),
