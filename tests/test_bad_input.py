@@ -450,6 +450,19 @@ def test_descriptor_problems_name_their_line(datadir):
           f"(first on line {first})")
 
 
+def test_declared_domain_rules_that_name_unknown_fields_are_refused_at_their_line(datadir):
+    """x-empty-if and x-period (rules the validator once hard-coded) are checked like every declared rule."""
+    _descriptor(datadir, lambda p: _field(p, "quotas", "value")["x-empty-if"].update(field="statsu"))
+    line = _descriptor_line(datadir, '"x-empty-if"')
+    fails(datadir, "quotas", f"datapackage.json, line {line}:", "x-empty-if names unknown field 'statsu'")
+    _descriptor(datadir, lambda p: _field(p, "quotas", "value")["x-empty-if"].update(field="status"))
+
+    def bad_period(pkg):
+        next(r for r in pkg["resources"] if r["name"] == "exports")["schema"]["x-period"]["end"] = "period_ned"
+    _descriptor(datadir, bad_period)
+    line = _descriptor_line(datadir, '"x-period"')
+    fails(datadir, "exports", f"datapackage.json, line {line}:", "x-period must be")
+
 def test_foreign_keys_written_as_arrays_work(datadir):
     def arrays(pkg):
         for res in pkg["resources"]:
