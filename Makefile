@@ -35,7 +35,7 @@ $(STAMP): environment.yml pyproject.toml tools/pins.py
 env: $(STAMP) ## create or update the virtual environment from environment.yml
 
 report: $(STAMP) ## execute every notebook in the manifest and build site/
-	@$(PY) -m helpers.report
+	@$(PY) -m nbreport
 
 test: $(STAMP) ## run every test (unit, data, notebooks, site in a browser)
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \

@@ -51,7 +51,8 @@ def seeds_folder() -> Path:
 
 def manifest_articles() -> set[str]:
     """The source_id of every article notebook in notebooks/manifest.yml."""
-    from helpers import manifest, paths
+    from helpers import paths
+    from nbreport import manifest
 
     return {e.source_id for e in manifest.load(paths.MANIFEST, root=paths.ROOT).entries if e.kind == "article"}
 
@@ -150,11 +151,11 @@ def make_project(root: Path, notebooks: dict[str, list[str]], manifest: str,
 
 
 def run_report(root: Path, *args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
-    """`python -m helpers.report --root <root> ...` as `make report` runs it (CI=1: no progress bar)."""
+    """`python -m nbreport --root <root> ...` as `make report` runs it (CI=1: no progress bar)."""
     full_env = {**os.environ, "CI": "1", **(env or {})}
     full_env.pop("REPORT_SITE_DIR", None)
     full_env.pop("REPORT_BUILD_DIR", None)
-    return subprocess.run([sys.executable, "-m", "helpers.report", "--root", str(root), *args],
+    return subprocess.run([sys.executable, "-m", "nbreport", "--root", str(root), *args],
                           capture_output=True, text=True, env=full_env, timeout=timeout, cwd=str(REPO))
 
 
@@ -212,7 +213,7 @@ class RepoBuild:
     """
 
     def __init__(self, base: Path, build: bool = True):
-        from helpers import manifest as manifest_mod
+        from nbreport import manifest as manifest_mod
 
         self.manifest = manifest_mod.load(REPO / "notebooks" / "manifest.yml", root=REPO)
         self.site = base / "site"

@@ -32,7 +32,7 @@ import pytest
 from nbval.plugin import comment_markers, metadata_tags
 
 from conftest import REPO, load_tool
-from helpers import manifest as manifest_mod
+from nbreport import manifest as manifest_mod
 
 
 snapshot = load_tool("snapshot_notebooks")

@@ -330,7 +330,7 @@ def test_rebound_stats_for_many_paths_agree_with_one_path_at_a_time():
 # --------------------------------------------------------------------------- intervals contain their estimates
 
 def _manifest_runs(notebook: str) -> list[dict]:
-    from helpers import manifest as manifest_mod
+    from nbreport import manifest as manifest_mod
     from helpers.parameters import check, read_spec
 
     man = manifest_mod.load(paths.ROOT / "notebooks" / "manifest.yml", root=paths.ROOT)

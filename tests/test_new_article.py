@@ -15,8 +15,8 @@ import nbformat
 import pytest
 
 from conftest import REPO
-from helpers import manifest as manifest_mod
-from helpers import parameters
+from nbreport import manifest as manifest_mod
+from helpers import parameters, report_extension
 
 TOOL = REPO / "tools" / "new_article.py"
 SOURCE = "bs_2011_04_rare_metals_cap"        # a news article in data/sources.csv without a notebook
@@ -75,7 +75,7 @@ def test_scaffolds_notebook_and_manifest_entry(root):
     entry = loaded.entries[-1]
     assert (entry.path, entry.kind, entry.source_id) == (f"articles/{SLUG}.ipynb", "article", SOURCE)
     assert [r.id for r in entry.runs] == [RUN_ID] and manifest_mod.RUN_ID.match(RUN_ID)
-    assert not [p for p in manifest_mod.check_parameters(loaded) if SLUG in p]
+    assert not [p for p in report_extension.check_parameters(loaded) if SLUG in p]
     assert (root / "data" / "claims.csv").read_bytes() == claims_before  # no stub row
     # the real repository is untouched
     assert not (REPO / "notebooks" / "articles" / f"{SLUG}.ipynb").exists()

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from conftest import REPO, load_tool
-from helpers import manifest as manifest_mod
+from nbreport import manifest as manifest_mod
 from helpers import parameters
 
 pytestmark = pytest.mark.notebook

@@ -272,8 +272,9 @@ def test_runner_checks_data_constraints_only_for_runs_it_executes(tmp_path):
     for the runs about to execute (a rebuild with nothing changed stays free of pandas)."""
     from types import SimpleNamespace
 
-    from helpers import manifest as manifest_mod
-    from helpers import runner
+    from nbreport import manifest as manifest_mod
+    from helpers import report_extension
+    from nbreport import runner
 
     text = (paths.NOTEBOOKS / "manifest.yml").read_text().replace(
         "      - {id: quota-smelting, parameters: {stage: smelting}}\n",
@@ -281,8 +282,8 @@ def test_runner_checks_data_constraints_only_for_runs_it_executes(tmp_path):
         "      - {id: quota-too-short, parameters: {first_year: 2018, last_year: 2019}, site: false}\n")
     (tmp_path / "manifest.yml").write_text(text)
     man = manifest_mod.load(tmp_path / "manifest.yml", root=paths.ROOT)
-    assert manifest_mod.check_parameters(man, data=False) == []
-    full = manifest_mod.check_parameters(man)
+    assert report_extension.check_parameters(man, data=False) == []
+    full = report_extension.check_parameters(man)
     assert len(full) == 1 and "quota-too-short" in full[0] and "cannot run together" in full[0]
     runs = {run.id: run for _, run in man.runs()}
     runner.check_data(man, [SimpleNamespace(run=runs["quota-mining"], action="execute"),

@@ -308,7 +308,7 @@ def perturbed_build(tmp_path_factory):
 
 
 def site_runs():
-    from helpers import manifest as manifest_mod
+    from nbreport import manifest as manifest_mod
 
     man = manifest_mod.load(REPO / "notebooks" / "manifest.yml", root=REPO)
     return [r.id for _, r in man.runs(site_only=True)]

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from helpers import claims as C
-from helpers import site, worker
+from helpers import report_extension
 
 REPO = Path(__file__).resolve().parents[1]
 NUMBER_FIELDS = [f["name"] for f in C.RESULTS_SCHEMA["fields"] if f["type"] == "number"]
@@ -25,14 +25,14 @@ NUMBER_FIELDS = [f["name"] for f in C.RESULTS_SCHEMA["fields"] if f["type"] == "
 
 @pytest.fixture(scope="module")
 def published(tmp_path_factory) -> Path:
-    """claims.csv as the report build writes it (worker.claims on the repository's data) and the
+    """claims.csv as the report build writes it (report_extension.claims_job on the repository's data) and the
     site's datapackage.json beside it, with the curated tables under data/ as on the site."""
     out = tmp_path_factory.mktemp("published")
-    res = worker.claims({"data_dir": str(REPO / "data"), "out_csv": str(out / "claims.csv"), "articles": []})
+    res = report_extension.claims_job({"data_dir": str(REPO / "data"), "out_csv": str(out / "claims.csv"), "articles": []})
     assert res["status"] == "ok", res
     shutil.copytree(REPO / "data", out / "data")
     package = json.loads((REPO / "data" / "datapackage.json").read_text(encoding="utf-8"))
-    (out / "datapackage.json").write_text(json.dumps(site.published_package(package), indent=1))
+    (out / "datapackage.json").write_text(json.dumps(report_extension.published_package(package), indent=1))
     return out
 
 

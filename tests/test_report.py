@@ -173,7 +173,7 @@ def test_article_source_id_must_exist(tmp_path):
 # --------------------------------------------------------------------------- interruptions
 
 def test_crash_while_writing_the_site_leaves_the_previous_site(ok_project):
-    from helpers import runner
+    from nbreport import runner
 
     root = ok_project
     before = site_digest(root / "site")
@@ -209,7 +209,7 @@ def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     write_notebook(root / "notebooks" / "models" / "two.ipynb",
                    ["import pathlib, time\npathlib.Path('started.marker').touch()\ntime.sleep(60)"])
     env = {**os.environ, "CI": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--root", str(root)], cwd=str(REPO),
+    proc = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not marker.exists():
@@ -329,7 +329,7 @@ def test_second_build_executes_nothing_and_one_change_reruns_only_that_notebook(
 
 def test_no_change_rebuild_imports_nothing_heavy(ok_project):
     env = {**os.environ, "CI": "1"}
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "helpers.report", "--root", str(ok_project)],
+    proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "nbreport", "--root", str(ok_project)],
                           capture_output=True, text=True, env=env, cwd=str(REPO), timeout=60)
     assert proc.returncode == 0 and "nothing changed" in proc.stdout
     imported = {line.split("|")[-1].strip() for line in proc.stderr.splitlines() if line.startswith("import time:")}
@@ -360,7 +360,7 @@ def test_manifest_format_is_documented_in_the_stub(tmp_path):
     loader accepts, with the runs the tests rely on."""
     import yaml
 
-    from helpers import manifest as manifest_mod
+    from nbreport import manifest as manifest_mod
 
     text = (REPO / "notebooks" / "manifest.yml").read_text()
     for key in ("path:", "kind:", "source_id:", "title:", "runs:", "parameters", "site: false", "invalid:"):
@@ -607,7 +607,7 @@ def _enospc(match):
 def test_a_full_disk_while_saving_state_is_reported_in_words(ok_project, monkeypatch, capsys):
     """A full disk is simulated by os.replace raising ENOSPC for build/state.json (in the build
     process; the forked workers inherit it, but they never write that file)."""
-    from helpers import report
+    from nbreport import cli as report
 
     root = ok_project
     before = site_digest(root / "site")
@@ -623,7 +623,7 @@ def test_a_full_disk_while_saving_state_is_reported_in_words(ok_project, monkeyp
 
 
 def test_a_full_disk_while_writing_the_site_is_reported_in_words(ok_project):
-    from helpers import runner
+    from nbreport import runner
 
     root = ok_project
     before = site_digest(root / "site")
@@ -651,7 +651,7 @@ def test_make_clean_during_a_build_never_leaves_an_empty_current_page(ok_project
                     "    if pathlib.Path('go').exists(): break\n    time.sleep(0.05)\nprint('two done')"])
     env = {**os.environ, "CI": "1"}
     started = time.time()
-    proc = subprocess.Popen([sys.executable, "-m", "helpers.report", "--root", str(root)], cwd=str(REPO),
+    proc = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     done = set()
@@ -684,7 +684,7 @@ def test_kernel_socket_folders_left_by_a_killed_build_are_swept(tmp_path):
     """Only folders whose sockets no live process has bound are removed."""
     import socket
 
-    from helpers import runner
+    from nbreport import runner
 
     gone = subprocess.Popen(["true"])
     gone.wait()  # a pid that no longer runs: a killed worker's

@@ -14,7 +14,9 @@ from urllib.parse import urldefrag
 
 import pytest
 
-from helpers import sitecheck
+from conftest import load_tool
+
+sitecheck = load_tool("sitecheck")
 
 pytestmark = [pytest.mark.browser, pytest.mark.notebook]
 

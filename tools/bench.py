@@ -9,8 +9,8 @@ notebooks are never touched; the copy is removed at the end (unless --keep).
 Figures (targets in brackets):
   N            reports the site build executes (the manifest's site runs)
   floor        N bare kernels that only import pandas, seaborn and statsmodels, two at
-               a time, on the runner's own worker pool (helpers.runner.run_floor)
-  cold build   `python -m helpers.report` into empty build and site dirs  [<= 1.3 x floor]
+               a time, on the runner's own worker pool (tools/bench_floor.py)
+  cold build   `python -m nbreport` into empty build and site dirs  [<= 1.3 x floor]
   no change    the same command again, wall time as a user sees it        [< 2 s]
   touch one    one notebook changed in the copy, rebuilt                  [re-executes only it]
   page size    largest .html in the site, and largest page + its images   [< 500 KB]
@@ -35,8 +35,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "src"))  # helpers is installed editable; this only helps a bare checkout
 
-from helpers import manifest as manifest_mod  # noqa: E402
-from helpers import runner  # noqa: E402
+from nbreport import manifest as manifest_mod  # noqa: E402
+from nbreport import runner  # noqa: E402
+from bench_floor import run_floor  # noqa: E402  (tools/, beside this script)
 
 RATIO_TARGET = 1.3
 NOCHANGE_TARGET = 2.0
@@ -63,10 +64,10 @@ def copy_inputs(dest: Path) -> None:
 
 
 def report(root: Path, build: Path, site: Path) -> tuple[float, subprocess.CompletedProcess]:
-    """One `python -m helpers.report` as a user runs it (CI=1: no progress bar); wall seconds."""
+    """One `python -m nbreport` as a user runs it (CI=1: no progress bar); wall seconds."""
     env = {**os.environ, "CI": "1", "RARE_EARTH_ROOT": str(root),
            "REPORT_BUILD_DIR": str(build), "REPORT_SITE_DIR": str(site)}
-    cmd = [sys.executable, "-m", "helpers.report", "--root", str(root), "--build-dir", str(build),
+    cmd = [sys.executable, "-m", "nbreport", "--root", str(root), "--build-dir", str(build),
            "--site-dir", str(site)]
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True)
@@ -138,7 +139,7 @@ def bench(tmp: Path, touch: str | None) -> list[tuple[str, str, str, str]]:
     rows.append(("N (site reports)", f"{n}", "", ""))
 
     # the floor: the runner's own pool, two workers, N bare kernels
-    fl = runner.run_floor(n, workers=2, env=runner.worker_env(root))
+    fl = run_floor(n, workers=2, env=runner.worker_env(root))
     floor_s = fl["seconds"]
     ks = sorted(fl["kernels"])
     say(f"floor       {floor_s:.1f} s  ({n} bare kernels, 2 at a time; one kernel "

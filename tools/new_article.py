@@ -180,7 +180,7 @@ def ledger_example(root: Path, source_id: str) -> str:
 
 def check_manifest(root: Path, new_text: str, slug: str, source_id: str, run_id: str) -> None:
     """Refuse duplicates, then check that the manifest with the new entry still loads."""
-    from helpers import manifest as manifest_mod
+    from nbreport import manifest as manifest_mod
 
     file = root / "notebooks" / "manifest.yml"
     rel = f"articles/{slug}.ipynb"

@@ -2,14 +2,15 @@
 
     make screenshots        # after make report; writes docs/screenshots/*.png
 
-Uses the same server and headless Chromium as the browser test (helpers.sitecheck).
+Uses the same server and headless Chromium as the browser test (tools/sitecheck.py).
 """
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from helpers import paths, sitecheck
+import sitecheck  # tools/sitecheck.py, beside this script
+from helpers import paths
 
 SHOTS = [  # (page, file, width, height of the picture)
     ("index.html", "index.png", 1280, 1500),

@@ -111,7 +111,7 @@ def _read_package(data_dir: Path | None = None) -> tuple[dict, dict]:
 
 @lru_cache(maxsize=8)
 def _read_package_cached(path: str, mtime: int, size: int) -> tuple[dict, dict]:
-    from helpers.strictparse import ParseError, load_json
+    from nbreport.strictparse import ParseError, load_json
 
     path = Path(path)
     shown = _display(path)

@@ -3,6 +3,7 @@
 `notebooks/manifest.yml` is read by the report runner (`make report`), the site
 index and the tests. Format (every key shown; anything else is refused):
 
+    extension: helpers.report_extension     # optional: the collection's extension (nbreport.extension)
     notebooks:
       - path: models/quota_growth.ipynb      # relative to notebooks/, must exist
         kind: model                          # article | model
@@ -31,10 +32,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from helpers import paths
-
 KINDS = ("article", "model")
-TOP_KEYS = ("notebooks",)
+TOP_KEYS = ("notebooks", "extension")
 ENTRY_KEYS = ("path", "kind", "source_id", "title", "runs", "invalid")
 RUN_KEYS = ("id", "parameters", "site")
 INVALID_KEYS = ("parameters", "error")
@@ -81,6 +80,8 @@ class Manifest:
     file: Path
     root: Path
     entries: list[Entry]
+    extension: str | None = None   # the collection's extension module (nbreport.extension)
+    ext: Any = None                # the loaded extension, set by nbreport.runner.preflight
 
     @property
     def notebooks_dir(self) -> Path:
@@ -100,12 +101,12 @@ class Manifest:
         found = [(e, r) for e, r in self.runs() if r.id == key or e.path == norm]
         if not found:
             listed = ", ".join(sorted({r.id for _, r in self.runs()} | {e.path for e in self.entries}))
-            raise ManifestError(f"{_display(self.file, self.root)}: {key!r} is not listed in the manifest; "
+            raise ManifestError(f"{display(self.file, self.root)}: {key!r} is not listed in the manifest; "
                                 f"only listed notebooks are run (listed: {listed or 'none'})")
         return found
 
 
-def _display(path: Path, root: Path) -> str:
+def display(path: Path, root: Path) -> str:
     try:
         return str(Path(path).resolve().relative_to(Path(root).resolve()))
     except ValueError:
@@ -130,10 +131,13 @@ def _mapping(value: Any, where: str, what: str) -> dict:
 
 
 def load(file: str | Path | None = None, root: str | Path | None = None, check_files: bool = True) -> Manifest:
-    """Read and validate the manifest; raise ManifestError naming the entry on any problem."""
-    root = Path(root).resolve() if root else paths.ROOT
+    """Read and validate the manifest; raise ManifestError naming the entry on any problem.
+
+    root: the repository (default: the current folder); file: default root/notebooks/manifest.yml.
+    """
+    root = Path(root or Path.cwd()).resolve()
     file = Path(file) if file else root / "notebooks" / "manifest.yml"
-    shown = _display(file, root)
+    shown = display(file, root)
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -143,7 +147,7 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         line, col = raw.count(b"\n") + 1, len(raw[raw.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
         raise ManifestError(f"{shown}, line {line}, column {col}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
                             "expected UTF-8") from None
-    from helpers.strictparse import ParseError, load_yaml  # refuses duplicate keys and impossible dates
+    from nbreport.strictparse import ParseError, load_yaml  # refuses duplicate keys and impossible dates
 
     try:
         data = load_yaml(text, shown)
@@ -250,50 +254,11 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
 
         entries.append(Entry(path=rel, kind=kind, runs=runs, source_id=source_id, title=title,
                              invalid=invalid, index=i))
-    return Manifest(file=file, root=root, entries=entries)
-
-
-def check_parameters(manifest: Manifest, data: bool = True, runs: set[str] | None = None) -> list[str]:
-    """Check every run against its notebook's `parameters` cell, and every `invalid` set is refused.
-
-    Returns the list of problems (empty when all is well); each names the manifest entry.
-    Nothing is executed: this reads the notebooks' JSON (and, unless data=False, counts what
-    data/ holds for the cells' `# requires:` lines). runs: check only these run ids, and skip
-    the `invalid` sets. With data=False an invalid set that only a data count can refuse is
-    not confirmed here (the full check, `python -m helpers.report --check` and the tests, does).
-    """
-    from helpers.parameters import ParameterError, check, read_spec
-
-    problems: list[str] = []
-    shown = _display(manifest.file, manifest.root)
-    for entry in manifest.entries:
-        try:
-            spec = read_spec(manifest.notebook_file(entry))
-        except (ParameterError, SyntaxError, ValueError, OSError) as exc:
-            problems.append(f"{shown}: {entry.label()}: cannot read the notebook's parameters cell: {exc}")
-            continue
-        for run in entry.runs:
-            if runs is not None and run.id not in runs:
-                continue
-            try:
-                check(spec, run.parameters, where=f"{shown}: {entry.run_label(run)}", data=data)
-            except ParameterError as exc:
-                problems.append(str(exc))
-        if runs is not None:
-            continue
-        for j, bad in enumerate(entry.invalid):
-            try:
-                check(spec, bad.parameters, data=data)
-            except ParameterError as exc:
-                if bad.error not in str(exc):
-                    problems.append(f"{shown}: {entry.label()}, invalid[{j}]: refused, but with the message "
-                                    f"{str(exc)!r}, which does not contain {bad.error!r}")
-            else:
-                if not data and any(r.reads_data for r in spec.requires):
-                    continue
-                problems.append(f"{shown}: {entry.label()}, invalid[{j}]: parameters {bad.parameters} were "
-                                "accepted, but the manifest says they must be refused")
-    return problems
+    ext = data.get("extension")
+    if ext is not None and (not isinstance(ext, str) or not re.match(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", ext)):
+        raise ManifestError(f"{shown}: 'extension' must be a module name such as helpers.report_extension, "
+                            f"got {ext!r}")
+    return Manifest(file=file, root=root, entries=entries, extension=ext)
 
 
 def unlisted_notebooks(manifest: Manifest) -> list[str]:

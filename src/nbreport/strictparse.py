@@ -7,7 +7,7 @@ These readers refuse that, naming the key and both lines.
 
 `load_json` parses with the standard library (its syntax messages give line and
 column), then walks the text once more to record the line of every key, so other
-checks (helpers.data) can point at the line of a bad descriptor entry.
+checks (a data package validator, the manifest) can point at the line of a bad descriptor entry.
 `load_yaml` is PyYAML's safe loader with a mapping constructor that refuses a key
 it has already seen, and an impossible calendar date (`2024-13-01`) reported at its
 line instead of a ValueError from inside PyYAML.

@@ -1,10 +1,10 @@
 """`make report`: execute every notebook in the manifest with every parameter set and build site/.
 
-    python -m helpers.report                  # incremental: only what changed is executed
-    python -m helpers.report --force          # execute everything again
-    python -m helpers.report --only quota-mining --only models/rebound.ipynb
-    python -m helpers.report --check          # validate the manifest and parameters, run nothing
-    python -m helpers.report --list           # the runs the manifest defines
+    python -m nbreport                  # incremental: only what changed is executed
+    python -m nbreport --force          # execute everything again
+    python -m nbreport --only quota-mining --only models/rebound.ipynb
+    python -m nbreport --check          # validate the manifest and parameters, run nothing
+    python -m nbreport --list           # the runs the manifest defines
 
 Exit status: 0 every report ran to the end (a report whose page shows stderr or had its
 output cut is marked "Warnings" on the site and listed here, not "Current"); 1 some report
@@ -14,8 +14,9 @@ site/, full disk), site/ left as it was; 130 interrupted (Ctrl-C, SIGTERM, SIGHU
 untouched. Progress goes to stderr: a bar on a terminal, one line per finished run when
 stderr is a file or a pipe, nothing when CI is set.
 
-Modules: helpers.manifest (format and checks), helpers.runner (plan, workers, state),
-helpers.worker (papermill and nbconvert, in the workers), helpers.site (the pages).
+Modules: nbreport.manifest (format and checks), nbreport.runner (plan, workers, state),
+nbreport.execution (papermill and kernels, in the workers), nbreport.render (a report's cells),
+nbreport.site (the pages), nbreport.extension (what the collection adds).
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m helpers.report", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m nbreport", description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", help="repository root (default: RARE_EARTH_ROOT or this checkout)")
     parser.add_argument("--manifest", help="manifest file (default: <root>/notebooks/manifest.yml)")
     parser.add_argument("--build-dir", help="where executed notebooks and state go (default: <root>/build, "
@@ -47,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--list", action="store_true", help="list the manifest's runs and exit")
     args = parser.parse_args(argv)
 
-    from helpers import runner
+    from nbreport import runner
 
     kw = {}
     if args.timeout:
@@ -121,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     if result.failed or claims_failed:
         print(f"report: {len(result.failed) + claims_failed} FAILED:", file=sys.stderr)
         for o in result.failed:
-            print(f"  {o.id} (notebooks/{o.notebook}): {runner._describe_error(o.error)}\n"
+            print(f"  {o.id} (notebooks/{o.notebook}): {runner.describe_error(o.error)}\n"
                   f"    see {site}/reports/{o.id}.html", file=sys.stderr)
         if claims_failed:
             print(f"  claims: {claims.get('message')}\n    see {site}/data.html#claims", file=sys.stderr)

@@ -1,0 +1,294 @@
+"""The rare-earth collection's side of the report builder (nbreport.extension): claims, data, parameters.
+
+nbreport runs notebooks and writes the site; it imports nothing from helpers. The manifest names
+this module (`extension: helpers.report_extension`) and the builder calls what it defines:
+
+- before anything executes: the data checks of helpers.data (`check_data`), every run's parameters
+  against its notebook's `parameters` cell (`check_parameters`, helpers.parameters), and every
+  article's source_id against data/sources.csv (`check_manifest`);
+- once per build, in a worker: the claims results (`claims_job`, helpers.claims) -> build/claims.csv
+  and one summary line per article;
+- on the site: each card's title, outlet and date from data/sources.csv (`describe`), the claims
+  line on article cards and pages, and the data page (`write_pages`: data dictionary, the curated
+  tables, claims.csv, datapackage.json), from the templates in report_templates/.
+
+Importing this module is light (no pandas): the no-change rebuild imports it.
+"""
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+PACKAGE = "helpers"
+TEMPLATES = Path(__file__).with_name("report_templates")
+NAV = [("data", "data.html", "Data")]
+CLAIMS_SCHEMA = Path(__file__).with_name("claims_results.schema.json")
+DATA_CHECK_HINT = "`make check-data` lists every problem"
+CLAIMS_COLUMNS = ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
+# what the data page shows of claims.csv (which keeps every column): column -> heading
+CLAIMS_SHOWN = {"publisher": "outlet", "published": "published", "claim": "phrase in the article",
+                "stated_text": "article says", "recomputed": "data give", "status": "result"}
+# the chip colour of each status helpers.claims emits (claims_results.schema.json lists them)
+STATUS_CLASS = {"reproduced": "good", "within_rounding": "good", "differs": "bad", "not_checkable": ""}
+
+
+def _missing_alt_hint() -> str:
+    return " (use <code>helpers.charts.show(fig, alt=...)</code>)"
+
+
+MISSING_ALT_HINT = _missing_alt_hint()
+
+
+# --------------------------------------------------------------------------- before anything runs
+
+def sources(root: Path) -> dict[str, dict]:
+    """data/sources.csv by source_id ({} when absent)."""
+    path = Path(root) / "data" / "sources.csv"
+    if not path.is_file():
+        return {}
+    with open(path, newline="", encoding="utf-8") as f:
+        return {row.get("source_id", ""): row for row in csv.DictReader(f)}
+
+
+def check_data(root: Path) -> list[str]:
+    """The loaders' own checks of data/ (helpers.data.validate_all, without pandas), as messages."""
+    from helpers import data as data_mod
+
+    try:
+        return [str(p) for p in data_mod.validate_all(Path(root) / "data")]
+    except data_mod.DataError as exc:
+        return [str(exc)]
+
+
+def check_manifest(manifest) -> list[str]:
+    """Every article entry's source_id is a row of data/sources.csv."""
+    from nbreport.manifest import display
+
+    known = sources(manifest.root)
+    shown = display(manifest.file, manifest.root)
+    return [f"{shown}: {entry.label()}: source_id {entry.source_id!r} is not in data/sources.csv"
+            for entry in manifest.entries if entry.kind == "article" and known and entry.source_id not in known]
+
+
+def check_parameters(manifest, data: bool = True, runs: set[str] | None = None) -> list[str]:
+    """Check every run against its notebook's `parameters` cell, and every `invalid` set is refused.
+
+    Returns the list of problems (empty when all is well); each names the manifest entry.
+    Nothing is executed: this reads the notebooks' JSON (and, unless data=False, counts what
+    data/ holds for the cells' `# requires:` lines). runs: check only these run ids, and skip
+    the `invalid` sets. With data=False an invalid set that only a data count can refuse is
+    not confirmed here (the full check, `python -m nbreport --check` and the tests, does).
+    """
+    from helpers.parameters import ParameterError, check, read_spec
+    from nbreport.manifest import display
+
+    problems: list[str] = []
+    shown = display(manifest.file, manifest.root)
+    for entry in manifest.entries:
+        try:
+            spec = read_spec(manifest.notebook_file(entry))
+        except (ParameterError, SyntaxError, ValueError, OSError) as exc:
+            problems.append(f"{shown}: {entry.label()}: cannot read the notebook's parameters cell: {exc}")
+            continue
+        for run in entry.runs:
+            if runs is not None and run.id not in runs:
+                continue
+            try:
+                check(spec, run.parameters, where=f"{shown}: {entry.run_label(run)}", data=data)
+            except ParameterError as exc:
+                problems.append(str(exc))
+        if runs is not None:
+            continue
+        for j, bad in enumerate(entry.invalid):
+            try:
+                check(spec, bad.parameters, data=data)
+            except ParameterError as exc:
+                if bad.error not in str(exc):
+                    problems.append(f"{shown}: {entry.label()}, invalid[{j}]: refused, but with the message "
+                                    f"{str(exc)!r}, which does not contain {bad.error!r}")
+            else:
+                if not data and any(r.reads_data for r in spec.requires):
+                    continue
+                problems.append(f"{shown}: {entry.label()}, invalid[{j}]: parameters {bad.parameters} were "
+                                "accepted, but the manifest says they must be refused")
+    return problems
+
+
+
+def parameters(notebook: Path, given: dict) -> list[tuple[str, object, bool]]:
+    """(name, value, is_default) for every parameter of the notebook; the manifest's values when its
+    parameters cell cannot be read (the page still shows what the manifest set)."""
+    try:
+        from helpers.parameters import read_spec
+        spec = read_spec(notebook)
+    except Exception:  # noqa: BLE001
+        return [(k, v, False) for k, v in given.items()]
+    return [(name, given.get(name, p.default), name not in given) for name, p in spec.params.items()]
+
+
+# --------------------------------------------------------------------------- the site
+
+def describe(entry, root: Path, results: dict) -> dict:
+    """Title and kind line of a card; for an article also outlet, date, address (data/sources.csv)
+    and its claims summary line."""
+    if entry.kind != "article":
+        return {"title": entry.title, "kind_line": "Model"}
+    src = sources(root).get(entry.source_id, {})
+    outlet, date = src.get("publisher", ""), src.get("published", "") or "undated"
+    line = (results.get("summaries") or {}).get(entry.source_id, "")
+    if not line and results.get("status") == "failed":
+        line = "Claims check failed (see the data page)"
+    return {"title": src.get("title") or entry.source_id, "outlet": outlet, "date": date,
+            "address": src.get("address", ""), "claims_line": line,
+            "kind_line": " · ".join(x for x in ("Article check", outlet, date) if x)}
+
+
+def results_job(manifest) -> dict:
+    """The claims job the builder runs once per build in a worker (see claims_job)."""
+    return {"target": "helpers.report_extension:claims_job",
+            "articles": sorted({e.source_id for e in manifest.entries if e.kind == "article"})}
+
+
+def claims_job(job: dict) -> dict:
+    """The claims results (job["out_csv"]) and helpers.claims.summary() per article; runs in a worker.
+
+    Parameters
+    ----------
+    job : dict with ``data_dir`` (the curated tables), ``out_csv`` (where claims.csv goes) and
+        ``articles`` (source ids of the manifest's articles).
+
+    Returns
+    -------
+    dict with ``status`` (ok | partial | failed), ``message``, ``summaries`` ({source_id: line})
+    and ``rows``. A broken ledger is reported (status failed), never raised: the reports still build.
+    """
+    from helpers import claims as claims_mod
+
+    data_dir = Path(job["data_dir"])
+    try:
+        frame = claims_mod.check_claims(data_dir=data_dir)
+    except Exception as exc:  # noqa: BLE001
+        return {"status": "failed", "summaries": {}, "rows": 0,
+                "message": f"the claims checker failed: {type(exc).__name__}: {exc}"}
+    import pandas as pd
+
+    frame = pd.DataFrame(frame).copy()
+    missing = [c for c in CLAIMS_COLUMNS if c not in frame.columns]
+    for col in missing:
+        frame[col] = pd.Series(dtype="object")
+    frame = frame[CLAIMS_COLUMNS + [c for c in frame.columns if c not in CLAIMS_COLUMNS]]
+    buf = io.StringIO()
+    frame.to_csv(buf, index=False)
+    out = Path(job["out_csv"])
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    tmp.write_bytes(buf.getvalue().encode("utf-8"))
+    os.replace(tmp, out)
+
+    summaries: dict[str, str] = {}
+    for sid in job.get("articles", []):
+        rows = frame[frame["article"].astype(str) == sid]
+        if rows.empty:
+            summaries[sid] = "No numbers in the claims ledger yet"
+            continue
+        try:
+            line = claims_mod.summary(sid, data_dir=data_dir, checked=frame)
+        except Exception:  # noqa: BLE001
+            line = None
+        if not isinstance(line, str) or not line.strip():
+            good = int(rows["status"].astype(str).isin(["reproduced"]).sum())
+            line = f"{good} of {len(rows)} numbers reproduce"
+        summaries[sid] = line.strip()
+    message = f"columns missing from check_claims(): {', '.join(missing)}" if missing and len(frame) else ""
+    return {"status": "partial" if message else "ok", "message": message, "summaries": summaries,
+            "rows": int(len(frame))}
+
+
+def published_package(package: dict | None) -> dict:
+    """The site's datapackage.json: the curated tables (under data/) and claims.csv, each with its schema."""
+    pkg = copy.deepcopy(package) if package else {"name": "china-rare-earths", "resources": []}
+    for res in pkg.get("resources", []):
+        res["path"] = f"data/{res['path']}"
+    schema = json.loads(CLAIMS_SCHEMA.read_text(encoding="utf-8"))
+    schema.pop("$comment", None)
+    pkg["resources"].append({
+        "name": "claims_results", "path": "claims.csv", "profile": "tabular-data-resource",
+        "title": "Claims checked against the data",
+        "description": "Every number the articles state, recomputed from the curated tables by helpers.claims: "
+                       "numbers in number columns, the printed text in its own columns.",
+        "format": "csv", "mediatype": "text/csv", "encoding": "utf-8", "schema": schema})
+    return pkg
+
+
+def code_spans(text):
+    """Escape, then show `backticked` parts as code (the data dictionary's allowed values)."""
+    import html
+    import re
+
+    from markupsafe import Markup
+
+    return Markup(re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(str(text), quote=True)))
+
+
+def _read_csv(path: Path) -> tuple[list[str], list[dict]]:
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+            return list(reader.fieldnames or []), rows
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return [], []
+
+
+def _table_info(root: Path, res: dict, withheld) -> dict:
+    """What the data page says of one declared table: rows and size, withheld, or absent; its rules."""
+    from helpers.data import field_rules
+
+    path = Path(root) / "data" / res.get("path", "")
+    held = f"data/{res.get('path')}" in withheld
+    rows = size = None
+    if path.is_file() and not held:
+        with open(path, newline="", encoding="utf-8", errors="replace") as f:
+            rows = max(0, sum(1 for _ in csv.reader(f)) - 1)
+        size = path.stat().st_size / 1024
+    fields = [{**fld, "rules": field_rules(fld)} for fld in res.get("schema", {}).get("fields", [])]
+    return {"res": res, "schema": res.get("schema", {}), "rows": rows, "size": size, "held": held, "fields": fields}
+
+
+def write_pages(site) -> None:
+    """The data page and its downloads: data/datapackage.json and the tables it declares (nothing else
+    from data/, and none of site.withheld), claims.csv, the published datapackage.json, data.html."""
+    cfg, withheld, results = site.cfg, site.withheld, site.results
+    data_dir = cfg.root / "data"
+    package = None
+    if (data_dir / "datapackage.json").is_file() and "data/datapackage.json" not in withheld:
+        try:
+            package = json.loads((data_dir / "datapackage.json").read_text(encoding="utf-8"))
+        except ValueError:
+            package = None
+        if isinstance(package, dict):
+            site.copy(data_dir / "datapackage.json", "data/datapackage.json")
+        else:
+            package = None
+    declared = {res.get("path") for res in (package or {}).get("resources", []) if isinstance(res, dict)}
+    for rel in sorted(p for p in declared if isinstance(p, str)):
+        src = data_dir / rel
+        if src.is_file() and f"data/{rel}" not in withheld and src.resolve().is_relative_to(data_dir.resolve()):
+            site.copy(src, f"data/{rel}")
+    cols, rows = [], []
+    if results.get("status") in ("ok", "partial") and cfg.claims_csv.is_file():
+        site.copy(cfg.claims_csv, "claims.csv")
+        cols, rows = _read_csv(cfg.claims_csv)
+    else:
+        site.emit("claims.csv", ",".join(f["name"] for f in json.loads(CLAIMS_SCHEMA.read_text())["fields"]) + "\n")
+    site.emit("datapackage.json", json.dumps(published_package(package), indent=1, ensure_ascii=False))
+    shown = [c for c in CLAIMS_SHOWN if c in cols]
+    site.env.filters["code_spans"] = code_spans
+    tables = [_table_info(cfg.root, res, withheld) for res in (package or {}).get("resources", [])]
+    site.emit("data.html", site.render("data.html.j2", title="Data", current="data", package=package,
+                                       claims_rows=rows, claims_cols=shown, claims_heads=CLAIMS_SHOWN,
+                                       status_class=STATUS_CLASS, tables=tables))

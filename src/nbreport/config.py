@@ -1,0 +1,90 @@
+"""Where a build reads and writes, and the environment its workers and kernels get."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_START_TIMEOUT = 60.0
+# One BLAS/OpenMP thread per kernel (unless the caller's environment says otherwise): two kernels
+# side by side, each with a thread per core, oversubscribe the cores and OpenBLAS's spinning makes
+# the model notebooks' many small fits several times slower (quota_analysis: 13 s instead of 2 s).
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def worker_env(root: Path, build: Path | None = None) -> dict:
+    """The environment the workers (and so their kernels) get on top of the build's own.
+
+    With `build`, the caches a kernel writes go to build-owned folders: matplotlib's config and
+    font cache (MPLCONFIGDIR), IPython's profile (IPYTHONDIR, which holds the write guard) and
+    Jupyter's connection files (JUPYTER_RUNTIME_DIR). A read-only or missing HOME then puts no
+    cache warning on a page and no temporary matplotlib folder in the temp dir.
+    """
+    env = {"RARE_EARTH_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
+    if build is not None:
+        cache = build / "cache"
+        env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),
+                    "JUPYTER_RUNTIME_DIR": str(cache / "runtime")})
+    return env
+
+
+def _truthy_env(name: str) -> bool:
+    value = os.environ.get(name, "")
+    return bool(value) and value.strip().lower() not in ("0", "false", "no", "off")
+
+
+@dataclass
+class Config:
+    root: Path
+    manifest: Path
+    build: Path
+    site: Path
+    workers: int = 2
+    timeout: float = DEFAULT_TIMEOUT
+    start_timeout: float = DEFAULT_START_TIMEOUT
+    kernel: str = "python3"
+    quiet: bool = False
+    force: bool = False
+    only: list[str] = field(default_factory=list)
+
+    @classmethod
+    def resolve(cls, root=None, manifest=None, build=None, site=None, **kw) -> "Config":
+        """Defaults: the repository (RARE_EARTH_ROOT, else the current folder), its build/ and site/.
+
+        REPORT_BUILD_DIR and REPORT_SITE_DIR move build/ and site/ (the benchmark and the
+        tests use them so they never touch a developer's site).
+        """
+        root = Path(root or os.environ.get("RARE_EARTH_ROOT") or Path.cwd()).resolve()
+        build = Path(build or os.environ.get("REPORT_BUILD_DIR") or root / "build").resolve()
+        site = Path(site or os.environ.get("REPORT_SITE_DIR") or root / "site").resolve()
+        manifest = Path(manifest).resolve() if manifest else root / "notebooks" / "manifest.yml"
+        kw.setdefault("quiet", _truthy_env("CI"))
+        if "REPORT_TIMEOUT" in os.environ and "timeout" not in kw:
+            kw["timeout"] = float(os.environ["REPORT_TIMEOUT"])
+        if "REPORT_WORKERS" in os.environ and "workers" not in kw:
+            kw["workers"] = int(os.environ["REPORT_WORKERS"])
+        return cls(root=root, manifest=manifest, build=build, site=site, **kw)
+
+    # build/ layout
+    @property
+    def state_file(self) -> Path:
+        return self.build / "state.json"
+
+    @property
+    def notebooks_out(self) -> Path:
+        return self.build / "notebooks"
+
+    @property
+    def pages(self) -> Path:
+        return self.build / "pages"
+
+    @property
+    def thumbs(self) -> Path:
+        return self.build / "thumbs"
+
+    @property
+    def claims_csv(self) -> Path:
+        return self.build / "claims.csv"
+
+

@@ -1,0 +1,114 @@
+"""What a run's outcome is, read from its executed notebook: which cell failed, and why.
+
+Part of the execution input (nbreport.execution): what counts as a failed run (an error, a
+notebook stopped early, text that is not valid Unicode) decides what the site marks Current.
+"""
+from __future__ import annotations
+
+import re
+
+from nbreport.status import strip_ansi
+
+
+def source(cell) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def plain(text) -> str:
+    return strip_ansi(_SURROGATE.sub("\ufffd", "" if text is None else str(text)))
+
+
+def output_texts(out) -> list[str]:
+    if out.get("output_type") == "stream":
+        return [source({"source": out.get("text", "")})]
+    if out.get("output_type") == "error":
+        return [str(out.get("evalue", ""))] + [str(t) for t in out.get("traceback", [])]
+    return [source({"source": v}) for k, v in (out.get("data") or {}).items()
+            if k.startswith("text/") or k.endswith(("+json", "/json"))]
+
+
+def fix_text(nb) -> int | None:
+    """Replace lone surrogates in outputs with U+FFFD (they cannot be written as UTF-8) and return
+    the index of the first code cell whose output holds text that is not valid Unicode (a lone
+    surrogate, or the U+FFFD the kernel put in its place); None when every output is clean."""
+    first = None
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "code":
+            continue
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and isinstance(out.get("text"), str):
+                out["text"] = _SURROGATE.sub("\ufffd", out["text"])
+            for key, val in list((out.get("data") or {}).items()):
+                if isinstance(val, str):
+                    out["data"][key] = _SURROGATE.sub("\ufffd", val)
+            if out.get("output_type") == "error":
+                out["evalue"] = _SURROGATE.sub("\ufffd", str(out.get("evalue", "")))
+                out["traceback"] = [_SURROGATE.sub("\ufffd", str(t)) for t in out.get("traceback", [])]
+            if first is None and any("\ufffd" in t for t in output_texts(out)):
+                first = i
+    return first
+
+
+def mark_failure(nb, error: dict | None) -> dict | None:
+    """Flag the cell that failed (metadata.report.failed) and describe it; None when all ran.
+
+    A run fails when a cell raised (SystemExit included: a notebook that stops early is not a
+    complete report, though papermill counts `sys.exit(0)` as success), when a code cell never
+    ran, and when a cell printed text that is not valid Unicode.
+    """
+    failed_index = None
+    code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]
+    for i in code:
+        cell = nb.cells[i]
+        errs = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errs:
+            failed_index = i
+            ename, evalue = plain(errs[0].get("ename", "")), plain(errs[0].get("evalue", ""))
+            if ename == "SystemExit" and (error is None or error.get("kind") in ("error", None)):
+                later = sum(1 for j in code if j > i and source(nb.cells[j]).strip())
+                error = {"kind": "stopped", "message": f"stopped the notebook early ({ename}: {evalue or 'None'}); "
+                         f"{later} later code cell{'s' if later != 1 else ''} did not run"}
+            elif error is None or error.get("kind") in ("error", None):
+                error = {**(error or {}), "kind": "error", "ename": ename, "evalue": evalue}
+            break
+        if cell.get("metadata", {}).get("papermill", {}).get("exception"):
+            failed_index = i
+            break
+    if error is None:
+        not_run = [i for i in code if source(nb.cells[i]).strip() and nb.cells[i].get("execution_count") is None]
+        if not_run:
+            ran = [i for i in code if nb.cells[i].get("execution_count") is not None]
+            failed_index = ran[-1] if ran else not_run[0]
+            error = {"kind": "stopped", "message": f"was the last cell to run: the notebook stopped early and "
+                     f"{len(not_run)} later code cell{'s' if len(not_run) != 1 else ''} did not run"}
+    if error is None:
+        bad = fix_text(nb)
+        if bad is not None:
+            failed_index = bad
+            error = {"kind": "encoding", "message": "printed text that is not valid Unicode (a lone surrogate, "
+                     "shown as \ufffd); print text that can be encoded as UTF-8"}
+    else:
+        fix_text(nb)
+    if error is None:
+        return None
+    error = {k: (plain(v) if isinstance(v, str) else v) for k, v in error.items()}
+    if failed_index is None:  # timeout or dead kernel: the last cell that started
+        started = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"
+                   and c.get("metadata", {}).get("papermill", {}).get("start_time")]
+        failed_index = started[-1] if started else None
+    if failed_index is not None:
+        cell = nb.cells[failed_index]
+        cell.metadata.setdefault("report", {})["failed"] = True
+        error["execution_count"] = cell.get("execution_count")
+        # the number the page shows beside the cell ("Code [5]"): its execution count
+        error["cell_number"] = cell.get("execution_count") or sum(
+            1 for c in nb.cells[:failed_index + 1] if c.cell_type == "code")
+        first = next((ln for ln in source(cell).splitlines() if ln.strip()), "")
+        error["first_line"] = first[:160]
+    return error
+
+

@@ -1,0 +1,221 @@
+"""The report builder's worker processes: execute notebooks, render pages, run extension jobs.
+
+Each worker (started by nbreport.pool) imports papermill and nbconvert once, then takes jobs
+one at a time over a pipe:
+
+- ``execute``: run one manifest entry with papermill through its API, on a kernel whose
+  connection uses IPC sockets (no TCP port races, no ipykernel "running over TCP without
+  encryption" warning), with a per-notebook deadline and one retry when the kernel fails to
+  start; then render the HTML fragment of its page (nbreport.render).
+- ``render``: re-render a page from an executed notebook already in build/ (when only the page
+  template changed).
+- ``call``: call ``job["target"]`` (``"module:function"``) with the job and send back what it
+  returns; the collection extension's results job (nbreport.extension) and the benchmark's bare
+  kernels (tools/bench_floor.py) run this way.
+
+Heavy modules are imported here, never in the parent process: the no-change path of
+``make report`` must not pay for them.
+"""
+from __future__ import annotations
+
+import ctypes
+import importlib
+import os
+import shutil
+import signal
+import sys
+import time
+import traceback
+from pathlib import Path
+
+from nbreport.execution import kernels
+from nbreport.execution.kernels import kernel_manager_class, kill_kernels
+from nbreport.execution.outcome import fix_text
+from nbreport.render import atomic_write, exporter, render
+
+
+def _error_from_exception(exc: BaseException, timeout: float) -> dict:
+    name = type(exc).__name__
+    text = str(exc).strip()
+    if name == "CellTimeoutError" or isinstance(exc, TimeoutError) and "cell" in text.lower():
+        return {"kind": "timeout", "message": f"did not finish within the notebook limit of {timeout:g} s"}
+    if name == "DeadKernelError":
+        return {"kind": "dead", "message": f"the kernel died ({text.splitlines()[0] if text else name})"}
+    if name == "PapermillExecutionError":
+        return {"kind": "error", "ename": getattr(exc, "ename", ""), "evalue": getattr(exc, "evalue", "")}
+    return {"kind": "crash", "message": f"{name}: {text.splitlines()[0] if text else ''}".strip(": ")}
+
+
+def execute(job: dict) -> dict:
+    """Execute one run; always returns a result (status ok or failed) and writes its page fragment.
+
+    papermill only saves a notebook when it completes or a cell raises; on a timeout or a dead
+    kernel it saves nothing. nbclient's on_notebook_start hook hands over the live notebook, so
+    the page of any failure shows the cells run so far.
+    """
+    import nbformat
+    import papermill as pm
+
+    run_id, src = job["id"], Path(job["notebook"])
+    out_nb = Path(job["out_notebook"])
+    out_nb.parent.mkdir(parents=True, exist_ok=True)
+    # the kernel works in a fresh folder under build/ (relative writes land there), with its own
+    # temp dir, and its write guard (WRITE_GUARD) lets it write nowhere else
+    work = Path(job.get("work_dir") or src.parent)
+    if job.get("work_dir"):
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir(parents=True, exist_ok=True)
+    write_log = None
+    kernels.kernel_env.clear()
+    if job.get("tmp_dir"):
+        tmp = Path(job["tmp_dir"])
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True, exist_ok=True)
+        write_log = tmp.with_name(tmp.name + ".writes")
+        write_log.unlink(missing_ok=True)
+        kernels.kernel_env.update({"TMPDIR": str(tmp), "REPORT_WRITE_LOG": str(write_log),
+                            "REPORT_WRITE_ALLOW": os.pathsep.join(job.get("allow_writes") or [])})
+    timeout = float(job["timeout"])
+    started_at = time.time()
+    attempts, error, nb = 0, None, None
+    while True:
+        attempts += 1
+        deadline = time.monotonic() + timeout
+        live: list = []
+        error = None
+        try:
+            nb = pm.execute_notebook(
+                str(src), None, parameters=job["parameters"], kernel_name=job.get("kernel") or None,
+                progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+                start_timeout=job["start_timeout"], cwd=str(work),
+                kernel_manager_class=kernel_manager_class(), shutdown_kernel="immediate",
+                timeout_func=lambda cell: max(1, int(deadline - time.monotonic() + 0.999)),
+                on_notebook_start=lambda notebook, **kw: live.append(notebook),
+            )
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a failed page
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            error = _error_from_exception(exc, timeout)
+            nb = live[-1] if live else None
+            if nb is None and error["kind"] not in ("error", "timeout"):
+                # the kernel never became ready
+                if attempts == 1:
+                    continue  # one retry
+                error = {"kind": "kernel", "message": f"the kernel failed to start twice ({error.get('message')})"}
+        break
+    if nb is None:
+        nb = nbformat.read(src, as_version=4)
+    duration = time.time() - started_at
+    refused = _refused_writes(write_log, job.get("root"))
+    if refused and (error is None or error.get("kind") == "error"):
+        error = {"kind": "write", "message": f"tried to write outside its work folder under build/: "
+                 f"{', '.join(refused[:3])}{' and more' if len(refused) > 3 else ''} (refused); "
+                 "write files under build/ or not at all"}
+    page = render(nb, run_id, Path(job["pages_dir"]), Path(job["thumbs_dir"]), error)
+    fix_text(nb)  # a lone surrogate cannot be written as UTF-8
+    atomic_write(out_nb, nbformat.writes(nb).encode("utf-8"))
+    return {"op": "execute", "id": run_id, "status": "failed" if page["error"] else "ok",
+            "error": page["error"], "executed_at": started_at, "duration": round(duration, 2),
+            "attempts": attempts, "figures": page["figures"], "missing_alt": page["missing_alt"],
+            "thumb": page["thumb"], "files": page["files"], "warnings": page["warnings"]}
+
+
+def _refused_writes(log: Path | None, root: str | None) -> list[str]:
+    """The paths the kernel's write guard refused, relative to the repository where they are inside it."""
+    if log is None or not log.is_file():
+        return []
+    seen = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        path = line.split("\t", 1)[-1]
+        if root and (path == root or path.startswith(root.rstrip("/") + "/")):
+            path = path[len(root.rstrip("/")) + 1:]
+        if path not in seen:
+            seen.append(path)
+    return seen
+
+
+def rerender(job: dict) -> dict:
+    """Re-render the page of an executed notebook (the page template changed, the notebook did not)."""
+    import nbformat
+
+    nb = nbformat.read(job["out_notebook"], as_version=4)
+    prev = job.get("previous_error")
+    page = render(nb, job["id"], Path(job["pages_dir"]), Path(job["thumbs_dir"]),
+                  dict(prev) if prev else None)
+    return {"op": "render", "id": job["id"], "error": page["error"], "figures": page["figures"],
+            "missing_alt": page["missing_alt"], "thumb": page["thumb"], "files": page["files"],
+            "warnings": page["warnings"]}
+
+
+
+
+def call(job: dict) -> dict:
+    """Import ``job["target"]`` ("package.module:function") and return function(job)."""
+    module, _, name = str(job["target"]).partition(":")
+    result = getattr(importlib.import_module(module), name)(job)
+    return {"op": "call", "id": job.get("id"), **(result or {})}
+
+
+JOBS = {"execute": execute, "render": rerender, "call": call}
+
+
+# --------------------------------------------------------------------------- process
+
+def _die_with_parent() -> None:
+    """Linux: get SIGTERM when the parent dies (kill -9 of the build), so kernels are not orphaned."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+def main(conn, env: dict, preload: bool = True) -> None:
+    """Worker loop: receive a job dict, send back a result dict; None stops the worker."""
+    parent = os.getppid()
+    _die_with_parent()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+
+    def on_term(signum, frame):
+        kill_kernels()
+        os._exit(143)
+
+    signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGHUP, on_term)  # a closed terminal hangs up the whole process group
+    if os.getppid() != parent:
+        on_term(None, None)
+    os.environ.update(env)
+    # jsonschema (via nbformat) imports rfc3987_syntax when it is installed, and that module
+    # builds a parser at import: 0.7 s per worker for an IRI format check nbformat never uses.
+    sys.modules.setdefault("rfc3987_syntax", None)
+    if preload:
+        import nbformat  # noqa: F401
+        import papermill  # noqa: F401
+
+        exporter()
+        kernel_manager_class()
+    conn.send({"op": "ready", "pid": os.getpid()})
+    try:
+        while True:
+            try:
+                job = conn.recv()
+            except (EOFError, OSError):
+                break
+            if job is None:
+                break
+            try:
+                result = JOBS[job["op"]](job)
+            except BaseException as exc:  # noqa: BLE001
+                if isinstance(exc, KeyboardInterrupt):
+                    break
+                result = {"op": job.get("op"), "id": job.get("id"), "status": "failed",
+                          "error": {"kind": "crash", "message": f"{type(exc).__name__}: {exc}",
+                                    "traceback": traceback.format_exc()[-4000:]}}
+            result["worker"] = os.getpid()
+            try:
+                conn.send(result)
+            except (BrokenPipeError, OSError):
+                break
+    finally:
+        kill_kernels()
+        sys.stdout.flush()

@@ -1,0 +1,79 @@
+"""What a run's result depends on, as hashes: the fingerprint that decides what is executed again."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+
+def _hash_file(h, path: Path) -> None:
+    with open(path, "rb") as f:
+        h.update(hashlib.sha256(f.read()).digest())
+
+
+def hash_tree(folder: Path) -> str:
+    """sha256 over the relative names and contents of every file under folder (sorted)."""
+    h = hashlib.sha256()
+    if not folder.is_dir():
+        return "absent"
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder)
+        if not path.is_file() or "__pycache__" in rel.parts or any(p.startswith(".") for p in rel.parts):
+            continue
+        if path.suffix in (".pyc", ".pyo"):
+            continue
+        h.update(rel.as_posix().encode() + b"\0")
+        _hash_file(h, path)
+    return h.hexdigest()
+
+
+def hash_file(path: Path) -> str:
+    if not path.is_file():
+        return "absent"
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def digest(obj) -> str:
+    return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
+
+
+NBREPORT_DIR = Path(__file__).resolve().parent
+
+
+@dataclass
+class Inputs:
+    """The hashes a build compares with the last one (hex sha256 strings; "absent"/"none" when missing).
+
+    Attributes
+    ----------
+    data : every file under data/.
+    helpers : the package the notebooks import (the extension's PACKAGE), as a whole.
+    env : environment.yml, the pins.
+    execution : the builder's execution code (nbreport.execution: workers, kernel setup, what a
+        run's outcome is). With the four above and a run's notebook and parameters, it makes the
+        run's fingerprint: a change executes the run again.
+    render : the page renderer (nbreport.render and its template): a change re-renders pages.
+    site : the whole builder package: a change rewrites the site (cheap; nothing is executed).
+    manifest : notebooks/manifest.yml.
+    """
+    data: str
+    helpers: str
+    env: str
+    execution: str
+    render: str
+    site: str
+    manifest: str
+
+    @classmethod
+    def collect(cls, cfg, ext=None) -> "Inputs":
+        package = ext.package_dir() if ext is not None else None
+        return cls(
+            data=hash_tree(cfg.root / "data"),
+            helpers=hash_tree(package) if package else "none",
+            env=hash_file(cfg.root / "environment.yml"),
+            execution=hash_tree(NBREPORT_DIR / "execution"),
+            render=hash_tree(NBREPORT_DIR / "render"),
+            site=hash_tree(NBREPORT_DIR),
+            manifest=hash_file(cfg.manifest),
+        )

@@ -1,0 +1,153 @@
+"""The site's pages, rendered from the Jinja2 templates in templates/site/ with autoescaping.
+
+Every value a template prints is escaped (``html.escape``: ``<`` ``>`` ``&`` ``"`` ``'``) unless
+it is marked safe: the notebook fragment (sanitised by nbreport.render) and the trusted snippets
+an extension passes as ``markupsafe.Markup``. An extension adds its own templates (its TEMPLATES
+folder, searched after the builder's): ``extension/card.html.j2``, ``extension/report_byline.html.j2``,
+``extension/report_run.html.j2``, ``extension/index_lede.html.j2``, ``extension/index_end.html.j2``
+are included where they exist, and ``write_pages`` renders whole pages of its own.
+"""
+from __future__ import annotations
+
+import html
+import json
+import shlex
+import struct
+import time
+from pathlib import Path
+
+from nbreport.status import describe_error, run_status
+
+TEMPLATES = Path(__file__).parent / "templates" / "site"
+SITE_NAME = "China rare earths: research notebooks"
+STATUS_TEXT = {"ok": "Current", "warnings": "Warnings", "failed": "Failed", "stale": "Stale", "missing": "Not built"}
+NAV = [("index", "index.html", "Reports")]
+
+
+def _finalize(value):
+    """What a template prints: None as nothing, and html.escape's entities for anything not marked safe."""
+    from markupsafe import Markup
+
+    if value is None:
+        return ""
+    if isinstance(value, Markup) or hasattr(value, "__html__"):
+        return value
+    return Markup(html.escape(str(value), quote=True))
+
+
+def environment(extra: Path | None = None):
+    """A Jinja2 environment over templates/site (and an extension's folder), autoescaping on."""
+    from jinja2 import Environment, FileSystemLoader
+
+    folders = [str(TEMPLATES)] + ([str(extra)] if extra else [])
+    return Environment(loader=FileSystemLoader(folders), autoescape=True, finalize=_finalize,
+                       keep_trailing_newline=True)
+
+
+def fmt_time(ts: float | None) -> str:
+    if not ts:
+        return "never"
+    return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
+
+
+def png_size(path: Path) -> tuple[int, int] | None:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(24)
+        if head[:8] == b"\x89PNG\r\n\x1a\n":
+            return struct.unpack(">II", head[16:24])
+    except OSError:
+        pass
+    return None
+
+
+def read_citation(root: Path) -> dict:
+    """Authors, title, version and licences from root/CITATION.cff; {} when there is none."""
+    path = root / "CITATION.cff"
+    if not path.is_file():
+        return {}
+    import yaml  # PyYAML is light; the site needs it only here
+
+    cff = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    authors = ", ".join(a.get("name") or " ".join(x for x in (a.get("given-names"), a.get("family-names")) if x)
+                        for a in cff.get("authors", []))
+    lic = cff.get("license") or []
+    return {"authors": authors, "title": cff.get("title", ""), "version": str(cff.get("version", "")),
+            "licenses": [lic] if isinstance(lic, str) else list(lic)}
+
+
+class Report:
+    """Everything the index card and the page of one run show.
+
+    The extension's ``describe(entry, root, results)`` gives the title and kind line (and whatever
+    its own templates show, kept in ``info``); its ``parameters(notebook, given)`` the parameter list.
+    """
+
+    def __init__(self, man, planned, state: dict, results: dict, ext):
+        entry, run = planned.entry, planned.run
+        self.id = run.id
+        self.entry, self.run = entry, run
+        self.notebook = f"notebooks/{entry.path}"
+        self.s = state["runs"].get(run.id) or {}
+        self.status = run_status(self.s, planned.fingerprint)
+        self.warnings = [str(w) for w in self.s.get("warnings") or []]
+        self.fingerprint = self.s.get("fingerprint") or planned.fingerprint
+        self.thumb_size: tuple[int, int] | None = None
+        self.has_ipynb = False
+        self.params = (ext.call("parameters", man.notebook_file(entry), run.parameters)
+                       or [(k, v, False) for k, v in run.parameters.items()])
+        self.info = ext.call("describe", entry, man.root, results, default=None) or {}
+        self.title = self.info.get("title") or entry.title or run.id
+        self.kind_line = self.info.get("kind_line") or ("Model" if entry.kind == "model" else entry.kind.capitalize())
+
+    @property
+    def thumb_shown(self) -> bool:
+        return bool(self.s.get("thumb") and self.thumb_size
+                    and self.status in ("ok", "warnings", "failed", "stale"))
+
+    @property
+    def ran(self) -> str:
+        return f"ran {fmt_time(self.s.get('executed_at'))}" if self.s else "not built yet"
+
+    @property
+    def executed_line(self) -> str:
+        if not self.s:
+            return "Never executed"
+        took = " in %.1f s" % self.s["duration"] if self.s.get("duration") else ""
+        return f"Executed {fmt_time(self.s.get('executed_at'))}{took}"
+
+    def papermill_command(self) -> str:
+        """A shell command that re-runs this report as pasted in the repository folder (after `make env`)."""
+        args = [f"mkdir -p build && .venv/bin/papermill {shlex.quote(self.notebook)} "
+                f"{shlex.quote(f'build/{self.id}-rerun.ipynb')}"]
+        for name, value, _ in self.params:
+            if isinstance(value, str):
+                args.append(f"-r {name} {shlex.quote(value)}")
+            elif isinstance(value, (bool, int, float)):
+                args.append(f"-p {name} {shlex.quote(str(value))}")
+            else:  # lists, None, mappings: YAML (JSON is YAML)
+                args.append(f"-y {name} {shlex.quote(json.dumps({name: value}))}")
+        return " \\\n    ".join(args)
+
+    def error_text(self) -> str:
+        return describe_error(self.s.get("error")) if self.s.get("error") else "it failed"
+
+
+def summary_line(reports: list[Report]) -> str:
+    """"5 reports, 4 current, 1 failed": the index's count of reports by status."""
+    n = len(reports)
+    counts = {k: sum(1 for r in reports if r.status == k) for k in STATUS_TEXT}
+    summary = [f"{n} report{'s' if n != 1 else ''}", f"{counts['ok']} current"]
+    if counts["warnings"]:
+        summary.append(f"{counts['warnings']} with warnings")
+    summary += [f"{counts[k]} {STATUS_TEXT[k].lower()}" for k in ("failed", "stale", "missing") if counts[k]]
+    return ", ".join(summary)
+
+
+def index_context(reports: list[Report]) -> dict:
+    bad = [r for r in reports if r.status != "ok"]
+    failed = any(r.status == "failed" for r in reports)
+    warned = any(r.status == "warnings" for r in reports)
+    return {"reports": reports, "bad": bad, "summary": summary_line(reports),
+            "alert": "failed" if failed else "warnings" if warned else "stale",
+            "groups": (("article", "Articles checked"), ("model", "Models"))}

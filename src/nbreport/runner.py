@@ -1,0 +1,435 @@
+"""The report runner behind `make report`: plan, execute in parallel workers, assemble the site.
+
+1. Read and validate the manifest; check every parameter set against its notebook's
+   `parameters` cell. Any problem stops the build before anything executes.
+2. Fingerprint each run's inputs: its notebook, its parameters, every file in data/,
+   the package the notebooks import (named by the extension, hashed as a whole), the
+   builder's own execution code (nbreport.execution) and environment.yml; the page
+   template (nbreport.render) causes a re-render, not a re-execution. A run whose fingerprint matches its last
+   successful execution is reused; a failed run is always tried again.
+3. Execute what changed with papermill in two long-lived worker processes
+   (nbreport.execution.worker), IPC kernels, a per-notebook deadline, one retry when a kernel
+   fails to start. Each kernel works in build/work/<run>/ with build-owned caches and a
+   write guard; data/ and notebooks/ are watched for writes the guard cannot see. A run
+   that stops early, writes outside build/ or prints invalid Unicode fails; one whose page
+   shows stderr or cut output is published with warnings. Results are recorded in
+   build/state.json as each run finishes.
+4. Assemble the whole site in a temporary folder next to site/ and swap it in with
+   one rename (nbreport.site). An interrupted build leaves the previous site as it was.
+
+Nothing here imports pandas, seaborn, papermill or nbconvert: with nothing changed a
+rebuild only hashes files and compares stamps (well under a second).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbreport import extension as extension_mod
+from nbreport import manifest as manifest_mod
+from nbreport.config import DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, worker_env  # noqa: F401
+from nbreport.fingerprint import Inputs, digest, hash_file
+from nbreport.pool import Pool, Progress
+from nbreport.safety import (_diff, _lock, check_writable, protected_snapshot,  # noqa: F401
+                             sweep_kernel_leftovers)
+from nbreport.state import load_state, save_state
+from nbreport.status import (BuildError, Interrupted, StorageError, describe_error,  # noqa: F401
+                             run_status, storage_error, strip_ansi)
+
+_describe_error = describe_error  # the name the CLI and older callers use
+
+
+@dataclass
+class Outcome:
+    id: str
+    notebook: str
+    action: str            # executed | rendered | reused | not-run
+    status: str            # ok | failed | stale | missing
+    reason: str = ""
+    error: dict | None = None
+    duration: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class BuildResult:
+    outcomes: list[Outcome]
+    site_written: bool
+    nothing_changed: bool
+    seconds: float
+    claims: dict
+    warnings: list[str]
+    site: Path
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status == "failed"]
+
+    @property
+    def executed(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.action == "executed"]
+
+
+# --------------------------------------------------------------------------- planning
+
+@dataclass
+class Planned:
+    entry: manifest_mod.Entry
+    run: manifest_mod.Run
+    inputs: dict
+    fingerprint: str
+    action: str           # execute | render | reuse | skip
+    reason: str = ""
+
+
+def _changed(prev: dict | None, inputs: dict) -> str:
+    if not prev:
+        return "never built"
+    if prev.get("status") != "ok":
+        return "failed last time"
+    old = prev.get("inputs", {})
+    names = {"notebook": "notebook changed", "parameters": "parameters changed", "data": "data changed",
+             "helpers": "helpers changed", "env": "environment.yml changed", "kernel": "kernel changed",
+             "execution": "the builder's execution code changed"}
+    diffs = [names.get(k, f"{k} changed") for k in inputs if old.get(k) != inputs[k]]
+    return ", ".join(diffs)
+
+
+def plan(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict) -> list[Planned]:
+    selected = None
+    if cfg.only:
+        selected = {r.id for key in cfg.only for _, r in man.find(key)}
+    out = []
+    for entry, run in man.runs(site_only=selected is None):
+        nb_file = man.notebook_file(entry)
+        run_inputs = {"notebook": hash_file(nb_file), "parameters": digest(run.parameters), "data": inputs.data,
+                      "helpers": inputs.helpers, "env": inputs.env, "kernel": cfg.kernel,
+                      "execution": inputs.execution}
+        fp = digest(run_inputs)
+        prev = state["runs"].get(run.id)
+        if selected is not None and run.id not in selected:
+            out.append(Planned(entry, run, run_inputs, fp, "skip"))
+            continue
+        reason = "forced" if cfg.force else _changed(prev, run_inputs)
+        if not reason and not ((cfg.notebooks_out / f"{run.id}.ipynb").is_file()
+                               and (cfg.pages / f"{run.id}.html").is_file()):
+            reason = "output missing from build/"
+        if reason:
+            out.append(Planned(entry, run, run_inputs, fp, "execute", reason))
+        elif prev.get("render") != inputs.render:
+            out.append(Planned(entry, run, run_inputs, fp, "render", "page template changed"))
+        else:
+            out.append(Planned(entry, run, run_inputs, fp, "reuse"))
+    return out
+
+
+def site_stamp(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict, planned: list[Planned]) -> str:
+    runs = []
+    for p in planned:
+        if not p.run.site:
+            continue
+        s = state["runs"].get(p.run.id, {})
+        runs.append([p.run.id, p.fingerprint, s.get("fingerprint"), s.get("render"), s.get("status"),
+                     s.get("executed_at")])
+    c = state.get("claims", {})
+    return digest({"site": inputs.site, "manifest": inputs.manifest, "data": inputs.data, "runs": runs,
+                   "claims": [c.get("fingerprint"), c.get("status"), c.get("computed_at")],
+                   "citation": hash_file(cfg.root / "CITATION.cff")})
+
+
+def _read_site_stamp(cfg: Config) -> str | None:
+    try:
+        return json.loads((cfg.site / "build.json").read_text(encoding="utf-8")).get("stamp")
+    except (OSError, ValueError):
+        return None
+
+
+
+def preflight(cfg: Config, data: bool = True) -> tuple[manifest_mod.Manifest, list[str]]:
+    """Validate the manifest and every parameter set; raise BuildError listing every problem.
+
+    data=False leaves out the joint constraints that count what data/ holds (see check_data)."""
+    try:
+        man = manifest_mod.load(cfg.manifest, root=cfg.root)
+        for key in cfg.only:  # --only names something the manifest lists, or nothing runs
+            man.find(key)
+        ext = extension_mod.load(man.extension)
+    except (manifest_mod.ManifestError, extension_mod.ExtensionError) as exc:
+        raise BuildError(str(exc)) from None
+    man.ext = ext
+    # the collection's own data checks, without pandas: bad data never reaches a kernel
+    data_problems = ext.call("check_data", cfg.root, default=[])
+    if data_problems:  # checked first: the joint constraints below count what data/ holds
+        hint = ext._get("DATA_CHECK_HINT", "")
+        raise BuildError(f"the data cannot be used; nothing was executed{f' ({hint})' if hint else ''}:\n  "
+                         + "\n  ".join(ext.call("check_parameters", man, data=False, default=[]) + data_problems))
+    problems = ext.call("check_parameters", man, data=data, default=[]) + ext.call("check_manifest", man, default=[])
+    if problems:
+        raise BuildError("the manifest cannot be run; nothing was executed:\n  " + "\n  ".join(problems))
+    shown = manifest_mod.display(man.file, man.root)
+    warnings = [f"notebooks/{p} is not listed in {shown}, so it is not run; add an entry for it"
+                for p in manifest_mod.unlisted_notebooks(man)]
+    return man, warnings
+
+
+def check_data(man: manifest_mod.Manifest, planned: list) -> None:
+    """The parameter sets about to execute against the checks of the extension that read the data
+    (e.g. enough observed years); raise BuildError before anything runs. Only for the runs that
+    execute, so a rebuild with nothing changed stays free of pandas."""
+    ids = {p.run.id for p in planned if p.action == "execute"}
+    ext = getattr(man, "ext", None) or extension_mod.load(man.extension)
+    problems = ext.call("check_parameters", man, data=True, runs=ids, default=[]) if ids else []
+    if problems:
+        raise BuildError("the manifest cannot be run; nothing was executed:\n  " + "\n  ".join(problems))
+
+
+def _clear_outputs(cfg: Config, run_id: str) -> None:
+    """Forget a run's previous page before re-executing it: a failed re-run must never show the old one."""
+    for path in (cfg.pages / f"{run_id}.html", cfg.thumbs / f"{run_id}.png"):
+        path.unlink(missing_ok=True)
+    shutil.rmtree(cfg.pages / f"{run_id}_files", ignore_errors=True)
+
+
+def build(cfg: Config, writer_hook=None) -> BuildResult:
+    """Run the whole build; see the module docstring. writer_hook(path) is called by the site
+    writer after each file (tests use it to simulate a crash mid-write).
+
+    Raises BuildError before anything runs (bad manifest, read-only build/ or site/), StorageError
+    when a file cannot be written (full disk), Interrupted on SIGTERM, SIGHUP or Ctrl-C; in each
+    case the previous site is left as it was and no temporary file of this build is left behind.
+    """
+    t0 = time.monotonic()
+    check_writable(cfg.build, "the build folder")
+    try:
+        lock = _lock(cfg)
+    except OSError as exc:
+        raise storage_error(exc, cfg.build / ".report.lock") from None
+    handlers = {}
+
+    def on_term(signum, frame):
+        raise Interrupted()
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            handlers[sig] = signal.signal(sig, on_term)
+        except ValueError:  # not the main thread
+            pass
+    try:
+        from nbreport import site as site_mod
+
+        site_mod.clean_leftovers(cfg.site)
+        sweep_kernel_leftovers()
+        shutil.rmtree(cfg.build / "tmp", ignore_errors=True)
+        man, warnings = preflight(cfg, data=False)
+        inputs = Inputs.collect(cfg, man.ext)
+        state = load_state(cfg, warnings)
+        planned = plan(cfg, man, inputs, state)
+        check_data(man, planned)
+        results_job = man.ext.call("results_job", man)
+        claims_fp = digest({"data": inputs.data, "helpers": inputs.helpers, "env": inputs.env,
+                            "execution": inputs.execution, "job": results_job})
+        prev_claims = state.get("claims") or {}
+        need_claims = results_job is not None and (prev_claims.get("fingerprint") != claims_fp or cfg.force or prev_claims.get("status") == "failed"
+                       or (prev_claims.get("status") in ("ok", "partial") and not cfg.claims_csv.is_file()))
+        jobs = [p for p in planned if p.action in ("execute", "render")]
+
+        if not jobs and not need_claims:
+            stamp = site_stamp(cfg, man, inputs, state, planned)
+            if stamp == _read_site_stamp(cfg):
+                outcomes = [_outcome(p, state) for p in planned if p.run.site or cfg.only]
+                return BuildResult(outcomes, False, True, time.monotonic() - t0, state.get("claims", {}),
+                                   warnings, cfg.site)
+
+        check_writable(cfg.site, "the site")
+        withheld = _execute(cfg, man, inputs, state, planned, jobs, results_job if need_claims else None,
+                            claims_fp)
+        _check_outputs_survived(cfg, state, planned)
+        stamp = site_stamp(cfg, man, inputs, state, planned)
+        site_mod.write_site(cfg, man, state, planned, stamp, inputs, hook=writer_hook, withheld=withheld)
+        outcomes = [_outcome(p, state) for p in planned if p.run.site or cfg.only]
+        if withheld:
+            warnings.append("changed during the build and not published: " + ", ".join(sorted(withheld))
+                            + "; restore them (git checkout) and run make report again")
+        return BuildResult(outcomes, True, False, time.monotonic() - t0, state.get("claims", {}), warnings, cfg.site)
+    except OSError as exc:
+        raise storage_error(exc) from None
+    finally:
+        for sig, old in handlers.items():
+            signal.signal(sig, old)
+        lock.close()
+
+
+def _check_outputs_survived(cfg: Config, state: dict, planned: list[Planned]) -> None:
+    """A run recorded as done whose executed notebook or page has gone from build/ (make clean
+    while the build ran) is failed, never published as a Current page with no output."""
+    changed = False
+    for p in planned:
+        s = state["runs"].get(p.run.id)
+        if not s or s.get("fingerprint") != p.fingerprint or s.get("status") != "ok":
+            continue
+        gone = [f for f, want in ((cfg.notebooks_out / f"{p.run.id}.ipynb", True),
+                                  (cfg.pages / f"{p.run.id}.html", s.get("has_page", True))) if want and not f.is_file()]
+        if gone:
+            state["runs"][p.run.id] = {**s, "status": "failed", "has_page": False, "error": {
+                "kind": "vanished", "message": "its output was removed from build/ while the build ran "
+                f"({', '.join(f.name for f in gone)}; was `make clean` run?); run make report again"}}
+            changed = True
+    if changed:
+        save_state(cfg, state)
+
+
+def _outcome(p: Planned, state: dict) -> Outcome:
+    s = state["runs"].get(p.run.id, {})
+    action = {"execute": "executed", "render": "rendered", "reuse": "reused", "skip": "not-run"}[p.action]
+    return Outcome(p.run.id, p.entry.path, action, run_status(s, p.fingerprint), p.reason, s.get("error"),
+                   s.get("duration", 0.0), list(s.get("warnings") or []))
+
+
+def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planned], jobs: list[Planned],
+             results_job: dict | None, claims_fp: str) -> set[str]:
+    """Run the jobs; return the data files that changed while they ran (never to be published)."""
+    from nbreport.execution import kernels
+
+    for d in (cfg.notebooks_out, cfg.pages, cfg.thumbs):
+        d.mkdir(parents=True, exist_ok=True)
+    env = worker_env(cfg.root, cfg.build)
+    startup = Path(env["IPYTHONDIR"]) / "profile_default" / "startup" / "00-report-write-guard.py"
+    startup.parent.mkdir(parents=True, exist_ok=True)
+    if not startup.is_file() or startup.read_text(encoding="utf-8") != kernels.WRITE_GUARD:
+        startup.write_text(kernels.WRITE_GUARD, encoding="utf-8")
+    queue: list[dict] = []
+    by_id = {p.run.id: p for p in jobs}
+    for p in jobs:
+        prev = state["runs"].get(p.run.id, {})
+        common = {"id": p.run.id, "out_notebook": str(cfg.notebooks_out / f"{p.run.id}.ipynb"),
+                  "pages_dir": str(cfg.pages), "thumbs_dir": str(cfg.thumbs), "root": str(cfg.root)}
+        if p.action == "execute":
+            _clear_outputs(cfg, p.run.id)
+            queue.append({**common, "op": "execute", "notebook": str(man.notebook_file(p.entry)),
+                          "parameters": p.run.parameters, "timeout": cfg.timeout,
+                          "start_timeout": cfg.start_timeout, "kernel": cfg.kernel,
+                          "work_dir": str(cfg.build / "work" / p.run.id), "tmp_dir": str(cfg.build / "tmp" / p.run.id),
+                          "allow_writes": [str(cfg.build / "work" / p.run.id), str(cfg.build / "tmp" / p.run.id),
+                                           str(cfg.build / "cache"), "/dev"],
+                          "expected": prev.get("duration") or 3.0})
+        else:
+            queue.append({**common, "op": "render", "previous_error": prev.get("error"), "expected": 0.1})
+    if results_job is not None:  # the extension's collection-wide job (claims results)
+        queue.append({"expected": 2.5, **results_job, "op": "call", "id": "claims", "out_csv": str(cfg.claims_csv),
+                      "data_dir": str(cfg.root / "data")})
+    # longest first: with two workers this keeps the last one from finishing alone
+    queue.sort(key=lambda j: -float(j.get("expected", 0)))
+    progress = Progress(len(queue), cfg.quiet)
+    pool = Pool(min(cfg.workers, len(queue)), env)
+    watchdog = cfg.timeout + 2 * cfg.start_timeout + 30
+    graceful = False
+    protected = protected_snapshot(cfg.root)
+    start_data = {k: v for k, v in protected.items() if k.startswith("data/")}
+    suspects: dict[str, list[str]] = {}  # run id -> protected files that changed while it ran
+
+    def check_protected(finished: dict) -> None:
+        """Files under data/ or notebooks/ that changed since the last look are laid at the door of
+        every run executing in that interval (the write guard in the kernel names the writer
+        itself; this catches writes it cannot see, such as a shell command's)."""
+        nonlocal protected
+        now = protected_snapshot(cfg.root)
+        changed = _diff(protected, now)
+        protected = now
+        if changed:
+            group = [j["id"] for j in [finished] + [w["job"] for w in pool.busy()] if j and j.get("op") == "execute"]
+            for rid in group:
+                suspects.setdefault(rid, []).extend(changed)
+                running_with.setdefault(rid, set()).update(group)
+
+    def blame(job: dict, msg: dict) -> dict:
+        files = sorted(set(suspects.pop(job["id"], [])))
+        if job["op"] != "execute" or not files or (msg.get("error") or {}).get("kind") == "write":
+            return msg
+        others = sorted(set(running_with.get(job["id"], set())) - {job["id"]})
+        along = f" (alongside {', '.join(others)}; either may have written them)" if others else ""
+        return {**msg, "status": "failed", "error": {"kind": "write", "message":
+                f"{', '.join(files[:5])}{' and more' if len(files) > 5 else ''} changed while it ran{along}; "
+                "a notebook must write only under build/; restore them (git checkout) and run make report again"}}
+
+    running_with: dict[str, set[str]] = {}  # run id -> the runs executing when its suspect files changed
+    try:
+        while queue or pool.busy():
+            for w in pool.idle():
+                if not queue:
+                    break
+                pool.send(w, queue.pop(0))
+            progress.running([w["job"]["id"] for w in pool.busy()])
+            for w, msg in pool.wait(timeout=0.5):
+                if msg is not None and msg.get("op") == "ready":
+                    continue
+                job = w["job"]
+                if job is None:
+                    continue
+                if msg is None:
+                    msg = {"op": job["op"], "id": job["id"], "status": "failed",
+                           "error": {"kind": "crash", "message": "the worker process died while running it"}}
+                    pool.replace(w)
+                else:
+                    w["job"] = None
+                check_protected(job)
+                progress.done(job["id"], _record(cfg, state, by_id, job, blame(job, msg), inputs, claims_fp))
+            now = time.monotonic()
+            for w in pool.busy():
+                if w["job"]["op"] == "execute" and now - w["since"] > watchdog:
+                    job = w["job"]
+                    pool.replace(w)
+                    msg = {"op": "execute", "id": job["id"], "status": "failed",
+                           "error": {"kind": "timeout", "message": f"was stopped after {watchdog:g} s "
+                                     f"(notebook limit {cfg.timeout:g} s)"}}
+                    check_protected(job)
+                    progress.done(job["id"], _record(cfg, state, by_id, job, blame(job, msg), inputs, claims_fp))
+        graceful = True
+    except KeyboardInterrupt:
+        raise Interrupted() from None
+    finally:
+        progress.close()
+        pool.close(graceful=graceful)
+        shutil.rmtree(cfg.build / "tmp", ignore_errors=True)
+    now_data = {k: v for k, v in protected_snapshot(cfg.root).items() if k.startswith("data/")}
+    return {k for k in _diff(start_data, now_data)}
+
+
+def _record(cfg: Config, state: dict, by_id: dict, job: dict, msg: dict, inputs: Inputs, claims_fp: str) -> str | None:
+    """Store one finished job in build/state.json; return a line for the progress log on failure."""
+    if job["id"] == "claims" and job["op"] == "call":
+        if msg.get("status") == "failed" and not msg.get("message"):
+            msg = {**msg, "message": "the claims checker crashed: " + _describe_error(msg.get("error"))}
+        state["claims"] = {"fingerprint": claims_fp, "status": msg.get("status"), "message": msg.get("message", ""),
+                           "summaries": msg.get("summaries", {}), "rows": msg.get("rows", 0),
+                           "computed_at": time.time()}
+        save_state(cfg, state)
+        return f"  claims: {msg.get('message')}" if msg.get("status") not in ("ok", "missing") else None
+    p = by_id[job["id"]]
+    prev = state["runs"].get(job["id"], {})
+    if job["op"] == "execute":
+        entry = {"notebook": f"notebooks/{p.entry.path}", "inputs": p.inputs, "fingerprint": p.fingerprint,
+                 "render": inputs.render, "status": "failed" if msg.get("status") != "ok" else "ok",
+                 "error": msg.get("error"), "executed_at": msg.get("executed_at", time.time()),
+                 "duration": msg.get("duration", 0.0), "attempts": msg.get("attempts", 1),
+                 "figures": msg.get("figures", 0), "missing_alt": msg.get("missing_alt", 0),
+                 "warnings": msg.get("warnings") or [],
+                 "thumb": msg.get("thumb"), "has_page": (cfg.pages / f"{job['id']}.html").is_file()}
+    else:  # render
+        if msg.get("status") == "failed":  # could not re-render: force a re-execution next time
+            entry = {**prev, "status": "failed", "error": msg.get("error"), "has_page": False}
+        else:
+            entry = {**prev, "render": inputs.render, "figures": msg.get("figures", 0),
+                     "missing_alt": msg.get("missing_alt", 0), "thumb": msg.get("thumb"),
+                     "warnings": msg.get("warnings", prev.get("warnings") or []),
+                     "error": msg.get("error"), "has_page": True}
+    state["runs"][job["id"]] = entry
+    save_state(cfg, state)
+    if entry["status"] != "ok":
+        return f"  FAILED {job['id']} ({p.entry.path}): {_describe_error(entry.get('error'))}"
+    if entry.get("warnings"):
+        return f"  WARNING {job['id']} ({p.entry.path}): {entry['warnings'][0]}"
+    return None

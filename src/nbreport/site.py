@@ -1,0 +1,177 @@
+"""The reader's site: index, one page per report, the extension's pages; written whole, then swapped in.
+
+Layout of site/ (every page links one stylesheet, needs no network and no script):
+
+    index.html                a card per report: title, kind line, parameters, the extension's
+                              lines (e.g. a claims summary), thumbnail of its first figure, status
+    reports/<run>.html        the executed notebook: code folded, parameters in a box, run status
+    reports/<run>_files/      its figures (PNG files, so pages stay small)
+    reports/<run>.ipynb       the executed notebook itself
+    thumbs/<run>.png          card thumbnails
+    CITATION.cff              how to cite the collection (each page's footer says it in words)
+    build.json                the build record: stamp, time, status and input hash of every report
+    site.css
+    ...                       whatever the extension's write_pages adds (nbreport.extension)
+
+The site is written into `.site.tmp-<pid>` beside site/ and swapped in with one rename
+(renameat2 RENAME_EXCHANGE where the kernel has it), so a reader or an interrupted build
+never sees half a site. Pages come from Jinja2 templates (nbreport.pages); no pandas, no nbconvert.
+"""
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+
+from nbreport import pages
+
+STATIC = Path(__file__).parent / "static"
+
+
+# --------------------------------------------------------------------------- swap
+
+def clean_leftovers(site: Path) -> None:
+    """Remove temp folders an interrupted build left beside site/."""
+    if not site.parent.is_dir():
+        return
+    for path in site.parent.glob(f".{site.name}.tmp-*"):
+        shutil.rmtree(path, ignore_errors=True)
+    for path in site.parent.glob(f".{site.name}.old-*"):
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two paths (Linux renameat2 RENAME_EXCHANGE); False when unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    return fn(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0
+
+
+def swap_in(tmp: Path, site: Path) -> None:
+    if site.exists() and _exchange(tmp, site):
+        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous site
+        return
+    if site.exists():
+        old = site.with_name(f".{site.name}.old-{os.getpid()}")
+        os.rename(site, old)
+        os.rename(tmp, site)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, site)
+
+
+# --------------------------------------------------------------------------- writer
+
+class Writer:
+    """The site being written: files go into a temporary folder; pages are rendered from templates.
+
+    This is what an extension's ``write_pages(site)`` receives. Attributes: ``cfg`` (the build's
+    nbreport.config.Config), ``results`` (the extension's results job, as recorded), ``withheld``
+    (data files that changed while the build ran: never publish them), ``built`` and ``stamp``.
+    """
+
+    def __init__(self, cfg, tmp: Path, ext, results: dict, built: str, stamp: str, hook=None,
+                 withheld: set[str] | frozenset = frozenset()):
+        self.cfg, self.tmp, self.ext, self.results = cfg, tmp, ext, results
+        self.built, self.stamp, self.hook, self.withheld = built, stamp, hook, withheld
+        self.env = pages.environment(ext.templates)
+        self.citation = pages.read_citation(cfg.root)
+
+    def emit(self, rel: str, data: str | bytes) -> None:
+        """Write site/<rel> (text as UTF-8)."""
+        path = self.tmp / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            path.write_text(data, encoding="utf-8")
+        else:
+            path.write_bytes(data)
+        if self.hook:
+            self.hook(path)
+
+    def copy(self, src: Path, rel: str) -> None:
+        """Copy a file to site/<rel>."""
+        dst = self.tmp / rel
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, dst)
+        if self.hook:
+            self.hook(dst)
+
+    def render(self, template: str, rel: str = "", title: str = "", current: str = "", **context) -> str:
+        """A page from `template` (which extends base.html.j2): rel is the way back to the site root."""
+        from markupsafe import Markup
+
+        return self.env.get_template(template).render(
+            title=title, rel=rel, current=current, built=self.built, stamp=self.stamp,
+            site_name=pages.SITE_NAME, nav=pages.NAV + self.ext.nav, citation=self.citation,
+            status_text=pages.STATUS_TEXT, results=self.results,
+            missing_alt_hint=Markup(self.ext.missing_alt_hint), **context)
+
+
+def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=None,
+               withheld: set[str] | frozenset = frozenset()) -> None:
+    """Write the whole site into a temp folder beside cfg.site, then swap it in.
+
+    The extension (man.ext) adds its pages and files through ``write_pages(writer)``; `withheld`
+    names data files that changed while the build ran (the reports did not run on them).
+    """
+    ext = man.ext
+    cfg.site.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cfg.site.with_name(f".{cfg.site.name}.tmp-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        results = state.get("claims") or {}
+        site = Writer(cfg, tmp, ext, results, pages.fmt_time(time.time()), stamp, hook, withheld)
+        if site.citation:
+            site.copy(cfg.root / "CITATION.cff", "CITATION.cff")
+        site.copy(STATIC / "site.css", "site.css")
+
+        reports = []
+        for p in planned:
+            if not p.run.site:
+                continue
+            r = pages.Report(man, p, state, results, ext)
+            thumb = cfg.thumbs / f"{r.id}.png"
+            if r.s.get("thumb") and thumb.is_file():
+                site.copy(thumb, f"thumbs/{r.id}.png")
+                r.thumb_size = pages.png_size(thumb)
+            ipynb = cfg.notebooks_out / f"{r.id}.ipynb"
+            r.has_ipynb = bool(r.s) and ipynb.is_file()
+            if r.has_ipynb:
+                site.copy(ipynb, f"reports/{r.id}.ipynb")
+            fragment = None
+            frag_file = cfg.pages / f"{r.id}.html"
+            if r.s.get("has_page", True) and r.s and frag_file.is_file():
+                fragment = frag_file.read_text(encoding="utf-8")
+                files = cfg.pages / f"{r.id}_files"
+                if files.is_dir():
+                    for f in sorted(files.iterdir()):
+                        site.copy(f, f"reports/{r.id}_files/{f.name}")
+            if fragment is None and r.status in ("ok", "warnings"):  # its page vanished: never Current
+                r.status = "missing"
+            site.emit(f"reports/{r.id}.html", site.render("report.html.j2", rel="../", title=r.title, r=r,
+                                                          fragment=fragment))
+            reports.append(r)
+        site.emit("index.html", site.render("index.html.j2", title="Reports", current="index",
+                                            **pages.index_context(reports)))
+        ext.call("write_pages", site)
+
+        record = {"stamp": stamp, "built_at": time.time(), "built": site.built,
+                  "reports": {r.id: {"notebook": r.notebook, "status": r.status, "inputs": r.fingerprint,
+                                     "executed_at": r.s.get("executed_at"),
+                                     "error": r.error_text() if r.status == "failed" else None}
+                              for r in reports},
+                  "claims": {"status": results.get("status"), "message": results.get("message", "")}}
+        site.emit("build.json", json.dumps(record, indent=1, sort_keys=True))
+        swap_in(tmp, cfg.site)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise

@@ -1,0 +1,69 @@
+"""Words for a build's faults and a run's state, shared by the runner, the site and the CLI.
+
+Standard library only, and imports nothing else of nbreport: every other module may import it.
+"""
+from __future__ import annotations
+
+import errno
+import re
+from pathlib import Path
+
+_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
+
+
+def strip_ansi(text) -> str:
+    """Text without terminal escape sequences (colours, cursor moves, OSC titles)."""
+    return _ANSI.sub("", "" if text is None else str(text))
+
+
+class BuildError(RuntimeError):
+    """The build cannot start (bad manifest, bad parameters, locked, read-only folder); nothing was executed."""
+
+
+class StorageError(BuildError):
+    """A file of the build could not be written (full disk, read-only folder); the site was left as it was."""
+
+
+class Interrupted(BaseException):
+    """SIGTERM or Ctrl-C during a build."""
+
+
+def storage_error(exc: OSError, path: Path | str | None = None) -> StorageError:
+    """A StorageError that names the file and says what went wrong in words."""
+    where = exc.filename or path or "a build file"
+    words = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
+             errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
+             errno.EPERM: "operation not permitted"}.get(exc.errno, exc.strerror or str(exc))
+    return StorageError(f"cannot write {where}: {words}")
+
+
+def run_status(s: dict | None, fingerprint: str) -> str:
+    """What a run's page is, from its state entry: ok | warnings | failed | stale | missing.
+
+    A run recorded on other inputs than today's is stale, whether it passed or failed then:
+    an old failure is not a current failure once the data are fixed.
+    """
+    if not s:
+        return "missing"
+    if s.get("fingerprint") != fingerprint:
+        return "stale"
+    status = s.get("status", "failed")
+    if status == "ok" and s.get("warnings"):
+        return "warnings"
+    return status
+
+
+def describe_error(err: dict | None) -> str:
+    """One line for a run's error, without terminal escape codes (shared by the log and the site)."""
+    if not isinstance(err, dict) or not err:
+        return "failed"
+    where = f"cell [{err['cell_number']}]" if err.get("cell_number") else "the notebook"
+    kind = err.get("kind")
+    if kind == "error":
+        text = f"{where} raised {err.get('ename')}: {err.get('evalue')}".rstrip(": ")
+    elif kind in ("timeout", "stopped", "encoding"):
+        text = f"{where} {err.get('message', 'timed out')}"
+    else:
+        text = err.get("message") or kind or "failed"
+    return " ".join(strip_ansi(text).split())
+
