@@ -3,7 +3,8 @@
 Domain sub-packages: ``data`` (schema, loaders, data dictionary), ``claims`` (checking the
 numbers articles state), ``models`` (quota and export models, results, findings text),
 ``plots`` (theme and charts); modules ``parameters``, ``narrative``, ``articles``,
-``units``, ``paths`` and ``drafting``. The report builder lives beside them for now.
+``units``, ``paths`` and ``drafting``; ``report_extension`` adds the claims, the data page and
+the parameter checks to the report builder, which is a package of its own (``nbreport``).
 
 ``helpers.charts``, ``helpers.figures``, ``helpers.series`` and ``helpers.descriptor`` are the
 historical names of ``helpers.plots.theme``, ``helpers.plots.figures``, ``helpers.models.series``

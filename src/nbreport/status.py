@@ -1,19 +1,13 @@
 """Words for a build's faults and a run's state, shared by the runner, the site and the CLI.
 
-Standard library only, and imports nothing else of nbreport: every other module may import it.
+Standard library only (and nbreport.render.cells, which is too): every other module may import it.
 """
 from __future__ import annotations
 
 import errno
-import re
 from pathlib import Path
 
-_ANSI = re.compile(r"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-Z\\-_])")
-
-
-def strip_ansi(text) -> str:
-    """Text without terminal escape sequences (colours, cursor moves, OSC titles)."""
-    return _ANSI.sub("", "" if text is None else str(text))
+from nbreport.render.cells import strip_ansi  # noqa: F401  (the CLI and the runner use it from here)
 
 
 class BuildError(RuntimeError):

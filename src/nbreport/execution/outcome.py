@@ -5,30 +5,8 @@ notebook stopped early, text that is not valid Unicode) decides what the site ma
 """
 from __future__ import annotations
 
-import re
-
-from nbreport.status import strip_ansi
-
-
-def source(cell) -> str:
-    src = cell.get("source", "")
-    return "".join(src) if isinstance(src, list) else src
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def plain(text) -> str:
-    return strip_ansi(_SURROGATE.sub("\ufffd", "" if text is None else str(text)))
-
-
-def output_texts(out) -> list[str]:
-    if out.get("output_type") == "stream":
-        return [source({"source": out.get("text", "")})]
-    if out.get("output_type") == "error":
-        return [str(out.get("evalue", ""))] + [str(t) for t in out.get("traceback", [])]
-    return [source({"source": v}) for k, v in (out.get("data") or {}).items()
-            if k.startswith("text/") or k.endswith(("+json", "/json"))]
+from nbreport.render.cells import SURROGATE as _SURROGATE
+from nbreport.render.cells import output_texts, plain, source
 
 
 def fix_text(nb) -> int | None:

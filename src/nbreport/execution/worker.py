@@ -30,7 +30,7 @@ from pathlib import Path
 
 from nbreport.execution import kernels
 from nbreport.execution.kernels import kernel_manager_class, kill_kernels
-from nbreport.execution.outcome import fix_text
+from nbreport.execution.outcome import fix_text, mark_failure
 from nbreport.render import atomic_write, exporter, render
 
 
@@ -111,7 +111,7 @@ def execute(job: dict) -> dict:
         error = {"kind": "write", "message": f"tried to write outside its work folder under build/: "
                  f"{', '.join(refused[:3])}{' and more' if len(refused) > 3 else ''} (refused); "
                  "write files under build/ or not at all"}
-    page = render(nb, run_id, Path(job["pages_dir"]), Path(job["thumbs_dir"]), error)
+    page = _render(nb, run_id, job, error)
     fix_text(nb)  # a lone surrogate cannot be written as UTF-8
     atomic_write(out_nb, nbformat.writes(nb).encode("utf-8"))
     return {"op": "execute", "id": run_id, "status": "failed" if page["error"] else "ok",
@@ -134,14 +134,22 @@ def _refused_writes(log: Path | None, root: str | None) -> list[str]:
     return seen
 
 
+def _render(nb, run_id: str, job: dict, error: dict | None) -> dict:
+    """The run's outcome (which cell failed, and why) on a copy of nb, then its page (nbreport.render)."""
+    import copy
+
+    marked = copy.deepcopy(nb)
+    error = mark_failure(marked, error)
+    return render(marked, run_id, Path(job["pages_dir"]), Path(job["thumbs_dir"]), error)
+
+
 def rerender(job: dict) -> dict:
     """Re-render the page of an executed notebook (the page template changed, the notebook did not)."""
     import nbformat
 
     nb = nbformat.read(job["out_notebook"], as_version=4)
     prev = job.get("previous_error")
-    page = render(nb, job["id"], Path(job["pages_dir"]), Path(job["thumbs_dir"]),
-                  dict(prev) if prev else None)
+    page = _render(nb, job["id"], job, dict(prev) if prev else None)
     return {"op": "render", "id": job["id"], "error": page["error"], "figures": page["figures"],
             "missing_alt": page["missing_alt"], "thumb": page["thumb"], "files": page["files"],
             "warnings": page["warnings"]}

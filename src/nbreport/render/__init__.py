@@ -14,7 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
-from nbreport.execution.outcome import mark_failure, output_texts, plain, source
+from nbreport.render.cells import output_texts, plain, source
 
 TEMPLATES = Path(__file__).parent / "templates"
 THUMB_BOX = (560, 420)
@@ -224,13 +224,10 @@ def _phone_images(nb, run_id: str, files_dir_name: str) -> dict[str, bytes]:
 def render(nb, run_id: str, pages_dir: Path, thumbs_dir: Path, error: dict | None) -> dict:
     """Write build/pages/<id>.html (the cells), build/pages/<id>_files/* (figures) and a thumbnail.
 
-    Returns the error (None when the run is complete and clean) and the warnings a reader must
-    see: stderr shown on the page, output cut to fit a page.
+    `nb` is a copy the caller may give away, its failed cell marked (nbreport.execution.outcome.
+    mark_failure) and `error` the outcome that gave. Returns that error and the warnings a reader
+    must see: stderr shown on the page, output cut to fit a page.
     """
-    import copy
-
-    nb = copy.deepcopy(nb)
-    error = mark_failure(nb, error)
     _prepare(nb)
     warnings = _stderr_warnings(nb) + _cap_outputs(nb, run_id)
 
