@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from conftest import REPO, make_project, run_report, write_table
-from helpers import data, manifest, paths
+from helpers import data, paths
+from nbreport import manifest
 
 GOOD = {
     "sources": [

@@ -45,7 +45,8 @@ def _unit(unit) -> str:
 
 
 def articles_block() -> str:
-    from helpers import data, manifest, paths
+    from helpers import data, paths
+    from nbreport import manifest
 
     sources = data.load_sources()
     notebooks = {e.source_id: e.path for e in manifest.load(paths.MANIFEST, root=paths.ROOT).entries

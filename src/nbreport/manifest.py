@@ -22,23 +22,30 @@ index and the tests. Format (every key shown; anything else is refused):
         source_id: reuters_2025_04           # articles: the article's id in data/sources.csv
         runs: [{id: reuters-2025-quota}]
 
-This module only parses and validates (PyYAML and the standard library): the
-no-change path of `make report` reads it without importing pandas or papermill.
+The shape (keys, types, kinds, run ids, and the words of each refusal) is declared in
+manifest.schema.json beside this module and checked with jsonschema; syntax errors, duplicate
+keys and impossible dates are refused with their line and column by nbreport.strictparse.
+This module only parses and validates: the no-change path of `make report` reads it without
+importing pandas or papermill.
 """
 from __future__ import annotations
 
+import json
 import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-KINDS = ("article", "model")
-TOP_KEYS = ("notebooks", "extension")
-ENTRY_KEYS = ("path", "kind", "source_id", "title", "runs", "invalid")
-RUN_KEYS = ("id", "parameters", "site")
-INVALID_KEYS = ("parameters", "error")
-RUN_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,79}$")
-PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
+SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
+_DEFS = SCHEMA["$defs"]
+KINDS = tuple(_DEFS["entry"]["properties"]["kind"]["enum"])
+TOP_KEYS = tuple(SCHEMA["properties"])
+ENTRY_KEYS = tuple(_DEFS["entry"]["properties"])
+RUN_KEYS = tuple(_DEFS["run"]["properties"])
+INVALID_KEYS = tuple(_DEFS["invalid"]["properties"])
+RUN_ID = re.compile(_DEFS["run"]["properties"]["id"]["pattern"])
 
 
 class ManifestError(ValueError):
@@ -113,21 +120,69 @@ def display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _unknown(keys, allowed, where: str, what: str) -> None:
-    extra = [k for k in keys if k not in allowed]
-    if extra:
-        raise ManifestError(f"{where}: unknown key {extra[0]!r} in {what}; expected {', '.join(allowed)}")
+def _where(data, path, shown: str) -> str:
+    """'<file>: notebooks[2] (models/x.ipynb), runs[0] (quota-a)' for a location in the manifest."""
+    where, node, parts = shown, data, list(path)
+    i = 0
+    while i < len(parts):
+        key = parts[i]
+        if key in ("notebooks", "runs", "invalid") and i + 1 < len(parts) and isinstance(parts[i + 1], int):
+            idx = parts[i + 1]
+            item = node[key][idx]
+            label = "path" if key == "notebooks" else "id" if key == "runs" else None
+            where += (": " if key == "notebooks" else ", ") + f"{key}[{idx}]"
+            if label and isinstance(item, dict) and isinstance(item.get(label), str):
+                where += f" ({item[label]})"
+            node, i = item, i + 2
+        else:
+            break
+    return where
 
 
-def _mapping(value: Any, where: str, what: str) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ManifestError(f"{where}: {what} must be a mapping like {{name: value}}, got {type(value).__name__}")
-    for k in value:
-        if not isinstance(k, str) or not PARAM_NAME.match(k):
-            raise ManifestError(f"{where}: parameter name {k!r} is not a valid Python name")
-    return dict(value)
+def _validator():
+    """jsonschema's validator for SCHEMA. jsonschema imports rfc3987_syntax when it is installed, and that
+    module builds a parser at import (2.4 s without byte code) for an IRI format check this schema never
+    asks for: it is kept out while jsonschema loads, so a rebuild with nothing changed stays fast."""
+    blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
+    if blocked:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
+    try:
+        from jsonschema import Draft202012Validator
+    finally:
+        if blocked:
+            del sys.modules["rfc3987_syntax"]
+    return Draft202012Validator(SCHEMA)
+
+
+_RULE_ORDER = {"additionalProperties": 0, "type": 1, "required": 2}
+
+
+def schema_problem(data, shown: str) -> str | None:
+    """The first way `data` breaks manifest.schema.json, in the words the schema gives; None if none."""
+    errors = list(_validator().iter_errors(data))
+    if not errors:
+        return None
+
+    def leaf(err):  # allOf / if-then wrap the error that says what is wrong
+        while err.context:
+            err = sorted(err.context, key=lambda e: len(e.absolute_path))[0]
+        return err
+
+    def key(err):
+        path = [(0, p, "") if isinstance(p, int) else (1, 0, p) for p in err.absolute_path]
+        return path, _RULE_ORDER.get(err.validator, 3)
+
+    err = sorted((leaf(e) for e in errors), key=key)[0]
+    schema = err.schema if isinstance(err.schema, dict) else {}
+    words = (schema.get("x-messages") or {}).get(err.validator) or schema.get("x-message") or err.message
+    inst = err.instance
+    allowed = list(schema.get("properties") or {})
+    missing = next((k for k in err.validator_value if k not in inst), "") if err.validator == "required" else ""
+    extra = next((k for k in inst if k not in allowed), "") if err.validator == "additionalProperties" else ""
+    text = words.format(value=None if err.validator == "required" else inst, missing=missing, extra=extra,
+                        allowed=", ".join(allowed), typename=type(inst).__name__,
+                        missing_why=(schema.get("x-missing-why") or {}).get(missing, ""))
+    return f"{_where(data, list(err.absolute_path), shown)}: {text}"
 
 
 def load(file: str | Path | None = None, root: str | Path | None = None, check_files: bool = True) -> Manifest:
@@ -155,37 +210,21 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         raise ManifestError(str(exc)) from None
     if data is None:
         data = {"notebooks": []}
-    if not isinstance(data, dict):
-        raise ManifestError(f"{shown}: expected a mapping with the key 'notebooks' at the top")
-    _unknown(data, TOP_KEYS, shown, "the top level")
-    items = data.get("notebooks")
-    if items is None:
-        items = []
-    if not isinstance(items, list):
-        raise ManifestError(f"{shown}: 'notebooks' must be a list of entries")
+    problem = schema_problem(data, shown)  # the shape: keys, types, kinds, run ids (manifest.schema.json)
+    if problem:
+        raise ManifestError(problem)
 
+    # what a schema cannot say: paths stay inside notebooks/ and exist, paths and run ids are unique
     nb_dir = (root / "notebooks").resolve()
     entries: list[Entry] = []
     seen_paths: dict[str, str] = {}
     seen_runs: dict[str, str] = {}
-    for i, item in enumerate(items):
-        where = f"{shown}: notebooks[{i}]"
-        if not isinstance(item, dict):
-            raise ManifestError(f"{where}: each entry must be a mapping with path, kind and runs")
-        if isinstance(item.get("path"), str):
-            where += f" ({item['path']})"
-        _unknown(item, ENTRY_KEYS, where, "a notebook entry")
-        for key in ("path", "kind", "runs"):
-            if key not in item:
-                raise ManifestError(f"{where}: missing required key {key!r}")
+    for i, item in enumerate(data.get("notebooks") or []):
+        where = _where(data, ["notebooks", i], shown)
         rel = item["path"]
-        if not isinstance(rel, str) or not rel.strip():
-            raise ManifestError(f"{where}: 'path' must be a notebook path relative to notebooks/")
         if rel.startswith("/") or "\\" in rel or any(part in ("..", "") for part in rel.split("/")):
             raise ManifestError(f"{where}: path {rel!r} must be relative to notebooks/ "
                                 "(no leading '/', no '..', forward slashes)")
-        if not rel.endswith(".ipynb"):
-            raise ManifestError(f"{where}: path {rel!r} is not a notebook (.ipynb)")
         full = (nb_dir / rel).resolve()
         if nb_dir not in full.parents:
             raise ManifestError(f"{where}: path {rel!r} resolves outside notebooks/; only notebooks inside "
@@ -196,69 +235,18 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
             raise ManifestError(f"{where}: notebook {rel!r} is listed twice (also {seen_paths[rel]}); "
                                 "put every parameter set under one entry's runs")
         seen_paths[rel] = f"notebooks[{i}]"
-
-        kind = item["kind"]
-        if kind not in KINDS:
-            raise ManifestError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
-        source_id, title = item.get("source_id"), item.get("title")
-        if kind == "article":
-            if not isinstance(source_id, str) or not source_id.strip():
-                raise ManifestError(f"{where}: an article needs 'source_id' (its id in data/sources.csv)")
-            if title is not None:
-                raise ManifestError(f"{where}: 'title' is for models; an article's title comes from "
-                                    "data/sources.csv via its source_id")
-        else:
-            if not isinstance(title, str) or not title.strip():
-                raise ManifestError(f"{where}: a model needs 'title' (what the report is called on the site)")
-            if source_id is not None:
-                raise ManifestError(f"{where}: 'source_id' is for articles; a model has a 'title'")
-
-        runs_raw = item["runs"]
-        if not isinstance(runs_raw, list) or not runs_raw:
-            raise ManifestError(f"{where}: 'runs' must be a non-empty list of {{id, parameters}}")
         runs: list[Run] = []
-        for j, run in enumerate(runs_raw):
-            rwhere = f"{where}, runs[{j}]"
-            if not isinstance(run, dict):
-                raise ManifestError(f"{rwhere}: each run must be a mapping with an id")
-            if isinstance(run.get("id"), str):
-                rwhere += f" ({run['id']})"
-            _unknown(run, RUN_KEYS, rwhere, "a run")
-            rid = run.get("id")
-            if not isinstance(rid, str) or not RUN_ID.match(rid):
-                raise ManifestError(f"{rwhere}: run id {rid!r} must be lowercase letters, digits, '-' or '_' "
-                                    "(it names the report's files)")
+        for j, run in enumerate(item["runs"]):
+            rid = run["id"]
             if rid in seen_runs:
-                raise ManifestError(f"{rwhere}: duplicate run id {rid!r} (already used by {seen_runs[rid]})")
+                raise ManifestError(f"{_where(data, ['notebooks', i, 'runs', j], shown)}: duplicate run id "
+                                    f"{rid!r} (already used by {seen_runs[rid]})")
             seen_runs[rid] = f"notebooks[{i}] ({rel})"
-            site = run.get("site", True)
-            if not isinstance(site, bool):
-                raise ManifestError(f"{rwhere}: 'site' must be true or false, got {site!r}")
-            runs.append(Run(rid, _mapping(run.get("parameters"), rwhere, "'parameters'"), site))
-
-        invalid_raw = item.get("invalid") or []
-        if not isinstance(invalid_raw, list):
-            raise ManifestError(f"{where}: 'invalid' must be a list of {{parameters, error}}")
-        invalid: list[Invalid] = []
-        for j, bad in enumerate(invalid_raw):
-            iwhere = f"{where}, invalid[{j}]"
-            if not isinstance(bad, dict):
-                raise ManifestError(f"{iwhere}: expected a mapping with parameters and error")
-            _unknown(bad, INVALID_KEYS, iwhere, "an invalid parameter set")
-            if "parameters" not in bad or not bad["parameters"]:
-                raise ManifestError(f"{iwhere}: missing 'parameters' (the values that must be refused)")
-            err = bad.get("error")
-            if not isinstance(err, str) or not err.strip():
-                raise ManifestError(f"{iwhere}: missing 'error' (a fragment of the expected refusal message)")
-            invalid.append(Invalid(_mapping(bad["parameters"], iwhere, "'parameters'"), err))
-
-        entries.append(Entry(path=rel, kind=kind, runs=runs, source_id=source_id, title=title,
-                             invalid=invalid, index=i))
-    ext = data.get("extension")
-    if ext is not None and (not isinstance(ext, str) or not re.match(r"^[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*$", ext)):
-        raise ManifestError(f"{shown}: 'extension' must be a module name such as helpers.report_extension, "
-                            f"got {ext!r}")
-    return Manifest(file=file, root=root, entries=entries, extension=ext)
+            runs.append(Run(rid, dict(run.get("parameters") or {}), run.get("site", True)))
+        invalid = [Invalid(dict(bad["parameters"]), bad["error"]) for bad in item.get("invalid") or []]
+        entries.append(Entry(path=rel, kind=item["kind"], runs=runs, source_id=item.get("source_id"),
+                             title=item.get("title"), invalid=invalid, index=i))
+    return Manifest(file=file, root=root, entries=entries, extension=data.get("extension"))
 
 
 def unlisted_notebooks(manifest: Manifest) -> list[str]:
