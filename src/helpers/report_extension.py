@@ -24,6 +24,7 @@ import os
 from pathlib import Path
 
 PACKAGE = "helpers"
+SITE_NAME = "China rare earths: research notebooks"
 TEMPLATES = Path(__file__).with_name("report_templates")
 NAV = [("data", "data.html", "Data")]
 CLAIMS_SCHEMA = Path(__file__).with_name("claims_results.schema.json")

@@ -15,8 +15,11 @@ Attributes
 PACKAGE : str
     Import name of the package the notebooks import. Every run's fingerprint hashes its folder
     as a whole. Default: the top-level package of the extension module.
+SITE_NAME : str
+    The site's name (header and page titles). Default "Research notebooks".
 TEMPLATES : pathlib.Path
-    A folder of Jinja2 templates the extension renders its pages from (see ``write_pages``).
+    A folder of Jinja2 templates: its pages (see ``write_pages``) and the snippets the builder
+    includes where they exist (``extension/card.html.j2`` and the others nbreport.pages lists).
 NAV : list of (key, href, label)
     Extra links in every page's header, after "Reports".
 MISSING_ALT_HINT : str
@@ -81,6 +84,10 @@ class Extension:
         if spec is None or not spec.submodule_search_locations:
             raise ExtensionError(f"extension {self.name}: package {self.package!r} cannot be found")
         return Path(list(spec.submodule_search_locations)[0])
+
+    @property
+    def site_name(self) -> str:
+        return self._get("SITE_NAME", "Research notebooks")
 
     @property
     def templates(self) -> Path | None:

@@ -4,7 +4,8 @@ Every value a template prints is escaped (``html.escape``: ``<`` ``>`` ``&`` ``"
 it is marked safe: the notebook fragment (sanitised by nbreport.render) and the trusted snippets
 an extension passes as ``markupsafe.Markup``. An extension adds its own templates (its TEMPLATES
 folder, searched after the builder's): ``extension/card.html.j2``, ``extension/report_byline.html.j2``,
-``extension/report_run.html.j2``, ``extension/index_lede.html.j2``, ``extension/index_end.html.j2``
+``extension/report_run.html.j2``, ``extension/index_lede.html.j2``, ``extension/index_end.html.j2``,
+``extension/cite.html.j2``
 are included where they exist, and ``write_pages`` renders whole pages of its own.
 """
 from __future__ import annotations
@@ -19,7 +20,6 @@ from pathlib import Path
 from nbreport.status import describe_error, run_status
 
 TEMPLATES = Path(__file__).parent / "templates" / "site"
-SITE_NAME = "China rare earths: research notebooks"
 STATUS_TEXT = {"ok": "Current", "warnings": "Warnings", "failed": "Failed", "stale": "Stale", "missing": "Not built"}
 NAV = [("index", "index.html", "Reports")]
 

@@ -110,7 +110,7 @@ class Writer:
 
         return self.env.get_template(template).render(
             title=title, rel=rel, current=current, built=self.built, stamp=self.stamp,
-            site_name=pages.SITE_NAME, nav=pages.NAV + self.ext.nav, citation=self.citation,
+            site_name=self.ext.site_name, nav=pages.NAV + self.ext.nav, citation=self.citation,
             status_text=pages.STATUS_TEXT, results=self.results,
             missing_alt_hint=Markup(self.ext.missing_alt_hint), **context)
 
