@@ -83,8 +83,8 @@ def test_architecture_page_is_generated_from_the_imports():
 def test_architecture_page_shows_a_new_subpackage_and_its_imports(tmp_path):
     src = tmp_path / "src"
     shutil.copytree(REPO / "src", src, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    (src / "helpers" / "plots").mkdir()
-    (src / "helpers" / "plots" / "__init__.py").write_text('"""Charts: theme and figures."""\nfrom helpers import paths\n')
+    (src / "helpers" / "newpkg").mkdir()
+    (src / "helpers" / "newpkg" / "__init__.py").write_text('"""Charts: theme and figures."""\nfrom helpers import paths\n')
     text = arch.render(src)
-    assert "**`helpers.plots`**: Charts: theme and figures." in text
-    assert "helpers.plots            -> helpers" in text
+    assert "**`helpers.newpkg`**: Charts: theme and figures." in text
+    assert "helpers.newpkg           -> helpers" in text
