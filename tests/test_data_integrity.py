@@ -161,3 +161,15 @@ def test_production_rows_name_their_edition_and_china_is_the_quota():
     assert both, "no overlapping years between USGS China and the mining quota"
     # USGS reports China's output as the official quota: the two agree year by year
     assert all(china[y] == quota[y] for y in both), {y: (china[y], quota[y]) for y in both}
+
+
+def test_select_filters_on_every_given_column_and_names_an_unknown_value():
+    from helpers.data.loaders import _select
+    frame = pd.DataFrame({"stage": pd.Categorical(["mining", "mining", "smelting"], categories=["mining", "smelting"]),
+                          "part": ["annual", "first_batch", "annual"]})
+    assert list(_select("quotas", frame, stage="mining", part=None).index) == [0, 1]
+    assert list(_select("quotas", frame, stage="mining", part="annual").index) == [0]
+    assert len(_select("quotas", frame, stage=None, part=None)) == 3
+    with pytest.raises(ValueError, match=r"quotas\.part: unknown value 'second_batch'; expected one of "
+                                         r"\['annual', 'first_batch'\]"):
+        _select("quotas", frame, stage=None, part="second_batch")

@@ -325,3 +325,18 @@ def test_what_happened_outweighs_who_acted_when_matching_an_event():
               "phones in April during the trade war unleashed by U.S. President Donald Trump.\n",
               published="2025-12-10")
     assert rows_by_text(d)["April"].recipe == 'event("export_licensing_2025_04_04")'
+
+
+def test_propose_events_takes_the_best_as_recipe_and_two_more_as_alternatives():
+    from helpers.drafting.draft import Row, _propose_events
+    cands = [(5, "a", None, None), (4, "b", None, None), (3, "c", None, None), (2, "d", None, None)]
+    r = Row(mention=None)
+    assert _propose_events(r, cands, "year")
+    assert (r.recipe, r.alternatives, r.confidence) == ('year(event("a"))', ['year(event("b"))', 'year(event("c"))'],
+                                                        "medium")
+    plain = Row(mention=None)
+    assert _propose_events(plain, cands[3:])
+    assert (plain.recipe, plain.alternatives) == ('event("d")', [])
+    empty = Row(mention=None)
+    assert not _propose_events(empty, [], "weekday")
+    assert (empty.recipe, empty.alternatives, empty.confidence) == ("", [], "")

@@ -68,10 +68,7 @@ def load_quotas(stage: str | None = None, part: str | None = None, segment: str 
         When the file does not match its schema.
     """
     frame = _preferred(load_table("quotas", data_dir), preferred_only)
-    for col, want in (("stage", stage), ("part", part), ("segment", segment)):
-        if want is not None:
-            _check_choice("quotas", col, want, frame)
-            frame = frame[frame[col] == want]
+    frame = _select("quotas", frame, stage=stage, part=part, segment=segment)
     return frame.sort_values(["stage", "year", "part", "segment"]).reset_index(drop=True)
 
 
@@ -128,10 +125,7 @@ def load_exports(series: str | None = None, partner: str | None = None, period_k
         When the file does not match its schema.
     """
     frame = _preferred(load_table("exports", data_dir), preferred_only)
-    for col, want in (("series", series), ("partner", partner), ("period_kind", period_kind)):
-        if want is not None:
-            _check_choice("exports", col, want, frame)
-            frame = frame[frame[col] == want]
+    frame = _select("exports", frame, series=series, partner=partner, period_kind=period_kind)
     return frame.sort_values(["series", "partner", "period_end", "period_start"]).reset_index(drop=True)
 
 
@@ -183,9 +177,7 @@ def load_production(country: str | None = None, preferred_only: bool = True,
         Rows of data/production.csv, ``value`` in t REO.
     """
     frame = _preferred(load_table("production", data_dir), preferred_only)
-    if country is not None:
-        _check_choice("production", "country", country, frame)
-        frame = frame[frame["country"] == country]
+    frame = _select("production", frame, country=country)
     return frame.sort_values(["country", "year", "edition"]).reset_index(drop=True)
 
 
@@ -205,10 +197,20 @@ def load_events(kind: str | None = None, data_dir: Path | None = None) -> pd.Dat
         Rows of data/events.csv sorted by ``date``.
     """
     frame = load_table("events", data_dir)
-    if kind is not None:
-        _check_choice("events", "kind", kind, frame)
-        frame = frame[frame["kind"] == kind]
+    frame = _select("events", frame, kind=kind)
     return frame.sort_values("date").reset_index(drop=True)
+
+
+def _select(table: str, frame: pd.DataFrame, **filters: str | None) -> pd.DataFrame:
+    """Rows whose column equals each filter given, in keyword order (None: no filter).
+
+    Raises ValueError naming ``table.column`` and the values it holds when a filter value is unknown.
+    """
+    for col, want in filters.items():
+        if want is not None:
+            _check_choice(table, col, want, frame)
+            frame = frame[frame[col] == want]
+    return frame
 
 
 def _check_choice(table: str, column: str, value: str, frame: pd.DataFrame) -> None:

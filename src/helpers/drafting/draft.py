@@ -146,6 +146,21 @@ def _base_period(kind: str, cur: rs.Period, explicit: rs.Period | None) -> rs.Pe
     return None
 
 
+def _propose_events(r: Row, cands, fn: str | None = None) -> bool:
+    """Propose the best-matching event as the recipe, the next two as alternatives.
+
+    `cands` are ``match_events`` results, best first; `fn` wraps each event (``year``, ``weekday``).
+    Returns False, leaving `r` unchanged, when there is no candidate.
+    """
+    if not cands:
+        return False
+    recipes = [f'{fn}(event("{c[1]}"))' if fn else f'event("{c[1]}")' for c in cands[:3]]
+    r.recipe = recipes[0]
+    r.alternatives += recipes[1:]
+    r.confidence = "medium"
+    return True
+
+
 class Proposer:
     """Walks an article's mentions in order, keeping the context, and proposes recipes."""
 
@@ -425,11 +440,7 @@ class Proposer:
             lo = pub - dt.timedelta(days=7)
             hi = pub if self.article.precision == "day" else (pub.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
             cands = rs.match_events(self.events, sent.text, window=(lo - dt.timedelta(days=1), hi))
-            if cands:
-                r.recipe = f'weekday(event("{cands[0][1]}"))'
-                r.alternatives += [f'weekday(event("{c[1]}"))' for c in cands[1:3]]
-                r.confidence = "medium"
-            else:
+            if not _propose_events(r, cands, "weekday"):
                 r.reason = "unsure: no event in the data in the week before publication matches this sentence"
             return
         if m.token == "year":
@@ -437,11 +448,7 @@ class Proposer:
             if m.kind == "record":
                 r.reason = "unsure: a record claim ('highest since ...'); the recipe language has no ranking"
                 return
-            cands = rs.match_events(self.events, sent.text, year=m.stated)
-            if cands:
-                r.recipe = f'year(event("{cands[0][1]}"))'
-                r.alternatives += [f'year(event("{c[1]}"))' for c in cands[1:3]]
-                r.confidence = "medium"
+            _propose_events(r, rs.match_events(self.events, sent.text, year=m.stated), "year")
             return
         if m.token == "date":
             y = m.extra.get("year") or rs._year_for_month(m.extra["month"], pub)
@@ -452,14 +459,7 @@ class Proposer:
                 return
             m.stated = int(day.strftime("%Y%m%d"))
             m.unit = "date"
-            cands = rs.match_events(self.events, sent.text, year=y, month=day.month)
-            if not cands:
-                r.reason = (f"unsure: no event in the data within {rs.MONTHS_APART} months of this date shares enough "
-                            "words with the sentence")
-            if cands:
-                r.recipe = f'event("{cands[0][1]}")'
-                r.alternatives += [f'event("{c[1]}")' for c in cands[1:3]]
-                r.confidence = "medium"
+            self._month_events(r, y, day.month)
             return
         # months
         if m.token == "relative_month":
@@ -472,14 +472,14 @@ class Proposer:
         m.unit = "month"
         if m.extra.get("part"):
             m.qualifier = m.extra["part"]
-        cands = rs.match_events(self.events, sent.text, year=y, month=mo)
-        if not cands:
+        self._month_events(r, y, mo)
+
+    def _month_events(self, r: Row, year: int, month: int) -> None:
+        """Propose the events near a stated month (or day) that share words with the sentence."""
+        cands = rs.match_events(self.events, r.mention.sentence.text, year=year, month=month)
+        if not _propose_events(r, cands):
             r.reason = (f"unsure: no event in the data within {rs.MONTHS_APART} months of this date shares enough words "
                         "with the sentence")
-        if cands:
-            r.recipe = f'event("{cands[0][1]}")'
-            r.alternatives += [f'event("{c[1]}")' for c in cands[1:3]]
-            r.confidence = "medium"
 
     # -- counts and spans
     def _count(self, r: Row, series: str) -> None:
