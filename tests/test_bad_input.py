@@ -59,6 +59,11 @@ GOOD = {
          "stated_text": "April", "unit": "month", "qualifier": "exact", "recipe": "", "not_checkable_reason":
          "a test row", "expected_status": "not_checkable"},
     ],
+    "controlled_elements": [
+        {"event_id": "licensing", "element": "samarium", "item": "materials", "source_id": "doc_a", "locator": "钐"},
+        {"event_id": "licensing", "element": "samarium", "item": "permanent_magnets", "source_id": "doc_a",
+         "locator": "钐钴永磁材料"},
+    ],
 }
 
 
@@ -546,3 +551,11 @@ def test_a_notebook_kernel_shows_the_message_not_a_traceback(datadir, capsys):
     assert isinstance(result.error_in_exec, data.DataError)
     assert shown.lstrip().startswith("DataError: 1 problem(s) in the curated data:"), shown
     assert "Traceback" not in shown and "quotas.csv, line 2, column 'value'" in shown
+
+
+def test_an_element_row_must_name_a_known_announcement_and_element(datadir):
+    edit(datadir, "controlled_elements", 1, event_id="licencing")
+    fails(datadir, "controlled_elements", "controlled_elements.csv, line 3, column 'event_id'",
+          "unknown event_id 'licencing': expected an id listed in events.csv")
+    edit(datadir, "controlled_elements", 0, element="Samarium")
+    fails(datadir, "controlled_elements", "controlled_elements.csv, line 2, column 'element'", "expected one of")

@@ -63,10 +63,23 @@ def test_licence_texts_say_what_covers_what():
     assert f"at most {MAX_QUOTED_WORDS} words" in readme
 
 
-@pytest.mark.parametrize("table, column", [("claims", "phrase"), ("quotas", "locator"), ("exports", "locator"),
-                                           ("production", "locator"), ("events", "locator")])
+def _quoting_columns():
+    """Every (table, column) of the schema that quotes a source: the claims' phrase and every locator."""
+    import json
+
+    package = json.loads((ROOT / "data" / "datapackage.json").read_text(encoding="utf-8"))
+    return [(res["path"], f["name"]) for res in package["resources"] for f in res["schema"]["fields"]
+            if f["name"] in ("locator", "phrase")]
+
+
+def test_every_quoting_table_is_checked():
+    assert {("claims.csv", "phrase"), ("quotas.csv", "locator"), ("events.csv", "locator"),
+            ("controlled_elements.csv", "locator")} <= set(_quoting_columns())
+
+
+@pytest.mark.parametrize("table, column", _quoting_columns())
 def test_only_short_phrases_are_quoted(table, column):
-    with open(ROOT / "data" / f"{table}.csv", newline="", encoding="utf-8") as f:
+    with open(ROOT / "data" / table, newline="", encoding="utf-8") as f:
         long = [(n, len(row[column].split())) for n, row in enumerate(csv.DictReader(f), 2)
                 if len(row[column].split()) > MAX_QUOTED_WORDS]
     assert not long, f"data/{table}.csv: {column} quotes more than {MAX_QUOTED_WORDS} words on (line, words) {long}"

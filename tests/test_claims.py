@@ -107,6 +107,29 @@ EVENTS = [
 ]
 
 
+ELEMENTS_18 = ["samarium", "gadolinium", "terbium", "dysprosium", "lutetium", "scandium", "yttrium"]
+CONTROLLED = [{"event_id": "licensing", "element": el, "item": "materials", "source_id": "wire", "locator": "x"}
+              for el in ELEMENTS_18] + [
+    {"event_id": "licensing", "element": el, "item": "permanent_magnets", "source_id": "blog", "locator": "x"}
+    for el in ("samarium", "terbium", "dysprosium")] + [
+    # an element list that only article A gives
+    {"event_id": "tariffs", "element": "holmium", "item": "materials", "source_id": A, "locator": "x"}]
+HOLDERS = [
+    {"year": "2019", "part": "first_batch", "n_groups": "6", "source_id": "wire", "locator": "x"},
+    {"year": "2023", "part": "first_batch", "n_groups": "4", "source_id": "wire", "locator": "x"},
+    {"year": "2024", "part": "first_batch", "n_groups": "2", "source_id": "wire", "locator": "x"},
+    {"year": "2024", "part": "first_batch", "n_groups": "2", "source_id": A, "locator": "x"},
+    {"year": "2025", "part": "first_batch", "n_groups": "2", "source_id": "a_copy", "locator": "x"},
+    {"year": "2022", "part": "first_batch", "n_groups": "4", "source_id": "wire", "locator": "x"},
+    {"year": "2022", "part": "first_batch", "n_groups": "6", "source_id": "blog", "locator": "x"},
+]
+IMPORTS = [{"country": "China", "year": "2020", "product": "HS 2846", "value": "47629.5", "unit": "t", "status": "derived",
+            "formula": "47,629,501.837 kg / 1,000 kg per t = 47629.5", "source_id": "wire", "locator": "x",
+            "preferred": "true"}]
+LICENCES = [{"licence_id": "six_month", "granted": "2025-06", "kind": "temporary", "term_months": "6",
+             "holders": "suppliers", "source_id": "wire", "locator": "valid for six months"}]
+
+
 def claim(cid, stated, text, unit, recipe="", qualifier="exact", source=A, reason="", expected="reproduced",
           phrase=None):
     return {"claim_id": f"{source}__{cid}", "source_id": source, "phrase": phrase or text, "stated": str(stated),
@@ -137,7 +160,8 @@ CLAIMS = [
 def ddir(tmp_path):
     shutil.copy(paths.DATAPACKAGE, tmp_path / "datapackage.json")
     for name, rows in [("sources", SOURCES), ("quotas", QUOTAS), ("exports", EXPORTS), ("production", PRODUCTION),
-                       ("events", EVENTS), ("claims", CLAIMS)]:
+                       ("events", EVENTS), ("controlled_elements", CONTROLLED), ("quota_holders", HOLDERS),
+                       ("licence_terms", LICENCES), ("imports", IMPORTS), ("claims", CLAIMS)]:
         write_table(tmp_path, name, rows)
     assert data.validate_all(tmp_path) == []
     return tmp_path
@@ -292,6 +316,8 @@ def test_stated_text_must_match_stated():
     ("two months", "months", "2", "0.5"),
     ("about a quarter", "%", "25", "0"),
     ("Five American companies", "count", "5", "0.5"),
+    ("fifth consecutive month", "count", "5", "0.5"),
+    ("a third", "%", "100/3", "0"),
 ])
 def test_parse_stated(text, unit, value, half):
     assert C.parse_stated(text, unit) == (F(value), F(half))
@@ -304,6 +330,8 @@ def test_parse_stated(text, unit, value, half):
     ("120000", "120kt REO", "500"),
     ("52500", "52.5 thousand tonnes", "50"),
     ("120000", "120,000 tonnes", "0.5"),
+    ("105000", "開採總量控制指標為10.5萬噸", "500"),      # 10.5 x 10,000, printed to 0.1 万
+    ("89200", "指标为8.92万吨", "50"),
 ])
 def test_data_values_carry_their_printed_precision(raw, locator, half):
     point, h = C.data_value(float(raw), raw, locator)
@@ -572,3 +600,43 @@ def test_printed_dates(text, published, expected):
     assert C.stated_text_date(text, published) == expected
     with pytest.raises(ValueError, match="no month name"):
         C.stated_text_date("last month", published)
+
+
+# --------------------------------------------------------------------------- counts from the small fact tables
+
+def test_controlled_elements_are_counted_not_typed(tables):
+    seven = run(tables, 'controlled_elements("licensing")')
+    assert (seven.point, seven.lo, seven.hi) == (7, 7, 7)
+    assert {i.text for i in seven.inputs} == set(ELEMENTS_18)
+    assert run(tables, 'controlled_elements("licensing", item="permanent_magnets")').point == 3
+    res = check(tables, 7, "seven", "count", 'controlled_elements("licensing")')
+    assert res["status"] == "reproduced"
+    res = check(tables, 3, "three", "count", 'controlled_elements("licensing")')
+    assert res["status"] == "differs"
+
+
+def test_quota_holders_count_one_notice_and_refuse_the_article_itself(tables):
+    assert run(tables, 'quota_holders(2024)').point == 2
+    assert run(tables, 'quota_holders(2023, part="first_batch")').point == 4
+    assert check(tables, 6, "six", "count", 'quota_holders(2023)')["status"] == "differs"
+    with pytest.raises(C.NotCheckable, match="this article or a copy"):
+        run(tables, 'quota_holders(2025)')                  # only a copy of article A gives 2025
+    with pytest.raises(C.NotCheckable, match="disagree"):
+        run(tables, 'quota_holders(2022)')                  # two sources, two counts: no silent pick
+    with pytest.raises(C.NotCheckable, match="no quota_holders row"):
+        run(tables, 'quota_holders(2030)')
+    with pytest.raises(C.NotCheckable, match="this article"):
+        run(tables, 'controlled_elements("tariffs")')
+
+
+def test_licence_term_in_months(tables):
+    res = check(tables, 6, "six months", "months", 'licence_term("six_month")')
+    assert res["status"] == "reproduced" and res["value"].point == 6
+
+
+def test_imports_converted_from_kilograms_need_derived_and_show_the_gap(tables):
+    with pytest.raises(C.NotCheckable, match="does not allow derived"):
+        run(tables, 'imports("China", 2020)')
+    res = check(tables, 47000, "47,000 tons", "t", 'imports("China", 2020, derived=True)')
+    # 47,629.5 t is 629.5 t above; the formula's printed 1,000 widens it to about ±24 t, still far from 47,000
+    assert res["status"] == "differs" and res["value"].point == F(476295, 10)

@@ -8,7 +8,7 @@ from helpers.data.numbers import locator_has_value
 
 SUM_EXCEPTION = "SUM-EXCEPTION:"  # a curator's note that says why parts do not add up to their total
 
-VALUE_TABLES = ["quotas", "exports", "production"]
+VALUE_TABLES = ["quotas", "exports", "production", "imports"]
 
 
 def test_every_table_validates_against_the_schema():
@@ -38,12 +38,39 @@ def test_derived_rows_carry_a_formula_and_reported_rows_none(table):
 def test_every_source_is_cited_and_every_citation_is_a_source():
     sources = data.load_sources()
     used = set()
-    for table in VALUE_TABLES + ["events"]:
+    cited_by = [r["name"] for r in data.read_package()["resources"]
+                if r["name"] not in ("sources", "claims") and "source_id" in data.schema_names(r["schema"])]
+    assert {"quotas", "exports", "production", "events", "controlled_elements", "quota_holders"} <= set(cited_by)
+    for table in cited_by:
         used |= set(data.load_table(table)["source_id"])
     assert used <= set(sources.index)
     articles = set(sources[sources["seed_file"].notna()].index)
     unused = set(sources.index) - used - articles
     assert not unused, f"sources never cited by any table: {sorted(unused)}"
+
+
+def test_publishers_can_be_drawn_in_the_chart_font():
+    """Charts print 'Publisher (date)' source lines: every character needs a glyph in the chart font."""
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager, ft2font
+
+    from helpers import charts
+
+    charts.set_theme()
+    path = font_manager.findfont(font_manager.FontProperties(family=plt.rcParams["font.family"]))
+    glyphs = ft2font.FT2Font(path).get_charmap()
+    sources = data.load_sources()
+    bad = {sid: "".join(sorted({c for c in pub if ord(c) not in glyphs}))
+           for sid, pub in zip(sources["source_id"], sources["publisher"])}
+    bad = {k: v for k, v in bad.items() if v}
+    assert not bad, f"publisher names with characters the chart font ({path}) cannot draw: {bad}"
+
+
+def test_each_document_is_one_source():
+    sources = data.load_sources()
+    addresses = sources["address"].dropna().str.rstrip("/")
+    dup = addresses[addresses.duplicated(keep=False)]
+    assert dup.empty, f"one address, several source ids: {sorted(dup.index)}"
 
 
 def test_sources_have_addresses_and_the_articles_their_seed_files():
@@ -88,17 +115,31 @@ def test_batches_add_up_to_annual_totals_or_the_exception_is_recorded():
     assert not problems, "\n".join(problems)
 
 
+def _sum_of_periods(start, end, months, combined):
+    """Sum of single months (or a combined span starting there) covering start..end, or None."""
+    total, m = 0.0, start
+    while m <= end:
+        if m in months.index:
+            total, m = total + months[m], m + 1
+        elif m in combined and combined[m][0] <= end:
+            total, m = total + combined[m][1], combined[m][0] + 1
+        else:
+            return None
+    return total
+
+
 def test_months_add_up_to_year_to_date_totals_or_the_exception_is_recorded():
     e = data.load_exports()
     problems, checked = [], 0
     for (series, partner), g in e.groupby(["series", "partner"], observed=True):
         months = g[g["period_kind"] == "month"].set_index("period_end")["value"]
+        # combined periods (customs' January-February) stand in for their months, never split
+        combined = {r.period_start: (r.period_end, r.value) for r in g[g["period_kind"] == "months"].itertuples()}
         for _, tot in g[g["period_kind"].isin(["year_to_date", "year"])].iterrows():
-            span = pd.period_range(tot["period_start"], tot["period_end"], freq="M")
-            if not all(m in months.index for m in span):
+            summed = _sum_of_periods(tot["period_start"], tot["period_end"], months, combined)
+            if summed is None:
                 continue
             checked += 1
-            summed = months.loc[list(span)].sum()
             note = str(tot["note"] or "")
             if _mismatch(summed, tot["value"]) and SUM_EXCEPTION not in note:
                 problems.append(f"{series} {partner} {tot['period_start']}..{tot['period_end']}: months sum to "
@@ -144,6 +185,40 @@ def test_export_coverage():
             "2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-12"} <= re_
 
 
+def _span(first, last):
+    return {str(p) for p in pd.period_range(first, last, freq="M")}
+
+
+def test_export_coverage_reaches_the_newest_month_in_the_2026_pack():
+    # magnets to the world: every month 2023-01..2026-03 the packs give (single months found or derivable)
+    not_in_packs = {"2023-01", "2023-02", "2023-03", "2023-04", "2023-05", "2023-06", "2023-11", "2023-12",
+                    "2024-01", "2024-03"}
+    missing = _span("2023-01", "2026-03") - not_in_packs - _months("magnets")
+    assert not missing, sorted(missing)
+    assert max(_months("magnets")) == "2026-03"
+    us = _months("magnets", "United States")
+    assert _span("2025-03", "2026-03") | {"2024-05", "2024-06", "2024-10"} <= us, sorted(_span("2025-03", "2026-03") - us)
+    # 'rare earths': every reporting period 2023 .. January-February 2026, January and February always combined
+    periods = data.export_periods("rare_earths")
+    have = {(str(a), str(b)) for a, b in zip(periods["period_start"], periods["period_end"])}
+    for year in range(2023, 2027):
+        assert (f"{year}-01", f"{year}-02") in have, f"no combined January-February {year}"
+    singles = {a for a, b in have if a == b}
+    missing = {m for m in _span("2023-03", "2025-12") if m[5:] not in ("01", "02")} - singles
+    assert not missing, sorted(missing)
+
+
+def test_combined_periods_are_flagged_and_never_split_into_months():
+    periods = data.export_periods("rare_earths")
+    combined = periods[periods["combined"]]
+    assert len(combined) >= 4 and (combined["n_months"] == 2).all()
+    assert not periods.loc[~periods["combined"], "n_months"].ne(1).any()
+    monthly = data.monthly_exports("rare_earths")
+    for start, end in zip(combined["period_start"], combined["period_end"]):
+        covered = [m for m in pd.period_range(start, end, freq="M") if m in monthly.index]
+        assert monthly.loc[covered].isna().all(), f"{start}..{end} was split into months"
+
+
 def test_series_are_never_mixed_in_one_row():
     e = data.load_exports(preferred_only=False)
     assert set(e["series"]) <= {"magnets", "magnets_and_alloys", "rare_earths", "rare_earth_products"}
@@ -157,9 +232,9 @@ def test_production_rows_name_their_edition_and_china_is_the_quota():
     assert p["edition"].notna().all()
     china = p[p["country"] == "China"].set_index("year")["value"]
     quota = data.annual_quotas("mining", include_derived=False)
-    both = sorted(set(china.index) & set(quota.index) & set(range(2018, 2025)))
-    assert both, "no overlapping years between USGS China and the mining quota"
-    # USGS reports China's output as the official quota: the two agree year by year
+    both = sorted(set(china.index) & set(quota.index) & set(range(2015, 2026)))
+    assert {2015, 2016, 2018, 2024} <= set(both), both
+    # in the editions held (MCS 2016 on) USGS reports China's output as the official quota: they agree year by year
     assert all(china[y] == quota[y] for y in both), {y: (china[y], quota[y]) for y in both}
 
 

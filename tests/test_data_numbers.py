@@ -8,6 +8,10 @@ from helpers.data.numbers import locator_has_value, numbers_in
     ("set at 132,000 tons", 132000), ("132000 mt", 132000), ("132 thousand tonnes", 132000),
     ("maintained at 120kt REO", 120000), ("to 235.85kt REO", 235850), ("4,087.60 tonnes in December", 4087.6),
     ("US$301.8 million", 301.8e6), ("fell 3.2% ... to 5,952 tons", 5952), ("6,149.95 tonnes", 6149.95),
+    # Chinese copies: a number straight after a character, and the 万 (ten thousand) scale
+    ("10月份,我国出口稀土4753吨", 4753), ("开采总量控制指标为8.92万吨", 89200), ("指標為10.5萬噸", 105000),
+    # a decimal comma (one or two digits after it) in a Russian copy
+    ("составил в январе-феврале 10468,3, согласно", 10468.3),
 ])
 def test_value_found_in_locator(locator, value):
     assert locator_has_value(locator, value)
@@ -16,6 +20,7 @@ def test_value_found_in_locator(locator, value):
 @pytest.mark.parametrize("locator, value", [
     ("set at 132,000 tons", 131000), ("up 10.4%", 104), ("the 2019 quota", 2018), ("5,158 tons", 5150),
     ("1,238 metric tons", 238),
+    ("1,238 metric tons", 1.238), ("出口稀土4753吨", 753), ("World production,137000", 137),
 ])
 def test_value_not_found(locator, value):
     assert not locator_has_value(locator, value)
@@ -37,3 +42,10 @@ def test_every_million_abbreviation_reads_the_same_in_locators_and_claims(scale)
 
 def test_a_scale_word_inside_another_word_is_not_a_scale():
     assert numbers_in("132 monthly", strict_scale=True) == [132]
+
+
+@pytest.mark.parametrize("raw, locator, half", [("105000", "開採總量控制指標為10.5萬噸", "500"), ("89200", "指标为8.92万吨", "50")])
+def test_a_value_printed_in_wan_carries_the_precision_of_its_last_digit(raw, locator, half):
+    from fractions import Fraction
+    point, h = data_value(float(raw), raw, locator)
+    assert point == Fraction(raw) and h == Fraction(half)

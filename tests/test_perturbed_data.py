@@ -77,8 +77,13 @@ def retype(text: str, old: float, new: float) -> str:
     """Replace the printed form of `old` in a locator or phrase by `new`, in the same style."""
     def repl(m: re.Match) -> str:
         digits, scale = m.group(1), (m.group(2) or "")
+        if re.fullmatch(r"\d+,\d{1,2}", digits):  # a decimal comma ("10468,3"), as helpers.provenance reads it
+            number, decimals = float(digits.replace(",", ".")), len(digits.split(",")[1])
+            if abs(number - old) > 1e-6 * max(1.0, abs(old)):
+                return m.group(0)
+            return f"{round(new, decimals):.{decimals}f}".replace(".", ",") + scale
         number = float(digits.replace(",", "").replace(" ", ""))
-        mult = 1000.0 if scale.strip().lower() in ("kt", "thousand") else 1.0
+        mult = {"kt": 1000.0, "thousand": 1000.0, "万": 1e4, "萬": 1e4}.get(scale.strip().lower(), 1.0)
         if abs(number * mult - old) > 1e-6 * max(1.0, abs(old)):
             return m.group(0)
         decimals = len(digits.split(".")[1]) if "." in digits else 0
@@ -88,7 +93,8 @@ def retype(text: str, old: float, new: float) -> str:
         if sep == " ":
             body = f"{shown:,.{decimals}f}".replace(",", " ")
         return body + scale
-    pattern = r"(?<![\d.])(?<!\d,)(\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)(\s?(?:kt|thousand)\b)?"
+    pattern = (r"(?<![\d.])(?<!\d,)(\d+,\d{1,2}(?![\d])|\d{1,3}(?:[, ]\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+               r"(\s?(?:kt|thousand)\b|万|萬)?")
     return re.sub(pattern, repl, text)
 
 
@@ -259,6 +265,7 @@ def run_parameters(nb: dict) -> set[str]:
             for m in re.finditer(r"(?<![\w.])\d+(?:\.\d+)?", "".join(cell["source"])):
                 allowed.add(m.group(0))
                 value = float(m.group(0))
+                allowed.update({f"{value:.1f}", f"{value:.2f}"})  # 0.2 printed as 0.20 is the same number
                 if 0 < value <= 1:
                     allowed.add(f"{value * 100:g}%")
     return allowed
@@ -361,3 +368,6 @@ def test_perturbing_moves_every_value_and_keeps_locators_printing_them(tmp_path)
     assert retype("remained at 19.1kt REO", 19100, 20437) == "remained at 20.4kt REO"
     assert retype("World production,137000", 137000, 150000) == "World production,150000"
     assert retype("estimated at 124 000 tons", 124000, 131000) == "estimated at 131 000 tons"
+    assert retype("指标为8.92万吨", 89200, 100000) == "指标为10.00万吨"
+    assert retype("在一月-феврале 10468,3, согласно", 10468.3, 11000.04) == "在一月-феврале 11000,0, согласно"
+    assert retype("出口稀土4753吨,进口9471吨", 4753, 5000) == "出口稀土5000吨,进口9471吨"

@@ -61,3 +61,13 @@ def test_setup_without_make_is_one_command_each():
                         ['python3 -m venv .venv && .venv/bin/pip install -e ".[lab]"']]
     extras = __import__("tomllib").loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert "lab" in extras
+
+
+def test_every_number_word_the_checker_accepts_is_listed_in_the_readme():
+    from helpers import claims
+
+    section = README.split("**Numbers in words.**", 1)[1].split("\n## ", 1)[0]
+    words = set(re.findall(r"[a-z]+(?: [a-z]+)?", section.lower()))
+    missing = [w for w in list(claims._WORDS) + list(claims._FRACTION_WORDS) if w not in words]
+    assert not missing, f"README does not list the number words {missing}"
+    assert "**No self-confirmation.**" in README

@@ -187,6 +187,12 @@ def _lookup_production(ctx, country, year, edition=None, derived=False):
     return _pick(ctx, "production", rows, key, derived)
 
 
+def _lookup_imports(ctx, country, year, product="HS 2846", derived=False):
+    f = ctx.tables.frame("imports")
+    rows = f[(f["country"] == country) & (f["year"] == int(year)) & (f["product"] == product)]
+    return _pick(ctx, "imports", rows, f"imports {country} {year} {product}", derived)
+
+
 def _date_q(first: dt.date, last: dt.date, point: dt.date, inputs=()) -> Q:
     return Q(Fraction(point.toordinal()), Fraction(first.toordinal()), Fraction(last.toordinal()), "date", inputs)
 
@@ -286,6 +292,47 @@ def _lookup_years_with_notice_in(ctx, part, first_year, last_year, first_month, 
 
 # --------------------------------------------------------------------------- helpers
 
+def _counted(ctx, table: str, rows: pd.DataFrame, what: str) -> pd.DataFrame:
+    """Rows of a small fact table with the claim's own article (and its copies) left out."""
+    if rows.empty:
+        raise NotCheckable(f"no {table} row for {what}")
+    own = rows["source_id"].astype(str).isin(ctx.own_sources)
+    if own.all():
+        raise NotCheckable(f"the only {table} rows for {what} come from this article or a copy of it")
+    return rows[~own]
+
+
+def _lookup_controlled_elements(ctx, event_id, item="materials"):
+    f = ctx.tables.frame("controlled_elements")
+    what = f"{event_id} ({item})"
+    rows = _counted(ctx, "controlled_elements", f[(f["event_id"] == event_id) & (f["item"] == item)], what)
+    elements = sorted(set(rows["element"].astype(str)))
+    inputs = tuple(Input("controlled_elements", f"{event_id} {r['element']} {item}", str(r["source_id"]), "reported", str(r["element"]))
+                   for _, r in rows.sort_values("element").iterrows())
+    n = Fraction(len(elements))
+    return Q(n, n, n, "number", inputs)
+
+
+def _lookup_quota_holders(ctx, year, part="first_batch"):
+    f = ctx.tables.frame("quota_holders")
+    rows = _counted(ctx, "quota_holders", f[(f["year"] == int(year)) & (f["part"] == part)], f"{year} {part}")
+    counts = sorted(set(int(v) for v in rows["n_groups"]))
+    if len(counts) != 1:
+        raise NotCheckable(f"the quota_holders rows for {year} {part} disagree ({counts})")
+    inputs = tuple(Input("quota_holders", f"{year} {part}", str(r["source_id"]), "reported", str(int(r["n_groups"])))
+                   for _, r in rows.iterrows())
+    n = Fraction(counts[0])
+    return Q(n, n, n, "number", inputs)
+
+
+def _lookup_licence_term(ctx, licence_id):
+    f = ctx.tables.frame("licence_terms")
+    rows = _counted(ctx, "licence_terms", f[f["licence_id"] == licence_id], licence_id)
+    r = rows.iloc[0]
+    n = Fraction(int(r["term_months"]))
+    return Q(n, n, n, "number", (Input("licence_terms", licence_id, str(r["source_id"]), "reported", f"{int(r['term_months'])} months"),))
+
+
 def _need(q, kind, fn):
     if not isinstance(q, Q) or q.kind != kind:
         what = "a date" if kind == "date" else "a number"
@@ -376,7 +423,9 @@ def _weekday(d):
 
 LOOKUPS = {"quota": _lookup_quota, "exports": _lookup_exports, "production": _lookup_production,
            "event": _lookup_event, "published": _lookup_published, "notices": _lookup_notices,
-           "years_with_notice_in": _lookup_years_with_notice_in}
+           "years_with_notice_in": _lookup_years_with_notice_in,
+           "controlled_elements": _lookup_controlled_elements, "quota_holders": _lookup_quota_holders,
+           "licence_term": _lookup_licence_term, "imports": _lookup_imports}
 HELPERS = {"pct_change": _pct_change, "pct_below": _pct_below, "pct_above": _pct_above, "ratio": _ratio,
            "share": _share, "sum": _sum, "diff": _diff,
            "min": lambda *v: _extreme(v, min), "max": lambda *v: _extreme(v, max),

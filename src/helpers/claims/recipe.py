@@ -29,6 +29,7 @@ Lookups (arguments must be literal strings or numbers):
   (start == end), year (Jan..Dec), year_to_date (from January) or months
 - ``production(country, year, edition=None, derived=False)``: production.csv,
   t REO; without ``edition`` the preferred (latest) edition
+- ``imports(country, year, product="HS 2846", derived=False)``: imports.csv, gross t
 - ``event(event_id)``: events.csv, a date
 - ``published(source_id=None)``: an article's publication date (default: the
   claim's own article), to resolve "two months ago"
@@ -39,6 +40,13 @@ Lookups (arguments must be literal strings or numbers):
 - ``years_with_notice_in(part, first_year, last_year, first_month, last_month, stage=None)``:
   of the quota years first_year..last_year, how many had their ``part`` notice
   (e.g. "first_batch") dated within months first_month..last_month
+- ``controlled_elements(event_id, item="materials")``: how many elements the
+  export-control announcement (an event id) covers, from controlled_elements.csv;
+  item "permanent_magnets" counts those with a permanent-magnet item
+- ``quota_holders(year, part="first_batch")``: how many groups that quota notice
+  allocates to (quota_holders.csv)
+- ``licence_term(licence_id)``: how many months those export licences run
+  (licence_terms.csv)
 
 Arithmetic helpers (arguments are values or expressions):
 

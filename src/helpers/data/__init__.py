@@ -14,8 +14,8 @@ the data never imports pandas; building a frame does.
 """
 from helpers.data.descriptor import check_descriptor
 from helpers.data.dictionary import README_BEGIN, README_END, data_dictionary_markdown, field_rules, readme_with_dictionary
-from helpers.data.loaders import (annual_quotas, cite, load_events, load_exports, load_production, load_quotas,
-                                  load_sources, monthly_exports)
+from helpers.data.loaders import (annual_quotas, cite, export_periods, load_events, load_exports, load_production,
+                                  load_quotas, load_sources, monthly_exports)
 from helpers.data.numbers import SCALES, locator_has_value, numbers_in, printed_numbers
 from helpers.data.schema import (CONSTRAINTS, FIELD_TYPES, MAX_ERRORS, DataError, Problem, YearMonth, calendar_issue,
                                  read_package, resource)
@@ -24,7 +24,7 @@ from helpers.data.tables import (load_table, schema_names, table_schema_problems
 
 __all__ = [
     "CONSTRAINTS", "FIELD_TYPES", "MAX_ERRORS", "README_BEGIN", "README_END", "SCALES", "DataError", "Problem",
-    "YearMonth", "annual_quotas", "calendar_issue", "check_descriptor", "cite", "data_dictionary_markdown",
+    "YearMonth", "annual_quotas", "calendar_issue", "check_descriptor", "cite", "data_dictionary_markdown", "export_periods",
     "field_rules", "load_events", "load_exports", "load_production", "load_quotas", "load_sources", "load_table",
     "locator_has_value", "monthly_exports", "numbers_in", "printed_numbers", "read_package",
     "readme_with_dictionary", "resource", "schema_names", "table_schema_problems", "validate_all", "validate_table",

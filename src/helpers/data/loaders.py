@@ -147,7 +147,9 @@ def monthly_exports(series: str, partner: str = "World", data_dir: Path | None =
     -------
     Series
         Gross tonnes indexed by a monthly ``PeriodIndex`` named ``month`` from the first to the
-        last month in the data; months without a value are NaN (never interpolated).
+        last month in the data; months without a value are NaN (never interpolated). Combined
+        periods (customs' January-February release) are left out, never split: those months
+        are NaN here, and `export_periods` returns them, flagged.
     """
     frame = load_exports(series=series, partner=partner, period_kind="month", data_dir=data_dir)
     if not include_derived:
@@ -157,6 +159,43 @@ def monthly_exports(series: str, partner: str = "World", data_dir: Path | None =
         return s
     full = pd.period_range(s.index.min(), s.index.max(), freq="M")
     return s.reindex(full).rename_axis("month")
+
+
+def export_periods(series: str, partner: str = "World", data_dir: Path | None = None,
+                   include_derived: bool = True) -> pd.DataFrame:
+    """Single months and combined spans of one export series, oldest first (preferred rows).
+
+    China's customs publishes January and February together, so some series have periods
+    two months long. `monthly_exports` leaves them out (it never invents the two months);
+    this is where they are, flagged.
+
+    Parameters
+    ----------
+    series : str
+        An export series.
+    partner : str, default "World"
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+    include_derived : bool, default True
+        Keep derived periods.
+
+    Returns
+    -------
+    DataFrame
+        Columns period_start, period_end (Period[M]), n_months (int), combined (bool: True for
+        a span of months given as one figure), value (t), status (reported or derived) and
+        source_id. Year-to-date and annual totals are not periods here.
+    """
+    frame = load_exports(series=series, partner=partner, data_dir=data_dir)
+    frame = frame[frame["period_kind"].isin(["month", "months"])]
+    if not include_derived:
+        frame = frame[frame["status"] == "reported"]
+    n = [(e.year - s.year) * 12 + e.month - s.month + 1 for s, e in zip(frame["period_start"], frame["period_end"])]
+    out = pd.DataFrame({"period_start": frame["period_start"].to_numpy(), "period_end": frame["period_end"].to_numpy(),
+                        "n_months": pd.array(n, dtype="int64"), "combined": (frame["period_kind"] == "months").to_numpy(),
+                        "value": frame["value"].to_numpy(), "status": frame["status"].astype(str).to_numpy(),
+                        "source_id": frame["source_id"].astype(str).to_numpy()})
+    return out.sort_values(["period_start", "period_end"]).reset_index(drop=True)
 
 
 def load_production(country: str | None = None, preferred_only: bool = True,

@@ -13,10 +13,15 @@ from fractions import Fraction
 #: "mn" and "mln" are both million (news wires use either); "m" is million too.
 SCALES: dict[str, int] = {"k": 10 ** 3, "kt": 10 ** 3, "thousand": 10 ** 3,
                           "m": 10 ** 6, "mn": 10 ** 6, "mln": 10 ** 6, "million": 10 ** 6,
-                          "bn": 10 ** 9, "billion": 10 ** 9}
+                          "bn": 10 ** 9, "billion": 10 ** 9,
+                          "万": 10 ** 4, "萬": 10 ** 4}     # Chinese copies: 8.92万吨 = 89,200 t
 _SEPARATORS = ",\u2009\u202f "        # comma, thin space, narrow no-break space, space
+# The lookbehind is ASCII-only: Chinese and Japanese copies print numbers straight after a
+# character ("为8.92万吨", "达到1118噸"), which a \w lookbehind would refuse. A comma followed by
+# one or two digits (and no third) is a decimal comma ("10468,3"), never a thousands
+# separator, which always groups three digits.
 _NUMBER = re.compile(
-    r"(?<![\w.])(\d{1,3}(?:[,\u2009\u202f ]\d{3})+|\d+)(?:\.(\d+))?\s*"
+    r"(?<![A-Za-z0-9_.])(\d{1,3}(?:[,\u2009\u202f ]\d{3})+(?!\d)|\d+)(?:\.(\d+)|,(\d{1,2})(?!\d))?\s*"
     r"(" + "|".join(sorted(SCALES, key=len, reverse=True)) + r")?(?![a-z])",
     re.IGNORECASE,
 )
@@ -70,8 +75,9 @@ def printed_numbers(text: str | None) -> list[PrintedNumber]:
         Thousands separators (comma, thin or narrow no-break space, space) removed; scale
         words of `SCALES` attached when they follow the number.
     """
-    return [PrintedNumber(re.sub(f"[{_SEPARATORS}]", "", whole), decimals or "", scale.lower() if scale else None)
-            for whole, decimals, scale in _NUMBER.findall(text or "")]
+    return [PrintedNumber(re.sub(f"[{_SEPARATORS}]", "", whole), decimals or comma_decimals or "",
+                          scale.lower() if scale else None)
+            for whole, decimals, comma_decimals, scale in _NUMBER.findall(text or "")]
 
 
 def numbers_in(text: str | None, strict_scale: bool = False) -> list[float]:
