@@ -434,11 +434,61 @@ def _is_tick_label(t) -> bool:
 
 
 def desktop_layout(fig):
-    """The figure as drawn, text at least 8.5 pt, the source line moved below the axis labels."""
+    """The figure as drawn, text at least 8.5 pt, x ticks thinned to fit, the source line below the axis labels.
+
+    A legend that covers a label is moved to the free corner or side of its axes (`_free_legends`).
+    """
     _clamp_fonts(fig, DESKTOP_MIN_PT)
+    _thin_ticks(fig, fig.canvas.get_renderer())
     _stack_below(fig, legends_below=False)
     _separate(fig)
+    if _free_legends(fig):
+        _separate(fig)
     return fig
+
+
+LEGEND_PLACES = ("upper left", "upper right", "lower right", "lower left", "center left", "center right",
+                 "upper center", "lower center")
+
+
+def _free_legends(fig) -> bool:
+    """Move each in-axes legend that covers another text to the place that covers none and the least data.
+
+    Returns whether a legend moved. Legends anchored outside their axes (bbox_to_anchor) stay.
+    """
+    from matplotlib.legend import Legend
+
+    renderer = fig.canvas.get_renderer()
+    moved = False
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        if leg is None or leg._bbox_to_anchor is not None:  # placed outside on purpose
+            continue
+        fig.draw_without_rendering()
+        own = {id(t) for l in fig.findobj(Legend) for t in [*l.get_texts(), l.get_title()]}
+        others = [_box(t, renderer) for t in _texts(fig) if id(t) not in own]
+        marks = _data_points(fig)
+
+        def cost(box) -> tuple[int, int]:
+            texts = sum(min(box.x1, b.x1) - max(box.x0, b.x0) > -2 and min(box.y1, b.y1) - max(box.y0, b.y0) > -2
+                        for b in others)
+            data = int(((marks[:, 0] > box.x0) & (marks[:, 0] < box.x1)
+                        & (marks[:, 1] > box.y0) & (marks[:, 1] < box.y1)).sum()) if len(marks) else 0
+            return texts, data
+
+        if cost(leg.get_window_extent(renderer))[0] == 0:
+            continue
+        start = leg._loc
+        best = None
+        for place in LEGEND_PLACES:
+            leg.set_loc(place)
+            fig.draw_without_rendering()
+            c = cost(leg.get_window_extent(renderer))
+            if best is None or c < best[0]:
+                best = (c, place)
+        leg.set_loc(best[1])
+        moved = moved or leg._loc != start
+    return moved
 
 
 def overlaps(fig) -> list[str]:
