@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import data as _data
-from helpers.claims.formula import article_number_forms
+from helpers.claims.derived import article_number_forms
 from helpers.claims.intervals import ClaimError, DATE_UNITS, NotCheckable
 from helpers.claims.lookups import Context, Tables
 from helpers.claims.present import (_decimals, _display_decimals, _fmt_interval, _fmt_stated_interval, _fmt_value,

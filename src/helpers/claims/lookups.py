@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import data as _data, paths
-from helpers.claims.formula import formula_interval
+from helpers.claims.derived import derived_interval
 from helpers.claims.intervals import (ClaimError, Input, NotCheckable, Q, REPORT_WINDOW_DAYS, STRUCTURAL_CONSTANTS,
                                       _frac, data_value)
 from helpers.claims.present import _fmt_plain
@@ -57,6 +57,18 @@ class Tables:
             with open(self.data_dir / res["path"], newline="", encoding="utf-8") as fh:
                 self._raw[name] = {tuple(r[k] for k in key): r.get("value", "") for r in csv.DictReader(fh)}
         return self._raw[name].get(tuple(_cell(row[k]) for k in self._keys[name])) or None
+
+    def key_fields(self, name: str) -> list[str]:
+        """The primary key of a table, as data/datapackage.json declares it."""
+        return list(_data.resource(name, _data.read_package(self.data_dir))["schema"]["primaryKey"])
+
+    def row(self, name: str, key: tuple[str, ...]):
+        """The row of a table with this primary key (values as written); ClaimError if none."""
+        frame, fields = self.frame(name), self.key_fields(name)
+        hit = frame[[tuple(_cell(r[k]) for k in fields) == tuple(key) for _, r in frame.iterrows()]]
+        if hit.empty:
+            raise ClaimError(f"no {name} row has the key {'/'.join(key)}")
+        return hit.iloc[0]
 
     def own_sources(self, source_id: str) -> frozenset:
         """The article and every source whose notes say it is the same text (a syndicated copy)."""
@@ -100,7 +112,7 @@ def _row_value(ctx: Context, table: str, row, key: str) -> Q:
             lo, hi = _frac(float(row["value_low"])), _frac(float(row["value_high"]))
             return Q(point, min(lo, point), max(hi, point), "number",
                      (Input(table, key, inp.source_id, status, _fmt_plain(point), str(row["formula"])),))
-        q, _ = formula_interval(str(row["formula"]), float(row["value"]))
+        q, _ = derived_interval(ctx.tables, table, row)
         point = _frac(float(row["value"]))
         return Q(point, min(q.lo, point), max(q.hi, point), "number",
                  (Input(table, key, inp.source_id, status, _fmt_plain(point), str(row["formula"])),))
@@ -133,7 +145,7 @@ def _pick(ctx: Context, table: str, rows: pd.DataFrame, key: str, derived: bool)
                 refusals.append(f"the {sid} row is derived ({formula}) and the recipe does not allow derived values")
                 continue
             try:
-                _, literals = formula_interval(formula, float(row["value"]))
+                _, literals = derived_interval(ctx.tables, table, row)
             except ValueError as exc:
                 refusals.append(f"the {sid} row is derived and its interval is unknown ({exc})")
                 continue

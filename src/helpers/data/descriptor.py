@@ -121,6 +121,10 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
             if pr is not None and not (isinstance(pr, dict) and "field" in pr and ftype == "number"):
                 at(fp + ("x-printed-in",), f"{tname}.{fname}: x-printed-in must be {{\"field\": ..., \"if\": "
                                            "{field, equals}} on a number field")
+            target = f.get("x-expression-of")
+            if target is not None and not (ftype == "string" and target in fields):
+                at(fp + ("x-expression-of",), f"{tname}.{fname}: x-expression-of must name a field of the table "
+                                              "(the value the expression gives) on a string field")
             forms = f.get("x-calendar")
             if forms is not None and not (isinstance(forms, list) and forms and all(x in _CALENDAR_FORMS for x in forms)):
                 at(fp + ("x-calendar",), f"{tname}.{fname}: x-calendar must list forms among {', '.join(_CALENDAR_FORMS)}")

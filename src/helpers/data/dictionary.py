@@ -15,7 +15,8 @@ def field_rules(field: dict) -> tuple[str, list[str]]:
 
     One wording for the README's dictionary and the site's data page. Reads the Table
     Schema constraints and the project's declared rules (``x-required-if``,
-    ``x-required-unless``, ``x-empty-if``, ``x-printed-in``, ``x-calendar``, ``x-calendar-by``).
+    ``x-required-unless``, ``x-empty-if``, ``x-printed-in``, ``x-calendar``, ``x-calendar-by``,
+    ``x-expression-of``).
 
     Parameters
     ----------
@@ -53,6 +54,9 @@ def field_rules(field: dict) -> tuple[str, list[str]]:
         rule, cond = field["x-printed-in"], field["x-printed-in"].get("if")
         when = f" when {cond['field']} = {cond['equals']}" if cond else ""
         allowed.append(f"printed in `{rule['field']}`{when}")
+    if field.get("x-expression-of"):
+        allowed.append(f"arithmetic that gives `{field['x-expression-of']}` to its printed precision: numbers, "
+                       "`+ - * /`, parentheses and `{key}` references to rows of the table (checked on load)")
     req = "yes" if c.get("required") else ""
     for rule, word in (("x-required-if", "if"), ("x-required-unless", "unless")):
         if rule in field:

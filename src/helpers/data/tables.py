@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from helpers import paths
+from helpers.data.expressions import expression_problems
 from helpers.data.numbers import locator_has_value
 from helpers.data.schema import (DataError, MAX_ERRORS, Problem, _byte_line_col, _check_constraints, _keys, _parse,
                                  _read_package, _short, calendar_issue, pd, read_package, resource)
@@ -150,7 +151,7 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
             reject(None, [])
             continue
         data_lines += 1
-        row: dict = {"_line": line}
+        row: dict = {"_line": line, "_raw": dict(zip(names, cells))}
         ok = True
         n_before = len(problems)
         for field, raw in zip(fields, cells):
@@ -341,6 +342,7 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
     rejected: list = []
     rows = _read_rows(path, res["schema"], problems, rejected)
     _check_table_rules(path, res["schema"], rows, problems, rejected)
+    problems.extend(expression_problems(path, res["schema"], rows))
     for fk in res["schema"].get("foreignKeys", []):
         ref = fk["reference"]
         own, theirs = _keys(fk["fields"]), _keys(ref["fields"])
