@@ -399,7 +399,7 @@ def project(tmp_path):
 
 
 def check_data(root):
-    env = {**os.environ, "RARE_EARTH_ROOT": str(root)}
+    env = {**os.environ, "NBREPORT_ROOT": str(root)}
     return subprocess.run([sys.executable, "-m", "helpers.data"], capture_output=True, text=True, env=env,
                           cwd=str(REPO), timeout=120)
 

@@ -29,6 +29,28 @@ TEMPLATES = Path(__file__).with_name("report_templates")
 NAV = [("data", "data.html", "Data")]
 CLAIMS_SCHEMA = Path(__file__).with_name("claims_results.schema.json")
 DATA_CHECK_HINT = "`make check-data` lists every problem"
+#: The kinds of notebook in notebooks/manifest.yml (nbreport.extension, KINDS): index heading, kind
+#: line, folder, and the keys an entry of that kind must have or must not have (JSON Schema, with the
+#: words a reader gets in x-message / x-messages, checked by nbreport.manifest).
+KINDS = {
+    "article": {
+        "heading": "Articles checked", "label": "Article", "folder": "articles",
+        "entry": {"required": ["source_id"],
+                  "x-messages": {"required": "an article needs 'source_id' (its id in data/sources.csv)"},
+                  "properties": {
+                      "source_id": {"type": "string", "pattern": "\\S",
+                                    "x-message": "an article needs 'source_id' (its id in data/sources.csv)"},
+                      "title": {"not": {}, "x-message": "'title' is for models; an article's title comes from "
+                                                        "data/sources.csv via its source_id"}}}},
+    "model": {
+        "heading": "Models", "label": "Model", "folder": "models",
+        "entry": {"required": ["title"],
+                  "x-messages": {"required": "a model needs 'title' (what the report is called on the site)"},
+                  "properties": {
+                      "title": {"type": "string", "pattern": "\\S",
+                                "x-message": "a model needs 'title' (what the report is called on the site)"},
+                      "source_id": {"not": {}, "x-message": "'source_id' is for articles; a model has a 'title'"}}}},
+}
 CLAIMS_COLUMNS = ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
 # what the data page shows of claims.csv (which keeps every column): column -> heading
 CLAIMS_SHOWN = {"publisher": "outlet", "published": "published", "claim": "phrase in the article",

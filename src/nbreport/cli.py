@@ -34,7 +34,7 @@ def _rel(path: Path, root: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m nbreport", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", help="repository root (default: RARE_EARTH_ROOT or the current folder)")
+    parser.add_argument("--root", help="repository root (default: NBREPORT_ROOT or the current folder)")
     parser.add_argument("--manifest", help="manifest file (default: <root>/notebooks/manifest.yml)")
     parser.add_argument("--build-dir", help="where executed notebooks and state go (default: <root>/build, "
                         "or REPORT_BUILD_DIR)")

@@ -21,7 +21,7 @@ def worker_env(root: Path, build: Path | None = None) -> dict:
     Jupyter's connection files (JUPYTER_RUNTIME_DIR). A read-only or missing HOME then puts no
     cache warning on a page and no temporary matplotlib folder in the temp dir.
     """
-    env = {"RARE_EARTH_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
+    env = {"NBREPORT_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
     if build is not None:
         cache = build / "cache"
         env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),
@@ -50,12 +50,12 @@ class Config:
 
     @classmethod
     def resolve(cls, root=None, manifest=None, build=None, site=None, **kw) -> "Config":
-        """Defaults: the repository (RARE_EARTH_ROOT, else the current folder), its build/ and site/.
+        """Defaults: the repository (NBREPORT_ROOT, else the current folder), its build/ and site/.
 
         REPORT_BUILD_DIR and REPORT_SITE_DIR move build/ and site/ (the benchmark and the
         tests use them so they never touch a developer's site).
         """
-        root = Path(root or os.environ.get("RARE_EARTH_ROOT") or Path.cwd()).resolve()
+        root = Path(root or os.environ.get("NBREPORT_ROOT") or Path.cwd()).resolve()
         build = Path(build or os.environ.get("REPORT_BUILD_DIR") or root / "build").resolve()
         site = Path(site or os.environ.get("REPORT_SITE_DIR") or root / "site").resolve()
         manifest = Path(manifest).resolve() if manifest else root / "notebooks" / "manifest.yml"

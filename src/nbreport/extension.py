@@ -24,6 +24,13 @@ NAV : list of (key, href, label)
     Extra links in every page's header, after "Reports".
 MISSING_ALT_HINT : str
     HTML (trusted) appended to the "figures have no description" note of a report page.
+KINDS : dict of str to dict
+    The kinds of notebook the manifest may list, in the order the site's index groups them.
+    Each maps to ``heading`` (the index group's heading), ``label`` (the kind line when
+    ``describe`` gives none), ``folder`` (under notebooks/, where unlisted notebooks of that
+    kind are looked for) and ``entry`` (JSON Schema for an entry of that kind: keys it must or
+    must not have, with ``x-message``/``x-messages`` words; see nbreport.manifest). All optional.
+    Without KINDS any lowercase word is a kind, grouped under its own name.
 
 Functions (every one optional)
 ------------------------------
@@ -96,6 +103,11 @@ class Extension:
     @property
     def nav(self) -> list:
         return list(self._get("NAV", []))
+
+    @property
+    def kinds(self) -> dict:
+        """The collection's kinds of notebook (KINDS), in declared order; {} when it declares none."""
+        return dict(self._get("KINDS") or {})
 
     @property
     def missing_alt_hint(self) -> str:

@@ -6,8 +6,8 @@ index and the tests. Format (every key shown; anything else is refused):
     extension: helpers.report_extension     # optional: the collection's extension (nbreport.extension)
     notebooks:
       - path: models/quota_growth.ipynb      # relative to notebooks/, must exist
-        kind: model                          # article | model
-        title: Quota growth model            # models: the report's name on the site
+        kind: model                          # one of the collection's kinds (its extension's KINDS)
+        title: Quota growth model            # the keys each kind needs are the collection's too
         runs:
           - id: quota-mining                 # unique in the whole manifest; [a-z0-9][a-z0-9_-]*
             parameters: {stage: mining}      # optional; empty = the notebook's defaults
@@ -19,17 +19,21 @@ index and the tests. Format (every key shown; anything else is refused):
             error: "unknown value 'refining'"   # a fragment of the refusal message
       - path: articles/reuters_2025_quota.ipynb
         kind: article
-        source_id: reuters_2025_04           # articles: the article's id in data/sources.csv
+        source_id: reuters_2025_04           # (here: an article's id in data/sources.csv)
         runs: [{id: reuters-2025-quota}]
 
-The shape (keys, types, kinds, run ids, and the words of each refusal) is declared in
-manifest.schema.json beside this module and checked with jsonschema; syntax errors, duplicate
+The shape (keys, types, run ids, and the words of each refusal) is declared in
+manifest.schema.json beside this module and checked with jsonschema. The kinds of notebook, and
+the keys an entry of each kind must or must not have, are the collection's: its extension's
+``KINDS`` (nbreport.extension) are added to that schema before the check, so the builder
+names no kind itself; syntax errors, duplicate
 keys and impossible dates are refused with their line and column by nbreport.strictparse.
 This module only parses and validates: the no-change path of `make report` reads it without
 importing pandas or papermill.
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -40,7 +44,6 @@ from typing import Any
 SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
 SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 _DEFS = SCHEMA["$defs"]
-KINDS = tuple(_DEFS["entry"]["properties"]["kind"]["enum"])
 TOP_KEYS = tuple(SCHEMA["properties"])
 ENTRY_KEYS = tuple(_DEFS["entry"]["properties"])
 RUN_KEYS = tuple(_DEFS["run"]["properties"])
@@ -88,7 +91,7 @@ class Manifest:
     root: Path
     entries: list[Entry]
     extension: str | None = None   # the collection's extension module (nbreport.extension)
-    ext: Any = None                # the loaded extension, set by nbreport.runner.preflight
+    ext: Any = None                # the loaded extension (nbreport.extension.Extension), set by load
 
     @property
     def notebooks_dir(self) -> Path:
@@ -139,7 +142,7 @@ def _where(data, path, shown: str) -> str:
     return where
 
 
-def _validator():
+def _validator(schema: dict | None = None):
     """jsonschema's validator for SCHEMA. jsonschema imports rfc3987_syntax when it is installed, and that
     module builds a parser at import (2.4 s without byte code) for an IRI format check this schema never
     asks for: it is kept out while jsonschema loads, so a rebuild with nothing changed stays fast."""
@@ -151,15 +154,58 @@ def _validator():
     finally:
         if blocked:
             del sys.modules["rfc3987_syntax"]
-    return Draft202012Validator(SCHEMA)
+    return Draft202012Validator(SCHEMA if schema is None else schema)
 
 
 _RULE_ORDER = {"additionalProperties": 0, "type": 1, "required": 2}
 
 
-def schema_problem(data, shown: str) -> str | None:
-    """The first way `data` breaks manifest.schema.json, in the words the schema gives; None if none."""
-    errors = list(_validator().iter_errors(data))
+def schema_with_kinds(kinds: dict | None) -> dict:
+    """manifest.schema.json with the collection's kinds: their names as the enum of ``kind`` and,
+    for each kind that gives an ``entry`` schema, an if-kind-then-rules clause on the entry.
+
+    Parameters
+    ----------
+    kinds : dict or None
+        The extension's KINDS (name -> {heading, label, folder, entry}); None or {} leaves the
+        schema as it is (any lowercase word is a kind).
+
+    Returns
+    -------
+    dict
+        A JSON Schema (a new object; SCHEMA is not changed).
+    """
+    schema = copy.deepcopy(SCHEMA)
+    if not kinds:
+        return schema
+    entry = schema["$defs"]["entry"]
+    names = list(kinds)
+    entry["properties"]["kind"] = {"enum": names, "x-message": f"kind {{value!r}} is not one of {', '.join(names)}"}
+    entry["allOf"] = entry.get("allOf", []) + [
+        {"if": {"properties": {"kind": {"const": name}}, "required": ["kind"]}, "then": spec["entry"]}
+        for name, spec in kinds.items() if isinstance(spec, dict) and spec.get("entry")]
+    return schema
+
+
+def schema_problem(data, shown: str, kinds: dict | None = None) -> str | None:
+    """The first way `data` breaks manifest.schema.json (with the collection's kinds), in the words the
+    schema gives; None if none.
+
+    Parameters
+    ----------
+    data : object
+        The parsed manifest.
+    shown : str
+        The manifest's path as messages show it.
+    kinds : dict, optional
+        The extension's KINDS (see `schema_with_kinds`).
+
+    Returns
+    -------
+    str or None
+        ``'<file>: <entry>: <words>'`` for the first fault, in manifest order.
+    """
+    errors = list(_validator(schema_with_kinds(kinds)).iter_errors(data))
     if not errors:
         return None
 
@@ -210,7 +256,9 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         raise ManifestError(str(exc)) from None
     if data is None:
         data = {"notebooks": []}
-    problem = schema_problem(data, shown)  # the shape: keys, types, kinds, run ids (manifest.schema.json)
+    ext = _extension(data)
+    # the shape: keys, types, kinds, run ids (manifest.schema.json and the collection's KINDS)
+    problem = schema_problem(data, shown, ext.kinds if ext is not None else None)
     if problem:
         raise ManifestError(problem)
 
@@ -246,14 +294,50 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         invalid = [Invalid(dict(bad["parameters"]), bad["error"]) for bad in item.get("invalid") or []]
         entries.append(Entry(path=rel, kind=item["kind"], runs=runs, source_id=item.get("source_id"),
                              title=item.get("title"), invalid=invalid, index=i))
-    return Manifest(file=file, root=root, entries=entries, extension=data.get("extension"))
+    return Manifest(file=file, root=root, entries=entries, extension=data.get("extension"), ext=ext)
+
+
+def _extension(data):
+    """The collection's extension the manifest names (or the registered one); None while the
+    'extension' key itself is malformed (the schema check then says so).
+
+    Raises
+    ------
+    nbreport.extension.ExtensionError
+        The extension cannot be imported.
+    """
+    from nbreport import extension as extension_mod
+
+    name = data.get("extension") if isinstance(data, dict) else None
+    pattern = SCHEMA["properties"]["extension"]["pattern"]
+    if name is not None and not (isinstance(name, str) and re.fullmatch(pattern, name)):
+        return None
+    return extension_mod.load(name)
 
 
 def unlisted_notebooks(manifest: Manifest) -> list[str]:
-    """Notebooks under notebooks/articles and notebooks/models that the manifest does not list."""
+    """Notebooks in the collection's folders that the manifest does not list.
+
+    The folders are those the collection's kinds declare (KINDS[...]["folder"], e.g. notebooks/articles);
+    a collection that declares none has the folders of the notebooks the manifest lists.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        A loaded manifest.
+
+    Returns
+    -------
+    list of str
+        Paths relative to notebooks/, sorted within each folder.
+    """
     listed = {e.path for e in manifest.entries}
+    kinds = manifest.ext.kinds if manifest.ext is not None else {}
+    folders = [spec["folder"] for spec in kinds.values() if isinstance(spec, dict) and spec.get("folder")]
+    if not folders:
+        folders = sorted({p.rsplit("/", 1)[0] for p in listed if "/" in p})
     found = []
-    for sub in ("articles", "models"):
+    for sub in dict.fromkeys(folders):
         folder = manifest.notebooks_dir / sub
         if folder.is_dir():
             for nb in sorted(folder.rglob("*.ipynb")):
