@@ -36,7 +36,13 @@ def _cell(v) -> str:
 
 
 class Tables:
-    """The curated tables of one data folder, read once (all rows, not only preferred)."""
+    """The curated tables of one data folder, read once (all rows, not only preferred).
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's).
+    """
 
     def __init__(self, data_dir: Path | None = None):
         self.data_dir = Path(data_dir) if data_dir else paths.DATA
@@ -45,12 +51,42 @@ class Tables:
         self._keys: dict[str, list[str]] = {}
 
     def frame(self, name: str) -> pd.DataFrame:
+        """One table, validated and typed by the schema (cached).
+
+        Parameters
+        ----------
+        name : str
+            A resource of data/datapackage.json.
+
+        Returns
+        -------
+        DataFrame
+            Every row (preferred or not).
+
+        Raises
+        ------
+        helpers.data.DataError
+            When the table breaks its schema.
+        """
         if name not in self._frames:
             self._frames[name] = _data.load_table(name, self.data_dir)
         return self._frames[name]
 
     def raw_value(self, name: str, row) -> str | None:
-        """The value cell exactly as written in the CSV (keeps trailing zeros)."""
+        """The value cell exactly as written in the CSV (keeps trailing zeros, hence the printed precision).
+
+        Parameters
+        ----------
+        name : str
+            The table.
+        row : mapping
+            A row of `frame` (its primary-key fields are read).
+
+        Returns
+        -------
+        str or None
+            The cell's text, or None when it is empty.
+        """
         if name not in self._raw:
             res = _data.resource(name, _data.read_package(self.data_dir))
             key = self._keys[name] = res["schema"]["primaryKey"]       # as the data package declares it
@@ -59,11 +95,40 @@ class Tables:
         return self._raw[name].get(tuple(_cell(row[k]) for k in self._keys[name])) or None
 
     def key_fields(self, name: str) -> list[str]:
-        """The primary key of a table, as data/datapackage.json declares it."""
+        """The primary key of a table, as data/datapackage.json declares it.
+
+        Parameters
+        ----------
+        name : str
+            The table.
+
+        Returns
+        -------
+        list of str
+            Its key fields in order.
+        """
         return list(_data.resource(name, _data.read_package(self.data_dir))["schema"]["primaryKey"])
 
     def row(self, name: str, key: tuple[str, ...]):
-        """The row of a table with this primary key (values as written); ClaimError if none."""
+        """The row of a table with this primary key (the key's values as written in the CSV).
+
+        Parameters
+        ----------
+        name : str
+            The table.
+        key : tuple of str
+            One value per primary-key field, in the key's order.
+
+        Returns
+        -------
+        Series
+            The row.
+
+        Raises
+        ------
+        ClaimError
+            When no row has that key.
+        """
         frame, fields = self.frame(name), self.key_fields(name)
         hit = frame[[tuple(_cell(r[k]) for k in fields) == tuple(key) for _, r in frame.iterrows()]]
         if hit.empty:
@@ -71,7 +136,18 @@ class Tables:
         return hit.iloc[0]
 
     def own_sources(self, source_id: str) -> frozenset:
-        """The article and every source whose notes say it is the same text (a syndicated copy)."""
+        """The article and every source whose notes say it is the same text (a syndicated copy).
+
+        Parameters
+        ----------
+        source_id : str
+            An article's id in data/sources.csv.
+
+        Returns
+        -------
+        frozenset of str
+            ``source_id`` and its copies ('same wire text as <source_id>' in their notes).
+        """
         src = self.frame("sources")
         pattern = re.compile(rf"same (?:wire )?text as\b[^.;]*\b{re.escape(source_id)}\b", re.IGNORECASE)
         copies = {str(sid) for sid, notes in zip(src["source_id"], src["notes"])
@@ -79,6 +155,18 @@ class Tables:
         return frozenset(copies | {source_id})
 
     def published(self, source_id: str) -> str | None:
+        """An article's publication date as data/sources.csv gives it.
+
+        Parameters
+        ----------
+        source_id : str
+            An id in data/sources.csv.
+
+        Returns
+        -------
+        str or None
+            ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; None when unknown or undated.
+        """
         src = self.frame("sources")
         hit = src[src["source_id"] == source_id]
         if hit.empty:
@@ -89,7 +177,22 @@ class Tables:
 
 @dataclass
 class Context:
-    """What a recipe is evaluated for: the claim, its article and that article's numbers."""
+    """What a recipe is evaluated for: the claim, its article and that article's numbers.
+
+    Parameters
+    ----------
+    claim_id : str
+        The claim (data/claims.csv), named in messages.
+    source_id : str
+        The claim's article; its rows never confirm it.
+    tables : Tables
+        The curated tables.
+    article_numbers : frozenset of Fraction, optional
+        Every form of the article's measured numbers (`article_number_forms`): a derived row
+        built from one of them is refused.
+    own_sources : frozenset of str, optional
+        The article and its copies (`Tables.own_sources`); ``source_id`` is always added.
+    """
     claim_id: str
     source_id: str
     tables: Tables

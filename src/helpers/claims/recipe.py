@@ -226,7 +226,27 @@ def _literal(node):
 
 
 def evaluate(recipe: str, ctx: Context) -> Q:
-    """Value of a recipe for one claim. ClaimError for a broken recipe or missing key; NotCheckable."""
+    """The value of a recipe for one claim (see this module's docstring for the language).
+
+    Parameters
+    ----------
+    recipe : str
+        One expression of the recipe language (data/claims.csv, column ``recipe``).
+    ctx : Context
+        The claim, its article and the tables.
+
+    Returns
+    -------
+    Q
+        The recomputed value with its interval and inputs.
+
+    Raises
+    ------
+    ClaimError
+        For a broken recipe or a missing data key (a fault of the ledger or the data).
+    NotCheckable
+        When the data cannot check the claim honestly (undisclosed, circular, only the article).
+    """
     try:
         tree = parse_recipe(recipe)
     except ValueError as exc:

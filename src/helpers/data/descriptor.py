@@ -18,6 +18,20 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
     Checks what the loaders rely on: a `resources` list of tables with name, path and
     schema; known field types; compilable patterns; bounds of the field's type; keys
     (primaryKey, foreignKeys, x- rules) naming fields that exist.
+
+    Parameters
+    ----------
+    package : object
+        The parsed descriptor.
+    lines : dict
+        Line of each JSON path (tuple of keys and indices), from the strict JSON reader.
+    shown : str
+        The descriptor's path as messages show it.
+
+    Returns
+    -------
+    list of str
+        ``'<shown>, line N: <what is wrong and what was expected>'``; empty when it can be followed.
     """
     out: list[str] = []
 

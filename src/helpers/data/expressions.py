@@ -53,7 +53,7 @@ class ExpressionError(ValueError):
 class Literal:
     """A number written in an expression, with the precision its digits print.
 
-    Attributes
+    Parameters
     ----------
     text : str
         The digits as written (``"1.10"``).
@@ -76,7 +76,7 @@ class Literal:
 class Expression:
     """One parsed expression: its literals, its references and the arithmetic between them.
 
-    Attributes
+    Parameters
     ----------
     text : str
         The expression as written in the CSV.
@@ -84,11 +84,13 @@ class Expression:
         The numbers written, in order.
     references : tuple of tuple of str
         The primary-key values of each referenced row, in order.
+    template : str
+        The arithmetic with ``L<i>`` for the i-th literal and ``R<i>`` for the i-th reference.
     """
     text: str
     literals: tuple[Literal, ...]
     references: tuple[tuple[str, ...], ...]
-    _template: str
+    template: str
 
     def evaluate(self, literal: Callable[[Literal], T], reference: Callable[[tuple[str, ...]], T]) -> T:
         """The expression's value, with numbers and references replaced by the caller's values.
@@ -114,7 +116,7 @@ class Expression:
         names.update({f"R{i}": reference(k) for i, k in enumerate(self.references)})
         evaluator = SimpleEval(operators=_OPERATORS, functions={}, names=names)
         try:
-            return evaluator.eval(self._template)
+            return evaluator.eval(self.template)
         except ZeroDivisionError:
             raise ExpressionError(f"{self.text!r} divides by zero") from None
 
