@@ -57,6 +57,17 @@ class ManifestError(ValueError):
 
 @dataclass(frozen=True)
 class Run:
+    """One parameter set of a notebook: a report page of its own.
+
+    Parameters
+    ----------
+    id : str
+        Unique in the manifest; names the report's files.
+    parameters : dict
+        Values given to the notebook (empty: its defaults).
+    site : bool, default True
+        False: run by the tests only, not published.
+    """
     id: str
     parameters: dict
     site: bool = True
@@ -64,12 +75,40 @@ class Run:
 
 @dataclass(frozen=True)
 class Invalid:
+    """A parameter set that must be refused, with a fragment of the expected message.
+
+    Parameters
+    ----------
+    parameters : dict
+        The values to refuse.
+    error : str
+        A fragment the refusal message must contain.
+    """
     parameters: dict
     error: str
 
 
 @dataclass
 class Entry:
+    """One notebook of the manifest with its runs.
+
+    Parameters
+    ----------
+    path : str
+        Relative to notebooks/, POSIX separators.
+    kind : str
+        One of the collection's kinds (its extension's KINDS).
+    runs : list of Run
+        Its parameter sets.
+    source_id : str or None, optional
+        A key some kinds need (the collection's rules say which).
+    title : str or None, optional
+        The report's name where the collection does not give one.
+    invalid : list of Invalid, optional
+        Parameter sets that must be refused.
+    index : int, default 0
+        Position in the manifest, for messages.
+    """
     path: str                      # relative to notebooks/, POSIX separators
     kind: str
     runs: list[Run]
@@ -79,14 +118,48 @@ class Entry:
     index: int = 0                 # position in the manifest, for messages
 
     def label(self) -> str:
+        """The entry as messages name it: ``'notebooks[2] (models/x.ipynb)'``.
+
+        Returns
+        -------
+        str
+            Index and path.
+        """
         return f"notebooks[{self.index}] ({self.path})"
 
     def run_label(self, run: Run) -> str:
+        """One run of the entry as messages name it.
+
+        Parameters
+        ----------
+        run : Run
+            One of its runs.
+
+        Returns
+        -------
+        str
+            ``"notebooks[2] (models/x.ipynb), run 'quota-a'"``.
+        """
         return f"{self.label()}, run {run.id!r}"
 
 
 @dataclass
 class Manifest:
+    """The loaded manifest: its notebooks, their runs, and the collection's extension.
+
+    Parameters
+    ----------
+    file : Path
+        The manifest file.
+    root : Path
+        The repository.
+    entries : list of Entry
+        The notebooks in manifest order.
+    extension : str or None, optional
+        The extension module the manifest names (nbreport.extension).
+    ext : nbreport.extension.Extension, optional
+        The loaded extension (set by `load`).
+    """
     file: Path
     root: Path
     entries: list[Entry]
@@ -95,17 +168,57 @@ class Manifest:
 
     @property
     def notebooks_dir(self) -> Path:
+        """Path: the repository's notebooks/ folder."""
         return self.root / "notebooks"
 
     def notebook_file(self, entry: Entry) -> Path:
+        """The notebook file of an entry.
+
+        Parameters
+        ----------
+        entry : Entry
+            A manifest entry.
+
+        Returns
+        -------
+        Path
+            notebooks/<entry.path>.
+        """
         return self.notebooks_dir / entry.path
 
     def runs(self, site_only: bool = False) -> list[tuple[Entry, Run]]:
-        """Every (entry, run) pair in manifest order; site_only drops `site: false` runs."""
+        """Every (entry, run) pair in manifest order.
+
+        Parameters
+        ----------
+        site_only : bool, default False
+            Leave out the ``site: false`` runs.
+
+        Returns
+        -------
+        list of (Entry, Run)
+            The pairs.
+        """
         return [(e, r) for e in self.entries for r in e.runs if r.site or not site_only]
 
     def find(self, key: str) -> list[tuple[Entry, Run]]:
-        """Runs selected by a run id or a notebook path (relative to notebooks/ or the root)."""
+        """Runs selected by a run id or a notebook path (relative to notebooks/ or the root).
+
+        Parameters
+        ----------
+        key : str
+            A run id or a notebook path.
+
+        Returns
+        -------
+        list of (Entry, Run)
+            The run, or every run of the notebook.
+
+        Raises
+        ------
+        ManifestError
+            When nothing in the manifest matches (the message lists what is listed).
+        """
         key = key.strip().removeprefix("./")
         norm = key.removeprefix("notebooks/")
         found = [(e, r) for e, r in self.runs() if r.id == key or e.path == norm]
@@ -117,6 +230,20 @@ class Manifest:
 
 
 def display(path: Path, root: Path) -> str:
+    """A path as messages show it: relative to the repository when inside it.
+
+    Parameters
+    ----------
+    path : Path
+        A file.
+    root : Path
+        The repository.
+
+    Returns
+    -------
+    str
+        The relative or, outside the repository, the given path.
+    """
     try:
         return str(Path(path).resolve().relative_to(Path(root).resolve()))
     except ValueError:
@@ -234,7 +361,30 @@ def schema_problem(data, shown: str, kinds: dict | None = None) -> str | None:
 def load(file: str | Path | None = None, root: str | Path | None = None, check_files: bool = True) -> Manifest:
     """Read and validate the manifest; raise ManifestError naming the entry on any problem.
 
-    root: the repository (default: the current folder); file: default root/notebooks/manifest.yml.
+    The collection's extension (the ``extension`` key, else the registered entry point) is
+    loaded first: its KINDS decide which kinds exist and which keys each needs.
+
+    Parameters
+    ----------
+    file : str or Path, optional
+        The manifest (default: root/notebooks/manifest.yml).
+    root : str or Path, optional
+        The repository (default: the current folder).
+    check_files : bool, default True
+        Require every listed notebook to exist.
+
+    Returns
+    -------
+    Manifest
+        The entries, runs and loaded extension.
+
+    Raises
+    ------
+    ManifestError
+        Naming file, line and column (syntax, duplicate keys) or the entry and the fix (shape,
+        kinds, paths, duplicate run ids).
+    nbreport.extension.ExtensionError
+        When the extension cannot be imported.
     """
     root = Path(root or Path.cwd()).resolve()
     file = Path(file) if file else root / "notebooks" / "manifest.yml"
