@@ -460,6 +460,23 @@ def test_a_referenced_derived_row_carries_its_rounding_and_its_numbers(tmp_path)
     assert (value.lo, value.hi) == (F("22359.485") + F("5277.5") / F("1.025"), F("22359.495") + F("5278.5") / F("1.015"))
 
 
+def test_a_row_built_on_a_derived_row_from_the_articles_number_is_refused_too(tmp_path):
+    """The circularity rule follows {key} references: the referenced row's numbers are the row's own."""
+    shutil.copy(paths.DATAPACKAGE, tmp_path / "datapackage.json")
+    write_table(tmp_path, "sources", SOURCES)
+    write_table(tmp_path, "exports", [
+        e("magnets", "2024-06", "5150.24", status="derived", formula="Jun 2024 = 3,188 / (1 - 0.381)",
+          expression="3188 / (1 - 0.381)"),
+        e("magnets", "2024-01", "27534", end="2024-06", kind="year_to_date", status="derived",
+          formula="Jan-Jun 2024 = Jan-May 22,383.76 + Jun 5150.24 (derived: 3,188 / (1 - 0.381))",
+          expression="22383.76 + {magnets/World/month/2024-06/2024-06/wire}")])
+    t = C.Tables(tmp_path)
+    recipe = 'exports("magnets", "2024-01", "2024-06", derived=True)'
+    with pytest.raises(C.NotCheckable, match="derived from this article's own numbers"):
+        run(t, recipe, numbers=[(38.1, "%")])
+    assert run(t, recipe, source=B, numbers=[(30, "%")]).point == F(27534)
+
+
 def test_literal_interval_keeps_1_and_100_exact():
     from helpers.data.expressions import parse_expression
 
