@@ -302,6 +302,9 @@ BROKEN = {
     "expression_wrong_result": (lambda d: edit(d, "quotas", 2, expression="132000 - 6000"), "quotas",
                                 ["quotas.csv, line 4, column 'expression'", "'132000 - 6000' gives 126000.00, not the "
                                  "value 72000", "within ±0.5"]),
+    "expression_zero_division": (lambda d: edit(d, "quotas", 2, expression="132000 / (1 - 1)"), "quotas",
+                                 ["quotas.csv, line 4, column 'expression'", "divides by zero",
+                                  "expected arithmetic that gives 72000"]),
     "expression_circular": (lambda d: edit(d, "quotas", 2, expression="{mining/2019/second_batch/total/doc_a} + 0"),
                             "quotas", ["quotas.csv, line 4, column 'expression'", "lead back to the row itself"]),
     # non-finite or overflowing numbers

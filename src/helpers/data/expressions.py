@@ -231,13 +231,17 @@ def expression_problems(path: Path, schema: dict, rows: list[dict]) -> list[Prob
             raw = row["_raw"][target]
             if row.get(target) is None:
                 continue
-            got = expr.evaluate(lambda x: x.value, lambda k: Fraction(by_key[k]["_raw"][target]))
-            want = Fraction(raw)
-            half = Fraction(1, 10 ** _decimals(raw)) / 2
+            try:
+                got = expr.evaluate(lambda x: x.value, lambda k: Fraction(by_key[k]["_raw"][target].strip()))
+            except ExpressionError as exc:
+                problems.append(Problem(path, row["_line"], name, f"{exc}: expected arithmetic that gives {raw}"))
+                continue
+            want, half = Fraction(raw.strip()), Fraction(1, 10 ** _decimals(raw.strip())) / 2
             if abs(got - want) > half:
                 problems.append(Problem(path, row["_line"], name,
-                                        f"{text!r} gives {float(got):.{_decimals(raw) + 2}f}, not the {target} {raw}: expected arithmetic "
-                                        f"that gives {raw} to within ±{float(half):g} (its printed precision)"))
+                                        f"{text!r} gives {float(got):.{_decimals(raw.strip()) + 2}f}, not the {target} "
+                                        f"{raw}: expected arithmetic that gives {raw} to within ±{float(half):g} "
+                                        "(its printed precision)"))
         for start, expr in parsed.items():        # a chain of references must not come back to its row
             seen, todo = set(), list(expr.references)
             while todo:
