@@ -3,6 +3,8 @@
 nbreport runs notebooks and writes the site; it imports nothing from helpers. The manifest names
 this module (`extension: helpers.report_extension`) and the builder calls what it defines:
 
+- the kinds of notebook the manifest may list (`KINDS`: article and model, their index headings,
+  folders and the keys each needs), which nbreport.manifest adds to its schema;
 - before anything executes: the data checks of helpers.data (`check_data`), every run's parameters
   against its notebook's `parameters` cell (`check_parameters`, helpers.parameters), and every
   article's source_id against data/sources.csv (`check_manifest`);
