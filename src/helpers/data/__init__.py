@@ -25,9 +25,11 @@ from helpers.data.tables import (load_table, schema_names, table_schema_problems
                                  validate_table)
 
 __all__ = [
-    "CONSTRAINTS", "FIELD_TYPES", "MAX_ERRORS", "README_BEGIN", "README_END", "SCALES", "DataError", "Problem",
-    "Expression", "ExpressionError", "Literal", "YearMonth", "annual_quotas", "calendar_issue", "check_descriptor", "cite", "data_dictionary_markdown", "export_periods",
-    "expression_problems", "field_rules", "load_events", "load_exports", "load_production", "load_quotas", "load_sources", "load_table",
-    "locator_has_value", "monthly_exports", "numbers_in", "parse_expression", "printed_numbers", "read_package",
-    "readme_with_dictionary", "resource", "schema_names", "table_schema_problems", "validate_all", "validate_table",
+    "CONSTRAINTS", "FIELD_TYPES", "MAX_ERRORS", "README_BEGIN", "README_END", "SCALES", "DataError", "Expression",
+    "ExpressionError", "Literal", "Problem", "YearMonth", "annual_quotas", "calendar_issue", "check_descriptor",
+    "cite", "data_dictionary_markdown", "export_periods", "expression_problems", "field_rules", "load_events",
+    "load_exports", "load_production", "load_quotas", "load_sources", "load_table", "locator_has_value",
+    "monthly_exports", "numbers_in", "parse_expression", "printed_numbers", "read_package",
+    "readme_with_dictionary", "resource", "schema_names", "table_schema_problems", "validate_all",
+    "validate_table",
 ]
