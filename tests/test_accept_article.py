@@ -50,7 +50,7 @@ def _copy_repo(tmp: Path) -> Path:
 
 
 def _env(repo: Path) -> dict:
-    env = dict(os.environ, RARE_EARTH_ROOT=str(repo), PYTHONPATH=str(repo / "src"))
+    env = dict(os.environ, NBREPORT_ROOT=str(repo), PYTHONPATH=str(repo / "src"))
     env.pop("PYTEST_ADDOPTS", None)
     return env
 

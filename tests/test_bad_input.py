@@ -28,7 +28,8 @@ GOOD = {
         {"stage": "mining", "year": "2019", "part": "first_batch", "segment": "total", "value": "60000",
          "unit": "t REO", "status": "reported", "source_id": "doc_a", "locator": "60,000 mt", "preferred": "true"},
         {"stage": "mining", "year": "2019", "part": "second_batch", "segment": "total", "value": "72000",
-         "unit": "t REO", "status": "derived", "formula": "132,000 - 60,000", "source_id": "doc_a",
+         "unit": "t REO", "status": "derived", "formula": "132,000 - 60,000", "expression": "132000 - 60000",
+         "source_id": "doc_a",
          "locator": "132,000 tons", "preferred": "true"},
         {"stage": "mining", "year": "2025", "part": "first_batch", "segment": "total", "value": "",
          "unit": "t REO", "status": "undisclosed", "source_id": "doc_a", "locator": "did not give the quota volumes",
@@ -185,7 +186,7 @@ def test_not_valid_csv(datadir):
 def test_wrong_field_count(datadir):
     path = datadir / "quotas.csv"
     path.write_text(path.read_text() + "mining,2020,annual\n")
-    fails(datadir, "quotas", "quotas.csv, line 6", "expected 12 fields, got 3")
+    fails(datadir, "quotas", "quotas.csv, line 6", "expected 13 fields, got 3")
 
 
 def test_derived_row_needs_its_formula(datadir):
@@ -285,6 +286,27 @@ BROKEN = {
                    ["exports.csv, line 3, column 'value'", "61,460 is not printed", "expected the number as the source"]),
     "production_typo": (lambda d: edit(d, "production", 0, value="27000"), "production",
                         ["production.csv, line 2, column 'value'", "27,000 is not printed"]),
+    # a derived row's expression: syntax, references, result (helpers.data.expressions)
+    "expression_syntax": (lambda d: edit(d, "quotas", 2, expression="132000 -"), "quotas",
+                          ["quotas.csv, line 4, column 'expression'", "not complete arithmetic"]),
+    "expression_separator": (lambda d: edit(d, "quotas", 2, expression="132,000 - 60,000"), "quotas",
+                             ["quotas.csv, line 4, column 'expression'", "expected numbers as 5278, not 5,278"]),
+    "expression_word": (lambda d: edit(d, "quotas", 2, expression="annual - 60000"), "quotas",
+                        ["quotas.csv, line 4, column 'expression'", "contains 'annual'", "expected only numbers"]),
+    "expression_unknown_reference": (
+        lambda d: edit(d, "quotas", 2, expression="{mining/2019/annual/total/doc_z} - 60000"), "quotas",
+        ["quotas.csv, line 4, column 'expression'", "{mining/2019/annual/total/doc_z} does not resolve",
+         "expected the stage/year/part/segment/source_id of a row"]),
+    "expression_short_reference": (lambda d: edit(d, "quotas", 2, expression="{mining/2019/annual} - 60000"),
+                                   "quotas", ["quotas.csv, line 4, column 'expression'", "names 3 key value(s): expected 5"]),
+    "expression_wrong_result": (lambda d: edit(d, "quotas", 2, expression="132000 - 6000"), "quotas",
+                                ["quotas.csv, line 4, column 'expression'", "'132000 - 6000' gives 126000.00, not the "
+                                 "value 72000", "within ±0.5"]),
+    "expression_zero_division": (lambda d: edit(d, "quotas", 2, expression="132000 / (1 - 1)"), "quotas",
+                                 ["quotas.csv, line 4, column 'expression'", "divides by zero",
+                                  "expected arithmetic that gives 72000"]),
+    "expression_circular": (lambda d: edit(d, "quotas", 2, expression="{mining/2019/second_batch/total/doc_a} + 0"),
+                            "quotas", ["quotas.csv, line 4, column 'expression'", "lead back to the row itself"]),
     # non-finite or overflowing numbers
     "number_1e400": (lambda d: edit(d, "exports", 0, value="1e400"), "exports",
                      ["exports.csv, line 2, column 'value'", "expected a finite number, got '1e400'"]),
@@ -380,7 +402,7 @@ def project(tmp_path):
 
 
 def check_data(root):
-    env = {**os.environ, "RARE_EARTH_ROOT": str(root)}
+    env = {**os.environ, "NBREPORT_ROOT": str(root)}
     return subprocess.run([sys.executable, "-m", "helpers.data"], capture_output=True, text=True, env=env,
                           cwd=str(REPO), timeout=120)
 

@@ -36,18 +36,20 @@ SOURCES = [
 
 
 def q(stage, year, part, value, source="wire", status="reported", preferred="true", formula="", segment="total",
-      locator=None):
+      locator=None, expression=""):
     locator = locator or f"{value or 'no'} tonnes"  # a reported value stands in its locator (checked on load)
     return {"stage": stage, "year": str(year), "part": part, "segment": segment, "value": value, "unit": "t REO",
-            "status": status, "formula": formula, "source_id": source, "locator": locator, "preferred": preferred}
+            "status": status, "formula": formula, "expression": expression, "source_id": source, "locator": locator,
+            "preferred": preferred}
 
 
 def e(series, start, value, partner="World", end=None, kind="month", source="wire", status="reported",
-      preferred="true", formula="", locator=None):
+      preferred="true", formula="", locator=None, expression=None):
     locator = locator or f"{value} tonnes"
+    expression = formula if expression is None else expression
     return {"series": series, "partner": partner, "period_kind": kind, "period_start": start,
             "period_end": end or start, "value": value, "unit": "t", "status": status, "formula": formula,
-            "source_id": source, "locator": locator, "preferred": preferred}
+            "expression": expression, "source_id": source, "locator": locator, "preferred": preferred}
 
 
 QUOTAS = [
@@ -124,7 +126,7 @@ HOLDERS = [
     {"year": "2022", "part": "first_batch", "n_groups": "6", "source_id": "blog", "locator": "x"},
 ]
 IMPORTS = [{"country": "China", "year": "2020", "product": "HS 2846", "value": "47629.5", "unit": "t", "status": "derived",
-            "formula": "47,629,501.837 kg / 1,000 kg per t = 47629.5", "source_id": "wire", "locator": "x",
+            "formula": "47,629,501.837 kg / 1,000 kg per t = 47629.5", "expression": "47629501.837 / 1000", "source_id": "wire", "locator": "x",
             "preferred": "true"}]
 LICENCES = [{"licence_id": "six_month", "granted": "2025-06", "kind": "temporary", "term_months": "6",
              "holders": "suppliers", "source_id": "wire", "locator": "valid for six months"}]
@@ -431,34 +433,57 @@ def test_the_same_derived_row_may_check_another_article(tables):
     assert (v.lo, v.hi) == (F("3187.5") / F("0.6195"), F("3188.5") / F("0.6185"))
 
 
-def test_formula_interval():
-    value, literals = C.formula_interval("3,188 / (1 \u2212 38.1%)")
+def test_derived_interval_takes_each_number_at_its_printed_precision(tables):
+    row = tables.frame("exports").query("status == 'derived' and source_id == 'wire'").iloc[0]
+    value, literals = C.derived_interval(tables, "exports", row)        # 3188 / (1 - 0.381)
     assert literals == [F(3188), F(1), F("0.381")]
     assert (value.lo, value.hi) == (F("3187.5") / (1 - F("0.3805")), F("3188.5") / (1 - F("0.3815")))
-    with pytest.raises(ValueError, match="not plain arithmetic"):
-        C.formula_interval("32,812 (Jan-Jul) minus July 5,278", 27534)
 
 
-@pytest.mark.parametrize("formula, expression", [
-    ("Jun 2024 = Jun 2025 3,188 / (1 \u2212 0.381) (printed 'down 38.1%' y/y) = 5150.24", "3,188 / (1 - 0.381)"),
-    ("Jan-Jun 2024 = Jan-Jul 2024 32,812 \u2212 Jul 2024 5,278 = 27534", "32,812 - 5,278"),
-    ("mining 2012 = 2 \u00d7 46,900 (first batch 2013, 'half the amount in 2012') = 93800", "2 * 46,900"),
-    ("Sep 2024 = Jan-Sep 2024 (48,355.7 / 1.13, printed 'up 13%') \u2212 Jan-Aug 2024 38,755 (Reuters 2024-09-10) "
-     "= 4037.65", "(48,355.7 / 1.13) - 38,755"),
-    # a derived operand is replaced by its own formula, so its rounding is carried through
-    ("Feb+Mar 2025 = Jan-May 19,132 \u2212 Jan 6,357 \u2212 Apr 2628.45 (derived: 1,238 / (1 \u2212 0.529)) "
-     "\u2212 May 1,238 = 8908.55", "19,132 - 6,357 - (1,238 / (1 - 0.529)) - 1,238"),
-])
-def test_formula_prose_is_reduced_to_its_arithmetic(formula, expression):
-    assert C.formula_expression(formula) == expression
-    C.formula_interval(formula, float(formula.rsplit("=", 1)[1]))    # and it gives the row's value
+def test_a_referenced_derived_row_carries_its_rounding_and_its_numbers(tmp_path):
+    """{key} to a derived row is evaluated from that row's expression, not its rounded value."""
+    import shutil
+
+    shutil.copy(paths.DATAPACKAGE, tmp_path / "datapackage.json")
+    write_table(tmp_path, "sources", SOURCES)
+    write_table(tmp_path, "exports", [
+        e("magnets", "2024-07", "5278"),
+        e("magnets", "2024-06", "5174.51", status="derived", formula="Jun = Jul 5,278 / 1.02 (+2% m/m)",
+          expression="5278 / 1.02"),
+        e("magnets", "2024-01", "27534", end="2024-06", kind="year_to_date", status="derived",
+          formula="Jan-Jun = Jan-May 22,359.49 + Jun 5174.51 (derived)",
+          expression="22359.49 + {magnets/World/month/2024-06/2024-06/wire}")])
+    t = C.Tables(tmp_path)
+    row = t.frame("exports").query("period_kind == 'year_to_date'").iloc[0]
+    value, literals = C.derived_interval(t, "exports", row)
+    assert sorted(literals) == sorted([F("22359.49"), F(5278), F("1.02")])
+    assert (value.lo, value.hi) == (F("22359.485") + F("5277.5") / F("1.025"), F("22359.495") + F("5278.5") / F("1.015"))
 
 
-def test_a_misread_formula_is_refused():
-    with pytest.raises(ValueError, match="not the row's"):
-        C.formula_interval("Jun 2024 = Jun 2025 3,188 / (1 - 0.381) = 5150.24", 5300)
-    with pytest.raises(ValueError, match="not plain arithmetic"):
-        C.formula_interval("medium_heavy 2022 = as the quota 'has not increased' = 19150", 19150)
+def test_a_row_built_on_a_derived_row_from_the_articles_number_is_refused_too(tmp_path):
+    """The circularity rule follows {key} references: the referenced row's numbers are the row's own."""
+    shutil.copy(paths.DATAPACKAGE, tmp_path / "datapackage.json")
+    write_table(tmp_path, "sources", SOURCES)
+    write_table(tmp_path, "exports", [
+        e("magnets", "2024-06", "5150.24", status="derived", formula="Jun 2024 = 3,188 / (1 - 0.381)",
+          expression="3188 / (1 - 0.381)"),
+        e("magnets", "2024-01", "27534", end="2024-06", kind="year_to_date", status="derived",
+          formula="Jan-Jun 2024 = Jan-May 22,383.76 + Jun 5150.24 (derived: 3,188 / (1 - 0.381))",
+          expression="22383.76 + {magnets/World/month/2024-06/2024-06/wire}")])
+    t = C.Tables(tmp_path)
+    recipe = 'exports("magnets", "2024-01", "2024-06", derived=True)'
+    with pytest.raises(C.NotCheckable, match="derived from this article's own numbers"):
+        run(t, recipe, numbers=[(38.1, "%")])
+    assert run(t, recipe, source=B, numbers=[(30, "%")]).point == F(27534)
+
+
+def test_literal_interval_keeps_1_and_100_exact():
+    from helpers.data.expressions import parse_expression
+
+    one, hundred, two, ten = parse_expression("1 + 100 + 2 + 1.0", 1).literals
+    assert C.literal_interval(one) == C.Q.exact(1) and C.literal_interval(hundred) == C.Q.exact(100)
+    assert (C.literal_interval(two).lo, C.literal_interval(two).hi) == (F("1.5"), F("2.5"))
+    assert (C.literal_interval(ten).lo, C.literal_interval(ten).hi) == (F("0.95"), F("1.05"))
 
 
 def test_the_article_never_confirms_itself(tables):

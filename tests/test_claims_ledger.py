@@ -139,7 +139,11 @@ def test_no_claim_is_confirmed_by_its_own_article_or_its_numbers(ledger):
             assert inp.source_id not in ctx.own_sources, f"{claim['claim_id']} rests on {inp.source_id}"
             if inp.status == "derived":
                 used_derived += 1
-                _, literals = C.formula_interval(inp.formula)
+                f = tables.frame(inp.table)
+                hit = f[(f["status"] == "derived") & (f["source_id"] == inp.source_id) & (f["formula"] == inp.formula)]
+                assert len(hit) == 1, f"{claim['claim_id']}: the derived row behind {inp.key} is not found once"
+                row = hit.iloc[0]
+                _, literals = C.derived_interval(tables, inp.table, row)
                 shared = set(literals) & numbers[sid]
                 assert not shared, f"{claim['claim_id']} rests on {inp.formula!r}, built from its own numbers {shared}"
     assert used_derived > 0          # the guard above was exercised on the real ledger

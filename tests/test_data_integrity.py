@@ -4,7 +4,7 @@ import pytest
 
 from conftest import manifest_articles, seeds_folder
 from helpers import data
-from helpers.data.numbers import locator_has_value
+from helpers.data.numbers import locator_has_value, numbers_in
 
 SUM_EXCEPTION = "SUM-EXCEPTION:"  # a curator's note that says why parts do not add up to their total
 
@@ -33,6 +33,33 @@ def test_derived_rows_carry_a_formula_and_reported_rows_none(table):
     assert (der["formula"].str.len() > 5).all()
     rep = frame[frame["status"] == "reported"]
     assert rep["formula"].isna().all(), "a reported value has a formula: is it derived?"
+    assert der["expression"].notna().all() and rep["expression"].isna().all()
+
+
+def test_every_table_with_a_formula_declares_its_expression():
+    package = data.read_package()
+    for res in package["resources"]:
+        fields = {f["name"]: f for f in res["schema"]["fields"]}
+        if "formula" in fields:
+            assert fields.get("expression", {}).get("x-expression-of") == "value", res["name"]
+
+
+@pytest.mark.parametrize("table", VALUE_TABLES)
+def test_the_expression_uses_the_numbers_its_prose_formula_names(table):
+    """Readers see the formula, the checker evaluates the expression: every number of one is in the other."""
+    from helpers.data.expressions import parse_expression
+
+    frame = data.load_table(table)
+    pk = data.resource(table, data.read_package())["schema"]["primaryKey"]
+    values = {tuple(str(r[k]) for k in pk): r["value"] for _, r in frame.iterrows()}
+    bad = []
+    for r in frame[frame["status"] == "derived"].itertuples():
+        expr = parse_expression(r.expression, len(pk))
+        used = [float(x.value) for x in expr.literals] + [values[k] for k in expr.references]
+        printed = numbers_in(r.formula)
+        bad += [f"{r.expression!r}: {x:g} not in {r.formula!r}" for x in used
+                if not any(abs(x - p) < 1e-9 for p in printed)]
+    assert not bad, "\n".join(bad)
 
 
 def test_every_source_is_cited_and_every_citation_is_a_source():

@@ -158,7 +158,7 @@ def test_each_guard_fails_when_its_stored_output_is_altered(tmp_path):
     (root / "pytest.ini").write_text("[pytest]\naddopts =\n", encoding="utf-8")
     altered = {rel: _guarded_copy(rel, root / "notebooks" / rel) for rel in NOTEBOOKS}
     report = tmp_path / "report.xml"
-    env = {**os.environ, "RARE_EARTH_ROOT": str(REPO)}
+    env = {**os.environ, "NBREPORT_ROOT": str(REPO)}
     proc = subprocess.run([sys.executable, "-m", "pytest", "notebooks", "--nbval-lax", "-p", "no:cacheprovider",
                            "-p", "no:xdist", "-q", f"--junitxml={report}"],
                           cwd=root, env=env, capture_output=True, text=True, timeout=900)

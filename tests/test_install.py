@@ -41,7 +41,7 @@ def _env(tmp: Path) -> dict:
     """The caller's environment without the repository hints, and with bytecode written: the fresh
     venv's packages compile on first import, so the notebook's kernel imports them compiled."""
     env = {k: v for k, v in os.environ.items()
-           if k not in ("RARE_EARTH_ROOT", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
+           if k not in ("NBREPORT_ROOT", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE")}
     env["MPLCONFIGDIR"] = str(tmp / "mpl")
     return env
 

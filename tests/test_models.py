@@ -238,7 +238,8 @@ def tiny_data(tmp_path):
                                  ("2025-05", "1238", "reported")):
         rows.append({"series": "magnets", "partner": "World", "period_kind": "month", "period_start": month,
                      "period_end": month, "value": value, "unit": "t", "status": status,
-                     "formula": "1238 / (1 - 0.529)" if status == "derived" else "", "source_id": "doc_a",
+                     "formula": "1238 / (1 - 0.529)" if status == "derived" else "",
+                     "expression": "1238 / (1 - 0.529)" if status == "derived" else "", "source_id": "doc_a",
                      "locator": f"{value} tonnes", "preferred": "true"})
     write_table(tmp_path, "exports", rows)
     return tmp_path

@@ -2,7 +2,7 @@
 
 The tool is pointed at the copy with --root, so the real notebooks, manifest and
 ledger are never touched; the generated notebook is executed there with
-RARE_EARTH_ROOT set, so the helpers read the copy's data and notebooks too.
+NBREPORT_ROOT set, so the helpers read the copy's data and notebooks too.
 """
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ def test_the_template_executes_under_papermill(root, monkeypatch, tmp_path):
     import papermill as pm
 
     assert run_tool(root).returncode == 0
-    monkeypatch.setenv("RARE_EARTH_ROOT", str(root))  # the kernel's helpers read the copy
+    monkeypatch.setenv("NBREPORT_ROOT", str(root))  # the kernel's helpers read the copy
     src = root / "notebooks" / "articles" / f"{SLUG}.ipynb"
     out = tmp_path / "out.ipynb"
     pm.execute_notebook(str(src), str(out), kernel_name="python3", progress_bar=False, cwd=str(src.parent),

@@ -169,7 +169,7 @@ def accept(root: Path, draft: Path, file: Path, source_id: str, slug: str, *, pu
            author: str = "", today: dt.date | None = None, out=sys.stdout) -> int:
     root = Path(root).resolve()
     import os
-    os.environ["RARE_EARTH_ROOT"] = str(root)
+    os.environ["NBREPORT_ROOT"] = str(root)
     from helpers.drafting.reader import ArticleError, read_article
     import new_article
     today = today or dt.date.today()

@@ -65,7 +65,7 @@ def copy_inputs(dest: Path) -> None:
 
 def report(root: Path, build: Path, site: Path) -> tuple[float, subprocess.CompletedProcess]:
     """One `python -m nbreport` as a user runs it (CI=1: no progress bar); wall seconds."""
-    env = {**os.environ, "CI": "1", "RARE_EARTH_ROOT": str(root),
+    env = {**os.environ, "CI": "1", "NBREPORT_ROOT": str(root),
            "REPORT_BUILD_DIR": str(build), "REPORT_SITE_DIR": str(site)}
     cmd = [sys.executable, "-m", "nbreport", "--root", str(root), "--build-dir", str(build),
            "--site-dir", str(site)]

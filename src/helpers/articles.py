@@ -13,7 +13,28 @@ from helpers import data
 
 
 def header_html(source_id: str, summary: str) -> str:
-    """Title, outlet, author, date and address of an article, with our summary."""
+    """Title, outlet, author, date and address of an article, with our summary, as HTML.
+
+    Every field comes from data/sources.csv and is HTML-escaped, so the citation a reader
+    sees is the one the data cite.
+
+    Parameters
+    ----------
+    source_id : str
+        The article's id in data/sources.csv.
+    summary : str
+        Our one-paragraph summary (plain text; escaped).
+
+    Returns
+    -------
+    str
+        An HTML fragment (``div.re-article-header``).
+
+    Raises
+    ------
+    KeyError
+        When ``source_id`` is not in data/sources.csv.
+    """
     sources = data.load_sources()
     if source_id not in sources.index:
         raise KeyError(f"unknown article source_id {source_id!r}: expected an id in data/sources.csv")
@@ -33,8 +54,18 @@ def header_html(source_id: str, summary: str) -> str:
 
 
 def show_header(source_id: str, summary: str) -> None:
-    """Display the article header; ``{name}`` in the summary is the article's own number for claim
-    ``<source_id>__<name>`` in data/claims.csv, formatted by `said` (so no stated number is typed twice)."""
+    """Display the article header in the notebook.
+
+    ``{name}`` in the summary is the article's own number for claim ``<source_id>__<name>`` in
+    data/claims.csv, formatted by `said`, so no stated number is typed twice.
+
+    Parameters
+    ----------
+    source_id : str
+        The article's id in data/sources.csv.
+    summary : str
+        Our summary, with ``{name}`` or ``{name:printed}`` placeholders (see `fill`).
+    """
     display(HTML(header_html(source_id, fill(source_id, summary))))
 
 
@@ -46,9 +77,28 @@ QUALIFIER_WORDS = {"at_least": "at least ", "at_most": "at most ", "about": "abo
 def said(claim_id: str, qualifier: bool = True, printed: bool = False) -> str:
     """An article's number as the ledger records it, for prose and chart labels.
 
-    Tonnages and percents are formatted from the ledger's `stated` value ('132,000 t', 'close to 30%');
-    counts, dates and other units, or ``printed=True``, give the ledger's `stated_text` as printed.
-    Raises KeyError for an unknown claim_id.
+    Tonnages and percents are formatted from the ledger's ``stated`` value ('132,000 t',
+    'close to 30%'); counts, dates and other units, or ``printed=True``, give the ledger's
+    ``stated_text`` as the article prints it.
+
+    Parameters
+    ----------
+    claim_id : str
+        A claim_id of data/claims.csv (``<source_id>__<name>``).
+    qualifier : bool, default True
+        Put the qualifier's words in front ('about ', 'close to ').
+    printed : bool, default False
+        Give the article's own words (``stated_text``) whatever the unit.
+
+    Returns
+    -------
+    str
+        The number as readers see it.
+
+    Raises
+    ------
+    KeyError
+        For an unknown claim_id.
     """
     claims_frame = data.load_table("claims")
     row = claims_frame[claims_frame["claim_id"] == claim_id]
@@ -68,8 +118,29 @@ def said(claim_id: str, qualifier: bool = True, printed: bool = False) -> str:
 
 
 def fill(source_id: str, template: str) -> str:
-    """Replace each ``{name}`` in a template by `said(f"{source_id}__{name}")`; ``{name:printed}`` gives
-    the ledger's `stated_text`, the article's own words ('about a quarter')."""
+    """Replace each ``{name}`` in a template by ``said(f"{source_id}__{name}")``.
+
+    ``{name:printed}`` gives the ledger's ``stated_text``, the article's own words ('about a quarter').
+
+    Parameters
+    ----------
+    source_id : str
+        The article's id (the claim ids' prefix).
+    template : str
+        Text with ``{name}`` / ``{name:printed}`` placeholders.
+
+    Returns
+    -------
+    str
+        The text with every placeholder filled from data/claims.csv.
+
+    Raises
+    ------
+    ValueError
+        For any other format spec or conversion in a placeholder.
+    KeyError
+        For a placeholder naming no claim.
+    """
     import string
 
     out = []
@@ -93,7 +164,19 @@ def _status_class(result: str) -> str:
 
 
 def claims_bundle(source_id: str) -> dict:
-    """The article's claims table as deterministic text and HTML (nbval compares both)."""
+    """The article's claims table as deterministic text and HTML (nbval compares both).
+
+    Parameters
+    ----------
+    source_id : str
+        The article's id in data/sources.csv.
+
+    Returns
+    -------
+    dict
+        ``{"text/plain": str, "text/html": str}``: the summary line and one row per claim
+        (status, stated, recomputed), or a one-line note when the ledger has no claim of it yet.
+    """
     from helpers import claims
 
     if source_id not in set(claims.load_claims()["source_id"].astype(str)):  # a new article, ledger not yet filled
@@ -119,12 +202,34 @@ def claims_bundle(source_id: str) -> dict:
 
 
 def show_claims(source_id: str) -> None:
-    """Display every number the article states, with its status, as a table."""
+    """Display every number the article states, with its status, as a table (see `claims_bundle`).
+
+    Parameters
+    ----------
+    source_id : str
+        The article's id in data/sources.csv.
+    """
     display(claims_bundle(source_id), raw=True)
 
 
 def stated(claim_id: str) -> float:
-    """The number an article states for one claim, as written in the ledger (for chart annotations)."""
+    """The number an article states for one claim, as written in the ledger (for chart annotations).
+
+    Parameters
+    ----------
+    claim_id : str
+        A claim_id of data/claims.csv.
+
+    Returns
+    -------
+    float
+        The ledger's ``stated`` value, in the claim's unit (t, %, ...).
+
+    Raises
+    ------
+    KeyError
+        For an unknown claim_id.
+    """
     claims_frame = data.load_table("claims")
     row = claims_frame[claims_frame["claim_id"] == claim_id]
     if row.empty:
@@ -133,7 +238,20 @@ def stated(claim_id: str) -> float:
 
 
 def table_bundle(frame, caption: str = "") -> dict:
-    """A small data table as deterministic text and escaped HTML (no Styler ids)."""
+    """A small data table as deterministic text and escaped HTML (no Styler ids, so nbval can compare it).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The table; every cell is shown with ``str``.
+    caption : str, optional
+        A caption above the table.
+
+    Returns
+    -------
+    dict
+        ``{"text/plain": str, "text/html": str}``.
+    """
     import pandas as pd
 
     with pd.option_context("display.max_colwidth", None, "display.width", 10_000, "display.max_rows", None):
@@ -152,13 +270,27 @@ def show_table(frame, caption: str = "") -> None:
     Parameters
     ----------
     frame : DataFrame
+        The table.
     caption : str, optional
+        A caption above the table.
     """
     display(table_bundle(frame, caption), raw=True)
 
 
 def quota_growth_table(first_year: int, last_year: int):
-    """Annual mining and smelting quotas with year-on-year growth, formatted for readers."""
+    """Annual mining and smelting quotas with year-on-year growth, formatted for readers.
+
+    Parameters
+    ----------
+    first_year, last_year : int
+        The years shown (inclusive).
+
+    Returns
+    -------
+    DataFrame
+        One row per year: ``Year``, then per stage the quota (t REO, '132,000') and its growth
+        on the year before ('+12.3%'); '-' where a year has no value.
+    """
     from helpers import figures
 
     q = figures.with_growth(figures.annual_quota_frame(["mining", "smelting"], first_year, last_year))

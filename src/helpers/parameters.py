@@ -52,7 +52,18 @@ DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def months_between(first: str, last: str) -> int:
-    """Whole months from YYYY-MM `first` to `last` (negative when last comes first)."""
+    """Whole months from YYYY-MM `first` to `last` (negative when last comes first).
+
+    Parameters
+    ----------
+    first, last : str
+        Months as ``YYYY-MM`` (longer dates are cut to their month).
+
+    Returns
+    -------
+    int
+        ``last - first`` in months.
+    """
     (y0, m0), (y1, m1) = (map(int, str(v)[:7].split("-")) for v in (first, last))
     return (y1 - y0) * 12 + (m1 - m0)
 
@@ -65,6 +76,25 @@ class ParameterError(ValueError):
 
 @dataclass(frozen=True)
 class Param:
+    """One declared parameter: ``name: type = default  # help; rule`` in a notebook's parameters cell.
+
+    Parameters
+    ----------
+    name : str
+        The Python name.
+    type : str
+        The declared type (a key of ``TYPES``).
+    default : object
+        The value the notebook uses when none is given.
+    help : str, optional
+        What it means (the comment).
+    choices : tuple, optional
+        The allowed values (``one of a, b``).
+    low, high : object, optional
+        Inclusive bounds (``a to b``).
+    after : str or None, optional
+        Another parameter this one must not precede (``after <name>``).
+    """
     name: str
     type: str
     default: Any
@@ -75,6 +105,13 @@ class Param:
     after: str | None = None
 
     def describe(self) -> str:
+        """The parameter in words, for refusal messages: ``'stage (str, one of mining, smelting): ...'``.
+
+        Returns
+        -------
+        str
+            Name, type, rule and help.
+        """
         rule = ""
         if self.choices:
             rule = "one of " + ", ".join(map(str, self.choices))
@@ -85,7 +122,19 @@ class Param:
 
 @dataclass(frozen=True)
 class Requirement:
-    """A joint constraint from a `# requires: <expression>; <reason>` line of the parameters cell."""
+    """A joint constraint from a ``# requires: <expression>; <reason>`` line of the parameters cell.
+
+    Parameters
+    ----------
+    expression : str
+        A Python expression over the parameters (and this module's data counts).
+    reason : str
+        Why, in words (the refusal message).
+    line : int
+        Its line in the parameters cell.
+    tree : ast.Expression
+        The parsed expression.
+    """
     expression: str
     reason: str
     line: int
@@ -97,7 +146,13 @@ class Requirement:
         return any(FUNCTIONS[n.func.id].split(":")[0] != __name__ for n in ast.walk(self.tree) if isinstance(n, ast.Call))
 
     def names(self) -> list[str]:
-        """The parameters the expression reads, in order of first use."""
+        """The parameters the expression reads, in order of first use.
+
+        Returns
+        -------
+        list of str
+            Names read (function names left out).
+        """
         funcs = {id(n.func) for n in ast.walk(self.tree) if isinstance(n, ast.Call)}
         return list(dict.fromkeys(n.id for n in ast.walk(self.tree) if isinstance(n, ast.Name) and id(n) not in funcs))
 
@@ -105,12 +160,28 @@ class Requirement:
 @dataclass
 class Spec:
     """A notebook's parameter declaration: the notebook and its `Param` by name (see `read_spec`).
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook as messages show it.
+    params : dict of str to Param, optional
+        The declared parameters in order.
+    requires : list of Requirement, optional
+        The ``# requires:`` lines.
     """
     notebook: str
     params: dict[str, Param] = field(default_factory=dict)
     requires: list[Requirement] = field(default_factory=list)
 
     def defaults(self) -> dict:
+        """Every parameter's default.
+
+        Returns
+        -------
+        dict
+            Parameter name to default value.
+        """
         return {name: p.default for name, p in self.params.items()}
 
 
@@ -129,7 +200,23 @@ def _display(path: Path) -> str:
 
 
 def parameters_source(notebook: str | Path) -> str:
-    """Source of the cell tagged `parameters` (the first one)."""
+    """Source of the cell tagged ``parameters`` (the first one).
+
+    Parameters
+    ----------
+    notebook : str or Path
+        A notebook path (relative to notebooks/, or absolute).
+
+    Returns
+    -------
+    str
+        The cell's code.
+
+    Raises
+    ------
+    ParameterError
+        When the notebook has no code cell tagged ``parameters``.
+    """
     path = _notebook_path(notebook)
     nb = json.loads(path.read_text(encoding="utf-8"))
     for cell in nb.get("cells", []):
@@ -149,7 +236,24 @@ def _convert_bound(text: str, ptype: str):
 
 
 def read_spec(notebook: str | Path) -> Spec:
-    """Parse the parameters cell into a Spec; a malformed cell is an error naming the line."""
+    """Parse the parameters cell into a Spec; a malformed cell is an error naming the line.
+
+    Parameters
+    ----------
+    notebook : str or Path
+        A notebook path (relative to notebooks/, or absolute).
+
+    Returns
+    -------
+    Spec
+        The declared parameters and ``# requires:`` lines.
+
+    Raises
+    ------
+    ParameterError
+        Naming the notebook and line: a line that is not ``name: type = default  # help``, an
+        unknown type or rule, a default that breaks its own rule.
+    """
     path = _notebook_path(notebook)
     source = parameters_source(path)
     where = _display(path)
@@ -290,10 +394,31 @@ def _calendar_param(p: Param) -> str | None:
 
 
 def check(spec: Spec, values: dict, where: str | None = None, data: bool = True) -> dict:
-    """Merged parameters (defaults overridden by values), or ParameterError.
+    """Merged parameters (defaults overridden by values), each value checked against its declaration.
 
-    data=False skips the `requires` lines that count what data/ holds (the report runner checks those
-    only for the runs it is about to execute, so a rebuild with nothing changed imports no pandas).
+    Parameters
+    ----------
+    spec : Spec
+        The notebook's declaration (`read_spec`).
+    values : dict
+        The values a run gives (the manifest's ``parameters``).
+    where : str, optional
+        How messages name the run (default: the notebook).
+    data : bool, default True
+        False skips the ``requires`` lines that count what data/ holds (the report runner checks
+        those only for the runs it is about to execute, so a rebuild with nothing changed imports
+        no pandas).
+
+    Returns
+    -------
+    dict
+        Every parameter's value.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown name (with a suggestion), a value of the wrong type or outside its rule,
+        or a broken ``requires`` line.
     """
     where = where or spec.notebook
     unknown = [k for k in values if k not in spec.params]
@@ -355,146 +480,14 @@ def _suggest(name: str, spec: Spec) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def validate_parameters(notebook: str, namespace: dict) -> dict:
-    """Check the parameters now set in a notebook's kernel against its declared parameters cell.
-
-    Call in the first code cell: `params = validate_parameters("models/quota_growth.ipynb", globals())`.
-    The declaration is the `parameters` cell of the saved notebook (what the report runner and the
-    tests check too). Three things are compared with it, each refused with the name and a suggestion:
-
-    * the names the parameters cell assigned as it last ran in this kernel (IPython's input history
-      `In`): a cell edited in JupyterLab, e.g. `pre_months` renamed `pre_month`, is not the saved
-      declaration until it is saved, and the kernel would otherwise run a stale or default value;
-    * the names papermill injected (its `# Parameters` cell, also in `In`): papermill only warns
-      about a name the notebook does not declare and runs the defaults;
-    * the names the notebook's other cells read: a parameter renamed and saved leaves code that
-      reads the old name, which would only fail later with a NameError.
-
-    Then every declared parameter must be set in the kernel, and the values pass `check`.
-    """
-    spec = read_spec(notebook)
-    where = spec.notebook
-    declared = "; ".join(p.describe() for p in spec.params.values())
-    live = live_parameter_names(namespace)
-    if live is not None:
-        unknown = [n for n in live if n not in spec.params]
-        if unknown:
-            raise ParameterError(f"{where}: the parameters cell as run in this kernel sets {unknown[0]!r}, which the "
-                                 f"notebook does not declare{_suggest(unknown[0], spec)}; this notebook takes: "
-                                 f"{declared}")
-        dropped = [n for n in spec.params if n not in live]
-        if dropped:
-            raise ParameterError(f"{where}: the parameters cell as run in this kernel no longer sets {dropped[0]!r} "
-                                 f"(declared: {spec.params[dropped[0]].describe()}); put it back, or the notebook "
-                                 "would run with a stale or missing value")
-    orphans = _undefined_near_parameters(notebook, spec)
-    if orphans:
-        used, param = orphans[0]
-        raise ParameterError(f"{where}: the notebook's code reads {used!r}, which no cell defines, while the "
-                             f"parameters cell declares {param!r}: was the parameter renamed? Use one name in both")
-    injected_unknown = [n for n in injected_names(namespace) if n not in spec.params]
-    if injected_unknown:
-        check(spec, {injected_unknown[0]: None})  # raises: unknown parameter, with a suggestion
-    unset = [n for n in spec.params if n not in namespace]
-    if unset:
-        raise ParameterError(f"{where}: parameter {unset[0]!r} is not set in this kernel; run the cell tagged "
-                             "'parameters' first")
-    return check(spec, {name: namespace[name] for name in spec.params})
+_LIVE = ("validate_parameters", "live_parameter_names", "injected_names")
 
 
-def _assigned_names(source: str) -> list[str] | None:
-    """Names a parameters-shaped cell assigns (only `name: type = value` / `name = value` lines, at least
-    one annotated), or None when the cell is anything else."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return None
-    names, annotated = [], False
-    for node in tree.body:
-        if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
-            names.append(node.target.id)
-            annotated = True
-        elif isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
-            names += [t.id for t in node.targets]
-        else:
-            return None
-    return names if (names and annotated) else None
+def __getattr__(name: str):
+    """The kernel-side check (notebooks call ``validate_parameters`` in their first cell) lives in
+    helpers.live_parameters; these names stay importable from here (PEP 562, no import cycle)."""
+    if name in _LIVE:
+        from helpers import live_parameters
 
-
-def live_parameter_names(namespace: dict) -> list[str] | None:
-    """Names the parameters cell assigned as it last ran in this kernel, or None when that is unknown.
-
-    The parameters cell is the latest entry of IPython's input history `In` made only of assignments,
-    at least one annotated (`name: type = value`, the declaration form; papermill's injected cell and
-    a scratch `x = 1` are plain assignments). Outside IPython (no `In`) there is no history: None.
-    """
-    history = namespace.get("In")
-    if not isinstance(history, list):
-        return None
-    for source in reversed(history):
-        if not isinstance(source, str) or source.lstrip().startswith("# Parameters"):
-            continue
-        names = _assigned_names(source)
-        if names is not None:
-            return names
-    return None
-
-
-_NOT_DEFINED_BY_CELLS = {"In", "Out", "get_ipython", "display", "exit", "quit", "_", "__", "___"}
-
-
-def _undefined_near_parameters(notebook, spec: Spec) -> list[tuple[str, str]]:
-    """(name, parameter) pairs: a name the saved notebook's code reads, that no cell defines and that is close
-    to a declared parameter's name (a parameter renamed in its cell but not where it is used)."""
-    import builtins
-
-    path = _notebook_path(notebook)
-    nb = json.loads(path.read_text(encoding="utf-8"))
-    defined = set(spec.params) | set(dir(builtins)) | _NOT_DEFINED_BY_CELLS
-    loaded: list[str] = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
-            continue
-        src = cell.get("source", "")
-        src = "".join(src) if isinstance(src, list) else src
-        src = "\n".join("" if ln.lstrip().startswith(("%", "!")) else ln for ln in src.splitlines())
-        try:
-            tree = ast.parse(src)
-        except SyntaxError:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Name):
-                (loaded.append(node.id) if isinstance(node.ctx, ast.Load) else defined.add(node.id))
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                defined.add(node.name)
-                defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
-            elif isinstance(node, (ast.Import, ast.ImportFrom)):
-                defined.update((a.asname or a.name).split(".")[0] for a in node.names)
-            elif isinstance(node, ast.Lambda):
-                defined.update(a.arg for a in ast.walk(node.args) if isinstance(a, ast.arg))
-            elif isinstance(node, ast.ExceptHandler) and node.name:
-                defined.add(node.name)
-    out = []
-    for name in dict.fromkeys(loaded):
-        if name in defined:
-            continue
-        close = difflib.get_close_matches(name, list(spec.params), n=1, cutoff=0.75)
-        if close:
-            out.append((name, close[0]))
-    return out
-
-
-def injected_names(namespace: dict) -> list[str]:
-    """Names assigned by the latest cell papermill injected (it starts with `# Parameters`)."""
-    history = namespace.get("In")
-    if not isinstance(history, list):
-        return []
-    for source in reversed(history):
-        if isinstance(source, str) and source.lstrip().startswith("# Parameters"):
-            try:
-                tree = ast.parse(source)
-            except SyntaxError:
-                return []
-            return [t.id for node in tree.body if isinstance(node, ast.Assign)
-                    for t in node.targets if isinstance(t, ast.Name)]
-    return []
+        return getattr(live_parameters, name)
+    raise AttributeError(f"module 'helpers.parameters' has no attribute {name!r}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def _find_root() -> Path:
-    env = os.environ.get("RARE_EARTH_ROOT")
+    env = os.environ.get("NBREPORT_ROOT")
     if env:
         return Path(env).resolve()
     here = Path(__file__).resolve()
@@ -20,7 +20,7 @@ def _find_root() -> Path:
             return parent
     raise RuntimeError(
         f"cannot find the repository root above {here}: expected a folder holding "
-        "data/ and notebooks/ (set RARE_EARTH_ROOT to point at it)"
+        "data/ and notebooks/ (set NBREPORT_ROOT to point at it)"
     )
 
 

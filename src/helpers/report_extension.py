@@ -3,6 +3,8 @@
 nbreport runs notebooks and writes the site; it imports nothing from helpers. The manifest names
 this module (`extension: helpers.report_extension`) and the builder calls what it defines:
 
+- the kinds of notebook the manifest may list (`KINDS`: article and model, their index headings,
+  folders and the keys each needs), which nbreport.manifest adds to its schema;
 - before anything executes: the data checks of helpers.data (`check_data`), every run's parameters
   against its notebook's `parameters` cell (`check_parameters`, helpers.parameters), and every
   article's source_id against data/sources.csv (`check_manifest`);
@@ -29,6 +31,28 @@ TEMPLATES = Path(__file__).with_name("report_templates")
 NAV = [("data", "data.html", "Data")]
 CLAIMS_SCHEMA = Path(__file__).with_name("claims_results.schema.json")
 DATA_CHECK_HINT = "`make check-data` lists every problem"
+#: The kinds of notebook in notebooks/manifest.yml (nbreport.extension, KINDS): index heading, kind
+#: line, folder, and the keys an entry of that kind must have or must not have (JSON Schema, with the
+#: words a reader gets in x-message / x-messages, checked by nbreport.manifest).
+KINDS = {
+    "article": {
+        "heading": "Articles checked", "label": "Article", "folder": "articles",
+        "entry": {"required": ["source_id"],
+                  "x-messages": {"required": "an article needs 'source_id' (its id in data/sources.csv)"},
+                  "properties": {
+                      "source_id": {"type": "string", "pattern": "\\S",
+                                    "x-message": "an article needs 'source_id' (its id in data/sources.csv)"},
+                      "title": {"not": {}, "x-message": "'title' is for models; an article's title comes from "
+                                                        "data/sources.csv via its source_id"}}}},
+    "model": {
+        "heading": "Models", "label": "Model", "folder": "models",
+        "entry": {"required": ["title"],
+                  "x-messages": {"required": "a model needs 'title' (what the report is called on the site)"},
+                  "properties": {
+                      "title": {"type": "string", "pattern": "\\S",
+                                "x-message": "a model needs 'title' (what the report is called on the site)"},
+                      "source_id": {"not": {}, "x-message": "'source_id' is for articles; a model has a 'title'"}}}},
+}
 CLAIMS_COLUMNS = ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
 # what the data page shows of claims.csv (which keeps every column): column -> heading
 CLAIMS_SHOWN = {"publisher": "outlet", "published": "published", "claim": "phrase in the article",
@@ -47,7 +71,18 @@ MISSING_ALT_HINT = _missing_alt_hint()
 # --------------------------------------------------------------------------- before anything runs
 
 def sources(root: Path) -> dict[str, dict]:
-    """data/sources.csv by source_id ({} when absent)."""
+    """data/sources.csv by source_id ({} when absent); read with csv, so no pandas.
+
+    Parameters
+    ----------
+    root : Path
+        The repository.
+
+    Returns
+    -------
+    dict of str to dict
+        Each source's row (column to text).
+    """
     path = Path(root) / "data" / "sources.csv"
     if not path.is_file():
         return {}
@@ -56,7 +91,18 @@ def sources(root: Path) -> dict[str, dict]:
 
 
 def check_data(root: Path) -> list[str]:
-    """The loaders' own checks of data/ (helpers.data.validate_all, without pandas), as messages."""
+    """The loaders' own checks of data/ (helpers.data.validate_all, without pandas), as messages.
+
+    Parameters
+    ----------
+    root : Path
+        The repository.
+
+    Returns
+    -------
+    list of str
+        One message per problem (file, line, column, what was expected); empty when clean.
+    """
     from helpers import data as data_mod
 
     try:
@@ -66,7 +112,18 @@ def check_data(root: Path) -> list[str]:
 
 
 def check_manifest(manifest) -> list[str]:
-    """Every article entry's source_id is a row of data/sources.csv."""
+    """Every article entry's source_id is a row of data/sources.csv.
+
+    Parameters
+    ----------
+    manifest : nbreport.manifest.Manifest
+        The loaded manifest.
+
+    Returns
+    -------
+    list of str
+        One message per unknown source_id, naming the entry.
+    """
     from nbreport.manifest import display
 
     known = sources(manifest.root)
@@ -76,13 +133,26 @@ def check_manifest(manifest) -> list[str]:
 
 
 def check_parameters(manifest, data: bool = True, runs: set[str] | None = None) -> list[str]:
-    """Check every run against its notebook's `parameters` cell, and every `invalid` set is refused.
+    """Check every run against its notebook's ``parameters`` cell, and that every ``invalid`` set is refused.
 
-    Returns the list of problems (empty when all is well); each names the manifest entry.
     Nothing is executed: this reads the notebooks' JSON (and, unless data=False, counts what
-    data/ holds for the cells' `# requires:` lines). runs: check only these run ids, and skip
-    the `invalid` sets. With data=False an invalid set that only a data count can refuse is
-    not confirmed here (the full check, `python -m nbreport --check` and the tests, does).
+    data/ holds for the cells' ``# requires:`` lines). With data=False an invalid set that only a
+    data count can refuse is not confirmed here (the full check, ``python -m nbreport --check``
+    and the tests, does).
+
+    Parameters
+    ----------
+    manifest : nbreport.manifest.Manifest
+        The loaded manifest.
+    data : bool, default True
+        Include the checks that count what data/ holds.
+    runs : set of str, optional
+        Check only these run ids, and skip the ``invalid`` sets.
+
+    Returns
+    -------
+    list of str
+        The problems (empty when all is well); each names the manifest entry.
     """
     from helpers.parameters import ParameterError, check, read_spec
     from nbreport.manifest import display
@@ -121,8 +191,21 @@ def check_parameters(manifest, data: bool = True, runs: set[str] | None = None) 
 
 
 def parameters(notebook: Path, given: dict) -> list[tuple[str, object, bool]]:
-    """(name, value, is_default) for every parameter of the notebook; the manifest's values when its
-    parameters cell cannot be read (the page still shows what the manifest set)."""
+    """Every parameter of the notebook with the value a run uses.
+
+    Parameters
+    ----------
+    notebook : Path
+        The notebook file.
+    given : dict
+        The run's parameters from the manifest.
+
+    Returns
+    -------
+    list of (str, object, bool)
+        ``(name, value, is_default)``; the manifest's values when the parameters cell cannot be
+        read (the page still shows what the manifest set).
+    """
     try:
         from helpers.parameters import read_spec
         spec = read_spec(notebook)
@@ -134,8 +217,23 @@ def parameters(notebook: Path, given: dict) -> list[tuple[str, object, bool]]:
 # --------------------------------------------------------------------------- the site
 
 def describe(entry, root: Path, results: dict) -> dict:
-    """Title and kind line of a card; for an article also outlet, date, address (data/sources.csv)
-    and its claims summary line."""
+    """What the site shows of an entry: title and kind line; for an article also outlet, date, address.
+
+    Parameters
+    ----------
+    entry : nbreport.manifest.Entry
+        The manifest entry.
+    root : Path
+        The repository (data/sources.csv is read).
+    results : dict
+        The claims job's result (``summaries`` by source_id, ``status``).
+
+    Returns
+    -------
+    dict
+        ``title``, ``kind_line``; for an article also ``outlet``, ``date``, ``address`` and
+        ``claims_line``.
+    """
     if entry.kind != "article":
         return {"title": entry.title, "kind_line": "Model"}
     src = sources(root).get(entry.source_id, {})
@@ -149,7 +247,18 @@ def describe(entry, root: Path, results: dict) -> dict:
 
 
 def results_job(manifest) -> dict:
-    """The claims job the builder runs once per build in a worker (see claims_job)."""
+    """The claims job the builder runs once per build in a worker (see `claims_job`).
+
+    Parameters
+    ----------
+    manifest : nbreport.manifest.Manifest
+        The loaded manifest.
+
+    Returns
+    -------
+    dict
+        ``target`` (``"module:function"``) and ``articles`` (the source ids of its articles).
+    """
     return {"target": "helpers.report_extension:claims_job",
             "articles": sorted({e.source_id for e in manifest.entries if e.kind == "article"})}
 
@@ -210,7 +319,18 @@ def claims_job(job: dict) -> dict:
 
 
 def published_package(package: dict | None) -> dict:
-    """The site's datapackage.json: the curated tables (under data/) and claims.csv, each with its schema."""
+    """The site's datapackage.json: the curated tables (under data/) and claims.csv, each with its schema.
+
+    Parameters
+    ----------
+    package : dict or None
+        data/datapackage.json as read, or None when it cannot be read.
+
+    Returns
+    -------
+    dict
+        A new descriptor with paths under ``data/`` and the claims results' resource.
+    """
     pkg = copy.deepcopy(package) if package else {"name": "china-rare-earths", "resources": []}
     for res in pkg.get("resources", []):
         res["path"] = f"data/{res['path']}"
@@ -226,7 +346,18 @@ def published_package(package: dict | None) -> dict:
 
 
 def code_spans(text):
-    """Escape, then show `backticked` parts as code (the data dictionary's allowed values)."""
+    """Escape, then show ``backticked`` parts as code (the data dictionary's allowed values).
+
+    Parameters
+    ----------
+    text : object
+        Text (made a str).
+
+    Returns
+    -------
+    markupsafe.Markup
+        Escaped HTML, safe for autoescaping templates.
+    """
     import html
     import re
 
@@ -261,8 +392,16 @@ def _table_info(root: Path, res: dict, withheld) -> dict:
 
 
 def write_pages(site) -> None:
-    """The data page and its downloads: data/datapackage.json and the tables it declares (nothing else
-    from data/, and none of site.withheld), claims.csv, the published datapackage.json, data.html."""
+    """The data page and its downloads, written through the builder's site writer.
+
+    data/datapackage.json and the tables it declares (nothing else from data/, and none of
+    ``site.withheld``), claims.csv, the published datapackage.json and data.html.
+
+    Parameters
+    ----------
+    site : nbreport.site.Writer
+        The builder's writer (``cfg``, ``withheld``, ``results``, and the methods that write files).
+    """
     cfg, withheld, results = site.cfg, site.withheld, site.results
     data_dir = cfg.root / "data"
     package = None

@@ -33,8 +33,21 @@ def _rel(path: Path, root: Path) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``python -m nbreport`` (``make report``): check, execute what changed, write the site.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``); ``--help`` lists them.
+
+    Returns
+    -------
+    int
+        Exit status: 0 built (or checked) cleanly, 1 a notebook failed, 2 refused before anything
+        ran (bad manifest, parameters or data), 130 interrupted.
+    """
     parser = argparse.ArgumentParser(prog="python -m nbreport", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--root", help="repository root (default: RARE_EARTH_ROOT or the current folder)")
+    parser.add_argument("--root", help="repository root (default: NBREPORT_ROOT or the current folder)")
     parser.add_argument("--manifest", help="manifest file (default: <root>/notebooks/manifest.yml)")
     parser.add_argument("--build-dir", help="where executed notebooks and state go (default: <root>/build, "
                         "or REPORT_BUILD_DIR)")

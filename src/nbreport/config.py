@@ -16,12 +16,26 @@ THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 def worker_env(root: Path, build: Path | None = None) -> dict:
     """The environment the workers (and so their kernels) get on top of the build's own.
 
-    With `build`, the caches a kernel writes go to build-owned folders: matplotlib's config and
-    font cache (MPLCONFIGDIR), IPython's profile (IPYTHONDIR, which holds the write guard) and
-    Jupyter's connection files (JUPYTER_RUNTIME_DIR). A read-only or missing HOME then puts no
-    cache warning on a page and no temporary matplotlib folder in the temp dir.
+    ``NBREPORT_ROOT`` tells the collection's code where the repository is; one BLAS/OpenMP thread
+    per kernel unless the caller's environment says otherwise (see ``THREAD_VARS``). With `build`,
+    the caches a kernel writes go to build-owned folders: matplotlib's config and font cache
+    (MPLCONFIGDIR), IPython's profile (IPYTHONDIR, which holds the write guard) and Jupyter's
+    connection files (JUPYTER_RUNTIME_DIR). A read-only or missing HOME then puts no cache warning
+    on a page and no temporary matplotlib folder in the temp dir.
+
+    Parameters
+    ----------
+    root : Path
+        The repository.
+    build : Path, optional
+        The build folder.
+
+    Returns
+    -------
+    dict of str to str
+        Environment variables to set.
     """
-    env = {"RARE_EARTH_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
+    env = {"NBREPORT_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
     if build is not None:
         cache = build / "cache"
         env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),
@@ -36,6 +50,33 @@ def _truthy_env(name: str) -> bool:
 
 @dataclass
 class Config:
+    """Where a build reads and writes, and how it runs (see `resolve` for the defaults).
+
+    Parameters
+    ----------
+    root : Path
+        The repository.
+    manifest : Path
+        notebooks/manifest.yml.
+    build : Path
+        Executed notebooks, pages, state (build/).
+    site : Path
+        The published site (site/).
+    workers : int, default 2
+        Notebooks executed side by side (two is the useful maximum on two cores).
+    timeout : float, default 600
+        Seconds one cell may run.
+    start_timeout : float, default 60
+        Seconds a kernel may take to start.
+    kernel : str, default "python3"
+        The Jupyter kernel name.
+    quiet : bool, default False
+        No progress bar (set under CI).
+    force : bool, default False
+        Execute every run, whatever the fingerprints say.
+    only : list of str, optional
+        Run ids or notebook paths to run; the others are kept as they are.
+    """
     root: Path
     manifest: Path
     build: Path
@@ -50,12 +91,25 @@ class Config:
 
     @classmethod
     def resolve(cls, root=None, manifest=None, build=None, site=None, **kw) -> "Config":
-        """Defaults: the repository (RARE_EARTH_ROOT, else the current folder), its build/ and site/.
+        """A Config with the defaults: the repository (NBREPORT_ROOT, else the current folder), its build/ and site/.
 
         REPORT_BUILD_DIR and REPORT_SITE_DIR move build/ and site/ (the benchmark and the
-        tests use them so they never touch a developer's site).
+        tests use them so they never touch a developer's site); REPORT_TIMEOUT and
+        REPORT_WORKERS set those options; CI makes the build quiet.
+
+        Parameters
+        ----------
+        root, manifest, build, site : path, optional
+            Override the defaults.
+        **kw
+            Further fields of Config.
+
+        Returns
+        -------
+        Config
+            The resolved configuration (absolute paths).
         """
-        root = Path(root or os.environ.get("RARE_EARTH_ROOT") or Path.cwd()).resolve()
+        root = Path(root or os.environ.get("NBREPORT_ROOT") or Path.cwd()).resolve()
         build = Path(build or os.environ.get("REPORT_BUILD_DIR") or root / "build").resolve()
         site = Path(site or os.environ.get("REPORT_SITE_DIR") or root / "site").resolve()
         manifest = Path(manifest).resolve() if manifest else root / "notebooks" / "manifest.yml"
@@ -69,22 +123,27 @@ class Config:
     # build/ layout
     @property
     def state_file(self) -> Path:
+        """Path: build/state.json, what each run last did."""
         return self.build / "state.json"
 
     @property
     def notebooks_out(self) -> Path:
+        """Path: build/notebooks, the executed notebooks."""
         return self.build / "notebooks"
 
     @property
     def pages(self) -> Path:
+        """Path: build/pages, the rendered report pages."""
         return self.build / "pages"
 
     @property
     def thumbs(self) -> Path:
+        """Path: build/thumbs, the index cards' figures."""
         return self.build / "thumbs"
 
     @property
     def claims_csv(self) -> Path:
+        """Path: build/claims.csv, the collection job's results table."""
         return self.build / "claims.csv"
 
 

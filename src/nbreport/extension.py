@@ -24,6 +24,13 @@ NAV : list of (key, href, label)
     Extra links in every page's header, after "Reports".
 MISSING_ALT_HINT : str
     HTML (trusted) appended to the "figures have no description" note of a report page.
+KINDS : dict of str to dict
+    The kinds of notebook the manifest may list, in the order the site's index groups them.
+    Each maps to ``heading`` (the index group's heading), ``label`` (the kind line when
+    ``describe`` gives none), ``folder`` (under notebooks/, where unlisted notebooks of that
+    kind are looked for) and ``entry`` (JSON Schema for an entry of that kind: keys it must or
+    must not have, with ``x-message``/``x-messages`` words; see nbreport.manifest). All optional.
+    Without KINDS any lowercase word is a kind, grouped under its own name.
 
 Functions (every one optional)
 ------------------------------
@@ -64,7 +71,15 @@ class ExtensionError(ValueError):
 
 
 class Extension:
-    """A loaded extension module with the builder's defaults for whatever it leaves out."""
+    """A loaded extension module with the builder's defaults for whatever it leaves out.
+
+    Parameters
+    ----------
+    module : module, optional
+        The collection's extension module; None: no extension (every default).
+    name : str, optional
+        Its import name.
+    """
 
     def __init__(self, module=None, name: str = ""):
         self.module, self.name = module, name
@@ -74,10 +89,22 @@ class Extension:
 
     @property
     def package(self) -> str | None:
+        """str or None: import name of the package the notebooks import (PACKAGE, else the module's top package)."""
         return self._get("PACKAGE") or (self.name.split(".")[0] if self.name else None)
 
     def package_dir(self) -> Path | None:
-        """The folder of PACKAGE, found without importing it; None without an extension."""
+        """The folder of PACKAGE, found without importing it.
+
+        Returns
+        -------
+        Path or None
+            The package folder; None without an extension.
+
+        Raises
+        ------
+        ExtensionError
+            When the package cannot be found.
+        """
         if not self.package:
             return None
         spec = importlib.util.find_spec(self.package)
@@ -87,27 +114,64 @@ class Extension:
 
     @property
     def site_name(self) -> str:
+        """str: the site's name (SITE_NAME, default "Research notebooks")."""
         return self._get("SITE_NAME", "Research notebooks")
 
     @property
     def templates(self) -> Path | None:
+        """Path or None: the collection's Jinja2 template folder (TEMPLATES)."""
         return self._get("TEMPLATES")
 
     @property
     def nav(self) -> list:
+        """list of (str, str, str): extra header links (NAV) as (key, href, label)."""
         return list(self._get("NAV", []))
 
     @property
+    def kinds(self) -> dict:
+        """dict: the collection's kinds of notebook (KINDS) in declared order; {} when it declares none."""
+        return dict(self._get("KINDS") or {})
+
+    @property
     def missing_alt_hint(self) -> str:
+        """str: trusted HTML after the "figures have no description" note (MISSING_ALT_HINT)."""
         return self._get("MISSING_ALT_HINT", "")
 
     def call(self, attr: str, *args, default=None, **kw):
+        """Call one of the extension's optional functions, or give the default when it has none.
+
+        Parameters
+        ----------
+        attr : str
+            The function's name (``check_data``, ``describe`` ...; see this module's docstring).
+        *args
+            Its positional arguments.
+        default : object, optional
+            What to give when the extension does not define it.
+        **kw
+            Its keyword arguments.
+
+        Returns
+        -------
+        object
+            The function's result, or `default`.
+        """
         fn = self._get(attr)
         return fn(*args, **kw) if callable(fn) else default
 
 
 def load(name: str | None) -> Extension:
     """The extension module `name` ("package.module"), else the one registered entry point, else none.
+
+    Parameters
+    ----------
+    name : str or None
+        The manifest's ``extension`` key.
+
+    Returns
+    -------
+    Extension
+        The loaded extension (with no module when none is configured or installed).
 
     Raises
     ------

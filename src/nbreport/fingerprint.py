@@ -13,7 +13,21 @@ def _hash_file(h, path: Path) -> None:
 
 
 def hash_tree(folder: Path) -> str:
-    """sha256 over the relative names and contents of every file under folder (sorted)."""
+    """sha256 over the relative names and contents of every file under folder (sorted).
+
+    Hidden files and folders, ``__pycache__`` and compiled byte code are left out, so importing a
+    module does not change its package's hash.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder.
+
+    Returns
+    -------
+    str
+        Hex digest, or ``"absent"`` when the folder does not exist.
+    """
     h = hashlib.sha256()
     if not folder.is_dir():
         return "absent"
@@ -29,12 +43,36 @@ def hash_tree(folder: Path) -> str:
 
 
 def hash_file(path: Path) -> str:
+    """sha256 of one file's bytes.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    str
+        Hex digest, or ``"absent"`` when there is no such file.
+    """
     if not path.is_file():
         return "absent"
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def digest(obj) -> str:
+    """sha256 of a JSON-able object (keys sorted; other objects as ``str``).
+
+    Parameters
+    ----------
+    obj : object
+        Parameters, a list of hashes ...
+
+    Returns
+    -------
+    str
+        Hex digest.
+    """
     return hashlib.sha256(json.dumps(obj, sort_keys=True, default=str).encode()).hexdigest()
 
 
@@ -45,17 +83,24 @@ NBREPORT_DIR = Path(__file__).resolve().parent
 class Inputs:
     """The hashes a build compares with the last one (hex sha256 strings; "absent"/"none" when missing).
 
-    Attributes
+    Parameters
     ----------
-    data : every file under data/.
-    helpers : the package the notebooks import (the extension's PACKAGE), as a whole.
-    env : environment.yml, the pins.
-    execution : the builder's execution code (nbreport.execution: workers, kernel setup, what a
+    data : str
+        Every file under data/.
+    helpers : str
+        The package the notebooks import (the extension's PACKAGE), as a whole.
+    env : str
+        environment.yml, the pins.
+    execution : str
+        The builder's execution code (nbreport.execution: workers, kernel setup, what a
         run's outcome is). With the four above and a run's notebook and parameters, it makes the
         run's fingerprint: a change executes the run again.
-    render : the page renderer (nbreport.render and its template): a change re-renders pages.
-    site : the whole builder package: a change rewrites the site (cheap; nothing is executed).
-    manifest : notebooks/manifest.yml.
+    render : str
+        The page renderer (nbreport.render and its template): a change re-renders pages.
+    site : str
+        The whole builder package: a change rewrites the site (cheap; nothing is executed).
+    manifest : str
+        notebooks/manifest.yml.
     """
     data: str
     helpers: str
@@ -67,6 +112,20 @@ class Inputs:
 
     @classmethod
     def collect(cls, cfg, ext=None) -> "Inputs":
+        """Hash every input of the build now.
+
+        Parameters
+        ----------
+        cfg : Config
+            The build's configuration.
+        ext : nbreport.extension.Extension, optional
+            The collection's extension (its PACKAGE is hashed); without it ``helpers`` is ``"none"``.
+
+        Returns
+        -------
+        Inputs
+            The current hashes.
+        """
         package = ext.package_dir() if ext is not None else None
         return cls(
             data=hash_tree(cfg.root / "data"),

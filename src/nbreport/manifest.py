@@ -6,8 +6,8 @@ index and the tests. Format (every key shown; anything else is refused):
     extension: helpers.report_extension     # optional: the collection's extension (nbreport.extension)
     notebooks:
       - path: models/quota_growth.ipynb      # relative to notebooks/, must exist
-        kind: model                          # article | model
-        title: Quota growth model            # models: the report's name on the site
+        kind: model                          # one of the collection's kinds (its extension's KINDS)
+        title: Quota growth model            # the keys each kind needs are the collection's too
         runs:
           - id: quota-mining                 # unique in the whole manifest; [a-z0-9][a-z0-9_-]*
             parameters: {stage: mining}      # optional; empty = the notebook's defaults
@@ -19,17 +19,21 @@ index and the tests. Format (every key shown; anything else is refused):
             error: "unknown value 'refining'"   # a fragment of the refusal message
       - path: articles/reuters_2025_quota.ipynb
         kind: article
-        source_id: reuters_2025_04           # articles: the article's id in data/sources.csv
+        source_id: reuters_2025_04           # (here: an article's id in data/sources.csv)
         runs: [{id: reuters-2025-quota}]
 
-The shape (keys, types, kinds, run ids, and the words of each refusal) is declared in
-manifest.schema.json beside this module and checked with jsonschema; syntax errors, duplicate
+The shape (keys, types, run ids, and the words of each refusal) is declared in
+manifest.schema.json beside this module and checked with jsonschema. The kinds of notebook, and
+the keys an entry of each kind must or must not have, are the collection's: its extension's
+``KINDS`` (nbreport.extension) are added to that schema before the check, so the builder
+names no kind itself; syntax errors, duplicate
 keys and impossible dates are refused with their line and column by nbreport.strictparse.
 This module only parses and validates: the no-change path of `make report` reads it without
 importing pandas or papermill.
 """
 from __future__ import annotations
 
+import copy
 import json
 import re
 import sys
@@ -40,7 +44,6 @@ from typing import Any
 SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
 SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
 _DEFS = SCHEMA["$defs"]
-KINDS = tuple(_DEFS["entry"]["properties"]["kind"]["enum"])
 TOP_KEYS = tuple(SCHEMA["properties"])
 ENTRY_KEYS = tuple(_DEFS["entry"]["properties"])
 RUN_KEYS = tuple(_DEFS["run"]["properties"])
@@ -54,6 +57,17 @@ class ManifestError(ValueError):
 
 @dataclass(frozen=True)
 class Run:
+    """One parameter set of a notebook: a report page of its own.
+
+    Parameters
+    ----------
+    id : str
+        Unique in the manifest; names the report's files.
+    parameters : dict
+        Values given to the notebook (empty: its defaults).
+    site : bool, default True
+        False: run by the tests only, not published.
+    """
     id: str
     parameters: dict
     site: bool = True
@@ -61,12 +75,40 @@ class Run:
 
 @dataclass(frozen=True)
 class Invalid:
+    """A parameter set that must be refused, with a fragment of the expected message.
+
+    Parameters
+    ----------
+    parameters : dict
+        The values to refuse.
+    error : str
+        A fragment the refusal message must contain.
+    """
     parameters: dict
     error: str
 
 
 @dataclass
 class Entry:
+    """One notebook of the manifest with its runs.
+
+    Parameters
+    ----------
+    path : str
+        Relative to notebooks/, POSIX separators.
+    kind : str
+        One of the collection's kinds (its extension's KINDS).
+    runs : list of Run
+        Its parameter sets.
+    source_id : str or None, optional
+        A key some kinds need (the collection's rules say which).
+    title : str or None, optional
+        The report's name where the collection does not give one.
+    invalid : list of Invalid, optional
+        Parameter sets that must be refused.
+    index : int, default 0
+        Position in the manifest, for messages.
+    """
     path: str                      # relative to notebooks/, POSIX separators
     kind: str
     runs: list[Run]
@@ -76,33 +118,107 @@ class Entry:
     index: int = 0                 # position in the manifest, for messages
 
     def label(self) -> str:
+        """The entry as messages name it: ``'notebooks[2] (models/x.ipynb)'``.
+
+        Returns
+        -------
+        str
+            Index and path.
+        """
         return f"notebooks[{self.index}] ({self.path})"
 
     def run_label(self, run: Run) -> str:
+        """One run of the entry as messages name it.
+
+        Parameters
+        ----------
+        run : Run
+            One of its runs.
+
+        Returns
+        -------
+        str
+            ``"notebooks[2] (models/x.ipynb), run 'quota-a'"``.
+        """
         return f"{self.label()}, run {run.id!r}"
 
 
 @dataclass
 class Manifest:
+    """The loaded manifest: its notebooks, their runs, and the collection's extension.
+
+    Parameters
+    ----------
+    file : Path
+        The manifest file.
+    root : Path
+        The repository.
+    entries : list of Entry
+        The notebooks in manifest order.
+    extension : str or None, optional
+        The extension module the manifest names (nbreport.extension).
+    ext : nbreport.extension.Extension, optional
+        The loaded extension (set by `load`).
+    """
     file: Path
     root: Path
     entries: list[Entry]
     extension: str | None = None   # the collection's extension module (nbreport.extension)
-    ext: Any = None                # the loaded extension, set by nbreport.runner.preflight
+    ext: Any = None                # the loaded extension (nbreport.extension.Extension), set by load
 
     @property
     def notebooks_dir(self) -> Path:
+        """Path: the repository's notebooks/ folder."""
         return self.root / "notebooks"
 
     def notebook_file(self, entry: Entry) -> Path:
+        """The notebook file of an entry.
+
+        Parameters
+        ----------
+        entry : Entry
+            A manifest entry.
+
+        Returns
+        -------
+        Path
+            notebooks/<entry.path>.
+        """
         return self.notebooks_dir / entry.path
 
     def runs(self, site_only: bool = False) -> list[tuple[Entry, Run]]:
-        """Every (entry, run) pair in manifest order; site_only drops `site: false` runs."""
+        """Every (entry, run) pair in manifest order.
+
+        Parameters
+        ----------
+        site_only : bool, default False
+            Leave out the ``site: false`` runs.
+
+        Returns
+        -------
+        list of (Entry, Run)
+            The pairs.
+        """
         return [(e, r) for e in self.entries for r in e.runs if r.site or not site_only]
 
     def find(self, key: str) -> list[tuple[Entry, Run]]:
-        """Runs selected by a run id or a notebook path (relative to notebooks/ or the root)."""
+        """Runs selected by a run id or a notebook path (relative to notebooks/ or the root).
+
+        Parameters
+        ----------
+        key : str
+            A run id or a notebook path.
+
+        Returns
+        -------
+        list of (Entry, Run)
+            The run, or every run of the notebook.
+
+        Raises
+        ------
+        ManifestError
+            When nothing in the manifest matches (the message lists what is listed).
+        """
         key = key.strip().removeprefix("./")
         norm = key.removeprefix("notebooks/")
         found = [(e, r) for e, r in self.runs() if r.id == key or e.path == norm]
@@ -114,6 +230,20 @@ class Manifest:
 
 
 def display(path: Path, root: Path) -> str:
+    """A path as messages show it: relative to the repository when inside it.
+
+    Parameters
+    ----------
+    path : Path
+        A file.
+    root : Path
+        The repository.
+
+    Returns
+    -------
+    str
+        The relative or, outside the repository, the given path.
+    """
     try:
         return str(Path(path).resolve().relative_to(Path(root).resolve()))
     except ValueError:
@@ -139,7 +269,7 @@ def _where(data, path, shown: str) -> str:
     return where
 
 
-def _validator():
+def _validator(schema: dict | None = None):
     """jsonschema's validator for SCHEMA. jsonschema imports rfc3987_syntax when it is installed, and that
     module builds a parser at import (2.4 s without byte code) for an IRI format check this schema never
     asks for: it is kept out while jsonschema loads, so a rebuild with nothing changed stays fast."""
@@ -151,15 +281,58 @@ def _validator():
     finally:
         if blocked:
             del sys.modules["rfc3987_syntax"]
-    return Draft202012Validator(SCHEMA)
+    return Draft202012Validator(SCHEMA if schema is None else schema)
 
 
 _RULE_ORDER = {"additionalProperties": 0, "type": 1, "required": 2}
 
 
-def schema_problem(data, shown: str) -> str | None:
-    """The first way `data` breaks manifest.schema.json, in the words the schema gives; None if none."""
-    errors = list(_validator().iter_errors(data))
+def schema_with_kinds(kinds: dict | None) -> dict:
+    """manifest.schema.json with the collection's kinds: their names as the enum of ``kind`` and,
+    for each kind that gives an ``entry`` schema, an if-kind-then-rules clause on the entry.
+
+    Parameters
+    ----------
+    kinds : dict or None
+        The extension's KINDS (name -> {heading, label, folder, entry}); None or {} leaves the
+        schema as it is (any lowercase word is a kind).
+
+    Returns
+    -------
+    dict
+        A JSON Schema (a new object; SCHEMA is not changed).
+    """
+    schema = copy.deepcopy(SCHEMA)
+    if not kinds:
+        return schema
+    entry = schema["$defs"]["entry"]
+    names = list(kinds)
+    entry["properties"]["kind"] = {"enum": names, "x-message": f"kind {{value!r}} is not one of {', '.join(names)}"}
+    entry["allOf"] = entry.get("allOf", []) + [
+        {"if": {"properties": {"kind": {"const": name}}, "required": ["kind"]}, "then": spec["entry"]}
+        for name, spec in kinds.items() if isinstance(spec, dict) and spec.get("entry")]
+    return schema
+
+
+def schema_problem(data, shown: str, kinds: dict | None = None) -> str | None:
+    """The first way `data` breaks manifest.schema.json (with the collection's kinds), in the words the
+    schema gives; None if none.
+
+    Parameters
+    ----------
+    data : object
+        The parsed manifest.
+    shown : str
+        The manifest's path as messages show it.
+    kinds : dict, optional
+        The extension's KINDS (see `schema_with_kinds`).
+
+    Returns
+    -------
+    str or None
+        ``'<file>: <entry>: <words>'`` for the first fault, in manifest order.
+    """
+    errors = list(_validator(schema_with_kinds(kinds)).iter_errors(data))
     if not errors:
         return None
 
@@ -188,7 +361,30 @@ def schema_problem(data, shown: str) -> str | None:
 def load(file: str | Path | None = None, root: str | Path | None = None, check_files: bool = True) -> Manifest:
     """Read and validate the manifest; raise ManifestError naming the entry on any problem.
 
-    root: the repository (default: the current folder); file: default root/notebooks/manifest.yml.
+    The collection's extension (the ``extension`` key, else the registered entry point) is
+    loaded first: its KINDS decide which kinds exist and which keys each needs.
+
+    Parameters
+    ----------
+    file : str or Path, optional
+        The manifest (default: root/notebooks/manifest.yml).
+    root : str or Path, optional
+        The repository (default: the current folder).
+    check_files : bool, default True
+        Require every listed notebook to exist.
+
+    Returns
+    -------
+    Manifest
+        The entries, runs and loaded extension.
+
+    Raises
+    ------
+    ManifestError
+        Naming file, line and column (syntax, duplicate keys) or the entry and the fix (shape,
+        kinds, paths, duplicate run ids).
+    nbreport.extension.ExtensionError
+        When the extension cannot be imported.
     """
     root = Path(root or Path.cwd()).resolve()
     file = Path(file) if file else root / "notebooks" / "manifest.yml"
@@ -210,7 +406,9 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         raise ManifestError(str(exc)) from None
     if data is None:
         data = {"notebooks": []}
-    problem = schema_problem(data, shown)  # the shape: keys, types, kinds, run ids (manifest.schema.json)
+    ext = _extension(data)
+    # the shape: keys, types, kinds, run ids (manifest.schema.json and the collection's KINDS)
+    problem = schema_problem(data, shown, ext.kinds if ext is not None else None)
     if problem:
         raise ManifestError(problem)
 
@@ -246,14 +444,50 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         invalid = [Invalid(dict(bad["parameters"]), bad["error"]) for bad in item.get("invalid") or []]
         entries.append(Entry(path=rel, kind=item["kind"], runs=runs, source_id=item.get("source_id"),
                              title=item.get("title"), invalid=invalid, index=i))
-    return Manifest(file=file, root=root, entries=entries, extension=data.get("extension"))
+    return Manifest(file=file, root=root, entries=entries, extension=data.get("extension"), ext=ext)
+
+
+def _extension(data):
+    """The collection's extension the manifest names (or the registered one); None while the
+    'extension' key itself is malformed (the schema check then says so).
+
+    Raises
+    ------
+    nbreport.extension.ExtensionError
+        The extension cannot be imported.
+    """
+    from nbreport import extension as extension_mod
+
+    name = data.get("extension") if isinstance(data, dict) else None
+    pattern = SCHEMA["properties"]["extension"]["pattern"]
+    if name is not None and not (isinstance(name, str) and re.fullmatch(pattern, name)):
+        return None
+    return extension_mod.load(name)
 
 
 def unlisted_notebooks(manifest: Manifest) -> list[str]:
-    """Notebooks under notebooks/articles and notebooks/models that the manifest does not list."""
+    """Notebooks in the collection's folders that the manifest does not list.
+
+    The folders are those the collection's kinds declare (KINDS[...]["folder"], e.g. notebooks/articles);
+    a collection that declares none has the folders of the notebooks the manifest lists.
+
+    Parameters
+    ----------
+    manifest : Manifest
+        A loaded manifest.
+
+    Returns
+    -------
+    list of str
+        Paths relative to notebooks/, sorted within each folder.
+    """
     listed = {e.path for e in manifest.entries}
+    kinds = manifest.ext.kinds if manifest.ext is not None else {}
+    folders = [spec["folder"] for spec in kinds.values() if isinstance(spec, dict) and spec.get("folder")]
+    if not folders:
+        folders = sorted({p.rsplit("/", 1)[0] for p in listed if "/" in p})
     found = []
-    for sub in ("articles", "models"):
+    for sub in dict.fromkeys(folders):
         folder = manifest.notebooks_dir / sub
         if folder.is_dir():
             for nb in sorted(folder.rglob("*.ipynb")):

@@ -98,7 +98,11 @@ class Report:
                        or [(k, v, False) for k, v in run.parameters.items()])
         self.info = ext.call("describe", entry, man.root, results, default=None) or {}
         self.title = self.info.get("title") or entry.title or run.id
-        self.kind_line = self.info.get("kind_line") or ("Model" if entry.kind == "model" else entry.kind.capitalize())
+        kinds = ext.kinds if ext is not None else {}      # the collection's KINDS (nbreport.extension)
+        spec = kinds.get(entry.kind) or {}
+        self.kind_line = self.info.get("kind_line") or spec.get("label") or entry.kind.capitalize()
+        self.group = (list(kinds).index(entry.kind) if entry.kind in kinds else len(kinds), entry.kind,
+                      spec.get("heading") or entry.kind.capitalize())
 
     @property
     def thumb_shown(self) -> bool:
@@ -150,4 +154,4 @@ def index_context(reports: list[Report]) -> dict:
     warned = any(r.status == "warnings" for r in reports)
     return {"reports": reports, "bad": bad, "summary": summary_line(reports),
             "alert": "failed" if failed else "warnings" if warned else "stale",
-            "groups": (("article", "Articles checked"), ("model", "Models"))}
+            "groups": tuple((kind, heading) for _, kind, heading in sorted({r.group for r in reports}))}

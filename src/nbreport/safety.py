@@ -15,9 +15,24 @@ from nbreport.status import BuildError
 
 
 def check_writable(folder: Path, what: str) -> None:
-    """Refuse (BuildError) a folder, or a folder inside it, whose owner has taken write permission
-    away (honoured even when running as root, who could write anyway), or that this process cannot
-    write; and a missing folder whose parent cannot be written."""
+    """Refuse a folder that cannot be written before anything runs.
+
+    That is a folder, or a folder inside it, whose owner has taken write permission away
+    (honoured even when running as root, who could write anyway), or that this process cannot
+    write; and a missing folder whose parent cannot be written.
+
+    Parameters
+    ----------
+    folder : Path
+        The folder the build will write (build/, site/).
+    what : str
+        How messages name it.
+
+    Raises
+    ------
+    BuildError
+        Naming the folder and the fix.
+    """
     target = folder
     while not target.exists() and target.parent != target:
         target = target.parent
@@ -59,6 +74,18 @@ def sweep_kernel_leftovers(tmp: str | None = None, old: float = 600.0) -> list[s
     lists every bound socket path) and the worker that made it is gone (or, for a folder without
     a pid in its name, it is older than `old` seconds): a concurrent build keeps its own, even in
     the moment between making the folder and binding the first socket.
+
+    Parameters
+    ----------
+    tmp : str, optional
+        The temp dir (default /tmp, else the system's).
+    old : float, default 600
+        Age in seconds after which a folder without a pid counts as left over.
+
+    Returns
+    -------
+    list of str
+        The folders removed.
     """
     tmp = tmp or ("/tmp" if os.path.isdir("/tmp") else tempfile.gettempdir())
     try:
@@ -90,7 +117,18 @@ PROTECTED = ("data", "notebooks")
 
 
 def protected_snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    """(size, mtime_ns) of every file under the folders a notebook must not write (data/, notebooks/)."""
+    """Size and modification time of every file under the folders a notebook must not write.
+
+    Parameters
+    ----------
+    root : Path
+        The repository (data/ and notebooks/ are read).
+
+    Returns
+    -------
+    dict of str to (int, int)
+        Path relative to root to ``(size, mtime_ns)``; compared before and after a run.
+    """
     out = {}
     for top in PROTECTED:
         for base, dirs, files in os.walk(root / top):

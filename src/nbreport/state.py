@@ -25,8 +25,22 @@ def _valid_state(state) -> bool:
 
 
 def load_state(cfg: Config, notes: list[str] | None = None) -> dict:
-    """build/state.json, or an empty state when it is missing, unreadable or not in this format
-    (a hand-edited or truncated file means "no state": every run is executed again)."""
+    """build/state.json, or an empty state when it is missing, unreadable or not in this format.
+
+    A hand-edited or truncated file means "no state": every run is executed again.
+
+    Parameters
+    ----------
+    cfg : Config
+        The build's configuration.
+    notes : list of str, optional
+        Receives a sentence when an unreadable file was set aside.
+
+    Returns
+    -------
+    dict
+        ``version``, ``runs`` (by run id) and ``claims`` (the extension's results job).
+    """
     empty = {"version": STATE_VERSION, "runs": {}, "claims": {}}
     try:
         text = cfg.state_file.read_text(encoding="utf-8")
@@ -49,7 +63,20 @@ def load_state(cfg: Config, notes: list[str] | None = None) -> dict:
 
 
 def save_state(cfg: Config, state: dict) -> None:
-    """Write build/state.json atomically; on failure the temporary file is removed and StorageError raised."""
+    """Write build/state.json atomically; on failure the temporary file is removed.
+
+    Parameters
+    ----------
+    cfg : Config
+        The build's configuration.
+    state : dict
+        The state to write (JSON-able).
+
+    Raises
+    ------
+    StorageError
+        Naming the file and the fault in words (disk full, read-only ...).
+    """
     tmp = cfg.state_file.with_name(f".state.{os.getpid()}.tmp")
     try:
         cfg.build.mkdir(parents=True, exist_ok=True)

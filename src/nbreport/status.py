@@ -23,7 +23,20 @@ class Interrupted(BaseException):
 
 
 def storage_error(exc: OSError, path: Path | str | None = None) -> StorageError:
-    """A StorageError that names the file and says what went wrong in words."""
+    """A StorageError that names the file and says what went wrong in words.
+
+    Parameters
+    ----------
+    exc : OSError
+        The failure.
+    path : Path or str, optional
+        The file, when the error does not name it.
+
+    Returns
+    -------
+    StorageError
+        ``'cannot write <file>: the disk is full'`` and the like.
+    """
     where = exc.filename or path or "a build file"
     words = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is exceeded",
              errno.EROFS: "the file system is read-only", errno.EACCES: "permission denied",
@@ -36,6 +49,18 @@ def run_status(s: dict | None, fingerprint: str) -> str:
 
     A run recorded on other inputs than today's is stale, whether it passed or failed then:
     an old failure is not a current failure once the data are fixed.
+
+    Parameters
+    ----------
+    s : dict or None
+        The run's entry in build/state.json.
+    fingerprint : str
+        The run's fingerprint now.
+
+    Returns
+    -------
+    str
+        One of ``ok``, ``warnings``, ``failed``, ``stale``, ``missing``.
     """
     if not s:
         return "missing"
@@ -48,7 +73,18 @@ def run_status(s: dict | None, fingerprint: str) -> str:
 
 
 def describe_error(err: dict | None) -> str:
-    """One line for a run's error, without terminal escape codes (shared by the log and the site)."""
+    """One line for a run's error, without terminal escape codes (shared by the log and the site).
+
+    Parameters
+    ----------
+    err : dict or None
+        The run's recorded error (``kind``, ``cell_number``, ``ename``, ``evalue``, ``message``).
+
+    Returns
+    -------
+    str
+        E.g. ``"cell [3] raised ValueError: ..."``; ``"failed"`` without details.
+    """
     if not isinstance(err, dict) or not err:
         return "failed"
     where = f"cell [{err['cell_number']}]" if err.get("cell_number") else "the notebook"

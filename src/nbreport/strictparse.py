@@ -28,10 +28,25 @@ class ParseError(ValueError):
 
 
 def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
-    """Parse JSON text; return (data, lines) where lines maps a key path to its line.
+    """Parse JSON text and note the line of every key, refusing a key repeated in one object.
 
-    A key path is a tuple of keys and list indices, e.g. ("resources", 2, "schema").
-    Raises ParseError for invalid JSON or a key repeated in one object.
+    Parameters
+    ----------
+    text : str
+        The JSON.
+    shown : str
+        The file as messages show it.
+
+    Returns
+    -------
+    (object, dict of tuple to int)
+        The data, and the line of each key path (a tuple of keys and list indices, e.g.
+        ``("resources", 2, "schema")``).
+
+    Raises
+    ------
+    ParseError
+        Naming line and column for invalid JSON or a repeated key; nesting too deep.
     """
     try:
         data = json.loads(text)
@@ -106,7 +121,25 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
 
 
 def load_yaml(text: str, shown: str):
-    """Parse YAML text with PyYAML's safe loader, refusing duplicate keys and impossible dates."""
+    """Parse YAML text with PyYAML's safe loader, refusing duplicate keys and impossible dates.
+
+    Parameters
+    ----------
+    text : str
+        The YAML.
+    shown : str
+        The file as messages show it.
+
+    Returns
+    -------
+    object
+        The data (mappings, lists, scalars; None for an empty document).
+
+    Raises
+    ------
+    ParseError
+        Naming line and column: invalid YAML, a repeated key, an impossible date.
+    """
     import yaml
 
     class StrictLoader(yaml.SafeLoader):

@@ -7,7 +7,7 @@ recompute it from the curated tables. Sub-modules, one job each:
 ``intervals``  exact interval arithmetic (`Q`) and the checker's vocabulary
 ``stated``     the interval a stated number and its qualifier allow; the verdict
 ``lookups``    the curated tables and the lookups and helpers a recipe may call
-``formula``    derived rows' prose formulas read as arithmetic
+``derived``    derived rows' expressions as intervals; the circularity rule's number forms
 ``recipe``     the recipe language (see its docstring) and its interpreter
 ``present``    numbers, gaps and status words as readers see them
 ``ledger``     load and check the ledger; per-article table and summary
@@ -22,8 +22,8 @@ from helpers.claims.stated import (  # noqa: F401
     Stated, judge, parse_stated, stated_date_range, stated_interval, stated_text_date)
 from helpers.claims.lookups import (  # noqa: F401
     Context, FUNCTIONS, HELPERS, LOOKUPS, Tables, _pct_below)
-from helpers.claims.formula import (  # noqa: F401
-    article_number_forms, formula_expression, formula_interval)
+from helpers.claims.derived import (  # noqa: F401
+    article_number_forms, derived_interval, literal_interval)
 from helpers.claims.recipe import (  # noqa: F401
     evaluate, parse_recipe)
 from helpers.claims.present import (  # noqa: F401
@@ -38,7 +38,7 @@ __all__ = [
     "MEAN_MONTH_DAYS", "MEASURED_UNITS", "NotCheckable", "Q", "QUALIFIERS", "REPORT_WINDOW_DAYS",
     "RESULTS_COLUMNS", "RESULTS_SCHEMA", "RESULTS_SCHEMA_FILE", "STATUSES", "STRUCTURAL_CONSTANTS", "Stated",
     "Tables", "UNITS", "article_number_forms", "article_table", "check_claim", "check_claims", "data_value",
-    "evaluate", "fmt_gap", "formula_expression", "formula_interval", "gap_number", "judge", "load_claims",
-    "parse_recipe", "parse_stated", "printed_step", "stated_date_range", "stated_interval", "stated_text_date",
+    "derived_interval", "evaluate", "fmt_gap", "gap_number", "judge", "load_claims",
+    "literal_interval", "parse_recipe", "parse_stated", "printed_step", "stated_date_range", "stated_interval", "stated_text_date",
     "status_words", "summary",
 ]

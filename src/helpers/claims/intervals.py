@@ -56,7 +56,23 @@ class NotCheckable(Exception):
 
 @dataclass(frozen=True)
 class Input:
-    """One data value a recomputation used, for provenance."""
+    """One data value a recomputation used, for provenance (the claims table's ``inputs``).
+
+    Parameters
+    ----------
+    table : str
+        The data table (``quotas``, ``exports``, ``events`` ...).
+    key : str
+        The row's key in words ('exports magnets to World month 2024-06').
+    source_id : str
+        The row's source (data/sources.csv).
+    status : str
+        ``reported``, ``derived`` or another status word of the table.
+    text : str
+        The value as printed in the CSV.
+    formula : str, optional
+        A derived row's prose formula.
+    """
     table: str
     key: str
     source_id: str
@@ -69,7 +85,19 @@ class Input:
 class Q:
     """A value: exact point and the interval its inputs' rounding allows.
 
-    kind "number", or "date" (point, lo and hi are proleptic Gregorian ordinals).
+    Arithmetic (``+ - * /``) propagates the interval (interval arithmetic on exact fractions)
+    and concatenates the inputs.
+
+    Parameters
+    ----------
+    point : Fraction
+        The value computed from the numbers as printed.
+    lo, hi : Fraction
+        The smallest and largest values the rounding of the inputs allows.
+    kind : str, default "number"
+        ``"number"``, or ``"date"`` (point, lo and hi are proleptic Gregorian ordinals).
+    inputs : tuple of Input, optional
+        The data values it rests on.
     """
     point: Fraction
     lo: Fraction
@@ -79,6 +107,20 @@ class Q:
 
     @staticmethod
     def exact(x, kind="number") -> "Q":
+        """A value without rounding (``lo == point == hi``).
+
+        Parameters
+        ----------
+        x : int, float, Fraction or str
+            The number (a float is read as its shortest decimal).
+        kind : str, default "number"
+            ``"number"`` or ``"date"``.
+
+        Returns
+        -------
+        Q
+            The exact value.
+        """
         x = _frac(x)
         return Q(x, x, x, kind)
 
@@ -144,7 +186,18 @@ _NUMBER_TEXT = re.compile(r"^[+-]?(\d+)(?:\.(\d+))?$")
 
 
 def printed_step(text: str) -> Fraction:
-    """The unit of the last printed digit of a plain decimal: '4087.6' -> 1/10, '132000' -> 1."""
+    """The unit of the last printed digit of a plain decimal: '4087.6' -> 1/10, '132000' -> 1.
+
+    Parameters
+    ----------
+    text : str
+        A number as written in a CSV cell (no separators).
+
+    Returns
+    -------
+    Fraction
+        10 to the power of minus the number of decimals.
+    """
     m = _NUMBER_TEXT.match(text.strip())
     if not m:
         raise ValueError(f"not a plain decimal number: {text!r}")

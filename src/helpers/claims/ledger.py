@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import data as _data
-from helpers.claims.formula import article_number_forms
+from helpers.claims.derived import article_number_forms
 from helpers.claims.intervals import ClaimError, DATE_UNITS, NotCheckable
 from helpers.claims.lookups import Context, Tables
 from helpers.claims.present import (_decimals, _display_decimals, _fmt_interval, _fmt_stated_interval, _fmt_value,
@@ -236,7 +236,7 @@ def _plural(n: int, one: str, many: str) -> str:
 
 
 def summary(source_id: str | None = None, data_dir: Path | None = None, checked: pd.DataFrame | None = None) -> str:
-    """One line: 'R of N numbers reproduce (W within rounding, D differ, C not checkable).'
+    """One line: 'R of N numbers reproduce (W within rounding, D differ, C not checkable).'.
 
     N counts every number in the ledger (for the article, or all); R those
     reproduced exactly; the parenthesis splits the rest, so R + W + D + C = N.
@@ -255,6 +255,7 @@ def summary(source_id: str | None = None, data_dir: Path | None = None, checked:
     Returns
     -------
     str
+        The line, for the article page, the index card and the README.
     """
     df = checked if checked is not None else check_claims(source_id, data_dir)
     if source_id is not None:

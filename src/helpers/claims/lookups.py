@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from helpers import data as _data, paths
-from helpers.claims.formula import formula_interval
+from helpers.claims.derived import derived_interval
 from helpers.claims.intervals import (ClaimError, Input, NotCheckable, Q, REPORT_WINDOW_DAYS, STRUCTURAL_CONSTANTS,
                                       _frac, data_value)
 from helpers.claims.present import _fmt_plain
@@ -36,7 +36,13 @@ def _cell(v) -> str:
 
 
 class Tables:
-    """The curated tables of one data folder, read once (all rows, not only preferred)."""
+    """The curated tables of one data folder, read once (all rows, not only preferred).
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's).
+    """
 
     def __init__(self, data_dir: Path | None = None):
         self.data_dir = Path(data_dir) if data_dir else paths.DATA
@@ -45,12 +51,42 @@ class Tables:
         self._keys: dict[str, list[str]] = {}
 
     def frame(self, name: str) -> pd.DataFrame:
+        """One table, validated and typed by the schema (cached).
+
+        Parameters
+        ----------
+        name : str
+            A resource of data/datapackage.json.
+
+        Returns
+        -------
+        DataFrame
+            Every row (preferred or not).
+
+        Raises
+        ------
+        helpers.data.DataError
+            When the table breaks its schema.
+        """
         if name not in self._frames:
             self._frames[name] = _data.load_table(name, self.data_dir)
         return self._frames[name]
 
     def raw_value(self, name: str, row) -> str | None:
-        """The value cell exactly as written in the CSV (keeps trailing zeros)."""
+        """The value cell exactly as written in the CSV (keeps trailing zeros, hence the printed precision).
+
+        Parameters
+        ----------
+        name : str
+            The table.
+        row : mapping
+            A row of `frame` (its primary-key fields are read).
+
+        Returns
+        -------
+        str or None
+            The cell's text, or None when it is empty.
+        """
         if name not in self._raw:
             res = _data.resource(name, _data.read_package(self.data_dir))
             key = self._keys[name] = res["schema"]["primaryKey"]       # as the data package declares it
@@ -58,8 +94,60 @@ class Tables:
                 self._raw[name] = {tuple(r[k] for k in key): r.get("value", "") for r in csv.DictReader(fh)}
         return self._raw[name].get(tuple(_cell(row[k]) for k in self._keys[name])) or None
 
+    def key_fields(self, name: str) -> list[str]:
+        """The primary key of a table, as data/datapackage.json declares it.
+
+        Parameters
+        ----------
+        name : str
+            The table.
+
+        Returns
+        -------
+        list of str
+            Its key fields in order.
+        """
+        return list(_data.resource(name, _data.read_package(self.data_dir))["schema"]["primaryKey"])
+
+    def row(self, name: str, key: tuple[str, ...]):
+        """The row of a table with this primary key (the key's values as written in the CSV).
+
+        Parameters
+        ----------
+        name : str
+            The table.
+        key : tuple of str
+            One value per primary-key field, in the key's order.
+
+        Returns
+        -------
+        Series
+            The row.
+
+        Raises
+        ------
+        ClaimError
+            When no row has that key.
+        """
+        frame, fields = self.frame(name), self.key_fields(name)
+        hit = frame[[tuple(_cell(r[k]) for k in fields) == tuple(key) for _, r in frame.iterrows()]]
+        if hit.empty:
+            raise ClaimError(f"no {name} row has the key {'/'.join(key)}")
+        return hit.iloc[0]
+
     def own_sources(self, source_id: str) -> frozenset:
-        """The article and every source whose notes say it is the same text (a syndicated copy)."""
+        """The article and every source whose notes say it is the same text (a syndicated copy).
+
+        Parameters
+        ----------
+        source_id : str
+            An article's id in data/sources.csv.
+
+        Returns
+        -------
+        frozenset of str
+            ``source_id`` and its copies ('same wire text as <source_id>' in their notes).
+        """
         src = self.frame("sources")
         pattern = re.compile(rf"same (?:wire )?text as\b[^.;]*\b{re.escape(source_id)}\b", re.IGNORECASE)
         copies = {str(sid) for sid, notes in zip(src["source_id"], src["notes"])
@@ -67,6 +155,18 @@ class Tables:
         return frozenset(copies | {source_id})
 
     def published(self, source_id: str) -> str | None:
+        """An article's publication date as data/sources.csv gives it.
+
+        Parameters
+        ----------
+        source_id : str
+            An id in data/sources.csv.
+
+        Returns
+        -------
+        str or None
+            ``YYYY``, ``YYYY-MM`` or ``YYYY-MM-DD``; None when unknown or undated.
+        """
         src = self.frame("sources")
         hit = src[src["source_id"] == source_id]
         if hit.empty:
@@ -77,7 +177,22 @@ class Tables:
 
 @dataclass
 class Context:
-    """What a recipe is evaluated for: the claim, its article and that article's numbers."""
+    """What a recipe is evaluated for: the claim, its article and that article's numbers.
+
+    Parameters
+    ----------
+    claim_id : str
+        The claim (data/claims.csv), named in messages.
+    source_id : str
+        The claim's article; its rows never confirm it.
+    tables : Tables
+        The curated tables.
+    article_numbers : frozenset of Fraction, optional
+        Every form of the article's measured numbers (`article_number_forms`): a derived row
+        built from one of them is refused.
+    own_sources : frozenset of str, optional
+        The article and its copies (`Tables.own_sources`); ``source_id`` is always added.
+    """
     claim_id: str
     source_id: str
     tables: Tables
@@ -100,7 +215,7 @@ def _row_value(ctx: Context, table: str, row, key: str) -> Q:
             lo, hi = _frac(float(row["value_low"])), _frac(float(row["value_high"]))
             return Q(point, min(lo, point), max(hi, point), "number",
                      (Input(table, key, inp.source_id, status, _fmt_plain(point), str(row["formula"])),))
-        q, _ = formula_interval(str(row["formula"]), float(row["value"]))
+        q, _ = derived_interval(ctx.tables, table, row)
         point = _frac(float(row["value"]))
         return Q(point, min(q.lo, point), max(q.hi, point), "number",
                  (Input(table, key, inp.source_id, status, _fmt_plain(point), str(row["formula"])),))
@@ -133,7 +248,7 @@ def _pick(ctx: Context, table: str, rows: pd.DataFrame, key: str, derived: bool)
                 refusals.append(f"the {sid} row is derived ({formula}) and the recipe does not allow derived values")
                 continue
             try:
-                _, literals = formula_interval(formula, float(row["value"]))
+                _, literals = derived_interval(ctx.tables, table, row)
             except ValueError as exc:
                 refusals.append(f"the {sid} row is derived and its interval is unknown ({exc})")
                 continue

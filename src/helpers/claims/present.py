@@ -120,7 +120,18 @@ def _fmt_stated_interval(st: Stated, unit: str) -> str:
 
 
 def gap_number(gap: Fraction) -> float:
-    """A gap rounded for display: whole units from 10 up, else two significant digits (never to 0)."""
+    """A gap rounded for display: whole units from 10 up, else two significant digits (never to 0).
+
+    Parameters
+    ----------
+    gap : Fraction
+        The gap, in the claim's unit.
+
+    Returns
+    -------
+    float
+        Its absolute value, rounded half away from zero.
+    """
     g = abs(gap)
     if g >= 10:
         return float(_round_half_away(g, Fraction(1)))
@@ -159,7 +170,24 @@ def fmt_gap(gap: Fraction, unit: str) -> str:
 
 
 def status_words(status: str, gap: Fraction | None, unit: str, reason: str | None) -> str:
-    """'reproduced', 'within rounding', 'differs by 1.2 pp', 'not checkable: <reason>'."""
+    """A verdict in words: 'reproduced', 'within rounding', 'differs by 1.2 pp', 'not checkable: <reason>'.
+
+    Parameters
+    ----------
+    status : str
+        A verdict of `STATUSES`.
+    gap : Fraction or None
+        The gap of a ``differs`` verdict, in the claim's unit.
+    unit : str
+        The claim's unit (see `fmt_gap`).
+    reason : str or None
+        Why a claim is not checkable.
+
+    Returns
+    -------
+    str
+        The words readers see.
+    """
     if status == "differs":
         return f"differs by {fmt_gap(gap, unit)}"
     if status == "not_checkable":

@@ -116,20 +116,20 @@ very article being checked (June 2024 magnet exports = 3,188 / (1 - 0.381)
 rests on AInvest's "38.1% below"). The checker enforces:
 
 1. A lookup refuses derived rows unless the recipe says ``derived=True``.
-2. Even then, a derived row is refused when its formula contains a number
+2. Even then, a derived row is refused when its expression uses a number
    the claim's article states (any measured claim of that article, in %, t or
    t REO; for a percentage p the forms p, p/100, 1 - p/100 and 1 + p/100), or when
    the row's source is the article itself.
-3. A derived row's interval is computed from its formula, each literal taken
+3. A derived row's interval is computed from its ``expression`` column (the
+   machine-readable arithmetic beside the prose ``formula``), each number taken
    at its printed precision (1 and 100 exact), so a value derived from a rounded
-   percentage carries that rounding ("5,278 / 1.02" gives 5,149 to 5,200).
-   The curators write formulas in prose ("Jun 2024 = Jul 2024 5,278 / 1.02
-   (printed +2% m/m) = 5174.51"); ``formula_expression`` keeps the arithmetic
-   (labels, dates and parenthesised prose dropped; an operand marked
-   "(derived: ...)" replaced by its own formula) and the result must give the
-   row's value, or the row is refused. value_low/value_high columns, if a table
-   ever has them, take precedence for the interval. The structural constants
-   0, 1 and 100 never count as an article's numbers.
+   percentage carries that rounding ("5278 / 1.02" gives 5,149 to 5,200). A
+   ``{key}`` reference to another derived row is evaluated from that row's own
+   expression, so its rounding is carried through too. The loaders have already
+   checked that the expression gives the row's value (helpers.data.expressions).
+   value_low/value_high columns, if a table ever has them, take precedence for
+   the interval. The structural constants 0, 1 and 100 never count as an
+   article's numbers; the numbers of referenced rows count as the row's own.
 4. Any row (reported or derived, any table, events too) whose source is the
    claim's own article, or a copy of it (a source whose notes say "same wire
    text as <article>"), is skipped: an article cannot confirm itself. The
@@ -151,7 +151,7 @@ from __future__ import annotations
 import ast
 from functools import lru_cache
 
-from helpers.claims.formula import _BINOPS
+from helpers.claims.derived import _BINOPS
 from helpers.claims.intervals import ClaimError, Q, STRUCTURAL_CONSTANTS
 from helpers.claims.lookups import Context, FUNCTIONS, HELPERS, LOOKUPS
 
@@ -226,7 +226,27 @@ def _literal(node):
 
 
 def evaluate(recipe: str, ctx: Context) -> Q:
-    """Value of a recipe for one claim. ClaimError for a broken recipe or missing key; NotCheckable."""
+    """The value of a recipe for one claim (see this module's docstring for the language).
+
+    Parameters
+    ----------
+    recipe : str
+        One expression of the recipe language (data/claims.csv, column ``recipe``).
+    ctx : Context
+        The claim, its article and the tables.
+
+    Returns
+    -------
+    Q
+        The recomputed value with its interval and inputs.
+
+    Raises
+    ------
+    ClaimError
+        For a broken recipe or a missing data key (a fault of the ledger or the data).
+    NotCheckable
+        When the data cannot check the claim honestly (undisclosed, circular, only the article).
+    """
     try:
         tree = parse_recipe(recipe)
     except ValueError as exc:

@@ -33,9 +33,26 @@ _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if
 
 
 def parse_stated(text: str, unit: str) -> tuple[Fraction, Fraction]:
-    """(value, half-width) of a number as printed: '10.4%' -> (10.4, 0.05); 'two' -> (2, 0.5).
+    """The value and half-width of a number as printed: '10.4%' -> (10.4, 0.05); 'two' -> (2, 0.5).
 
     Fraction words are exact (half-width 0) and read as a percentage when the unit is %.
+
+    Parameters
+    ----------
+    text : str
+        The number as the article prints it (``stated_text``).
+    unit : str
+        The claim's unit.
+
+    Returns
+    -------
+    (Fraction, Fraction)
+        The value and half its printed step.
+
+    Raises
+    ------
+    ValueError
+        When no single number can be read.
     """
     if unit == "weekday":
         low = text.lower()
@@ -62,7 +79,27 @@ def parse_stated(text: str, unit: str) -> tuple[Fraction, Fraction]:
 
 
 def stated_date_range(stated, unit: str, qualifier: str) -> tuple[dt.date, dt.date]:
-    """First and last day a stated date covers: unit date = YYYYMMDD, unit month = YYYYMM."""
+    """First and last day a stated date covers: unit date = YYYYMMDD, unit month = YYYYMM.
+
+    Parameters
+    ----------
+    stated : int or str
+        The ledger's ``stated`` (YYYYMMDD or YYYYMM).
+    unit : str
+        ``date`` or ``month``.
+    qualifier : str
+        ``exact``, or a part of the month (``early``, ``mid``, ``late``) for a month.
+
+    Returns
+    -------
+    (datetime.date, datetime.date)
+        The first and last day.
+
+    Raises
+    ------
+    ValueError
+        For an impossible date or a qualifier a date cannot take.
+    """
     n = int(stated)
     if unit == "date":
         day = dt.date(n // 10000, n // 100 % 100, n % 100)
@@ -80,10 +117,22 @@ def stated_date_range(stated, unit: str, qualifier: str) -> tuple[dt.date, dt.da
 
 
 def stated_text_date(text: str, published: str | None) -> tuple[int | None, int, int | None]:
-    """(year, month, day) named in a printed date such as 'April 4' or 'early April 2025'.
+    """The year, month and day named in a printed date such as 'April 4' or 'early April 2025'.
 
     Without a year, the month is the latest one on or before publication: 'April' in an
     article of January 2026 is April 2025, in an article of June 2026 April 2026.
+
+    Parameters
+    ----------
+    text : str
+        The date as printed.
+    published : str or None
+        The article's publication date (YYYY, YYYY-MM or YYYY-MM-DD).
+
+    Returns
+    -------
+    (int or None, int, int or None)
+        Year (None when neither the text nor the publication gives one), month, day (None if not printed).
     """
     low = text.lower()
     month = next((i for name, i in sorted(_MONTHS.items(), key=lambda kv: -len(kv[0]))
@@ -100,7 +149,21 @@ def stated_text_date(text: str, published: str | None) -> tuple[int | None, int,
 
 @dataclass(frozen=True)
 class Stated:
-    """The interval a stated number allows, and the rule that makes it 'reproduced'."""
+    """The interval a stated number allows, and the rule that makes it 'reproduced'.
+
+    Parameters
+    ----------
+    value : Fraction
+        The number as stated (a date as an ordinal).
+    half : Fraction
+        Half its printed step ('10.4%' -> 0.05); 0 for an exact word.
+    qualifier : str
+        A qualifier of `QUALIFIERS`, or ``"date"``.
+    lo, hi : Fraction or float
+        The interval's bounds (``-inf``/``inf`` for one-sided qualifiers).
+    lo_open, hi_open : bool, default False
+        Whether a bound is excluded ('more than', 'less than').
+    """
     value: Fraction
     half: Fraction
     qualifier: str
@@ -110,6 +173,21 @@ class Stated:
     hi_open: bool = False
 
     def reproduces(self, p: Fraction) -> bool:
+        """Whether a recomputed point reproduces the stated number under its qualifier.
+
+        Exact numbers reproduce when the point rounds (half away from zero) to the stated
+        precision; 'about' takes 5% (`ABOUT_TOLERANCE`); 'more than' is strict.
+
+        Parameters
+        ----------
+        p : Fraction
+            The recomputed point.
+
+        Returns
+        -------
+        bool
+            True when the claim is reproduced.
+        """
         X, h, q = self.value, self.half, self.qualifier
         if q == "exact":
             return (_round_half_away(p, 2 * h) == X) if h else p == X
@@ -126,10 +204,33 @@ class Stated:
         return self.lo <= p <= self.hi      # about, dates
 
     def meets(self, lo: Fraction, hi: Fraction) -> bool:
-        """Does [lo, hi] meet this interval (open bounds treated as closed)?"""
+        """Whether [lo, hi] meets this interval (open bounds treated as closed).
+
+        Parameters
+        ----------
+        lo, hi : Fraction
+            A recomputed interval.
+
+        Returns
+        -------
+        bool
+            True when the intervals touch or overlap.
+        """
         return hi >= self.lo and lo <= self.hi
 
     def gap(self, lo: Fraction, hi: Fraction) -> Fraction:
+        """The distance between [lo, hi] and this interval (0 when they meet).
+
+        Parameters
+        ----------
+        lo, hi : Fraction
+            A recomputed interval.
+
+        Returns
+        -------
+        Fraction
+            The gap, in the claim's unit.
+        """
         if hi < self.lo:
             return Fraction(self.lo) - hi
         if lo > self.hi:
@@ -144,7 +245,29 @@ def _round_half_away(x: Fraction, step: Fraction) -> Fraction:
 
 
 def stated_interval(stated, stated_text: str, unit: str, qualifier: str) -> Stated:
-    """The Stated interval of a claim (numbers; dates as ordinals)."""
+    """The Stated interval of a claim (numbers; dates as ordinals).
+
+    Parameters
+    ----------
+    stated : number or str
+        The ledger's ``stated`` value.
+    stated_text : str
+        The number as printed (its digits give the precision).
+    unit : str
+        The claim's unit.
+    qualifier : str
+        One of `QUALIFIERS`.
+
+    Returns
+    -------
+    Stated
+        The interval and the reproduction rule.
+
+    Raises
+    ------
+    ValueError
+        For an unknown qualifier, or when ``stated`` is not the number printed in ``stated_text``.
+    """
     if qualifier not in QUALIFIERS:
         raise ValueError(f"unknown qualifier {qualifier!r}; expected one of {QUALIFIERS}")
     if unit in DATE_UNITS:
@@ -174,7 +297,21 @@ def stated_interval(stated, stated_text: str, unit: str, qualifier: str) -> Stat
 
 
 def judge(value: Q, st: Stated) -> dict:
-    """Status of a recomputed value against a stated interval, with gap and point difference."""
+    """Status of a recomputed value against a stated interval, with gap and point difference.
+
+    Parameters
+    ----------
+    value : Q
+        The recomputed value.
+    st : Stated
+        What the article states.
+
+    Returns
+    -------
+    dict
+        ``status`` (reproduced, within_rounding or differs), ``gap`` (Fraction for differs,
+        else None) and ``point_diff`` (recomputed point minus stated value).
+    """
     p = value.point
     if st.qualifier == "date":
         # a date reproduces only when every day its precision allows lies in the stated day or month

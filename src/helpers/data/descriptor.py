@@ -18,6 +18,20 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
     Checks what the loaders rely on: a `resources` list of tables with name, path and
     schema; known field types; compilable patterns; bounds of the field's type; keys
     (primaryKey, foreignKeys, x- rules) naming fields that exist.
+
+    Parameters
+    ----------
+    package : object
+        The parsed descriptor.
+    lines : dict
+        Line of each JSON path (tuple of keys and indices), from the strict JSON reader.
+    shown : str
+        The descriptor's path as messages show it.
+
+    Returns
+    -------
+    list of str
+        ``'<shown>, line N: <what is wrong and what was expected>'``; empty when it can be followed.
     """
     out: list[str] = []
 
@@ -121,6 +135,10 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
             if pr is not None and not (isinstance(pr, dict) and "field" in pr and ftype == "number"):
                 at(fp + ("x-printed-in",), f"{tname}.{fname}: x-printed-in must be {{\"field\": ..., \"if\": "
                                            "{field, equals}} on a number field")
+            target = f.get("x-expression-of")
+            if target is not None and not (ftype == "string" and target in fields):
+                at(fp + ("x-expression-of",), f"{tname}.{fname}: x-expression-of must name a field of the table "
+                                              "(the value the expression gives) on a string field")
             forms = f.get("x-calendar")
             if forms is not None and not (isinstance(forms, list) and forms and all(x in _CALENDAR_FORMS for x in forms)):
                 at(fp + ("x-calendar",), f"{tname}.{fname}: x-calendar must list forms among {', '.join(_CALENDAR_FORMS)}")

@@ -15,7 +15,8 @@ def field_rules(field: dict) -> tuple[str, list[str]]:
 
     One wording for the README's dictionary and the site's data page. Reads the Table
     Schema constraints and the project's declared rules (``x-required-if``,
-    ``x-required-unless``, ``x-empty-if``, ``x-printed-in``, ``x-calendar``, ``x-calendar-by``).
+    ``x-required-unless``, ``x-empty-if``, ``x-printed-in``, ``x-calendar``, ``x-calendar-by``,
+    ``x-expression-of``).
 
     Parameters
     ----------
@@ -53,6 +54,9 @@ def field_rules(field: dict) -> tuple[str, list[str]]:
         rule, cond = field["x-printed-in"], field["x-printed-in"].get("if")
         when = f" when {cond['field']} = {cond['equals']}" if cond else ""
         allowed.append(f"printed in `{rule['field']}`{when}")
+    if field.get("x-expression-of"):
+        allowed.append(f"arithmetic that gives `{field['x-expression-of']}` to its printed precision: numbers, "
+                       "`+ - * /`, parentheses and `{key}` references to rows of the table (checked on load)")
     req = "yes" if c.get("required") else ""
     for rule, word in (("x-required-if", "if"), ("x-required-unless", "unless")):
         if rule in field:
@@ -62,7 +66,18 @@ def field_rules(field: dict) -> tuple[str, list[str]]:
 
 
 def data_dictionary_markdown(data_dir: Path | None = None) -> str:
-    """The README's data dictionary, written from the schema."""
+    """The README's data dictionary, written from the schema (one table per resource).
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        A data folder laid out like data/.
+
+    Returns
+    -------
+    str
+        Markdown: per table its key and, per column, type, unit, when required, rules and meaning.
+    """
     package = read_package(data_dir)
     lines = []
     for res in package["resources"]:
@@ -97,7 +112,25 @@ README_END = "<!-- data-dictionary:end -->"
 
 
 def readme_with_dictionary(readme_text: str, data_dir: Path | None = None) -> str:
-    """README text with the block between the markers replaced by the current dictionary."""
+    """README text with the block between the markers replaced by the current dictionary.
+
+    Parameters
+    ----------
+    readme_text : str
+        The README.
+    data_dir : path, optional
+        A data folder laid out like data/.
+
+    Returns
+    -------
+    str
+        The README with a fresh dictionary between `README_BEGIN` and `README_END`.
+
+    Raises
+    ------
+    ValueError
+        When the README has no markers.
+    """
     if README_BEGIN not in readme_text or README_END not in readme_text:
         raise ValueError("README.md has no data-dictionary markers")
     head, rest = readme_text.split(README_BEGIN, 1)

@@ -31,7 +31,7 @@ _NUMBER = re.compile(
 class PrintedNumber:
     """A number as printed in a text.
 
-    Attributes
+    Parameters
     ----------
     digits : str
         The integer part without thousands separators, e.g. ``"132000"``.

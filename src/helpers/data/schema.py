@@ -28,7 +28,15 @@ pd = _LazyPandas()
 
 
 class YearMonth(NamedTuple):
-    """A parsed YYYY-MM cell (ordered, with .year and .month); frames hold it as a pandas Period."""
+    """A parsed YYYY-MM cell (ordered, with .year and .month); frames hold it as a pandas Period.
+
+    Parameters
+    ----------
+    year : int
+        The year.
+    month : int
+        The month, 1 to 12.
+    """
     year: int
     month: int
 
@@ -51,7 +59,7 @@ class DataError(ValueError):
 class Problem:
     """One fault in a data file, printed as ``file, line N, column 'c': message``.
 
-    Attributes
+    Parameters
     ----------
     path : Path
         The file.
@@ -90,8 +98,21 @@ def _display(path: Path) -> str:
 def read_package(data_dir: Path | None = None) -> dict:
     """The data package descriptor (datapackage.json) of data_dir, checked.
 
-    Raises DataError naming the file and line for invalid JSON, a repeated key,
-    or a descriptor the loaders cannot follow (see check_descriptor).
+    Parameters
+    ----------
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's).
+
+    Returns
+    -------
+    dict
+        A copy of the descriptor (callers may change it).
+
+    Raises
+    ------
+    DataError
+        Naming the file and line for invalid JSON, a repeated key, or a descriptor the
+        loaders cannot follow (see `check_descriptor`).
     """
     import copy
 
@@ -149,7 +170,25 @@ def _keys(value) -> list:
 
 
 def resource(name: str, package: dict) -> dict:
-    """The resource (table description) called name."""
+    """The resource (table description) called name.
+
+    Parameters
+    ----------
+    name : str
+        A resource name (``quotas``, ``exports`` ...).
+    package : dict
+        The descriptor (`read_package`).
+
+    Returns
+    -------
+    dict
+        The resource: ``name``, ``path``, ``schema`` ...
+
+    Raises
+    ------
+    DataError
+        When no table has that name (the message lists the tables).
+    """
     for res in package["resources"]:
         if res["name"] == name:
             return res
@@ -219,7 +258,20 @@ def _short(raw: str) -> str:
 
 
 def calendar_issue(raw: str, forms: list[str]) -> str | None:
-    """None when raw is a real date in one of the forms (YYYY, YYYY-MM, YYYY-MM-DD, YYYYMM, YYYYMMDD)."""
+    """What is wrong with a date cell, or None when it is a real date in one of the forms.
+
+    Parameters
+    ----------
+    raw : str
+        The cell as written.
+    forms : list of str
+        Allowed forms: ``YYYY``, ``YYYY-MM``, ``YYYY-MM-DD``, ``YYYYMM``, ``YYYYMMDD``.
+
+    Returns
+    -------
+    str or None
+        The fault and what was expected (an impossible month or day, another form).
+    """
     for form in forms:
         m = re.fullmatch(_CALENDAR_FORMS[form], raw)
         if not m:
