@@ -23,7 +23,6 @@ from conftest import FIXTURE_MANIFEST, FIXTURE_NOTEBOOKS, FIXTURE_SOURCES, REPO,
 pytestmark = pytest.mark.notebook
 pytest.importorskip("distributed")
 
-DASK = ["--local-cluster", "2", "--worker-memory", "768MiB"]
 
 
 def _state(root: Path) -> dict:
@@ -115,9 +114,25 @@ NOTEBOOKS = {**FIXTURE_NOTEBOOKS, "models/killer.ipynb": [KILLER]}
 
 
 @pytest.fixture(scope="module")
-def builds(tmp_path_factory):
+def cluster():
+    """An existing Dask cluster for `--scheduler`: a LocalCluster of two worker processes (one thread,
+    768 MiB each) whose scheduler, like `--local-cluster`'s, leaves every retry to the runner."""
+    import logging
+
+    import dask
+    import distributed
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, memory_limit="768MiB",
+                                      dashboard_address=None, silence_logs=logging.CRITICAL,
+                                      scheduler_kwargs={"dashboard_address": "127.0.0.1:0"}) as c:
+            yield c
+
+
+@pytest.fixture(scope="module")
+def builds(tmp_path_factory, cluster):
     """The same project (the report tests' fixture: two good runs, an article, a broken model; and
-    the two killers) built with the local pool and on a Dask LocalCluster of two workers.
+    the two killers) built with the local pool and on the Dask cluster above (`--scheduler`).
 
     Returns {"local": (root, CompletedProcess), "dask": (root, CompletedProcess)}. Not quiet (CI
     unset): the log has one line per job and per retry. The local build reports whether its
@@ -128,7 +143,7 @@ def builds(tmp_path_factory):
     for name in ("local", "dask"):
         root = make_project(base / name, NOTEBOOKS, MANIFEST, FIXTURE_SOURCES)
         if name == "dask":
-            proc = run_report(root, *DASK, env={"CI": ""}, timeout=150)
+            proc = run_report(root, "--scheduler", cluster.scheduler_address, env={"CI": ""}, timeout=150)
         else:
             code = ("import sys; from nbreport import cli; rc = cli.main(sys.argv[1:]); "
                     "print('imported dask:', sorted({'dask', 'distributed'} & set(sys.modules))); sys.exit(rc)")
@@ -165,9 +180,24 @@ def test_local_pool_and_dask_give_the_same_fingerprints_outputs_and_claims(build
     for key in ("fingerprint", "status", "message", "summaries", "rows"):
         assert a["claims"][key] == b["claims"][key], key
     assert (local / "build" / "claims.csv").read_bytes() == (dask / "build" / "claims.csv").read_bytes()
-    # the Dask build is as incremental as the local one: nothing changed, nothing runs, no cluster starts
-    again = run_report(dask, *DASK, "--only", "ok-a")
+    # the Dask build is as incremental as the local one: nothing changed, nothing runs
+    again = run_report(dask, "--scheduler", "tcp://127.0.0.1:9", "--only", "ok-a")
     assert "nothing changed" in again.stdout, again.stdout + again.stderr  # (exit 1: broken is still failed)
+
+
+def test_a_local_cluster_runs_the_build_and_gives_the_same_fingerprint(builds, tmp_path):
+    """`--local-cluster N`: the build starts (and stops) its own cluster."""
+    (local, _), one = builds["local"], "notebooks:\n  - path: models/ok.ipynb\n    kind: model\n    title: A\n" \
+        "    runs:\n      - {id: ok-a, parameters: {label: first}}\n"
+    root = make_project(tmp_path / "p", {"models/ok.ipynb": FIXTURE_NOTEBOOKS["models/ok.ipynb"]}, one,
+                        FIXTURE_SOURCES)
+    proc = run_report(root, "--local-cluster", "1", "--worker-memory", "768MiB", timeout=120)
+    assert proc.returncode == 0 and not proc.stderr, proc.stdout + proc.stderr
+    assert _state(root)["runs"]["ok-a"]["fingerprint"] == _state(local)["runs"]["ok-a"]["fingerprint"]
+    assert (root / "build" / "pages" / "ok-a.html").read_bytes() == (local / "build" / "pages" / "ok-a.html").read_bytes()
+    bad = run_report(root, "--force", "--local-cluster", "1", "--worker-memory", "lots")
+    assert bad.returncode == 2 and bad.stderr.startswith("report: --local-cluster 1: the Dask LocalCluster did not "
+                                                         "start (Could not interpret 'lots' as a byte unit"), bad.stderr
 
 
 @pytest.mark.parametrize("executor", ["local", "dask"])
@@ -177,7 +207,7 @@ def test_a_worker_that_dies_mid_run_is_retried_once_then_failed_and_the_rest_pub
     assert runs["ok-a"]["status"] == "ok" and runs["ok-a"]["worker_retries"] == 0
     assert runs["dies-once"]["status"] == "ok" and runs["dies-once"]["worker_retries"] == 1
     assert runs["dies-always"]["status"] == "failed"
-    assert "died while running it, twice (retried once)" in runs["dies-always"]["error"]["message"]
+    assert "died while running it, and again when it was tried once more" in runs["dies-always"]["error"]["message"]
     assert proc.stderr.count("RETRY dies-always") == 1 and proc.stderr.count("RETRY dies-once") == 1, proc.stderr
     assert "Traceback" not in proc.stderr and "ERROR" not in proc.stderr, proc.stderr
     site = root / "site" / "reports"

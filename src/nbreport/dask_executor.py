@@ -103,8 +103,10 @@ class DaskSpec:
                     with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                         cluster = distributed.LocalCluster(
                             n_workers=self.local_workers, threads_per_worker=1, processes=True,
-                            memory_limit=self.memory_limit, dashboard_address=None,
-                            silence_logs=logging.CRITICAL)
+                            memory_limit=self.memory_limit, dashboard_address=None, silence_logs=logging.CRITICAL,
+                            # no dashboard; the scheduler's HTTP server on a free port, not 8787 (taken
+                            # by the first cluster on the machine, and then a warning)
+                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
                 except (RuntimeError, OSError, ValueError, TimeoutError) as exc:
                     why = " ".join(str(exc).split()) or type(exc).__name__
                     raise BuildError(f"--local-cluster {self.local_workers}: the Dask LocalCluster did not start "

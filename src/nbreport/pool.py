@@ -103,7 +103,7 @@ class LocalExecutor:
     lets another engine (nbreport.dask_executor) run the very same jobs.
     """
 
-    name = "local pool"
+    name = "the build's own worker pool"
 
     def __init__(self, workers: int):
         self.workers = workers

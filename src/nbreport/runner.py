@@ -372,14 +372,14 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
                 check_protected(job)
                 if msg is None and job["id"] not in died:  # the worker died: once is bad luck, try again
                     died.add(job["id"])
-                    progress.note(f"  RETRY {job['id']}: its worker process ({executor.name}) died while "
-                                  "running it; trying it once more")
+                    progress.note(f"  RETRY {job['id']}: its worker process died while running it "
+                                  f"({executor.name}); trying it once more")
                     queue.insert(0, job)
                     continue
                 if msg is None:
                     msg = {"op": job["op"], "id": job["id"], "status": "failed",
-                           "error": {"kind": "crash", "message": f"its worker process ({executor.name}) died "
-                                     "while running it, twice (retried once)"}}
+                           "error": {"kind": "crash", "message": "its worker process died while running it, "
+                                     f"and again when it was tried once more ({executor.name})"}}
                 elif job["id"] in died:
                     msg = {**msg, "retried": 1}
                 progress.done(job["id"], _record(cfg, state, by_id, job, blame(job, msg), inputs, claims_fp))
