@@ -194,7 +194,8 @@ def test_a_local_cluster_runs_the_build_and_gives_the_same_fingerprint(builds, t
     proc = run_report(root, "--local-cluster", "1", "--worker-memory", "768MiB", timeout=120)
     assert proc.returncode == 0 and not proc.stderr, proc.stdout + proc.stderr
     assert _state(root)["runs"]["ok-a"]["fingerprint"] == _state(local)["runs"]["ok-a"]["fingerprint"]
-    assert (root / "build" / "pages" / "ok-a.html").read_bytes() == (local / "build" / "pages" / "ok-a.html").read_bytes()
+    page = "build/pages/ok-a.html"
+    assert (root / page).read_bytes() == (local / page).read_bytes()
     bad = run_report(root, "--force", "--local-cluster", "1", "--worker-memory", "lots")
     assert bad.returncode == 2 and bad.stderr.startswith("report: --local-cluster 1: the Dask LocalCluster did not "
                                                          "start (Could not interpret 'lots' as a byte unit"), bad.stderr

@@ -110,7 +110,8 @@ class DaskSpec:
                 except (RuntimeError, OSError, ValueError, TimeoutError) as exc:
                     why = " ".join(str(exc).split()) or type(exc).__name__
                     raise BuildError(f"--local-cluster {self.local_workers}: the Dask LocalCluster did not start "
-                                     f"({why[:200]}; --worker-memory {self.memory_limit}); nothing was executed") from None
+                                     f"({why[:200]}; --worker-memory {self.memory_limit}); nothing was "
+                                     "executed") from None
                 client = distributed.Client(cluster, set_as_default=False)
             where = self.describe()
             try:
@@ -178,6 +179,20 @@ def run_job(job: dict, env: dict) -> dict:
                                 "traceback": traceback.format_exc()[-4000:]}}
         result["worker"] = os.getpid()
         return result
+
+
+def stop_kernels() -> None:
+    """On a worker: kill the kernels its current job started (interrupted build, watchdog); the worker lives on."""
+    from nbreport.execution import kernels
+
+    pids = set(getattr(kernels, "_kernel_pids", set()))
+    for pid in pids:
+        for kill in (os.killpg, os.kill):
+            try:
+                kill(pid, 9)
+                break
+            except OSError:
+                continue
 
 
 def _shutdown(client, cluster) -> None:
@@ -249,21 +264,31 @@ class DaskExecutor:
         return out
 
     def stop(self, job: dict) -> None:
-        """Cancel `job` (the watchdog) and restart the worker running it, which takes its kernel down."""
+        """Cancel `job` (the watchdog) and kill the kernel running it on its worker, which frees that worker."""
         for future, (j, _) in list(self.futures.items()):
             if j is job:
                 self.futures.pop(future)
+                self._stop_kernels([future])
                 try:
-                    holders = [w for w, keys in self.client.processing().items() if future.key in keys]
                     future.cancel()
-                    if holders:
-                        self.client.restart_workers(holders)
                 except Exception:  # noqa: BLE001 - the job is recorded as timed out either way
                     pass
                 return
 
+    def _stop_kernels(self, futures: list) -> None:
+        """Kill the kernels of the workers running these futures (one job per worker process, so only ours)."""
+        try:
+            keys = {f.key for f in futures}
+            holders = [w for w, ks in self.client.processing().items() if keys & set(ks)]
+            if holders:
+                self.client.run(stop_kernels, workers=holders)
+        except Exception:  # noqa: BLE001 - best effort: a kernel left behind exits with its parent
+            pass
+
     def close(self, graceful: bool = True) -> None:
-        """Cancel what is left, disconnect, and stop a LocalCluster this build started."""
+        """Cancel what is left (killing its kernels), disconnect, and stop a LocalCluster this build started."""
+        if self.futures:
+            self._stop_kernels(list(self.futures))
         for future in list(self.futures):
             try:
                 future.cancel()

@@ -247,7 +247,9 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
                                    warnings, cfg.site)
 
         check_writable(cfg.site, "the site")
-        engine = executor.connect(cfg.root, inputs.execution) if executor is not None and (jobs or need_claims) else None
+        engine = None  # the Dask cluster is reached only when something is to run
+        if executor is not None and (jobs or need_claims):
+            engine = executor.connect(cfg.root, inputs.execution)
         withheld = _execute(cfg, man, inputs, state, planned, jobs, results_job if need_claims else None,
                             claims_fp, engine)
         _check_outputs_survived(cfg, state, planned)
