@@ -61,7 +61,8 @@ def test_pyproject_declares_every_pin_with_a_range_that_holds_it():
 
 
 # Imported only where an extra is installed (lazily, inside a function): module -> extra.
-EXTRA_ONLY = {"playwright": "test"}  # tools/sitecheck.py: the browser check of the built site
+EXTRA_ONLY = {"playwright": "test",  # tools/sitecheck.py: the browser check of the built site
+              "dask": "dask", "distributed": "dask"}  # nbreport.dask_executor, only with --scheduler/--local-cluster
 
 
 def _imports(path: Path):

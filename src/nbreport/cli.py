@@ -5,6 +5,8 @@
     python -m nbreport --only quota-mining --only models/rebound.ipynb
     python -m nbreport --check          # validate the manifest and parameters, run nothing
     python -m nbreport --list           # the runs the manifest defines
+    python -m nbreport --scheduler tcp://host:8786   # run the jobs on an existing Dask cluster
+    python -m nbreport --local-cluster 2             # ... or on a Dask LocalCluster started for this build
 
 Exit status: 0 every report ran to the end (a report whose page shows stderr or had its
 output cut is marked "Warnings" on the site and listed here, not "Current"); 1 some report
@@ -32,6 +34,27 @@ def _rel(path: Path, root: Path) -> str:
         return str(path)
 
 
+def _scheduler_address(text: str) -> str:
+    """--scheduler: a Dask address, protocol://host:port (tcp, tls, ws, wss, ucx) or host:port (tcp)."""
+    import re
+
+    m = re.fullmatch(r"(?:(tcp|tls|ws|wss|ucx)://)?(\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]+):(\d{1,5})", text.strip())
+    if not m or not 0 < int(m.group(3)) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a scheduler address; expected tcp://host:port, "
+                                         "e.g. tcp://10.0.0.5:8786")
+    return text.strip() if m.group(1) else f"tcp://{text.strip()}"
+
+
+def _positive_int(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers; expected a whole number, 1 or more")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``python -m nbreport`` (``make report``): check, execute what changed, write the site.
 
@@ -57,6 +80,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--force", action="store_true", help="execute everything, changed or not")
     parser.add_argument("--timeout", type=float, help="seconds allowed per notebook (default 600)")
     parser.add_argument("--workers", type=int, help="parallel workers (default 2)")
+    dask = parser.add_mutually_exclusive_group()
+    dask.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler_address,
+                      help="run the jobs on the Dask scheduler at ADDRESS (tcp://host:8786); its workers need "
+                      "this project installed and the repository at the same path (README: Scale out on Dask)")
+    dask.add_argument("--local-cluster", metavar="N", type=_positive_int,
+                      help="run the jobs on a Dask LocalCluster of N worker processes started for this build")
+    parser.add_argument("--worker-memory", metavar="SIZE", default="1GiB",
+                        help="memory limit of each --local-cluster worker process (default 1GiB; kernels are "
+                        "processes of their own and not counted)")
+    parser.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=5.0,
+                        help="seconds to wait for the --scheduler to answer (default 5)")
     parser.add_argument("--check", action="store_true", help="validate manifest and parameters only")
     parser.add_argument("--list", action="store_true", help="list the manifest's runs and exit")
     args = parser.parse_args(argv)
@@ -88,8 +122,14 @@ def main(argv: list[str] | None = None) -> int:
                   "every parameter set accepted", file=out)
         return 0
 
+    executor = None
+    if args.scheduler or args.local_cluster:
+        from nbreport.dask_executor import DaskSpec
+
+        executor = DaskSpec(scheduler=args.scheduler, local_workers=args.local_cluster or 0,
+                            memory_limit=args.worker_memory, connect_timeout=args.connect_timeout)
     try:
-        result = runner.build(cfg)
+        result = runner.build(cfg, executor=executor)
     except runner.StorageError as exc:
         print(f"report: {exc}; {_rel(cfg.site, cfg.root)}/ was left as it was", file=sys.stderr)
         return 2

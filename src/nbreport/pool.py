@@ -1,4 +1,10 @@
-"""The build's long-lived worker processes (nbreport.execution.worker) and its progress display."""
+"""The build's long-lived worker processes (nbreport.execution.worker) and its progress display.
+
+The runner talks to an *executor* at the level of job dicts (submit a job, get its result dict
+back): `LocalExecutor` here, on the build's own `Pool`, is the default; nbreport.dask_executor
+sends the same jobs to a Dask cluster. Both report a worker that died with a result of None, and
+the runner retries that job once.
+"""
 from __future__ import annotations
 
 import sys
@@ -84,6 +90,70 @@ class Pool:
             self._stop(w)
 
 
+class LocalExecutor:
+    """The default executor: the build's own worker processes (`Pool`), no Dask needed.
+
+    Parameters
+    ----------
+    workers : int
+        The most worker processes to start (never more than there are jobs).
+
+    Why: the runner's loop only needs "how many more jobs now", "submit", "wait", "what is
+    running since when", "stop this one" and "close"; keeping those five at the job-dict level
+    lets another engine (nbreport.dask_executor) run the very same jobs.
+    """
+
+    name = "the build's own worker pool"
+
+    def __init__(self, workers: int):
+        self.workers = workers
+        self.pool: Pool | None = None
+
+    def start(self, env: dict, n_jobs: int) -> None:
+        """Start min(workers, n_jobs) worker processes with `env` on top of the build's environment."""
+        self.pool = Pool(min(self.workers, max(1, n_jobs)), env)
+
+    def free(self) -> int:
+        """How many more jobs can be submitted now."""
+        return len(self.pool.idle())
+
+    def submit(self, job: dict) -> None:
+        """Send `job` to an idle worker (call only when `free()` is positive)."""
+        self.pool.send(self.pool.idle()[0], job)
+
+    def running(self) -> list[tuple[dict, float]]:
+        """(job, monotonic start time) of every job submitted and not yet finished."""
+        return [(w["job"], w["since"]) for w in self.pool.busy()]
+
+    def wait(self, timeout: float) -> list[tuple[dict, dict | None]]:
+        """(job, result) for the jobs finished within `timeout` s; result None: its worker died
+        (it has been replaced by a fresh one)."""
+        out = []
+        for w, msg in self.pool.wait(timeout):
+            if msg is not None and msg.get("op") == "ready":
+                continue
+            job = w["job"]
+            if job is None:
+                continue
+            if msg is None:
+                self.pool.replace(w)
+            else:
+                w["job"] = None
+            out.append((job, msg))
+        return out
+
+    def stop(self, job: dict) -> None:
+        """Kill the worker running `job` (and its kernel) and start a fresh one (the watchdog)."""
+        for w in self.pool.busy():
+            if w["job"] is job:
+                self.pool.replace(w)
+                return
+
+    def close(self, graceful: bool = True) -> None:
+        """Stop every worker; `graceful` lets idle ones finish cleanly first."""
+        if self.pool is not None:
+            self.pool.close(graceful=graceful)
+
 
 @dataclass
 class Progress:
@@ -120,6 +190,13 @@ class Progress:
             what = message.strip() if message else f"{job_id} done"
             print(f"report: [{self.n}/{self.total}] {what} ({time.monotonic() - self.t0:.1f} s)",
                   file=sys.stderr, flush=True)
+
+    def note(self, message: str) -> None:
+        """A line for the log that is not a finished job (a retry)."""
+        if self.bar is not None:
+            self.bar.write(message, file=sys.stderr)
+        elif self.lines:
+            print(f"report: {message.strip()} ({time.monotonic() - self.t0:.1f} s)", file=sys.stderr, flush=True)
 
     def close(self) -> None:
         if self.bar is not None:

@@ -33,7 +33,7 @@ from nbreport import extension as extension_mod
 from nbreport import manifest as manifest_mod
 from nbreport.config import DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, worker_env  # noqa: F401
 from nbreport.fingerprint import Inputs, digest, hash_file
-from nbreport.pool import Pool, Progress
+from nbreport.pool import LocalExecutor, Progress
 from nbreport.safety import (_diff, _lock, check_writable, protected_snapshot,  # noqa: F401
                              sweep_kernel_leftovers)
 from nbreport.state import load_state, save_state
@@ -194,9 +194,11 @@ def _clear_outputs(cfg: Config, run_id: str) -> None:
     shutil.rmtree(cfg.pages / f"{run_id}_files", ignore_errors=True)
 
 
-def build(cfg: Config, writer_hook=None) -> BuildResult:
+def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
     """Run the whole build; see the module docstring. writer_hook(path) is called by the site
-    writer after each file (tests use it to simulate a crash mid-write).
+    writer after each file (tests use it to simulate a crash mid-write). executor: None for the
+    build's own worker pool, or an nbreport.dask_executor.DaskSpec (reached, and its workers
+    checked, only when something is to run, before anything does).
 
     Raises BuildError before anything runs (bad manifest, read-only build/ or site/), StorageError
     when a file cannot be written (full disk), Interrupted on SIGTERM, SIGHUP or Ctrl-C; in each
@@ -245,8 +247,11 @@ def build(cfg: Config, writer_hook=None) -> BuildResult:
                                    warnings, cfg.site)
 
         check_writable(cfg.site, "the site")
+        engine = None  # the Dask cluster is reached only when something is to run
+        if executor is not None and (jobs or need_claims):
+            engine = executor.connect(cfg.root, inputs.execution)
         withheld = _execute(cfg, man, inputs, state, planned, jobs, results_job if need_claims else None,
-                            claims_fp)
+                            claims_fp, engine)
         _check_outputs_survived(cfg, state, planned)
         stamp = site_stamp(cfg, man, inputs, state, planned)
         site_mod.write_site(cfg, man, state, planned, stamp, inputs, hook=writer_hook, withheld=withheld)
@@ -290,8 +295,10 @@ def _outcome(p: Planned, state: dict) -> Outcome:
 
 
 def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planned], jobs: list[Planned],
-             results_job: dict | None, claims_fp: str) -> set[str]:
-    """Run the jobs; return the data files that changed while they ran (never to be published)."""
+             results_job: dict | None, claims_fp: str, executor=None) -> set[str]:
+    """Run the jobs on `executor` (default: the local pool, nbreport.pool.LocalExecutor); return the
+    data files that changed while they ran (never to be published). A job whose worker dies is
+    tried once more, then recorded as failed; the other jobs go on."""
     from nbreport.execution import kernels
 
     for d in (cfg.notebooks_out, cfg.pages, cfg.thumbs):
@@ -324,12 +331,13 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
     # longest first: with two workers this keeps the last one from finishing alone
     queue.sort(key=lambda j: -float(j.get("expected", 0)))
     progress = Progress(len(queue), cfg.quiet)
-    pool = Pool(min(cfg.workers, len(queue)), env)
+    executor = executor or LocalExecutor(cfg.workers)
     watchdog = cfg.timeout + 2 * cfg.start_timeout + 30
     graceful = False
     protected = protected_snapshot(cfg.root)
     start_data = {k: v for k, v in protected.items() if k.startswith("data/")}
     suspects: dict[str, list[str]] = {}  # run id -> protected files that changed while it ran
+    died: set[str] = set()  # jobs whose worker died once: retried once, then failed
 
     def check_protected(finished: dict) -> None:
         """Files under data/ or notebooks/ that changed since the last look are laid at the door of
@@ -340,7 +348,7 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
         changed = _diff(protected, now)
         protected = now
         if changed:
-            group = [j["id"] for j in [finished] + [w["job"] for w in pool.busy()] if j and j.get("op") == "execute"]
+            group = [j["id"] for j in [finished] + [j for j, _ in executor.running()] if j and j.get("op") == "execute"]
             for rid in group:
                 suspects.setdefault(rid, []).extend(changed)
                 running_with.setdefault(rid, set()).update(group)
@@ -357,31 +365,30 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
 
     running_with: dict[str, set[str]] = {}  # run id -> the runs executing when its suspect files changed
     try:
-        while queue or pool.busy():
-            for w in pool.idle():
-                if not queue:
-                    break
-                pool.send(w, queue.pop(0))
-            progress.running([w["job"]["id"] for w in pool.busy()])
-            for w, msg in pool.wait(timeout=0.5):
-                if msg is not None and msg.get("op") == "ready":
-                    continue
-                job = w["job"]
-                if job is None:
+        executor.start(env, len(queue))
+        while queue or executor.running():
+            while queue and executor.free() > 0:
+                executor.submit(queue.pop(0))
+            progress.running([j["id"] for j, _ in executor.running()])
+            for job, msg in executor.wait(timeout=0.5):
+                check_protected(job)
+                if msg is None and job["id"] not in died:  # the worker died: once is bad luck, try again
+                    died.add(job["id"])
+                    progress.note(f"  RETRY {job['id']}: its worker process died while running it "
+                                  f"({executor.name}); trying it once more")
+                    queue.insert(0, job)
                     continue
                 if msg is None:
                     msg = {"op": job["op"], "id": job["id"], "status": "failed",
-                           "error": {"kind": "crash", "message": "the worker process died while running it"}}
-                    pool.replace(w)
-                else:
-                    w["job"] = None
-                check_protected(job)
+                           "error": {"kind": "crash", "message": "its worker process died while running it, "
+                                     f"and again when it was tried once more ({executor.name})"}}
+                elif job["id"] in died:
+                    msg = {**msg, "retried": 1}
                 progress.done(job["id"], _record(cfg, state, by_id, job, blame(job, msg), inputs, claims_fp))
             now = time.monotonic()
-            for w in pool.busy():
-                if w["job"]["op"] == "execute" and now - w["since"] > watchdog:
-                    job = w["job"]
-                    pool.replace(w)
+            for job, since in executor.running():
+                if job["op"] == "execute" and now - since > watchdog:
+                    executor.stop(job)
                     msg = {"op": "execute", "id": job["id"], "status": "failed",
                            "error": {"kind": "timeout", "message": f"was stopped after {watchdog:g} s "
                                      f"(notebook limit {cfg.timeout:g} s)"}}
@@ -392,7 +399,7 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
         raise Interrupted() from None
     finally:
         progress.close()
-        pool.close(graceful=graceful)
+        executor.close(graceful=graceful)
         shutil.rmtree(cfg.build / "tmp", ignore_errors=True)
     now_data = {k: v for k, v in protected_snapshot(cfg.root).items() if k.startswith("data/")}
     return {k for k in _diff(start_data, now_data)}
@@ -415,6 +422,7 @@ def _record(cfg: Config, state: dict, by_id: dict, job: dict, msg: dict, inputs:
                  "render": inputs.render, "status": "failed" if msg.get("status") != "ok" else "ok",
                  "error": msg.get("error"), "executed_at": msg.get("executed_at", time.time()),
                  "duration": msg.get("duration", 0.0), "attempts": msg.get("attempts", 1),
+                 "worker_retries": msg.get("retried", 0),
                  "figures": msg.get("figures", 0), "missing_alt": msg.get("missing_alt", 0),
                  "warnings": msg.get("warnings") or [],
                  "thumb": msg.get("thumb"), "has_page": (cfg.pages / f"{job['id']}.html").is_file()}
