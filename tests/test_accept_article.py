@@ -64,7 +64,7 @@ def _digest(repo: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(list((repo / "data").glob("*.csv")) + [repo / "notebooks" / "manifest.yml"] +
                     list((repo / "notebooks" / "articles").glob("*.ipynb")) +
-                    list((repo.parent / "shared").rglob("*.txt"))):
+                    list((repo.parent / "shared").rglob("*.txt")) + list((repo.parent / "article-texts").rglob("*.txt"))):
         h.update(str(p).encode() + p.read_bytes())
     return h.hexdigest()
 
@@ -128,7 +128,9 @@ def test_accepting_adds_the_article_and_the_tests_pass_unedited(drafted):
     source = [r for r in csv.DictReader(open(repo / "data" / "sources.csv", encoding="utf-8"))
               if r["source_id"] == "example_2026_01_19_magnets"]
     assert len(source) == 1 and source[0]["published"] == "2026-01-19" and source[0]["publisher"] == "Example Wire"
-    assert (tmp / "shared" / "seeds" / source[0]["seed_file"]).read_text(encoding="utf-8") == ARTICLE
+    kept_text = tmp / "article-texts" / source[0]["seed_file"]       # outside the repository and the shared pack
+    assert kept_text.read_text(encoding="utf-8") == ARTICLE
+    assert source[0]["text_sha256"] == hashlib.sha256(ARTICLE.encode("utf-8")).hexdigest()
     assert (repo / "notebooks" / "articles" / "2026-01-19_example_magnets.ipynb").is_file()
     assert "source_id: example_2026_01_19_magnets" in (repo / "notebooks" / "manifest.yml").read_text()
     # the data and ledger tests pass in the copy, none of them edited
@@ -139,6 +141,19 @@ def test_accepting_adds_the_article_and_the_tests_pass_unedited(drafted):
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only",
          "tests/test_claims_ledger.py"], cwd=repo, env=_env(repo), capture_output=True, text=True).stdout
     assert tests_before == {p.name: p.read_bytes() for p in (repo / "tests").glob("test_*.py")}
+    # the accepted text edited afterwards: the hash guard fails the phrase and text-location tests
+    kept_text.write_text(ARTICLE.replace("564 tons", "565 tons"), encoding="utf-8")
+    t2 = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_data_integrity.py",
+               "tests/test_claims_ledger.py", "-k", "article_text or example_2026_01_19"], repo)
+    assert t2.returncode == 1 and "changed since it was accepted" in t2.stdout, t2.stdout[-3000:]
+    # the text absent: its phrases are skipped with the reason, the checks without text still run and pass
+    kept_text.unlink()
+    t3 = _run(["-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/test_claims_ledger.py", "-k",
+               "example_2026_01_19 or read_as_their_number"], repo)
+    assert t3.returncode == 0 and "text absent" in t3.stdout and "checks that need no text" in t3.stdout, \
+        t3.stdout[-3000:]
+    assert " passed" in t3.stdout and " skipped" in t3.stdout
+    kept_text.write_text(ARTICLE, encoding="utf-8")
     # accepting the same article again is refused, naming the source id
     p2 = _run([str(repo / "tools" / "accept_article.py"), "--root", str(repo), "--draft", str(reviewed), "--file",
                str(article), "--source", "example_2026_01_19_magnets", "--slug", "2026-01-19_example_magnets2"],

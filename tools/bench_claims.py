@@ -77,12 +77,15 @@ def load_articles(devset: Path | None):
     from helpers import claims
     ledger = list(csv.DictReader(open(ROOT / "data" / "claims.csv", encoding="utf-8")))
     sources = list(csv.DictReader(open(ROOT / "data" / "sources.csv", encoding="utf-8")))
-    seeds = ROOT.parent / "shared" / "seeds"
+    from helpers.drafting.texts import article_texts
+    found = article_texts(sources)            # ARTICLE_TEXTS (default ../shared/seeds, ../article-texts)
     out = []
     for src in sources:
         if src["seed_file"]:
             rows = [r for r in ledger if r["source_id"] == src["source_id"]]
-            out.append((src["source_id"], seeds / src["seed_file"], src["source_id"], src["published"], rows, "seed"))
+            t = found[src["source_id"]]
+            path = t.path if t.path is not None else ROOT.parent / "shared" / "seeds" / src["seed_file"]
+            out.append((src["source_id"], path, src["source_id"], src["published"], rows, "seed"))
     meta_file = ROOT / "tests" / "devset" / "articles.csv"
     if devset is not None and meta_file.is_file():
         hand = list(csv.DictReader(open(ROOT / "tests" / "devset" / "claims.csv", encoding="utf-8")))
@@ -189,7 +192,7 @@ def main(argv=None) -> int:
     details = []
     for label, path, sid, published, hand_rows, kind in articles:
         if not path.is_file():
-            where = "../shared/seeds (the seed texts)" if kind == "seed" else \
+            where = "the ARTICLE_TEXTS folders (default ../shared/seeds, ../article-texts)" if kind == "seed" else \
                 f"{path.parent} (DEVSET_DIR or --devset; tests/devset/README.md lists each page's address)"
             print(f"{label:44} missing text {path.name}: expected in {where}")
             continue
