@@ -39,6 +39,20 @@ def _clause(sent: Sentence, mention: Mention) -> str:
 
 
 def qualifier_of(before: str, after: str, unit: str) -> str:
+    """The ledger qualifier the words just before or after a number give it.
+
+    Parameters
+    ----------
+    before, after : str
+        The text just before and just after the number in its sentence.
+    unit : str
+        The number's unit (a date reads "early April" differently from a tonnage).
+
+    Returns
+    -------
+    str
+        One of the ledger's qualifiers (``exact``, ``about``, ``at_least``, ``more_than``, ...).
+    """
     b = before.lower()
     if re.search(r"(?:at least|no less than|not less than)\s*$", b):
         return "at_least"
@@ -59,6 +73,19 @@ def qualifier_of(before: str, after: str, unit: str) -> str:
 
 
 def direction_of(before: str, after: str) -> str:
+    """Which way a number moves or compares, from the words around it.
+
+    Parameters
+    ----------
+    before, after : str
+        The text just before and just after the number in its sentence.
+
+    Returns
+    -------
+    str
+        ``up``, ``down``, ``below``, ``above`` or ``""`` when the words say none: the recipe's
+        ``pct_change`` or ``pct_below`` follows from it.
+    """
     before = re.sub(r"(?:more|less|fewer)\s+than\s*$", "", before, flags=re.IGNORECASE)   # a qualifier, not a move
     if re.search(r"(?:growth|increase|rise|gain)\w*\s+(?:\w+\s+){0,2}to\s*$", before, re.IGNORECASE):
         return "up"
@@ -85,10 +112,22 @@ FUTURE = re.compile(r"\b(?:will|would|is due|are due|is expected|are expected|is
 
 
 def classify(mentions: list[Mention], published_year: int, published=None) -> None:
-    """Set unit, qualifier, direction, kind and skip reasons in place.
+    """Set unit, qualifier, direction, kind and skip reasons of every mention, in place.
 
-    `published` (a date) lets a date after publication in a sentence about the future
-    ('will release the figures on December 20') be skipped as a forecast.
+    Parameters
+    ----------
+    mentions : list of Mention
+        What :func:`helpers.drafting.extract.find_mentions` found, in text order.
+    published_year : int
+        The publication year (a bare month or "last year" is read against it).
+    published : datetime.date, optional
+        The publication date: a date after it in a sentence about the future ('will release the
+        figures on December 20') is skipped as a forecast.
+
+    Returns
+    -------
+    None
+        Each mention's ``kind``, ``qualifier``, ``direction``, ``skip`` and ``unsure`` are set.
     """
     body_values = set()
     for m in mentions:

@@ -61,7 +61,24 @@ def _fmt_recomputed(res: dict, unit: str) -> str:
 
 
 def evaluate_rows(d: Draft, tables: claims.Tables) -> None:
-    """Check every proposed recipe with the ledger's checker; drop recipes that cannot run, saying why."""
+    """Check every proposed recipe with the ledger's checker, in place.
+
+    Same statuses, interval arithmetic and circularity rules as data/claims.csv: the article's
+    own numbers, its own rows and its copies never confirm it.
+
+    Parameters
+    ----------
+    d : Draft
+        The drafted article.
+    tables : helpers.claims.Tables
+        The curated tables (a :class:`DraftTables` knows the draft's publication date).
+
+    Returns
+    -------
+    None
+        Each row's ``recomputed`` and ``status`` are set; a recipe that cannot run is dropped
+        and the row's ``reason`` says why (never a silently wrong recipe).
+    """
     forms = claims.article_number_forms(
         (r.mention.stated, r.mention.unit) for r in d.claims
         if r.mention.unit in claims.MEASURED_UNITS and isinstance(r.mention.stated, (int, Fraction)))
@@ -123,20 +140,33 @@ def draft_article(path=None, published: str | None = None, outlet: str | None = 
 
     Parameters
     ----------
-    path : plain-text file of the article (header lines Title / Published: / Outlet: optional).
-    published, outlet : override the file's header lines (published 'YYYY-MM-DD' or 'YYYY-MM').
-    source_id : the article's id in data/sources.csv if it is there (found by seed file or
-        title otherwise); rows from that source, or copies of it, never confirm it.
-    data_dir : the curated data folder (default data/).
-    text : the article text instead of reading `path`.
+    path : pathlib.Path or str, optional
+        Plain-text file of the article (header lines Title / Published: / Outlet: optional).
+    published, outlet : str, optional
+        Override the file's header lines (published 'YYYY-MM-DD' or 'YYYY-MM').
+    source_id : str, optional
+        The article's id in data/sources.csv if it is there (found by seed file or title
+        otherwise); rows from that source, or copies of it, never confirm it.
+    data_dir : pathlib.Path, optional
+        The curated data folder (default data/).
+    text : str, optional
+        The article text instead of reading `path`.
+    today : datetime.date, optional
+        The date a publication date may not be after (default: today).
+    tables : helpers.claims.Tables, optional
+        Tables already loaded (the benchmark reuses them across articles).
+    article : Article, optional
+        An article already read.
 
     Returns
     -------
-    Draft : rows (claims and skipped page furniture, each with its reason) and timings.
+    Draft
+        Rows (claims and skipped page furniture, each with its reason) and timings.
 
     Raises
     ------
-    ArticleError : bad input (empty, not UTF-8, HTML, no or future publication date, no numbers).
+    ArticleError
+        Bad input: empty, not UTF-8, HTML, no or future publication date, no numbers.
     """
     import time
     if article is None:
@@ -194,7 +224,20 @@ def draft_article(path=None, published: str | None = None, outlet: str | None = 
 # --------------------------------------------------------------------------- output
 
 def write_csv(d: Draft, out: Path) -> Path:
-    """Write the draft rows (claims first, then skipped furniture) to a CSV; returns the path."""
+    """Write the draft rows to a CSV, claims first, then the skipped furniture with reasons.
+
+    Parameters
+    ----------
+    d : Draft
+        The drafted article.
+    out : pathlib.Path
+        The CSV to write (through a temporary file, so a failed write leaves no half file).
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
+    """
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     frame = d.frame()
@@ -206,7 +249,20 @@ def write_csv(d: Draft, out: Path) -> Path:
 
 
 def report(d: Draft, out: Path | None = None) -> str:
-    """A readable report: each number, what it was read as, the recomputed value and the status."""
+    """A readable report: each number, what it was read as, the recomputed value and the status.
+
+    Parameters
+    ----------
+    d : Draft
+        The drafted article.
+    out : pathlib.Path, optional
+        The CSV the rows were written to, named at the end of the report.
+
+    Returns
+    -------
+    str
+        The report, lines separated by newlines.
+    """
     a = d.article
     lines = [f"{a.title[:100]}",
              f"published {a.published_text} (from {a.date_from})" + (f"; outlet {a.outlet}" if a.outlet else ""),

@@ -62,7 +62,19 @@ def _line_furniture(line: str) -> str:
 
 
 def split_sentences(text: str) -> list[Sentence]:
-    """Paragraph lines split into sentences, each marked heading / furniture / topic."""
+    """Split an article's text into sentences, each marked heading, furniture or on topic.
+
+    Parameters
+    ----------
+    text : str
+        The article body (the header lines already taken off).
+
+    Returns
+    -------
+    list of Sentence
+        In text order, with offsets and line numbers into ``text``; a line of page furniture
+        (navigation, share counts, teasers after a "Related" marker) carries the reason.
+    """
     out: list[Sentence] = []
     offset = 0
     tail = False
@@ -163,7 +175,21 @@ def _overlaps(spans, a, b) -> bool:
 
 
 def find_mentions(text: str, sentences: list[Sentence]) -> list[Mention]:
-    """Every number-like token in every sentence, in text order (no classification yet)."""
+    """Every number-like token in every sentence, in text order (not yet classified).
+
+    Parameters
+    ----------
+    text : str
+        The article body.
+    sentences : list of Sentence
+        From :func:`split_sentences`.
+
+    Returns
+    -------
+    list of Mention
+        Digits with separators and scales, percentages, number words, ordinals, fractions,
+        dates, months, weekdays and relative months, each with its printed text and value.
+    """
     found: list[Mention] = []
     for sent in sentences:
         t = sent.text
@@ -259,7 +285,22 @@ def find_mentions(text: str, sentences: list[Sentence]) -> list[Mention]:
 
 
 def phrase_span(text: str, m: Mention, before_words: int = 3, after_words: int = 4) -> tuple[int, int]:
-    """Offsets of a few words around the mention, inside its sentence."""
+    """Offsets of the few words around a number, inside its sentence: the ledger's phrase.
+
+    Parameters
+    ----------
+    text : str
+        The article body.
+    m : Mention
+        The number.
+    before_words, after_words : int, optional
+        How many words to keep on each side.
+
+    Returns
+    -------
+    tuple of int
+        (start, end) offsets into ``text``; trailing punctuation is left out.
+    """
     sent = m.sentence
     s0, s1 = sent.start, sent.start + len(sent.text)
     a, b = m.start, m.end

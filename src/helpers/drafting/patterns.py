@@ -95,6 +95,21 @@ ABBREV = re.compile(r"\b(?:U\.S|U\.K|Mr|Mrs|Ms|Dr|No|Inc|Co|Ltd|Corp|St|Jan|Feb|
 
 @dataclass
 class Sentence:
+    """One sentence (or heading line) of an article.
+
+    Attributes
+    ----------
+    text : str
+        The sentence as printed.
+    start, line, para : int
+        Offset in the article text, 1-based line, and index of its paragraph.
+    heading : bool
+        A line that is not a sentence (title, subhead, navigation, caption).
+    furniture : str
+        Why the whole line is page furniture, or ``""``.
+    topic : bool
+        About rare earths (its paragraph or the one before mentions them).
+    """
     text: str
     start: int          # offset in the article text
     line: int           # 1-based line in the article text
@@ -106,7 +121,27 @@ class Sentence:
 
 @dataclass
 class Mention:
-    """One number the article states."""
+    """One number the article states, as found and then classified.
+
+    Attributes
+    ----------
+    start, end : int
+        Offsets in the article text.
+    stated_text : str
+        The number as printed ('5,238 metric tons', 'fifth', 'April 4').
+    stated : Fraction, int or None
+        Its value in the ledger's convention (YYYYMMDD for a date, YYYYMM for a month, 1-7 for a weekday).
+    unit, qualifier, direction, kind : str
+        As the ledger records them (kind: level, change_mom, change_yoy, change, share, total, count, date).
+    token : str
+        How it was printed: number, word, fraction, ordinal, date, month, weekday, year, relative_month.
+    sentence : Sentence or None
+        The sentence it stands in.
+    skip, unsure : str
+        Why it is left out of the ledger (page furniture, a label), or why the drafter is unsure.
+    extra : dict
+        What the finder read on the way (month, day, year, part of month).
+    """
     start: int
     end: int
     stated_text: str
@@ -123,4 +158,11 @@ class Mention:
 
     @property
     def line(self) -> int:
+        """The 1-based line of the article body the number stands on (0 when unknown).
+
+        Returns
+        -------
+        int
+            The line.
+        """
         return self.sentence.line if self.sentence else 0

@@ -78,7 +78,17 @@ def _propose_events(r: Row, cands, fn: str | None = None) -> bool:
 
 
 class Proposer:
-    """Walks an article's mentions in order, keeping the context, and proposes recipes."""
+    """Walks an article's numbers in order, keeping the context, and proposes recipes.
+
+    Parameters
+    ----------
+    article : Article
+        The article (its publication date resolves relative periods).
+    tables : helpers.claims.Tables
+        The curated tables (events, quota parts, partners the data hold).
+    text : str
+        The article body the mentions point into.
+    """
 
     def __init__(self, article: Article, tables: claims.Tables, text: str):
         self.article = article
@@ -91,7 +101,17 @@ class Proposer:
         self.lead_series = ""
 
     def start(self, sentences) -> None:
-        """The headline's period and the lead's series start the context ('exports to 2025 ...')."""
+        """Start the context from the headline's period and the lead's series ('exports to 2025 ...').
+
+        Parameters
+        ----------
+        sentences : list of Sentence
+            The article's sentences.
+
+        Returns
+        -------
+        None
+        """
         for sent in sentences:
             if sent.furniture or not sent.topic:
                 continue
@@ -107,6 +127,18 @@ class Proposer:
                     break
 
     def sentence_info(self, sent: ex.Sentence):
+        """The series, partner and periods one sentence names (cached).
+
+        Parameters
+        ----------
+        sent : Sentence
+            The sentence.
+
+        Returns
+        -------
+        tuple
+            (series, partner, periods) as :mod:`helpers.drafting.resolve` reads them.
+        """
         key = id(sent)
         if key in self._sent_cache:
             return self._sent_cache[key]
@@ -132,7 +164,19 @@ class Proposer:
         return not any(rs.series_of(x.text) for x in before)
 
     def advance(self, sent: ex.Sentence, rows_in_sentence: list[Row]) -> None:
-        """Update the context after a sentence."""
+        """Update the context (series, stage, partner, period) after a sentence.
+
+        Parameters
+        ----------
+        sent : Sentence
+            The sentence just read.
+        rows_in_sentence : list of Row
+            Its drafted rows.
+
+        Returns
+        -------
+        None
+        """
         series, partner, periods = self.sentence_info(sent)
         if sent.heading or sent.furniture:
             return
@@ -157,10 +201,27 @@ class Proposer:
 
     def period_for(self, m: ex.Mention, periods, sentence_rows=(), no_base: bool = False
                    ) -> tuple[rs.Period | None, str]:
-        """The period a number refers to: a possessive month just before it ('May's 1,238 tons'), the nearest
-        expression after it before the next number, or the nearest before, or the sentence's, or the context's.
-        With `no_base`, expressions after 'from', 'than', 'compared with' are passed over (a change's own
-        period, not its base)."""
+        """The period a number refers to.
+
+        A possessive month just before it ('May's 1,238 tons'), the nearest expression after
+        it before the next number, or the nearest before, or the sentence's, or the context's.
+
+        Parameters
+        ----------
+        m : Mention
+            The number.
+        periods : list of tuple
+            The sentence's period expressions (:func:`helpers.drafting.resolve.find_periods`).
+        sentence_rows : sequence of Row, optional
+            The sentence's rows (numbers between bound an expression to the nearer one).
+        no_base : bool, optional
+            Pass over expressions after 'from', 'than', 'compared with' (a change's own period, not its base).
+
+        Returns
+        -------
+        tuple
+            (Period or None, how it was found).
+        """
         sent = m.sentence
         a, b = m.start - sent.start, m.end - sent.start
         nxt = min([x.mention.start - sent.start for x in sentence_rows if x.mention.start > m.start
@@ -188,6 +249,19 @@ class Proposer:
         return None, ""
 
     def propose(self, r: Row, sentence_rows: list[Row]) -> None:
+        """Propose a recipe for one row, in place: recipe, alternatives, confidence, or no recipe and why.
+
+        Parameters
+        ----------
+        r : Row
+            The row (its mention classified).
+        sentence_rows : list of Row
+            The other rows of its sentence.
+
+        Returns
+        -------
+        None
+        """
         m = r.mention
         if m.skip:
             return
