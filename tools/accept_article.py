@@ -253,7 +253,8 @@ def accept(root: Path, draft: Path, file: Path, source_id: str, slug: str, *, pu
     manifest_file = root / "notebooks" / "manifest.yml"
     old = manifest_file.read_text(encoding="utf-8")
     try:
-        new_article.check_manifest(root, new_article.with_entry(old, slug, source_id, new_article.run_id_for(slug)),
+        new_article.check_manifest(root, old + ("" if old.endswith("\n") else "\n")
+                                   + new_article.manifest_text(slug, source_id, new_article.run_id_for(slug)),
                                    slug, source_id, new_article.run_id_for(slug))
     except new_article.ScaffoldError as exc:
         raise AcceptError(f"SLUG={slug!r}: {exc}") from None

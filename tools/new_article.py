@@ -178,39 +178,6 @@ def ledger_example(root: Path, source_id: str) -> str:
     return buf.getvalue()
 
 
-def with_entry(old: str, slug: str, source_id: str, run_id: str) -> str:
-    """The manifest text with the new article entry inserted after the last article entry.
-
-    Parameters
-    ----------
-    old : str
-        notebooks/manifest.yml as it is.
-    slug, source_id, run_id : str
-        The new entry's notebook name, source and run id.
-
-    Returns
-    -------
-    str
-        The new text: the entry goes after the last ``articles/`` entry and before the models
-        (so parallel edits of the model entries do not meet it); at the end when there is no article.
-    """
-    entry = manifest_text(slug, source_id, run_id)
-    lines = old.splitlines(keepends=True)
-    starts = [i for i, ln in enumerate(lines) if re.match(r"^  - path:\s*articles/", ln)]
-    if not starts:
-        return old + ("" if old.endswith("\n") or not old else "\n") + entry
-    end = len(lines)
-    for j in range(starts[-1] + 1, len(lines)):
-        if re.match(r"^  - path:", lines[j]) or re.match(r"^\S", lines[j]):
-            end = j
-            break
-    while end > starts[-1] + 1 and not lines[end - 1].strip():
-        end -= 1                                   # keep the blank line that separates entries after ours
-    head = "".join(lines[:end])
-    head += "" if head.endswith("\n") else "\n"
-    return head + entry + "".join(lines[end:])
-
-
 def check_manifest(root: Path, new_text: str, slug: str, source_id: str, run_id: str) -> None:
     """Refuse duplicates, then check that the manifest with the new entry still loads."""
     from nbreport import manifest as manifest_mod
@@ -241,8 +208,8 @@ def check_manifest(root: Path, new_text: str, slug: str, source_id: str, run_id:
             after = manifest_mod.load(probe, root=root, check_files=False)
         except manifest_mod.ManifestError as exc:
             raise ScaffoldError(f"the manifest with the new entry would not load ({exc}); nothing written") from None
-    added = next((e for e in after.entries if e.path == rel), None)
-    if added is None or (added.path, added.kind, added.source_id, [r.id for r in added.runs]) != (rel, "article", source_id, [run_id]):
+    added = after.entries[-1]
+    if (added.path, added.kind, added.source_id, [r.id for r in added.runs]) != (rel, "article", source_id, [run_id]):
         raise ScaffoldError("the entry appended to notebooks/manifest.yml did not read back as written "
                             "(does the file end inside another block?); nothing written")
 
@@ -287,7 +254,7 @@ def scaffold(root: Path, source_id: str, slug: str, dry_run: bool = False, out=s
     run_id = run_id_for(slug)
     manifest_file = root / "notebooks" / "manifest.yml"
     old = manifest_file.read_text(encoding="utf-8")
-    new = with_entry(old, slug, source_id, run_id)
+    new = old + ("" if old.endswith("\n") or not old else "\n") + manifest_text(slug, source_id, run_id)
     check_manifest(root, new, slug, source_id, run_id)
 
     nb = build_notebook(slug, source)
@@ -315,7 +282,8 @@ def scaffold(root: Path, source_id: str, slug: str, dry_run: bool = False, out=s
     with nb_file.open("x", encoding="utf-8") as fh:  # "x": never overwrite, even in a race
         nbformat.write(nb, fh)
     try:
-        manifest_file.write_text(new, encoding="utf-8")
+        with manifest_file.open("a", encoding="utf-8") as fh:
+            fh.write(new[len(old):])
     except OSError:
         nb_file.unlink()
         raise
