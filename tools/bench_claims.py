@@ -89,7 +89,12 @@ def load_articles(devset: Path | None):
     meta_file = ROOT / "tests" / "devset" / "articles.csv"
     if devset is not None and meta_file.is_file():
         hand = list(csv.DictReader(open(ROOT / "tests" / "devset" / "claims.csv", encoding="utf-8")))
+        accepted = {s["address"].rstrip("/"): s["source_id"] for s in sources if s["seed_file"] and s["address"]}
         for a in csv.DictReader(open(meta_file, encoding="utf-8")):
+            if a["address"].rstrip("/") in accepted:    # accepted into data/: measured once, against its ledger
+                print(f"bench-claims: {a['article_id']} is the accepted article {accepted[a['address'].rstrip('/')]}; "
+                      "measured against data/claims.csv, not its development-set ledger")
+                continue
             rows = [r for r in hand if r["source_id"] == a["article_id"]]
             out.append((a["article_id"], devset / a["file"], a["source_id"] or "", a["published"], rows, "devset"))
     return out
