@@ -314,6 +314,14 @@ class Proposer:
         to_level = m.unit == "t" and re.search(r"(?<!compared )(?<!relative )(?<!close )(?<!up )\bto\s+"
                                                  r"(?:about |around |nearly |some |just )?$", sent.text[:m.start - sent.start])
         cur, how = self.period_for(m, periods, sentence_rows, no_base=(m.unit == "%" or bool(to_level)))
+        if (cur is not None and cur.year_only and m.unit == "t" and series in ("magnets", "rare_earths",
+                                                                               "rare_earth_products")
+                and re.search(r"\b(?:than|from|compared with|against)\s+(?:the\s+)?$", sent.text[:m.start - sent.start])):
+            # "the December volume was 32% higher than the 3,326 tonnes in 2024": the base of a monthly
+            # comparison is the same month of the year named, not the whole year
+            months = [p for _, _, p, _ in periods if not p.year_only and p.single]
+            if months:
+                cur = rs.Period(cur.y1, months[0].m1, cur.y1, months[0].m1)
         if cur is None and series == "quota":
             cur, how = rs.Period(self.pub.year, 1, self.pub.year, 12, True), "publication year"
         if cur is None:
@@ -509,6 +517,21 @@ class Proposer:
         if m.unit in ("days", "months", "years"):
             self._span(r)
             return
+        if (m.unit == "count" and re.search(r"control|restrict|licen", low)
+                and re.match(r"\s*(?:[\w-]+\s+){0,5}?(?:rare[- ]earths?(?:\s+elements)?|elements)\b", after)):
+            # "added ... seven heavy and medium rare earth elements to its export control list": how many
+            # elements an announcement covers is in controlled_elements.csv
+            ids = set(self.tables.frame("controlled_elements")["event_id"].astype(str))
+            events = self.events[self.events["event_id"].astype(str).isin(ids)]
+            periods = rs.find_periods(sent.text, pub, self.ctx.period)
+            months = [p for _, _, p, _ in periods if not p.year_only and p.single]
+            cands = (rs.match_events(events, sent.text, year=months[0].y1, month=months[0].m1) if months
+                     else rs.match_events(events, sent.text))
+            if cands:
+                r.recipe = f'controlled_elements("{cands[0][1]}")'
+                r.alternatives = [f'controlled_elements("{c[1]}")' for c in cands[1:3]]
+                r.confidence = "medium" if months else "low"
+                return
         r.reason = "unsure: the curated data hold no count of this"
 
     def _span(self, r: Row) -> None:
