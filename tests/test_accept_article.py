@@ -27,7 +27,7 @@ China's exports of rare earth magnets to the U.S. fell 3% from a month earlier t
 
 Overall, rare earth magnet exports fell 3.2% in December from a month earlier to 5,952 tons.
 
-In April, China imposed export controls on seven rare earth elements.
+Rare earth magnet exports to Germany fell for a fifth consecutive month.
 
 Rare earth magnet exports to Japan totalled 999 tons in December.
 """
@@ -92,7 +92,7 @@ def _review(rows, out: Path, give_reason: bool = True) -> None:
             r = dict(r)
             r["not_checkable_reason"] = ""
             if not r["skip_reason"] and not r["recipe"] and give_reason:
-                r["not_checkable_reason"] = "the events table does not record which elements the controls cover"
+                r["not_checkable_reason"] = "a run of monthly falls; the recipe language has no ranking"
             w.writerow(r)
 
 
@@ -107,6 +107,20 @@ def test_an_unreviewed_unsure_row_is_refused_and_nothing_is_written(drafted):
     assert p.returncode == 2
     assert p.stderr.startswith(f"accept-article: {raw}:") and "Traceback" not in p.stderr
     assert "no recipe and no reviewed reason" in p.stderr
+    assert _digest(repo) == before
+
+
+def test_a_text_the_data_were_curated_from_is_refused_and_nothing_is_written(drafted):
+    """Its numbers in the data would confirm themselves: the address is already a source of data/."""
+    tmp, repo, article, draft, rows = drafted
+    reviewed = tmp / "reviewed_copy.csv"
+    _review(rows, reviewed)
+    before = _digest(repo)
+    p = _run([str(repo / "tools" / "accept_article.py"), "--root", str(repo), "--draft", str(reviewed), "--file",
+              str(article), "--source", "copy_2026_04_20_magnets", "--slug", "2026-04-20_copy_magnets",
+              "--address", "https://www.hdmune.cn/news/detail/12560605375505/"], repo)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert "already the address of hdmune_2026_04_20_magnets_march" in p.stderr
     assert _digest(repo) == before
 
 
