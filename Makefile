@@ -50,8 +50,8 @@ bench: $(STAMP) ## print build-speed figures (cold build, floor, rebuilds, page 
 check-article: $(STAMP) ## draft an article's claims ledger from its text (FILE=article.txt [PUBLISHED=YYYY-MM-DD] [OUTLET=..] [SOURCE=id] [OUT=draft.csv])
 	@$(PY) -m helpers.drafting "$(FILE)" $(if $(PUBLISHED),--published "$(PUBLISHED)") $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(SOURCE),--source "$(SOURCE)") $(if $(OUT),--out "$(OUT)")
 
-accept-article: $(STAMP) ## accept reviewed draft rows: claims, source, notebook (DRAFT=draft.csv FILE=article.txt SOURCE=id SLUG=yyyy-mm-dd_outlet_slug [ADDRESS=url] [OUTLET=..] [TITLE=..] [PUBLISHED=..])
-	@$(PY) tools/accept_article.py --draft "$(DRAFT)" --file "$(FILE)" --source "$(SOURCE)" --slug "$(SLUG)" $(if $(ADDRESS),--address "$(ADDRESS)") $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(TITLE),--title "$(TITLE)") $(if $(PUBLISHED),--published "$(PUBLISHED)")
+accept-article: $(STAMP) ## accept reviewed draft rows: claims, source, notebook (DRAFT=draft.csv FILE=article.txt SOURCE=id SLUG=yyyy-mm-dd_outlet_slug [ADDRESS=url] [OUTLET=..] [TITLE=..] [PUBLISHED=..] [TEXTS=folder, default ../article-texts])
+	@$(PY) tools/accept_article.py --draft "$(DRAFT)" --file "$(FILE)" --source "$(SOURCE)" --slug "$(SLUG)" $(if $(ADDRESS),--address "$(ADDRESS)") $(if $(OUTLET),--outlet "$(OUTLET)") $(if $(TITLE),--title "$(TITLE)") $(if $(PUBLISHED),--published "$(PUBLISHED)") $(if $(TEXTS),--texts "$(TEXTS)")
 
 bench-claims: $(STAMP) ## measure the drafter: recall, recipe accuracy, furniture false positives, speed (DEVSET_DIR=texts)
 	@$(PY) tools/bench_claims.py $(if $(DEVSET_DIR),--devset "$(DEVSET_DIR)") $(BENCH_ARGS)

@@ -49,6 +49,30 @@ def seeds_folder() -> Path:
     pytest.skip(why)
 
 
+def article_text(source_id: str) -> str:
+    """The accepted text of one article (data/sources.csv seed_file, found through ARTICLE_TEXTS).
+
+    A text of the shared pack (no text_sha256) that is absent skips the test, except under CI or
+    REQUIRE_SEEDS, where it fails. A text kept outside the shared pack that is absent skips, saying
+    so: the checks that need no text (tests/test_claims_ledger.py) still ran on its rows. A text
+    found with another SHA-256 than the recorded one always fails: it changed since acceptance.
+    """
+    from helpers import data
+    from helpers.drafting import texts
+
+    found = texts.article_texts(data.load_sources().reset_index(drop=True)).get(source_id)
+    if found is None:
+        pytest.fail(f"{source_id}: no seed_file in data/sources.csv, so it has no article text")
+    if found.state == "changed":
+        pytest.fail(found.why)
+    if found.state == "absent":
+        if found.shared and required("REQUIRE_SEEDS"):
+            pytest.fail(f"{found.why}; REQUIRE_SEEDS or CI is set, so this is a failure, not a skip")
+        pytest.skip(f"text absent, phrase not checked against it: {found.why}"
+                    + ("" if found.shared else "; its rows still had the checks that need no text"))
+    return found.read()
+
+
 def manifest_articles() -> set[str]:
     """The source_id of every article notebook in notebooks/manifest.yml."""
     from helpers import paths

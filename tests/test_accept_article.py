@@ -27,7 +27,7 @@ China's exports of rare earth magnets to the U.S. fell 3% from a month earlier t
 
 Overall, rare earth magnet exports fell 3.2% in December from a month earlier to 5,952 tons.
 
-In April, China imposed export controls on seven rare earth elements.
+Rare earth magnet exports to Germany fell for a fifth consecutive month.
 
 Rare earth magnet exports to Japan totalled 999 tons in December.
 """
@@ -64,7 +64,7 @@ def _digest(repo: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(list((repo / "data").glob("*.csv")) + [repo / "notebooks" / "manifest.yml"] +
                     list((repo / "notebooks" / "articles").glob("*.ipynb")) +
-                    list((repo.parent / "shared").rglob("*.txt"))):
+                    list((repo.parent / "shared").rglob("*.txt")) + list((repo.parent / "article-texts").rglob("*.txt"))):
         h.update(str(p).encode() + p.read_bytes())
     return h.hexdigest()
 
@@ -92,7 +92,7 @@ def _review(rows, out: Path, give_reason: bool = True) -> None:
             r = dict(r)
             r["not_checkable_reason"] = ""
             if not r["skip_reason"] and not r["recipe"] and give_reason:
-                r["not_checkable_reason"] = "the events table does not record which elements the controls cover"
+                r["not_checkable_reason"] = "a run of monthly falls; the recipe language has no ranking"
             w.writerow(r)
 
 
@@ -107,6 +107,20 @@ def test_an_unreviewed_unsure_row_is_refused_and_nothing_is_written(drafted):
     assert p.returncode == 2
     assert p.stderr.startswith(f"accept-article: {raw}:") and "Traceback" not in p.stderr
     assert "no recipe and no reviewed reason" in p.stderr
+    assert _digest(repo) == before
+
+
+def test_a_text_the_data_were_curated_from_is_refused_and_nothing_is_written(drafted):
+    """Its numbers in the data would confirm themselves: the address is already a source of data/."""
+    tmp, repo, article, draft, rows = drafted
+    reviewed = tmp / "reviewed_copy.csv"
+    _review(rows, reviewed)
+    before = _digest(repo)
+    p = _run([str(repo / "tools" / "accept_article.py"), "--root", str(repo), "--draft", str(reviewed), "--file",
+              str(article), "--source", "copy_2026_04_20_magnets", "--slug", "2026-04-20_copy_magnets",
+              "--address", "https://www.hdmune.cn/news/detail/12560605375505/"], repo)
+    assert p.returncode == 2 and "Traceback" not in p.stderr, p.stderr
+    assert "already the address of hdmune_2026_04_20_magnets_march" in p.stderr
     assert _digest(repo) == before
 
 
@@ -128,7 +142,9 @@ def test_accepting_adds_the_article_and_the_tests_pass_unedited(drafted):
     source = [r for r in csv.DictReader(open(repo / "data" / "sources.csv", encoding="utf-8"))
               if r["source_id"] == "example_2026_01_19_magnets"]
     assert len(source) == 1 and source[0]["published"] == "2026-01-19" and source[0]["publisher"] == "Example Wire"
-    assert (tmp / "shared" / "seeds" / source[0]["seed_file"]).read_text(encoding="utf-8") == ARTICLE
+    kept_text = tmp / "article-texts" / source[0]["seed_file"]       # outside the repository and the shared pack
+    assert kept_text.read_text(encoding="utf-8") == ARTICLE
+    assert source[0]["text_sha256"] == hashlib.sha256(ARTICLE.encode("utf-8")).hexdigest()
     assert (repo / "notebooks" / "articles" / "2026-01-19_example_magnets.ipynb").is_file()
     assert "source_id: example_2026_01_19_magnets" in (repo / "notebooks" / "manifest.yml").read_text()
     # the data and ledger tests pass in the copy, none of them edited
@@ -139,6 +155,19 @@ def test_accepting_adds_the_article_and_the_tests_pass_unedited(drafted):
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--collect-only",
          "tests/test_claims_ledger.py"], cwd=repo, env=_env(repo), capture_output=True, text=True).stdout
     assert tests_before == {p.name: p.read_bytes() for p in (repo / "tests").glob("test_*.py")}
+    # the accepted text edited afterwards: the hash guard fails the phrase and text-location tests
+    kept_text.write_text(ARTICLE.replace("564 tons", "565 tons"), encoding="utf-8")
+    t2 = _run(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_data_integrity.py",
+               "tests/test_claims_ledger.py", "-k", "article_text or example_2026_01_19"], repo)
+    assert t2.returncode == 1 and "changed since it was accepted" in t2.stdout, t2.stdout[-3000:]
+    # the text absent: its phrases are skipped with the reason, the checks without text still run and pass
+    kept_text.unlink()
+    t3 = _run(["-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", "tests/test_claims_ledger.py", "-k",
+               "example_2026_01_19 or read_as_their_number"], repo)
+    assert t3.returncode == 0 and "text absent" in t3.stdout and "checks that need no text" in t3.stdout, \
+        t3.stdout[-3000:]
+    assert " passed" in t3.stdout and " skipped" in t3.stdout
+    kept_text.write_text(ARTICLE, encoding="utf-8")
     # accepting the same article again is refused, naming the source id
     p2 = _run([str(repo / "tools" / "accept_article.py"), "--root", str(repo), "--draft", str(reviewed), "--file",
                str(article), "--source", "example_2026_01_19_magnets", "--slug", "2026-01-19_example_magnets2"],

@@ -342,3 +342,20 @@ def test_propose_events_takes_the_best_as_recipe_and_two_more_as_alternatives():
     empty = Row(mention=None)
     assert not _propose_events(empty, [], "weekday")
     assert (empty.recipe, empty.alternatives, empty.confidence) == ("", [], "")
+
+
+def test_the_base_of_a_monthly_comparison_is_the_same_month_of_the_year_named():
+    # review finding on the seventh article (energynews_2026_01_14_exports_2025): '3,326 tonnes in 2024'
+    # after 'the December volume was 32% higher than' is December 2024, not the whole of 2024
+    d = draft("China's rare earth exports\n\nChina's rare earth exports in December fell to 4,392 tonnes. "
+              "However, the December volume was 32% higher than the 3,326 tonnes in 2024.\n", published="2026-01-14")
+    r = rows_by_text(d)["3,326 tonnes"]
+    assert r.recipe == 'exports("rare_earths", "2024-12")' and r.status == "reproduced"
+
+
+def test_a_count_of_elements_put_under_export_control_is_checked_against_controlled_elements():
+    # review finding on the seventh article: the drafter had no recipe for 'seven ... rare earth elements'
+    d = draft("China's rare earth exports\n\nIn April, China added magnets and seven heavy and medium rare earth "
+              "elements to its export control list.\n", published="2026-01-14")
+    r = rows_by_text(d)["seven"]
+    assert r.recipe == 'controlled_elements("export_licensing_2025_04_04")' and r.status == "reproduced"

@@ -6,7 +6,10 @@ drafter was unsure), this one command
 
 1. re-checks every kept row with the ledger's checker (same statuses and circularity
    rules) and pins the status it gets as `expected_status`;
-2. copies the article's text into the seed folder (../shared/seeds/NNN_<sha256[:16]>.txt);
+2. copies the article's text into a texts folder (TEXTS=, default ../article-texts) as
+   NNN_<sha256[:16]>.txt and records its full SHA-256 in data/sources.csv (text_sha256): the
+   texts stay out of the repository, the ledger tests find them through ARTICLE_TEXTS
+   (helpers.drafting.texts) and fail if one changes;
 3. appends the article to data/sources.csv and its rows to data/claims.csv;
 4. scaffolds its notebook and manifest entry (tools/new_article.py, `make new-article`).
 
@@ -166,7 +169,36 @@ def _append_csv(path: Path, rows: list[dict]) -> None:
 
 def accept(root: Path, draft: Path, file: Path, source_id: str, slug: str, *, published: str | None = None,
            outlet: str | None = None, title: str | None = None, address: str = "", kind: str = "news article",
-           author: str = "", today: dt.date | None = None, out=sys.stdout) -> int:
+           author: str = "", today: dt.date | None = None, texts_dir: Path | None = None, out=sys.stdout) -> int:
+    """Accept reviewed draft rows: re-check them, store the text, append source and claims, scaffold.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The repository to write into.
+    draft, file : pathlib.Path
+        The reviewed CSV (make check-article) and the article's plain text.
+    source_id, slug : str
+        The new source_id and the notebook name (YYYY-MM(-DD)_outlet_slug).
+    published, outlet, title, address, kind, author : str, optional
+        Override or complete what the text's header gives.
+    today : datetime.date, optional
+        The access date recorded (default: today).
+    texts_dir : pathlib.Path, optional
+        Folder the text is copied into (default ``<root>/../article-texts``).
+    out : file, optional
+        Where the summary is printed.
+
+    Returns
+    -------
+    int
+        0 when accepted.
+
+    Raises
+    ------
+    AcceptError
+        Anything refused, naming file, line and column (or option); nothing is written then.
+    """
     root = Path(root).resolve()
     import os
     os.environ["NBREPORT_ROOT"] = str(root)
@@ -189,17 +221,26 @@ def accept(root: Path, draft: Path, file: Path, source_id: str, slug: str, *, pu
     rows = read_draft(Path(draft))
     new_claims = build_claims(Path(draft), rows, article, source_id, root)
 
-    seeds = root.parent / "shared" / "seeds"
+    seeds = Path(texts_dir).resolve() if texts_dir else root.parent / "article-texts"
+    if seeds == (root.parent / "shared" / "seeds").resolve():
+        raise AcceptError(f"TEXTS={seeds}: the shared seed pack is read-only; expected another folder "
+                          "(default ../article-texts)")
+    if address and any(s.get("address", "").rstrip("/") == address.rstrip("/") for s in sources):
+        other = next(s["source_id"] for s in sources if s.get("address", "").rstrip("/") == address.rstrip("/"))
+        raise AcceptError(f"ADDRESS={address!r} is already the address of {other} in data/sources.csv: the data "
+                          "were curated from this text, so its numbers would confirm themselves; expected a new "
+                          "article (or mark the copy 'same text as' in its notes first)")
     raw = Path(file).read_bytes()
+    digest = hashlib.sha256(raw).hexdigest()
     n = len([s for s in sources if s.get("seed_file")])
-    seed_name = f"{n:03d}_{hashlib.sha256(raw).hexdigest()[:16]}.txt"
+    seed_name = f"{n:03d}_{digest[:16]}.txt"
     seed_path = seeds / seed_name
     if seed_path.exists() and seed_path.read_bytes() != raw:
         raise AcceptError(f"{seed_path}: exists with other content; not overwriting it")
     source_row = {"source_id": source_id, "publisher": article.outlet or outlet or "",
                   "title": title or article.title, "author": author, "published": article.published_text,
                   "date_note": f"from {article.date_from}", "address": address, "accessed": today.isoformat(),
-                  "kind": kind, "seed_file": seed_name,
+                  "kind": kind, "seed_file": seed_name, "text_sha256": digest,
                   "notes": "Source article (claims under test), added with make accept-article."
                            + ("" if address else " The copy read carries no address.")}
     if not source_row["publisher"]:
@@ -242,7 +283,11 @@ def accept(root: Path, draft: Path, file: Path, source_id: str, slug: str, *, pu
         counts[c["expected_status"]] = counts.get(c["expected_status"], 0) + 1
     print(f"accepted {len(new_claims)} rows for {source_id} into data/claims.csv ("
           + ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(counts.items())) + ")", file=out)
-    print(f"added {source_id} to data/sources.csv; its text is {seed_path}", file=out)
+    print(f"added {source_id} to data/sources.csv; its text is {seed_path} (SHA-256 {digest[:16]}...)", file=out)
+    from helpers.drafting.texts import text_folders
+    if seeds not in text_folders():
+        print(f"note: {seeds} is not in ARTICLE_TEXTS; add it there or the ledger tests will skip this text",
+              file=out)
     print(f"wrote notebooks/articles/{slug}.ipynb and its manifest entry (run {new_article.run_id_for(slug)})",
           file=out)
     print("next: fill the notebook's TODOs, make snapshot, make test, make report", file=out)
@@ -261,11 +306,12 @@ def main(argv=None) -> int:
     ap.add_argument("--address", default="")
     ap.add_argument("--kind", default="news article", choices=["news article", "wire copy"])
     ap.add_argument("--root", default=str(ROOT), help="repository root to write into (default: this repository)")
+    ap.add_argument("--texts", default=None, help="folder to keep the article's text in (default ../article-texts)")
     args = ap.parse_args(argv)
     try:
         return accept(Path(args.root), Path(args.draft), Path(args.file), args.source, args.slug,
                       published=args.published, outlet=args.outlet, title=args.title, address=args.address,
-                      kind=args.kind)
+                      kind=args.kind, texts_dir=Path(args.texts) if args.texts else None)
     except AcceptError as exc:
         print(f"accept-article: {exc}", file=sys.stderr)
         return 2

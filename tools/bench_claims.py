@@ -77,16 +77,24 @@ def load_articles(devset: Path | None):
     from helpers import claims
     ledger = list(csv.DictReader(open(ROOT / "data" / "claims.csv", encoding="utf-8")))
     sources = list(csv.DictReader(open(ROOT / "data" / "sources.csv", encoding="utf-8")))
-    seeds = ROOT.parent / "shared" / "seeds"
+    from helpers.drafting.texts import article_texts
+    found = article_texts(sources)            # ARTICLE_TEXTS (default ../shared/seeds, ../article-texts)
     out = []
     for src in sources:
         if src["seed_file"]:
             rows = [r for r in ledger if r["source_id"] == src["source_id"]]
-            out.append((src["source_id"], seeds / src["seed_file"], src["source_id"], src["published"], rows, "seed"))
+            t = found[src["source_id"]]
+            path = t.path if t.path is not None else ROOT.parent / "shared" / "seeds" / src["seed_file"]
+            out.append((src["source_id"], path, src["source_id"], src["published"], rows, "seed"))
     meta_file = ROOT / "tests" / "devset" / "articles.csv"
     if devset is not None and meta_file.is_file():
         hand = list(csv.DictReader(open(ROOT / "tests" / "devset" / "claims.csv", encoding="utf-8")))
+        accepted = {s["address"].rstrip("/"): s["source_id"] for s in sources if s["seed_file"] and s["address"]}
         for a in csv.DictReader(open(meta_file, encoding="utf-8")):
+            if a["address"].rstrip("/") in accepted:    # accepted into data/: measured once, against its ledger
+                print(f"bench-claims: {a['article_id']} is the accepted article {accepted[a['address'].rstrip('/')]}; "
+                      "measured against data/claims.csv, not its development-set ledger")
+                continue
             rows = [r for r in hand if r["source_id"] == a["article_id"]]
             out.append((a["article_id"], devset / a["file"], a["source_id"] or "", a["published"], rows, "devset"))
     return out
@@ -189,7 +197,7 @@ def main(argv=None) -> int:
     details = []
     for label, path, sid, published, hand_rows, kind in articles:
         if not path.is_file():
-            where = "../shared/seeds (the seed texts)" if kind == "seed" else \
+            where = "the ARTICLE_TEXTS folders (default ../shared/seeds, ../article-texts)" if kind == "seed" else \
                 f"{path.parent} (DEVSET_DIR or --devset; tests/devset/README.md lists each page's address)"
             print(f"{label:44} missing text {path.name}: expected in {where}")
             continue

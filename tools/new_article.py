@@ -218,9 +218,9 @@ def next_steps(slug: str, source: dict, run_id: str, ledger: str) -> str:
     sid = source["source_id"]
     seed = source.get("seed_file") or ""
     seed_note = (f"its text is the seed file {seed}" if seed else
-                 "data/sources.csv gives it no seed_file yet: put the article's text in ../shared/seeds/ and name "
-                 "it in seed_file (the ledger tests check every phrase against it; tests/test_claims_ledger.py "
-                 "also counts exactly 5 seeded articles and needs updating)")
+                 "data/sources.csv gives it no seed_file yet: make accept-article keeps the text in "
+                 "../article-texts/ (TEXTS=) and records seed_file and text_sha256; the ledger tests find it "
+                 "through ARTICLE_TEXTS and check every phrase against it)")
     return f"""
 Next steps for {sid} ({seed_note}):
   1. Fill the ledger: one row per number the article states, appended to data/claims.csv.

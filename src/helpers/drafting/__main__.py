@@ -8,6 +8,20 @@ from pathlib import Path
 
 
 def main(argv=None) -> int:
+    """`make check-article`: draft an article's ledger, print the report, write the CSV.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        Command-line arguments (default: ``sys.argv[1:]``): the file, ``--published``, ``--outlet``,
+        ``--source``, ``--out``.
+
+    Returns
+    -------
+    int
+        0 when drafted; 2 when the input is refused (one message on stderr naming the file, line
+        and column or the option, never a traceback).
+    """
     p = argparse.ArgumentParser(prog="make check-article",
                                 description="Draft the claims ledger of an article from its plain text.")
     p.add_argument("file", help="the article as plain UTF-8 text")

@@ -29,17 +29,37 @@ DATELINE_SCAN_LINES = 60        # a page's dateline sits above the article body
 
 
 class ArticleError(ValueError):
-    """The article file or an option cannot be used; the message says where and what was expected."""
+    """The article file or an option cannot be used; the message says where and what was expected.
+
+    Parameters
+    ----------
+    message : str
+        One sentence naming the file, line and column (or the option) and what was expected.
+    """
 
 
 @dataclass
 class Article:
     """One article: its text (header lines removed) and what is known about it.
 
-    ``published`` is a date; ``precision`` is "day" or "month" (a month-only date
-    is the first of the month). ``date_from`` says where the date came from.
-    ``offset_line`` is the number of header lines removed, so line numbers in
-    reports refer to the file.
+    Attributes
+    ----------
+    path : pathlib.Path or None
+        The file read.
+    text, title : str
+        The body and the first line.
+    published : datetime.date
+        The publication date (the first of the month when only the month is known).
+    precision : str
+        ``day`` or ``month``.
+    date_from : str
+        Where the date came from (option, ``Published:`` line, dateline).
+    outlet, source_id : str
+        From the options or header lines.
+    offset_line : int
+        Header lines removed, so line numbers in reports refer to the file.
+    warnings : list of str
+        What the reader noticed but did not refuse.
     """
     path: Path | None
     text: str
@@ -54,6 +74,13 @@ class Article:
 
     @property
     def published_text(self) -> str:
+        """The publication date as data/sources.csv writes it.
+
+        Returns
+        -------
+        str
+            YYYY-MM-DD, or YYYY-MM when only the month is known.
+        """
         return self.published.isoformat() if self.precision == "day" else self.published.strftime("%Y-%m")
 
 
@@ -64,7 +91,25 @@ def _where(text: str, pos: int) -> tuple[int, int]:
 
 
 def parse_date_option(value: str, what: str) -> tuple[dt.date, str]:
-    """'2025-07-18' -> (date, 'day'); '2025-07' -> (first of month, 'month'). ArticleError otherwise."""
+    """Read a date option: '2025-07-18' gives (that date, 'day'), '2025-07' (its first day, 'month').
+
+    Parameters
+    ----------
+    value : str
+        The option's value.
+    what : str
+        The option's name, for the message (``PUBLISHED``).
+
+    Returns
+    -------
+    tuple
+        (datetime.date, precision) with precision ``day`` or ``month``.
+
+    Raises
+    ------
+    ArticleError
+        When the value is not YYYY-MM-DD or YYYY-MM, or not a real date.
+    """
     value = (value or "").strip()
     m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", value)
     if not m:
@@ -101,8 +146,17 @@ def _date_in(line: str) -> dt.date | None:
 def find_dateline(lines: list[str]) -> tuple[dt.date, int] | None:
     """The first line near the top that is a dateline: a date alone, or with a byline ('By ... / date').
 
-    Returns (date, line index) or None. A date inside a sentence of the article
-    is not a dateline.
+    A date inside a sentence of the article is not a dateline.
+
+    Parameters
+    ----------
+    lines : list of str
+        The article's lines.
+
+    Returns
+    -------
+    tuple or None
+        (datetime.date, line index), or None when the top has no dateline.
     """
     for i, raw in enumerate(lines[:DATELINE_SCAN_LINES]):
         line = raw.strip()
@@ -123,7 +177,24 @@ def find_dateline(lines: list[str]) -> tuple[dt.date, int] | None:
 
 
 def read_text(path: Path) -> str:
-    """The file as text: refuses a missing, empty, binary, non-UTF-8 or HTML file with one message."""
+    """The file as text, or one message saying why it cannot be read as an article.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The article's plain-text file.
+
+    Returns
+    -------
+    str
+        The text, newlines normalised.
+
+    Raises
+    ------
+    ArticleError
+        For a missing, empty, binary, non-UTF-8 or HTML file (naming the file and, for bad
+        bytes, the line and column).
+    """
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -165,17 +236,29 @@ def read_article(path, published: str | None = None, outlet: str | None = None, 
 
     Parameters
     ----------
-    path : path of the plain-text file (used in messages when `text` is given).
-    published : 'YYYY-MM-DD' or 'YYYY-MM'; overrides a ``Published:`` line and any dateline.
-    outlet : overrides an ``Outlet:`` line.
-    source_id : the article's id in data/sources.csv when it is already there (its rows
-        then never confirm it).
-    today : the date a publication date may not be after (default: today).
+    path : pathlib.Path or str
+        The plain-text file (used in messages when `text` is given).
+    published : str, optional
+        'YYYY-MM-DD' or 'YYYY-MM'; overrides a ``Published:`` line and any dateline.
+    outlet : str, optional
+        Overrides an ``Outlet:`` line.
+    source_id : str, optional
+        The article's id in data/sources.csv when it is already there (its rows then never confirm it).
+    today : datetime.date, optional
+        The date a publication date may not be after (default: today).
+    text : str, optional
+        The article's text, when it is not read from `path`.
+
+    Returns
+    -------
+    Article
+        The body (header lines removed), title, date and its precision and origin, outlet.
 
     Raises
     ------
-    ArticleError : missing, empty, binary, non-UTF-8 or HTML file; a bad date
-        option or header; no publication date anywhere; a date in the future.
+    ArticleError
+        A missing, empty, binary, non-UTF-8 or HTML file; a bad date option or header; no
+        publication date anywhere; a date in the future.
     """
     path = Path(path) if path is not None else None
     if text is None:

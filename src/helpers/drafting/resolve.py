@@ -46,13 +46,35 @@ def _words(text: str) -> set[str]:
 
 
 def month_add(y: int, m: int, k: int) -> tuple[int, int]:
+    """Move a (year, month) by ``k`` months.
+
+    Parameters
+    ----------
+    y, m : int
+        Year and month (1-12).
+    k : int
+        Months to add (negative to go back).
+
+    Returns
+    -------
+    tuple of int
+        (year, month).
+    """
     n = y * 12 + (m - 1) + k
     return n // 12, n % 12 + 1
 
 
 @dataclass
 class Period:
-    """Months y1-m1 .. y2-m2; `year_only` when the text gave a year (quota and production years)."""
+    """Months y1-m1 .. y2-m2 that a number is about.
+
+    Attributes
+    ----------
+    y1, m1, y2, m2 : int
+        First and last month.
+    year_only : bool
+        The text gave a year (quota and production years), not months.
+    """
     y1: int
     m1: int
     y2: int
@@ -61,14 +83,37 @@ class Period:
 
     @property
     def single(self) -> bool:
+        """Whether the period is one month.
+
+        Returns
+        -------
+        bool
+        """
         return (self.y1, self.m1) == (self.y2, self.m2)
 
     def shift(self, months: int) -> "Period":
+        """The same span moved by some months ('a year earlier' is -12).
+
+        Parameters
+        ----------
+        months : int
+            Months to move.
+
+        Returns
+        -------
+        Period
+        """
         a = month_add(self.y1, self.m1, months)
         b = month_add(self.y2, self.m2, months)
         return Period(a[0], a[1], b[0], b[1], self.year_only)
 
     def args(self) -> str:
+        """The period as recipe arguments: '"2026-03"' or '"2026-01", "2026-03"'.
+
+        Returns
+        -------
+        str
+        """
         s = f'"{self.y1:04d}-{self.m1:02d}"'
         if not self.single:
             s += f', "{self.y2:04d}-{self.m2:02d}"'
@@ -91,7 +136,25 @@ RECORD_BEFORE = re.compile(r"\b(?:highest|lowest|record|peak|largest|biggest|sma
 
 
 def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[int, int, Period, str]]:
-    """Period expressions in a sentence: (start, end, period, role); role 'base' after from/than/compared with."""
+    """Period expressions in a sentence, resolved against the publication date.
+
+    "in March" in an April 2026 article is 2026-03; "last year", "the first half", "the first
+    three quarters", "year-to-date" and "a year earlier" are read the same way.
+
+    Parameters
+    ----------
+    text : str
+        The sentence.
+    pub : datetime.date
+        The publication date.
+    current : Period, optional
+        The period the text was last about (for "the same month a year earlier").
+
+    Returns
+    -------
+    list of tuple
+        (start, end, Period, role) in the sentence; role ``base`` after from / than / compared with.
+    """
     out = []
 
     def add(m, period, role=""):
@@ -211,7 +274,17 @@ def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[
 
 @dataclass
 class Context:
-    """What the drafter knows from the sentences before: the series, stage, partner and period in play."""
+    """What the drafter knows from the sentences before.
+
+    Attributes
+    ----------
+    series, stage, partner : str
+        The series, quota stage and partner in play.
+    period : Period or None
+        The period in play.
+    stages_order : tuple
+        The stages in the order the text named them ('mining and smelting quotas of ... and ...').
+    """
     series: str = ""
     stage: str = ""
     partner: str = ""
@@ -224,6 +297,19 @@ EVENT_EXPORT = re.compile(r"export[- ](?:controls?|restrictions?|licen[cs]\w*|ba
 
 
 def series_of(text: str) -> str:
+    """The export series or table a sentence is about.
+
+    Parameters
+    ----------
+    text : str
+        The sentence (or clause).
+
+    Returns
+    -------
+    str
+        ``magnets``, ``rare_earths``, ``rare_earth_products`` (Bloomberg's term), ``quota``,
+        ``production`` or ``""`` when the words do not say.
+    """
     low = EVENT_EXPORT.sub(" ", text.lower())
     if re.search(r"rare[- ]earth products", low):
         return "rare_earth_products"
@@ -242,7 +328,20 @@ def series_of(text: str) -> str:
 
 
 def stage_near(text: str, pos: int) -> str:
-    """The quota stage named nearest before `pos` in the sentence (or after, when none before)."""
+    """The quota stage named nearest before ``pos`` in a sentence (or after, when none before).
+
+    Parameters
+    ----------
+    text : str
+        The sentence.
+    pos : int
+        The number's offset in it.
+
+    Returns
+    -------
+    str
+        ``mining``, ``smelting`` or ``""``.
+    """
     best, where = "", -1
     for m in re.finditer(r"smelting|separation|mining|output|production|extract", text[:pos], re.IGNORECASE):
         best = "smelting" if m.group(0).lower() in ("smelting", "separation") else "mining"
@@ -256,6 +355,20 @@ def stage_near(text: str, pos: int) -> str:
 
 
 def partner_of(sent_text: str, before_pos: int | None = None) -> str:
+    """The export partner a sentence names ("to the U.S.", "to Germany").
+
+    Parameters
+    ----------
+    sent_text : str
+        The sentence.
+    before_pos : int, optional
+        Ignore partners named well after this offset.
+
+    Returns
+    -------
+    str
+        A partner as exports.csv spells it, or ``""``.
+    """
     for m in PARTNER_CONTEXT.finditer(sent_text):
         if before_pos is not None and m.start() > before_pos + 60:
             continue
@@ -273,19 +386,43 @@ CLAUSE_CUT = re.compile(r"[,;:\u2013\u2014]\s|\s(?:after|before|when|which|while
 
 
 def clause_bounds(text: str, a: int, b: int) -> tuple[int, int]:
-    """The clause of the span a..b in a sentence: from the cut before it to the cut after it."""
+    """The clause of the span ``a..b`` in a sentence: from the cut before it to the cut after it.
+
+    Parameters
+    ----------
+    text : str
+        The sentence.
+    a, b : int
+        The span's offsets.
+
+    Returns
+    -------
+    tuple of int
+        (start, end) offsets of the clause.
+    """
     left = max([0] + [m.end() for m in CLAUSE_CUT.finditer(text) if m.end() <= a])
     right = min([len(text)] + [m.start() for m in CLAUSE_CUT.finditer(text) if m.start() >= b])
     return left, right
 
 
 def partner_at(sent_text: str, a: int, b: int) -> str | None:
-    """The partner a number at a..b of a sentence is about.
+    """The partner a number at ``a..b`` of a sentence is about.
 
     The partner named in the number's own clause; else the nearest one named before it in
-    the sentence with no contrast word ('but', 'while', 'however') between; else None
-    (the sentence says nothing about this number's destination). 'World' when the clause
-    says overall / worldwide / in total.
+    the sentence with no contrast word ('but', 'while', 'however') between; else None.
+
+    Parameters
+    ----------
+    sent_text : str
+        The sentence.
+    a, b : int
+        The number's offsets in it.
+
+    Returns
+    -------
+    str or None
+        A partner, ``World`` when the clause says overall / worldwide / in total, or None
+        (the sentence says nothing about this number's destination).
     """
     left, right = clause_bounds(sent_text, a, b)
     clause = sent_text[left:right]
@@ -314,6 +451,18 @@ def _partner_name(m) -> str:
 
 
 def part_of(text: str) -> str:
+    """The quota batch (or half) a sentence names.
+
+    Parameters
+    ----------
+    text : str
+        The sentence.
+
+    Returns
+    -------
+    str
+        ``first_batch``, ``second_batch``, ``third_batch`` or ``annual``.
+    """
     low = text.lower()
     if re.search(r"first half|first batch|first set|first round|first-half|first quarterly", low):
         return "first_batch"
@@ -325,6 +474,18 @@ def part_of(text: str) -> str:
 
 
 def segment_of(text: str) -> str:
+    """The quota segment a sentence names.
+
+    Parameters
+    ----------
+    text : str
+        The sentence.
+
+    Returns
+    -------
+    str
+        ``medium_heavy`` (dysprosium, terbium, ion-adsorption), ``light`` (rock-type) or ``total``.
+    """
     low = text.lower()
     if re.search(r"dysprosium|terbium|medium[- ]heavy|heavy rare|ion[- ]adsorption|ion[- ]absorbed", low):
         return "medium_heavy"
@@ -346,8 +507,28 @@ def match_events(events, sent_text: str, *, year: int | None = None, month: int 
                  day: dt.date | None = None, window: tuple[dt.date, dt.date] | None = None, min_score: float | None = None):
     """Events ranked by the words they share with the sentence, within a date window when given.
 
-    Returns a list of (score, event_id, date, precision). The ranking uses words, not
-    the stated date, so a wrong date in the article is found to differ, not matched away.
+    The ranking uses words, not the stated date, so a wrong date in the article is found to
+    differ, not matched away.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        data/events.csv.
+    sent_text : str
+        The sentence.
+    year, month : int, optional
+        Keep events of this year (and month).
+    day : datetime.date, optional
+        Keep events near this day.
+    window : tuple of datetime.date, optional
+        Keep events between these days.
+    min_score : float, optional
+        The least share of words to count as a match.
+
+    Returns
+    -------
+    list of tuple
+        (score, event_id, date, precision), best first.
     """
     if min_score is None:
         # a mention dated to the month is held to events within MONTHS_APART: fewer shared words suffice
