@@ -60,6 +60,13 @@ class DaskSpec:
     connect_timeout: float = 5.0
 
     def describe(self) -> str:
+        """Name the cluster for messages, so every error says which cluster it is about.
+
+        Returns
+        -------
+        str
+            ``"the Dask scheduler at <address>"`` or ``"a Dask LocalCluster of N workers"``.
+        """
         return (f"the Dask scheduler at {self.scheduler}" if self.scheduler
                 else f"a Dask LocalCluster of {self.local_workers} workers")
 
@@ -77,6 +84,15 @@ class DaskSpec:
         Returns
         -------
         DaskExecutor
+            Connected to a cluster with at least one worker, every worker checked (`probe`).
+
+        Raises
+        ------
+        BuildError
+            When dask or distributed is not installed, no scheduler answers within
+            `connect_timeout` s, the LocalCluster does not start, the cluster has no worker, or a
+            worker does not see `root` or runs other execution code. Whatever was started here is
+            shut down first, and the message says that nothing was executed.
         """
         try:
             import dask
@@ -147,7 +163,24 @@ def _check_workers(client, where: str, root: Path, execution: str) -> None:
 
 
 def probe(root: str) -> dict:
-    """On a worker: does it see the repository, and which execution code does it run (its hash)."""
+    """On a worker: does it see the repository, and which execution code does it run (its hash).
+
+    Run on every worker by `DaskSpec.connect` before any job, so that a worker that would read
+    another checkout, or compute with other code than the fingerprints assume, is refused up front
+    instead of producing results that look current but are not.
+
+    Parameters
+    ----------
+    root : str
+        The repository's path on the machine that runs the build.
+
+    Returns
+    -------
+    dict
+        ``root`` (bool: ``root/notebooks`` and ``root/data`` are folders here), ``execution``
+        (str: hash of this worker's nbreport/execution code, as nbreport.fingerprint computes it),
+        ``nbreport`` (str: where this worker's nbreport package lives) and ``pid`` (int).
+    """
     from nbreport.fingerprint import NBREPORT_DIR, hash_tree
 
     base = Path(root)
@@ -162,6 +195,24 @@ def run_job(job: dict, env: dict) -> dict:
     One job at a time per worker process (a lock), as in the local pool: the job's environment
     (`env`, the build's worker_env) goes into this process's os.environ, which its kernel
     inherits, and the execution code keeps the kernel's extra variables in a module global.
+    Running the local workers' own code (nbreport.execution.worker.JOBS) is what makes a Dask
+    build's outputs and fingerprints equal to a local build's (tests/test_dask.py).
+
+    Parameters
+    ----------
+    job : dict
+        The job as the runner built it; ``job["op"]`` names the function in
+        nbreport.execution.worker.JOBS, ``job["id"]`` identifies it in the result.
+    env : dict of str to str
+        Environment variables set in this worker process before the job runs.
+
+    Returns
+    -------
+    dict
+        The job's result dict as the local worker returns it, plus ``worker`` (this process's pid).
+        An exception in the job does not escape: it becomes ``status: "failed"`` with an
+        ``error`` of kind ``crash`` (message and the last 4000 characters of the traceback), so a
+        failed job is recorded like on the local pool rather than as a lost worker.
     """
     import traceback
 
@@ -209,6 +260,17 @@ class DaskExecutor:
 
     As many jobs run at once as the cluster has workers; the rest wait in the runner's queue, so
     the longest-first order and the watchdog's clock mean the same as on the local pool.
+    Made by `DaskSpec.connect`, which has checked the workers; not meant to be built directly.
+
+    Parameters
+    ----------
+    client : distributed.Client
+        The build's own client (not set as Dask's default, so it cannot capture other code's work).
+    cluster : distributed.LocalCluster or None
+        The LocalCluster this build started, stopped by `close`; None for an existing scheduler,
+        which `close` leaves running.
+    where : str
+        The cluster's name for messages (`DaskSpec.describe`), kept as `name`.
     """
 
     def __init__(self, client, cluster, where: str):
@@ -218,26 +280,76 @@ class DaskExecutor:
         self.count = 0
 
     def start(self, env: dict, n_jobs: int) -> None:
-        """Remember the environment each job gets (the workers are already running)."""
+        """Remember the environment each job gets (the workers are already running).
+
+        Parameters
+        ----------
+        env : dict of str to str
+            Environment variables each job's worker process gets (`run_job`).
+        n_jobs : int
+            How many jobs the build has; unused here (the cluster's size is fixed), kept so the
+            runner calls every executor the same way.
+        """
         self.env = dict(env)
 
     def free(self) -> int:
-        """Workers not busy with one of this build's jobs (at least one slot, so a cluster whose workers
-        are restarting still gets the job, which waits in Dask's queue under the watchdog's eye)."""
+        """Count the workers not busy with one of this build's jobs, so the runner submits no more than that.
+
+        Returns
+        -------
+        int
+            Workers the scheduler knows now, counted as at least one (a cluster whose workers are
+            restarting still gets a job, which waits in Dask's queue under the watchdog's eye),
+            minus the jobs submitted and not yet collected by `wait`. May be 0 or negative.
+        """
         workers = len(self.client.scheduler_info().get("workers", {}))
         return max(1, workers) - len(self.futures)
 
     def submit(self, job: dict) -> None:
+        """Send `job` to the cluster to run in `run_job`; call only when `free` is positive.
+
+        Dask's own retries are off (``retries=0``) and the key is unique (``pure=False``), so a job
+        runs at most once per submission and the runner's single retry is the only retry.
+
+        Parameters
+        ----------
+        job : dict
+            The job dict (the same one the local pool would get); `wait` and `running` return
+            this very object.
+        """
         self.count += 1
         key = f"nbreport-{job.get('op')}-{job.get('id')}-{self.count}-{os.getpid()}-{time.time_ns()}"
         future = self.client.submit(run_job, job, self.env, key=key, pure=False, retries=0)
         self.futures[future] = (job, time.monotonic())
 
     def running(self) -> list[tuple[dict, float]]:
+        """List the jobs submitted and not yet collected, for the watchdog and the progress line.
+
+        Returns
+        -------
+        list of (dict, float)
+            Each job with the `time.monotonic` second it was submitted (it may still wait in
+            Dask's queue: the watchdog's clock runs from submission).
+        """
         return list(self.futures.values())
 
     def wait(self, timeout: float) -> list[tuple[dict, dict | None]]:
-        """(job, result) for the jobs finished within `timeout`; result None: the worker running it died."""
+        """Collect the jobs finished within `timeout`, so the runner can record them and submit more.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait for the first finished job (polled every 0.05 s: `distributed.wait`
+            needs a default client, and this one is the build's own).
+
+        Returns
+        -------
+        list of (dict, dict or None)
+            ``(job, result)`` for every finished job; ``[]`` when none finished in time. The result
+            is None when the worker running it died (Dask's KilledWorker) or the job was
+            cancelled: the runner retries it once, as on the local pool. Any other exception
+            becomes a ``failed`` result of kind ``crash`` naming the cluster.
+        """
         from distributed.scheduler import KilledWorker
 
         # polled: distributed.wait needs a default client, and this one is the build's own
@@ -264,7 +376,13 @@ class DaskExecutor:
         return out
 
     def stop(self, job: dict) -> None:
-        """Cancel `job` (the watchdog) and kill the kernel running it on its worker, which frees that worker."""
+        """Cancel `job` (the watchdog) and kill the kernel running it on its worker, which frees that worker.
+
+        Parameters
+        ----------
+        job : dict
+            The very job dict given to `submit` (matched by identity); a job not running is ignored.
+        """
         for future, (j, _) in list(self.futures.items()):
             if j is job:
                 self.futures.pop(future)
@@ -286,7 +404,14 @@ class DaskExecutor:
             pass
 
     def close(self, graceful: bool = True) -> None:
-        """Cancel what is left (killing its kernels), disconnect, and stop a LocalCluster this build started."""
+        """Cancel what is left (killing its kernels), disconnect, and stop a LocalCluster this build started.
+
+        Parameters
+        ----------
+        graceful : bool
+            Unused: a job still running is cancelled either way; kept so the runner calls every
+            executor the same way.
+        """
         if self.futures:
             self._stop_kernels(list(self.futures))
         for future in list(self.futures):

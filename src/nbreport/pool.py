@@ -13,7 +13,20 @@ from dataclasses import dataclass, field
 
 
 class Pool:
-    """Long-lived worker processes (nbreport.execution.worker.main) fed one job at a time over pipes."""
+    """Long-lived worker processes (nbreport.execution.worker.main) fed one job at a time over pipes.
+
+    Long-lived because a worker pays its imports (nbformat, papermill, the exporter) once, not per
+    job; one job at a time so a job's environment and kernel belong to it alone, and killing the
+    worker (the watchdog, `replace`) stops exactly that job. Workers are forked daemons: they die
+    with the build.
+
+    Parameters
+    ----------
+    size : int
+        How many worker processes to start (at least one).
+    env : dict of str to str
+        Environment variables each worker sets on top of the build's own (the kernels inherit them).
+    """
 
     def __init__(self, size: int, env: dict):
         import multiprocessing as mp
@@ -34,17 +47,54 @@ class Pool:
         return {"proc": proc, "conn": parent, "job": None, "since": 0.0}
 
     def idle(self) -> list[dict]:
+        """List the workers with no job, which `send` may use.
+
+        Returns
+        -------
+        list of dict
+            Worker records: ``proc`` (the process), ``conn`` (its pipe), ``job`` (None here) and
+            ``since`` (`time.monotonic` s when its last job was sent).
+        """
         return [w for w in self.workers if w["job"] is None]
 
     def busy(self) -> list[dict]:
+        """List the workers running a job, for the watchdog and `LocalExecutor.running`.
+
+        Returns
+        -------
+        list of dict
+            Worker records as in `idle`, with ``job`` the job dict they run since ``since``.
+        """
         return [w for w in self.workers if w["job"] is not None]
 
     def send(self, w: dict, job: dict) -> None:
+        """Give `job` to worker `w` and start its clock (the watchdog measures from here).
+
+        Parameters
+        ----------
+        w : dict
+            An idle worker record (from `idle`).
+        job : dict
+            The job dict; it must pickle, as it goes over the worker's pipe.
+        """
         w["job"], w["since"] = job, time.monotonic()
         w["conn"].send(job)
 
     def wait(self, timeout: float) -> list[tuple[dict, dict | None]]:
-        """(worker, message) pairs; message None means the worker died."""
+        """Wait for messages from the workers, so one call serves every worker's pipe at once.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait for the first message.
+
+        Returns
+        -------
+        list of (dict, dict or None)
+            ``(worker, message)`` for each worker with something to say; ``[]`` when none spoke in
+            time. A message is a job's result dict or a worker's ``{"op": "ready"}`` greeting;
+            None means the worker died (its pipe closed), and its record still holds its job.
+        """
         from multiprocessing.connection import wait
 
         conns = {id(w["conn"]): w for w in self.workers}
@@ -59,7 +109,15 @@ class Pool:
         return out
 
     def replace(self, w: dict) -> None:
-        """Kill a worker (and, through its SIGTERM handler, its kernel) and start a fresh one."""
+        """Kill a worker (and, through its SIGTERM handler, its kernel) and start a fresh one.
+
+        Used for a dead worker and for a job the watchdog stops: the pool keeps its size.
+
+        Parameters
+        ----------
+        w : dict
+            The worker record to replace (one of this pool's).
+        """
         self._stop(w)
         self.workers[self.workers.index(w)] = self._spawn()
 
@@ -77,6 +135,16 @@ class Pool:
             pass
 
     def close(self, graceful: bool = True) -> None:
+        """Stop every worker, so no worker or kernel outlives the build.
+
+        Parameters
+        ----------
+        graceful : bool
+            True: idle workers are asked to exit (None on their pipe) and given 3 s together
+            before they are terminated; False (an interrupted build): all are terminated at once.
+            A busy worker is always terminated (SIGTERM, then SIGKILL after 2 s), which also kills
+            its kernel.
+        """
         for w in self.workers:
             if graceful and w["job"] is None and w["proc"].is_alive():
                 try:
@@ -93,14 +161,14 @@ class Pool:
 class LocalExecutor:
     """The default executor: the build's own worker processes (`Pool`), no Dask needed.
 
+    Why an executor: the runner's loop only needs "how many more jobs now", "submit", "wait",
+    "what is running since when", "stop this one" and "close"; keeping those at the job-dict
+    level lets another engine (nbreport.dask_executor) run the very same jobs.
+
     Parameters
     ----------
     workers : int
         The most worker processes to start (never more than there are jobs).
-
-    Why: the runner's loop only needs "how many more jobs now", "submit", "wait", "what is
-    running since when", "stop this one" and "close"; keeping those five at the job-dict level
-    lets another engine (nbreport.dask_executor) run the very same jobs.
     """
 
     name = "the build's own worker pool"
@@ -110,24 +178,62 @@ class LocalExecutor:
         self.pool: Pool | None = None
 
     def start(self, env: dict, n_jobs: int) -> None:
-        """Start min(workers, n_jobs) worker processes with `env` on top of the build's environment."""
+        """Start min(workers, n_jobs) worker processes with `env` on top of the build's environment.
+
+        Parameters
+        ----------
+        env : dict of str to str
+            Environment variables for the workers and their kernels (the build's worker_env).
+        n_jobs : int
+            How many jobs the build has; no more workers than that are started (at least one).
+        """
         self.pool = Pool(min(self.workers, max(1, n_jobs)), env)
 
     def free(self) -> int:
-        """How many more jobs can be submitted now."""
+        """Count how many more jobs can be submitted now.
+
+        Returns
+        -------
+        int
+            The number of idle workers.
+        """
         return len(self.pool.idle())
 
     def submit(self, job: dict) -> None:
-        """Send `job` to an idle worker (call only when `free()` is positive)."""
+        """Send `job` to an idle worker (call only when `free()` is positive).
+
+        Parameters
+        ----------
+        job : dict
+            The job dict; `wait` and `running` return this very object.
+        """
         self.pool.send(self.pool.idle()[0], job)
 
     def running(self) -> list[tuple[dict, float]]:
-        """(job, monotonic start time) of every job submitted and not yet finished."""
+        """List the jobs submitted and not yet finished, for the watchdog and the progress line.
+
+        Returns
+        -------
+        list of (dict, float)
+            Each running job with the `time.monotonic` second it was sent to its worker.
+        """
         return [(w["job"], w["since"]) for w in self.pool.busy()]
 
     def wait(self, timeout: float) -> list[tuple[dict, dict | None]]:
-        """(job, result) for the jobs finished within `timeout` s; result None: its worker died
-        (it has been replaced by a fresh one)."""
+        """Collect the jobs finished within `timeout`, so the runner can record them and submit more.
+
+        Parameters
+        ----------
+        timeout : float
+            Seconds to wait for the first message from a worker.
+
+        Returns
+        -------
+        list of (dict, dict or None)
+            ``(job, result)`` for every finished job; ``[]`` when none finished (a worker's
+            ``ready`` greeting is not a result). The result is None when its worker died; that
+            worker has already been replaced by a fresh one, and the runner retries the job once.
+        """
         out = []
         for w, msg in self.pool.wait(timeout):
             if msg is not None and msg.get("op") == "ready":
@@ -143,22 +249,52 @@ class LocalExecutor:
         return out
 
     def stop(self, job: dict) -> None:
-        """Kill the worker running `job` (and its kernel) and start a fresh one (the watchdog)."""
+        """Kill the worker running `job` (and its kernel) and start a fresh one (the watchdog).
+
+        Parameters
+        ----------
+        job : dict
+            The very job dict given to `submit` (matched by identity); a job not running is ignored.
+        """
         for w in self.pool.busy():
             if w["job"] is job:
                 self.pool.replace(w)
                 return
 
     def close(self, graceful: bool = True) -> None:
-        """Stop every worker; `graceful` lets idle ones finish cleanly first."""
+        """Stop every worker; `graceful` lets idle ones finish cleanly first.
+
+        Parameters
+        ----------
+        graceful : bool
+            False for an interrupted build: every worker is terminated at once (see `Pool.close`).
+        """
         if self.pool is not None:
             self.pool.close(graceful=graceful)
 
 
 @dataclass
 class Progress:
-    """A progress bar on a terminal; one plain line per finished job when stderr is a file or a
-    pipe (`make report > log 2>&1`: no carriage-return frames); nothing when quiet (CI)."""
+    """Show the build's progress: a bar on a terminal, plain lines in a log, nothing when quiet.
+
+    A tqdm bar when stderr is a terminal; one plain line per finished job when stderr is a file or
+    a pipe (`make report > log 2>&1`: a log gets no carriage-return frames); nothing when quiet (CI).
+
+    Parameters
+    ----------
+    total : int
+        How many jobs the build runs; 0 shows nothing.
+    quiet : bool
+        True: show nothing (the --quiet option).
+    bar : object
+        The tqdm bar, or None; set by the class itself, not by callers.
+    lines : bool
+        Whether plain lines are written (stderr is not a terminal); set by the class itself.
+    n : int
+        Jobs finished so far.
+    t0 : float
+        `time.monotonic` second the build started; plain lines show the seconds since.
+    """
     total: int
     quiet: bool
     bar: object = None
@@ -177,10 +313,27 @@ class Progress:
                         bar_format="{desc} {n_fmt}/{total_fmt} |{bar:20}| {elapsed}{postfix}")
 
     def running(self, names: list[str]) -> None:
+        """Show which jobs run now after the bar (a terminal only; a log gets finished jobs alone).
+
+        Parameters
+        ----------
+        names : list of str
+            The ids of the running jobs; empty clears the text.
+        """
         if self.bar is not None:
             self.bar.set_postfix_str(("running " + ", ".join(names)) if names else "", refresh=False)
 
     def done(self, job_id: str, message: str | None = None) -> None:
+        """Count one finished job and show its message.
+
+        Parameters
+        ----------
+        job_id : str
+            The job's id, shown as ``<id> done`` in a log when there is no message.
+        message : str or None
+            What the runner recorded for the job (a failure, say), written above the bar or as
+            the log line.
+        """
         self.n += 1
         if self.bar is not None:
             if message:
@@ -192,13 +345,20 @@ class Progress:
                   file=sys.stderr, flush=True)
 
     def note(self, message: str) -> None:
-        """A line for the log that is not a finished job (a retry)."""
+        """Write a line that is not a finished job (a retry), without counting it.
+
+        Parameters
+        ----------
+        message : str
+            The line; in a log it gets the seconds since the start.
+        """
         if self.bar is not None:
             self.bar.write(message, file=sys.stderr)
         elif self.lines:
             print(f"report: {message.strip()} ({time.monotonic() - self.t0:.1f} s)", file=sys.stderr, flush=True)
 
     def close(self) -> None:
+        """Close the bar, so the terminal's next line starts clean."""
         if self.bar is not None:
             self.bar.close()
 

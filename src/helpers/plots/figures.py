@@ -31,14 +31,53 @@ def _sources_line(source_ids: Iterable[str], prefix: str = "") -> str:
 
 
 def annual_quota_frame(stages: Sequence[str], first_year: int, last_year: int) -> pd.DataFrame:
-    """Preferred annual totals per stage and year, with status and source, for charts and tables."""
+    """Preferred annual totals per stage and year, with status and source, for charts and tables.
+
+    One frame for `quota_chart` and the notebooks' tables, so a chart and the table beside it show
+    the same rows (the preferred row per key, as helpers.data.load_quotas chooses it).
+
+    Parameters
+    ----------
+    stages : sequence of str
+        Quota stages (``"mining"``, ``"smelting"``), as in data/quotas.csv ``stage``.
+    first_year, last_year : int
+        Quota years to keep, both included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``stage``, ``year``, ``value`` (t REO), ``status`` (``reported``, ``derived`` or
+        ``undisclosed``), ``source_id`` and ``locator``; one row per stage and year present in
+        data/quotas.csv (absent years have no row).
+    """
     q = data.load_quotas(part="annual", segment="total")
     q = q[q["stage"].isin(stages) & q["year"].between(first_year, last_year)]
     return q[["stage", "year", "value", "status", "source_id", "locator"]].reset_index(drop=True)
 
 
 def with_growth(frame: pd.DataFrame, group: str = "stage", value: str = "value", period: str = "year") -> pd.DataFrame:
-    """Add the percent change from the previous period of the same group, only where that period exists."""
+    """Add the percent change from the previous period of the same group, only where that period exists.
+
+    A change across a gap (2023 to 2025 with 2024 missing) would read as a one-year change, so
+    such rows get NaN rather than a growth figure.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        One row per group and period; not changed.
+    group : str
+        Column naming the series (each gets its own changes).
+    value : str
+        Column of the values compared.
+    period : str
+        Column of integer periods (years); consecutive means a difference of exactly 1.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy sorted by `group` and `period`, with ``growth_pct`` = (value / previous value - 1)
+        x 100, in percent; NaN for a group's first period and after a gap.
+    """
     out = frame.sort_values([group, period]).copy()
     prev_period = out.groupby(group, observed=True)[period].shift(1)
     prev_value = out.groupby(group, observed=True)[value].shift(1)
@@ -50,7 +89,37 @@ def with_growth(frame: pd.DataFrame, group: str = "stage", value: str = "value",
 def quota_chart(stages: Sequence[str], first_year: int, last_year: int, title: str,
                 undisclosed_year: int | None = None, label_growth: bool = False,
                 annotate: dict | None = None, reference: dict | None = None):
-    """Annual quota lines per stage; derived years hollow; an undisclosed year drawn as a labelled gap."""
+    """Annual quota lines per stage; derived years hollow; an undisclosed year drawn as a labelled gap.
+
+    Derived values (computed from other reported values; their formula is in data/quotas.csv) are
+    drawn hollow so a reader never takes them for a published figure; a year whose quota was
+    issued but not disclosed is a grey band, not a zero or an invented value.
+
+    Parameters
+    ----------
+    stages : sequence of str
+        Quota stages to draw, one line each (``"mining"``, ``"smelting"``).
+    first_year, last_year : int
+        Quota years drawn, both included; years absent from the data break the line.
+    title : str
+        The chart's title.
+    undisclosed_year : int or None
+        A year drawn as the labelled grey band (the x axis extends to it).
+    label_growth : bool
+        Label each point with its change from the previous year, in percent (`with_growth`);
+        these labels are details the phone layout may leave out.
+    annotate : dict of (int, float) to str, optional
+        An article's number to mark: ``{(year, value in t REO): label}``; the label must be
+        formatted from the data (helpers.narrative), never typed in.
+    reference : dict of str to float, optional
+        Levels an article states, drawn as dotted lines: ``{label: value in t REO}``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart, with a source line naming the documents of the plotted values; show it with
+        ``charts.show(fig, alt)``.
+    """
     frame = with_growth(annual_quota_frame(stages, first_year, last_year))
     fig, ax = charts.figure()
     for stage in stages:
@@ -89,7 +158,26 @@ def quota_chart(stages: Sequence[str], first_year: int, last_year: int, title: s
 
 
 def batch_chart(stage: str, part: str, years: Sequence[int], title: str, annotate: dict | None = None):
-    """One batch (e.g. the first-half quota) across years, as bars; derived bars hatched."""
+    """One batch (e.g. the first-half quota) across years, as bars; derived bars hatched.
+
+    Parameters
+    ----------
+    stage : str
+        Quota stage (``"mining"`` or ``"smelting"``); it also picks the colour.
+    part : str
+        The batch, as data/quotas.csv ``part`` (``"first_batch"``, ``"second_batch"`` ...).
+    years : sequence of int
+        Quota years to draw.
+    title : str
+        The chart's title (the finding it shows, in words; numbers in it formatted from the data).
+    annotate : dict of (int, float) to str, optional
+        Labels above bars: ``{(year, value in t REO): label}``, formatted from the data.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart; each bar labelled with its value in t, derived bars hatched and marked so.
+    """
     q = data.load_quotas(stage=stage, part=part, segment="total")
     q = q[q["year"].isin(years)].sort_values("year")
     fig, ax = charts.figure()
@@ -115,7 +203,35 @@ def batch_chart(stage: str, part: str, years: Sequence[int], title: str, annotat
 
 def notice_timing_chart(part: str, years: Sequence[int], title: str, highlight: int | None = None,
                         band: tuple[int, int] | None = None, band_label: str = ""):
-    """When each year's quota notice came: day of the year of the notice, per quota year."""
+    """When each year's quota notice came: day of the year of the notice, per quota year.
+
+    A notice dated by a report rather than by the notice itself is hollow (it came on or just
+    before that date), and a notice known only to the month is labelled with the month alone,
+    never with an invented day.
+
+    Parameters
+    ----------
+    part : str
+        The batch whose notices are drawn, as data/events.csv ``part``.
+    years : sequence of int
+        Quota years to draw.
+    title : str
+        The chart's title (the finding it shows, in words; numbers in it formatted from the data).
+    highlight : int or None
+        A quota year drawn in the claim colour.
+    band : tuple of (int, int), optional
+        A span of days of the year (first, last) shaded behind the points.
+    band_label : str
+        The band's label, written inside it.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The chart.
+    events : pandas.DataFrame
+        The first ``quota_notice`` event per quota year (data/events.csv columns plus ``day``, the
+        day of the year), for the notebook's table and narrative.
+    """
     ev = data.load_events(kind="quota_notice")
     ev = ev[(ev["part"] == part) & ev["quota_year"].isin(years)].copy()
     ev["day"] = ev["date"].dt.dayofyear
@@ -150,7 +266,40 @@ EVENT_WORD = {"tariff": " tariffs", "export_control": " export licences", "diplo
 def monthly_chart(series: str, partner: str, start: str, end: str, title: str,
                   events: Sequence[str] = (), annotate: dict | None = None, ylabel: str = "Exports (t)",
                   extra: Sequence[tuple[str, str, str]] = ()):
-    """Monthly exports as a line with markers; absent months are gaps, derived months hollow."""
+    """Monthly exports as a line with markers; absent months are gaps, derived months hollow.
+
+    A month with no figure in the data stays a gap so the line never suggests a value no source
+    gives.
+
+    Parameters
+    ----------
+    series : str
+        The export series, as data/exports.csv ``series`` (``"magnets"`` is HS 85051110).
+    partner : str
+        Destination (``"World"``, ``"United States"`` ...), as data/exports.csv ``partner``.
+    start, end : str
+        First and last month drawn, ``"YYYY-MM"``, both included.
+    title : str
+        The chart's title.
+    events : sequence of str
+        data/events.csv ``event_id`` values marked as dated vertical lines.
+    annotate : dict of (str, float) to str, optional
+        An article's number to mark: ``{("YYYY-MM", value): label}``, formatted from the data.
+    ylabel : str
+        The y axis label, with its unit.
+    extra : sequence of (str, str, str)
+        More lines on the same axes: ``(series, partner, legend label)`` each.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart, with a source line (China customs via the documents of the plotted values).
+
+    Raises
+    ------
+    KeyError
+        When an id in `events` is not in data/events.csv.
+    """
     fig, ax = charts.figure()
     sources: list[str] = []
     lines = [(series, partner, SERIES_LABEL.get(series, series) + ("" if partner == "World" else f", to the {partner}"))]
@@ -196,7 +345,32 @@ def monthly_chart(series: str, partner: str, start: str, end: str, title: str,
 
 def compare_bars(labels: Sequence[str], values: Sequence[float], title: str, ylabel: str, source_ids: Iterable[str],
                  notes: Sequence[str] | None = None, colors: Sequence[str] | None = None, fmt: str = "{:,.0f}"):
-    """A few bars compared side by side, each labelled with its value (and an optional note)."""
+    """A few bars compared side by side, each labelled with its value (and an optional note).
+
+    Parameters
+    ----------
+    labels : sequence of str
+        The bars' names, left to right.
+    values : sequence of float
+        The bars' heights, in the unit of `ylabel`; computed from data/, never typed in.
+    title : str
+        The chart's title.
+    ylabel : str
+        The y axis label, with its unit.
+    source_ids : iterable of str
+        data/sources.csv ids of the documents behind the values, cited in the source line.
+    notes : sequence of str, optional
+        A second label line per bar ("" or None for none).
+    colors : sequence of str, optional
+        One colour per bar (default: the magnets colour for all).
+    fmt : str
+        Format of the value labels (`str.format`), thousands separated by default.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+    """
     fig, ax = charts.figure(figsize=(8, 4.2))
     colors = list(colors or [charts.PALETTE["magnets"]] * len(labels))
     bars = ax.bar(list(labels), list(values), color=colors, width=0.55)
@@ -214,7 +388,31 @@ def compare_bars(labels: Sequence[str], values: Sequence[float], title: str, yla
 
 
 def split_chart(part: str, years: Sequence[int], title: str, stage: str = "mining"):
-    """Light versus medium-heavy quota for one batch in two or more years, with the change of each."""
+    """Light versus medium-heavy quota for one batch in two or more years, with the change of each.
+
+    The change printed is from the second-to-last year to the last, in percent, per segment.
+
+    Parameters
+    ----------
+    part : str
+        The batch, as data/quotas.csv ``part``; also the legend's title.
+    years : sequence of int
+        Quota years to compare, one bar per segment and year.
+    title : str
+        The chart's title.
+    stage : str
+        Quota stage, as data/quotas.csv ``stage``.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+
+    Raises
+    ------
+    ValueError
+        When data/quotas.csv has no light or medium-heavy row for that stage, batch and years.
+    """
     q = data.load_quotas(stage=stage, part=part)
     q = q[q["year"].isin(years) & q["segment"].isin(["light", "medium_heavy"])]
     if q.empty:

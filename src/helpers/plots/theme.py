@@ -62,13 +62,33 @@ def _thousands(v, _pos=None) -> str:
 
 
 def thousands(ax, axis: str = "y") -> None:
-    """Tick labels like 120,000 rather than 1.2e5 (a module-level formatter, so figures can be copied)."""
+    """Tick labels like 120,000 rather than 1.2e5 (a module-level formatter, so figures can be copied).
+
+    The formatter is a module-level function, not a lambda, because `phone_layout` copies the
+    figure with pickle, which cannot copy a lambda.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes whose tick labels change.
+    axis : {"y", "x"}
+        Which axis; anything but ``"y"`` means x.
+    """
     fmt = FuncFormatter(_thousands)
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(fmt)
 
 
 def month_axis(ax) -> None:
-    """Month ticks as 'Jan 2025', every few months so labels never collide."""
+    """Month ticks as 'Jan 2025', every few months so labels never collide.
+
+    Ticks fall on January, April, July and October (quarter starts); `desktop_layout` and
+    `phone_layout` drop every other tick while neighbouring labels still touch.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        Axes whose x axis holds dates.
+    """
     ax.xaxis.set_major_locator(mdates.MonthLocator(bymonth=(1, 4, 7, 10)))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
     for label in ax.get_xticklabels():
@@ -81,7 +101,21 @@ DETAIL_NOTE = "Some point labels are left out at this width; a wider screen show
 
 
 def titles(ax, title: str, ylabel: str, xlabel: str = "", subtitle: str | None = None) -> None:
-    """Title (with an optional subtitle under it) and axis labels with units."""
+    """Title (with an optional subtitle under it) and axis labels with units.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to label.
+    title : str
+        The title, left-aligned, bold.
+    ylabel : str
+        The y axis label, with its unit (``"Quota (t REO)"``).
+    xlabel : str
+        The x axis label; "" for none.
+    subtitle : str or None
+        A line (or lines) in grey under the title; the title is lifted to clear it.
+    """
     ax.set_title(title, loc="left")
     if subtitle:
         sub = ax.annotate(subtitle, xy=(0, 1), xycoords="axes fraction", xytext=(0, 5), textcoords="offset points",
@@ -101,7 +135,21 @@ def _fit_title(ax) -> None:
 
 
 def source_line(fig, text: str, width: int = 150) -> None:
-    """'Source: ...' in small grey type under the plot, wrapped, never over the axis labels."""
+    """'Source: ...' in small grey type under the plot, wrapped, never over the axis labels.
+
+    Every chart names where its data come from, so a chart read on its own (copied, or seen in a
+    feed) still says on whose figures it rests. `show` later moves the line below the axis labels
+    and legend.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure; the line is attached to its first axes.
+    text : str
+        What follows "Source: " (helpers.data.cite builds it from data/sources.csv).
+    width : int
+        Wrap width in characters; `show` re-wraps the line to the figure's width when it moves it.
+    """
     import textwrap
 
     ax = fig.axes[0]
@@ -112,14 +160,44 @@ def source_line(fig, text: str, width: int = 150) -> None:
 
 
 def annotate_value(ax, x, y, label: str, color: str = PALETTE["claim"], offset=(0, 18)) -> None:
-    """Mark an article's number where it falls on the chart."""
+    """Mark an article's number where it falls on the chart.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to draw on.
+    x, y : object
+        The point, in data coordinates (a year, a date, a category ...).
+    label : str
+        The text, formatted from the data (helpers.narrative), never typed in.
+    color : str
+        Marker, arrow and text colour (default: the claim colour).
+    offset : tuple of (float, float)
+        Where the label sits relative to the point, in points; `show` may move it vertically
+        so it overlaps no other text.
+    """
     ax.scatter([x], [y], s=40, color=color, zorder=5)
     ax.annotate(label, xy=(x, y), xytext=offset, textcoords="offset points", ha="center", fontsize=9,
                 color=color, arrowprops={"arrowstyle": "-", "color": color, "lw": 0.8})
 
 
 def mark_event(ax, x, label: str, color: str = PALETTE["event"], y_frac: float = 0.7) -> None:
-    """A dashed vertical line with a short label, for policy dates."""
+    """A dashed vertical line with a short label, for policy dates.
+
+    Parameters
+    ----------
+    ax : matplotlib.axes.Axes
+        The axes to draw on.
+    x : object
+        The event's place on the x axis (a date on a monthly chart).
+    label : str
+        Short text beside the line (the date and what happened).
+    color : str
+        Line and text colour.
+    y_frac : float
+        Top of the label as a fraction of the axes' height (0 bottom, 1 top); give events that
+        fall close together different heights so their labels do not overprint.
+    """
     ax.axvline(x, color=color, ls="--", lw=1)
     ax.text(x, y_frac, f" {label}", transform=ax.get_xaxis_transform(), fontsize=8.5, color=color,
             va="top", ha="left", rotation=0, zorder=5,
@@ -127,7 +205,23 @@ def mark_event(ax, x, label: str, color: str = PALETTE["event"], y_frac: float =
 
 
 def figure(nrows: int = 1, ncols: int = 1, **kwargs):
-    """A themed figure and axes."""
+    """A themed figure and axes.
+
+    Parameters
+    ----------
+    nrows, ncols : int
+        Panels down and across.
+    **kwargs
+        Passed to `matplotlib.pyplot.subplots`; ``figsize`` (in inches) defaults to FIGSIZE,
+        9 x 4.6 in: 900 CSS px wide on a desktop page at DPI 100 px per inch.
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+        The figure.
+    ax : matplotlib.axes.Axes or numpy.ndarray of Axes
+        As `matplotlib.pyplot.subplots` returns them.
+    """
     set_theme()
     return plt.subplots(nrows, ncols, figsize=kwargs.pop("figsize", FIGSIZE), **kwargs)
 
@@ -355,10 +449,26 @@ def _separate(fig, drop_details: bool = False) -> int:
 def phone_layout(fig):
     """A copy of the figure laid out for a phone: 4 in wide, text at least 10.5 pt, legend and source below.
 
+    Why these figures: a 4 in figure at 100 px per inch fits a 400 px screen's column, and
+    10.5 pt on it shown 340 px wide is 12.4 px, above the 11 CSS px floor (MIN_FONT_PX) that
+    tests/test_site_browser.py checks at 400 px. Side-by-side panels are stacked, legends become
+    one column below the axes, and per-point detail labels with no free place are left out (the
+    source line then says so).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The desktop figure; not changed.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The phone copy.
+
     Raises
     ------
     TypeError
-        when the figure cannot be copied (a lambda formatter, say: use module-level functions).
+        When the figure cannot be copied (a lambda formatter, say: use module-level functions).
     """
     import pickle
 
@@ -436,7 +546,20 @@ def _is_tick_label(t) -> bool:
 def desktop_layout(fig):
     """The figure as drawn, text at least 8.5 pt, x ticks thinned to fit, the source line below the axis labels.
 
-    A legend that covers a label is moved to the free corner or side of its axes (`_free_legends`).
+    8.5 pt at 100 px per inch is 11.8 px at the figure's natural size, above the 11 CSS px floor
+    (MIN_FONT_PX) that tests/test_site_browser.py checks. Labels are moved apart so no two texts
+    overlap, and a legend that covers a label is moved to the free corner or side of its axes
+    (`_free_legends`).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, changed in place.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The same figure.
     """
     _clamp_fonts(fig, DESKTOP_MIN_PT)
     _thin_ticks(fig, fig.canvas.get_renderer())
@@ -495,7 +618,19 @@ def overlaps(fig) -> list[str]:
     """Pairs of texts whose boxes overlap, and texts outside the saved image; [] when the layout is clean.
 
     Tick labels, titles, legends, annotations and the source line are all compared; a legend counts as
-    one box (its own texts sit inside it).
+    one box (its own texts sit inside it). `png_bytes` records the result in each PNG, where the
+    site's browser test reads it, so an unreadable chart fails a test instead of shipping.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, as it will be drawn.
+
+    Returns
+    -------
+    list of str
+        One ``'text a' overlaps 'text b'`` per overlapping pair (texts cut to 40 characters; a
+        legend named ``'legend'``); boxes within 1 px count as overlapping.
     """
     from matplotlib.legend import Legend
 
@@ -527,7 +662,25 @@ def _min_font_px(fig, dpi: float) -> float:
 
 
 def png_bytes(fig, scale: int = SCALE) -> bytes:
-    """The figure as PNG at `scale` x DPI, with its smallest text (image px) and text overlaps in its metadata."""
+    """The figure as PNG at `scale` x DPI, with its smallest text (image px) and text overlaps in its metadata.
+
+    The metadata (META_MIN_FONT, META_OVERLAPS) lets the site's tests check readability from the
+    image alone. The image is reduced to a 256-colour palette: the charts use a few flat colours,
+    and the file is about a third of the RGBA size.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure, laid out (`desktop_layout` or `phone_layout`).
+    scale : int
+        Pixel density: ``DPI * scale`` px per inch (2: sharp on high-density screens).
+
+    Returns
+    -------
+    bytes
+        The PNG file, cropped to its contents, with text chunks META_MIN_FONT (smallest text in
+        image px) and META_OVERLAPS (`overlaps` joined with "; ", "" when none).
+    """
     from PIL import Image
 
     dpi = DPI * scale
@@ -555,6 +708,24 @@ def show(fig, alt: str) -> None:
     (`phone_layout`) as base64 under the metadata key `phone`; the site serves the phone image
     to narrow screens. The site template writes the metadata's `alt` into the <img> tag; a
     figure shown without alt text is a bug, so alt is required.
+
+    The site switches to the phone image below the window width at which the desktop image,
+    shrunk to fit, would show text under MIN_FONT_PX (plus 40 px of page padding).
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        The figure; it is closed afterwards.
+    alt : str
+        What the chart shows, for screen readers and the <img> tag; numbers in it formatted from
+        the data, never typed in.
+
+    Raises
+    ------
+    ValueError
+        When `alt` is empty or only whitespace.
+    TypeError
+        When the figure cannot be copied for the phone layout (`phone_layout`).
     """
     if not alt or not alt.strip():
         raise ValueError("every figure needs alt text describing what it shows")
