@@ -187,3 +187,10 @@ def test_outline_keeps_what_a_notebook_title_adds(h1, subtitle):
     assert out.subtitle == subtitle
     assert "<h1" not in out.fragment and "Limited Exports" not in out.fragment
     assert out.contents == [("next-part", "Next part"), ("x", "Detail"), ("detail", "Detail")]
+
+
+def test_the_repository_site_navigation_is_sound(repo_build):
+    """The site readers get: one h1 per page, titles once, contents, previous/next in manifest order."""
+    assert repo_build.proc.returncode == 0, repo_build.proc.stdout + repo_build.proc.stderr
+    order = [r.id for _, r in repo_build.manifest.runs(site_only=True)]
+    assert sitecheck.structure_problems(repo_build.site, order) == []
