@@ -191,13 +191,19 @@ def axe_problems(visit, impacts: tuple[str, ...] = SERIOUS) -> list[str]:
 
 def search(visit, query: str, timeout: float = 15000) -> list[tuple[str, str]]:
     """Type `query` into the open page's search box, submit it, and return the results listed
-    on the search page as (absolute URL, title); raises when the search page never answers."""
+    on the search page as (absolute URL, title).
+
+    Raises AssertionError with the search page's own words when it cannot search (no index,
+    opened as a file), and a timeout when it never answers."""
     visit.page.fill("#site-search", query)
     visit.page.press("#site-search", "Enter")
     visit.page.wait_for_url("**/search.html?q=*")
     visit.page.wait_for_function(
         "(() => { const s = document.getElementById('search-status');"
-        " return s && /match/.test(s.textContent); })()", timeout=timeout)
+        " return s && /match|could not|cannot/.test(s.textContent); })()", timeout=timeout)
+    status = visit.page.inner_text("#search-status")
+    if "match" not in status:
+        raise AssertionError(f"search for {query!r}: {status}")
     return visit.page.evaluate(
         "Array.from(document.querySelectorAll('#search-results a')).map(a => [a.href, a.textContent])")
 
