@@ -70,7 +70,8 @@ def index_site(folder: Path, expected: int, timeout: float = 120) -> int:
         names the cause and the caller leaves the previous site in place.
     """
     cmd = [pagefind_binary(), "--site", str(folder), "--output-subdir", BUNDLE, "--force-language", "en",
-           "--quiet"]
+           "--exclude-selectors", "details.source", "--exclude-selectors", "a.anchor-link",
+           "--quiet"]  # folded code and the ¶ of heading anchors are not what a reader searches
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     except subprocess.TimeoutExpired:
