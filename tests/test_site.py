@@ -194,3 +194,12 @@ def test_the_repository_site_navigation_is_sound(repo_build):
     assert repo_build.proc.returncode == 0, repo_build.proc.stdout + repo_build.proc.stderr
     order = [r.id for _, r in repo_build.manifest.runs(site_only=True)]
     assert sitecheck.structure_problems(repo_build.site, order) == []
+
+
+def test_a_site_with_nothing_marked_for_search_gets_no_index(tmp_path):
+    """Pagefind indexes every page whole when none is marked; with nothing to search the build writes no index."""
+    from nbreport import search
+
+    (tmp_path / "index.html").write_text("<html><body><main><h1>Reports</h1></main></body></html>")
+    assert search.marked_pages(tmp_path) == 0
+    assert search.index_site(tmp_path, 0) == 0 and not (tmp_path / "pagefind").exists()

@@ -124,6 +124,16 @@ def label_scroll_boxes(page: str) -> str:
     ``scrollable-region-focusable``) and say what it holds: it gets ``tabindex="0"``,
     ``role="region"`` and an ``aria-label`` naming the section it sits in (the nearest h2 above it).
     Boxes written with their own attributes are left as they are.
+
+    Parameters
+    ----------
+    page
+        A whole rendered page.
+
+    Returns
+    -------
+    str
+        The page with every bare ``<div class="table-scroll">`` given those attributes.
     """
     out, last, n = [], 0, 0
     for m in SCROLL_BOX.finditer(page):

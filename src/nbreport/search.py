@@ -69,6 +69,8 @@ def index_site(folder: Path, expected: int, timeout: float = 120) -> int:
         The binary is missing, fails, times out, or indexes another number of pages; the message
         names the cause and the caller leaves the previous site in place.
     """
+    if expected == 0:  # nothing to search (Pagefind would index every page whole instead)
+        return 0
     cmd = [pagefind_binary(), "--site", str(folder), "--output-subdir", BUNDLE, "--force-language", "en",
            "--exclude-selectors", "details.source", "--exclude-selectors", "a.anchor-link",
            "--quiet"]  # folded code and the ¶ of heading anchors are not what a reader searches
@@ -102,6 +104,17 @@ MARK = re.compile(r"<main\b[^>]*\sdata-pagefind-body[\s>=]", re.I)
 
 
 def marked_pages(folder: Path) -> int:
-    """How many pages under `folder` mark their <main> for the index (``data-pagefind-body``)."""
+    """How many pages under `folder` mark their <main> for the index (``data-pagefind-body``).
+
+    Parameters
+    ----------
+    folder
+        The site being written.
+
+    Returns
+    -------
+    int
+        The number of such pages: what the index must hold (index_site's `expected`).
+    """
     return sum(1 for page in folder.rglob("*.html")
                if page.relative_to(folder).parts[0] != BUNDLE and MARK.search(page.read_text(encoding="utf-8")))

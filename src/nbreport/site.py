@@ -1,6 +1,7 @@
 """The reader's site: index, one page per report, the extension's pages; written whole, then swapped in.
 
-Layout of site/ (every page links one stylesheet, needs no network and no script):
+Layout of site/ (every page links one stylesheet and needs no network; only search.html runs a
+script, the site's own search.js):
 
     index.html                a card per report: title, kind line, parameters, the extension's
                               lines (e.g. a claims summary), thumbnail of its first figure, status
@@ -9,6 +10,9 @@ Layout of site/ (every page links one stylesheet, needs no network and no script
     reports/<run>.ipynb       the executed notebook itself
     thumbs/<run>.png          card thumbnails
     CITATION.cff              how to cite the collection (each page's footer says it in words)
+    search.html, search.js    the search page (every page's header has the box that opens it)
+    pagefind/                 the full-text index of the pages that mark their <main> (nbreport.search),
+                              built before the swap: a failed index publishes nothing
     build.json                the build record: stamp, time, status and input hash of every report
     site.css
     ...                       whatever the extension's write_pages adds (nbreport.extension)
@@ -16,6 +20,8 @@ Layout of site/ (every page links one stylesheet, needs no network and no script
 The site is written into `.site.tmp-<pid>` beside site/ and swapped in with one rename
 (renameat2 RENAME_EXCHANGE where the kernel has it), so a reader or an interrupted build
 never sees half a site. Pages come from Jinja2 templates (nbreport.pages); no pandas, no nbconvert.
+Each report page is outlined (nbreport.outline: one h1, the title once, a contents list) and links
+the previous and next report in manifest order.
 """
 from __future__ import annotations
 
