@@ -5,8 +5,9 @@ PY3   ?= python3
 VENV  := .venv
 PY    := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+PORT  ?= 8000
 
-TARGETS := help env report test lab bench docs check-data snapshot new-article screenshots clean bench-claims check-article accept-article
+TARGETS := help env report serve test lab bench docs check-data snapshot new-article screenshots clean bench-claims check-article accept-article
 .PHONY: $(TARGETS)
 
 # `make test -k quota` would hand -k to make (keep going) and run every test; pytest's options
@@ -36,6 +37,11 @@ env: $(STAMP) ## create or update the virtual environment from environment.yml
 
 report: $(STAMP) ## execute every notebook in the manifest and build site/
 	@$(PY) -m nbreport
+
+serve: ## serve site/ on http://127.0.0.1:8000 (search needs it: browsers refuse its index from file://)
+	@test -f site/index.html || { echo "make serve: no site/ yet; run make report first" >&2; exit 2; }
+	@echo "serving site/ at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
+	@$(PY3) -m http.server $(PORT) --bind 127.0.0.1 --directory site
 
 test: $(STAMP) ## run every test (unit, data, notebooks, site in a browser)
 	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \

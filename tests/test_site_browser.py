@@ -147,3 +147,84 @@ def test_charts_read_at_every_width(repo_build, chromium, width):
             visit.close()
     assert figures, "no figure on any report: nothing was checked"
     assert not problems, "\n".join(problems)
+
+
+# --------------------------------------------------------------------------- search, accessibility, phone tables
+
+SEARCHES = [  # (start page, what a reader types, the report it should reach)
+    ("index.html", "dysprosium", "nikkei-2021-output-boost"),  # the report with the dysprosium claim
+    ("reports/quota-mining.html", "June 2025", "nyt-2025-limited-exports"),  # published 6 June 2025
+]
+
+
+@pytest.mark.parametrize("start, query, run_id", SEARCHES)
+def test_search_box_leads_to_the_right_report(repo_build, chromium, start, query, run_id):
+    """Type into the search box of a page, submit, and follow the result to the report."""
+    with sitecheck.serve(repo_build.site) as base:
+        visit = sitecheck.PageVisit(chromium, base).open(start)
+        results = sitecheck.search(visit, query)
+        urls = [url for url, _ in results]
+        target = base + f"reports/{run_id}.html"
+        assert target in urls[:3], f"{query!r}: {run_id} is not among the first three results: {urls}"
+        visit.page.click(f"#search-results a[href$='reports/{run_id}.html']")
+        visit.page.wait_for_load_state("load")
+        landed, h1 = visit.page.url, visit.page.inner_text("h1")
+        problems = visit.console_errors + visit.blocked + visit.failed
+        visit.close()
+    assert landed == target
+    title = sitecheck.PageFacts((repo_build.site / "reports" / f"{run_id}.html").read_text(encoding="utf-8")).h1
+    assert [h1] == title
+    assert not problems
+
+
+def test_search_page_opened_as_a_file_says_how_to_serve_it(repo_build, chromium):
+    """Chromium refuses the index's module and fetches from file:// (origin null): the page says so."""
+    page = chromium.new_page()
+    try:
+        page.goto((repo_build.site / "search.html").as_uri() + "?q=dysprosium")
+        page.wait_for_function("document.getElementById('search-status').textContent.includes('make serve')",
+                               timeout=10000)
+        loaded = page.evaluate("import('./pagefind/pagefind.js').then(() => 'loaded', e => 'refused')")
+    finally:
+        page.close()
+    assert loaded == "refused"  # if a browser ever allows it, the message on the page is wrong
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_no_serious_accessibility_violations(repo_build, chromium, width):
+    """axe-core on every page (and the search page with results) at this width: no serious or critical violation."""
+    with sitecheck.serve(repo_build.site) as base:
+        paths = ["index.html", "data.html", "search.html"] + sorted(
+            f"reports/{p.name}" for p in (repo_build.site / "reports").glob("*.html"))
+        problems = []
+        for path in paths:
+            visit = sitecheck.PageVisit(chromium, base, width=width).open(path)
+            problems += [f"{path}: {p}" for p in sitecheck.axe_problems(visit)]
+            visit.close()
+        visit = sitecheck.PageVisit(chromium, base, width=width).open("index.html")
+        sitecheck.search(visit, "quota")
+        problems += [f"search results: {p}" for p in sitecheck.axe_problems(visit)]
+        visit.close()
+    assert len(paths) == len(list(repo_build.site.rglob("*.html"))) - len(list(repo_build.site.glob("pagefind/**/*.html")))
+    assert not problems, "\n".join(problems)
+
+
+def test_claims_tables_keep_the_result_column_in_view_on_a_phone(repo_build, chromium):
+    """At 400 px the claims tables scroll sideways, and their last column (the result) stays inside the box."""
+    with sitecheck.serve(repo_build.site) as base:
+        paths = ["data.html"] + sorted(f"reports/{p.name}" for p in (repo_build.site / "reports").glob("*.html"))
+        hidden, tables = [], 0
+        for path in paths:
+            visit = sitecheck.PageVisit(chromium, base, width=400).open(path)
+            found = visit.page.evaluate("""Array.from(document.querySelectorAll('table.claims, table.re-claims')).map(t => {
+                let box = t.parentElement;
+                while (box && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+                const b = box.getBoundingClientRect();
+                return Array.from(t.rows).map(r => { const c = r.cells[r.cells.length - 1].getBoundingClientRect();
+                  return c.left >= b.left - 1 && c.right <= b.right + 1; }).every(Boolean);
+              })""")
+            tables += len(found)
+            hidden += [f"{path}: claims table {i + 1}" for i, ok in enumerate(found) if not ok]
+            visit.close()
+    assert tables >= 2, "no claims table found: nothing was checked"
+    assert not hidden, "result column out of view at 400 px:\n" + "\n".join(hidden)

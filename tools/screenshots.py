@@ -18,6 +18,9 @@ SHOTS = [  # (page, file, width, height of the picture)
     ("reports/rebound-magnets-world.html", "report-model.png", 1280, 2200),
     ("reports/reuters-2025-quiet-quotas.html", "report-phone.png", 400, 1800),
 ]
+SEARCH_SHOTS = [  # (page whose box is used, query, file, width, height): the search page with its results
+    ("index.html", "dysprosium", "search-phone.png", 400, 900),
+]
 CHART_SHOTS = [  # (page, file, width): the page's first chart as a phone shows it
     ("reports/caixin-2019-quota-rise.html", "chart-phone.png", 400),
 ]
@@ -37,6 +40,12 @@ def main() -> int:
                                   full_page=True)
             visit.close()
             print(f"screenshots: {out.relative_to(paths.ROOT) / name} ({page} at {width} px)")
+        for page, query, name, width, height in SEARCH_SHOTS:
+            visit = sitecheck.PageVisit(ctx, base, width=width, height=height).open(page)
+            sitecheck.search(visit, query)
+            visit.page.screenshot(path=str(out / name))
+            visit.close()
+            print(f"screenshots: {out.relative_to(paths.ROOT) / name} (search for {query!r} at {width} px)")
         for page, name, width in CHART_SHOTS:
             visit = sitecheck.PageVisit(ctx, base, width=width, height=900).open(page)
             visit.page.locator("figure").first.screenshot(path=str(out / name))

@@ -1,6 +1,7 @@
 """The reader's site: index, one page per report, the extension's pages; written whole, then swapped in.
 
-Layout of site/ (every page links one stylesheet, needs no network and no script):
+Layout of site/ (every page links one stylesheet and needs no network; only search.html runs a
+script, the site's own search.js):
 
     index.html                a card per report: title, kind line, parameters, the extension's
                               lines (e.g. a claims summary), thumbnail of its first figure, status
@@ -9,6 +10,9 @@ Layout of site/ (every page links one stylesheet, needs no network and no script
     reports/<run>.ipynb       the executed notebook itself
     thumbs/<run>.png          card thumbnails
     CITATION.cff              how to cite the collection (each page's footer says it in words)
+    search.html, search.js    the search page (every page's header has the box that opens it)
+    pagefind/                 the full-text index of the pages that mark their <main> (nbreport.search),
+                              built before the swap: a failed index publishes nothing
     build.json                the build record: stamp, time, status and input hash of every report
     site.css
     ...                       whatever the extension's write_pages adds (nbreport.extension)
@@ -16,6 +20,8 @@ Layout of site/ (every page links one stylesheet, needs no network and no script
 The site is written into `.site.tmp-<pid>` beside site/ and swapped in with one rename
 (renameat2 RENAME_EXCHANGE where the kernel has it), so a reader or an interrupted build
 never sees half a site. Pages come from Jinja2 templates (nbreport.pages); no pandas, no nbconvert.
+Each report page is outlined (nbreport.outline: one h1, the title once, a contents list) and links
+the previous and next report in manifest order.
 """
 from __future__ import annotations
 
@@ -26,7 +32,8 @@ import shutil
 import time
 from pathlib import Path
 
-from nbreport import pages
+from nbreport import outline, pages, search
+from nbreport.status import BuildError
 
 STATIC = Path(__file__).parent / "static"
 
@@ -104,15 +111,21 @@ class Writer:
         if self.hook:
             self.hook(dst)
 
-    def render(self, template: str, rel: str = "", title: str = "", current: str = "", **context) -> str:
-        """A page from `template` (which extends base.html.j2): rel is the way back to the site root."""
+    def render(self, template: str, rel: str = "", title: str = "", current: str = "", searchable: bool = True,
+               **context) -> str:
+        """A page from `template` (which extends base.html.j2): rel is the way back to the site root.
+
+        A `searchable` page marks its <main> for the search index (nbreport.search); every scroll box
+        of the page (``div.table-scroll``) is made focusable and labelled (outline.label_scroll_boxes).
+        """
         from markupsafe import Markup
 
-        return self.env.get_template(template).render(
+        page = self.env.get_template(template).render(
             title=title, rel=rel, current=current, built=self.built, stamp=self.stamp,
             site_name=self.ext.site_name, nav=pages.NAV + self.ext.nav, citation=self.citation,
-            status_text=pages.STATUS_TEXT, results=self.results,
+            status_text=pages.STATUS_TEXT, results=self.results, searchable=searchable,
             missing_alt_hint=Markup(self.ext.missing_alt_hint), **context)
+        return outline.label_scroll_boxes(page)
 
 
 def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=None,
@@ -132,9 +145,11 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
         site = Writer(cfg, tmp, ext, results, pages.fmt_time(time.time()), stamp, hook, withheld)
         if site.citation:
             site.copy(cfg.root / "CITATION.cff", "CITATION.cff")
-        site.copy(STATIC / "site.css", "site.css")
+        for name in ("site.css", "search.js"):
+            site.copy(STATIC / name, name)
+        ext.call("write_pages", site)  # first: the reports link what it publishes (datapackage.json)
 
-        reports = []
+        reports, fragments = [], {}
         for p in planned:
             if not p.run.site:
                 continue
@@ -157,12 +172,22 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
                         site.copy(f, f"reports/{r.id}_files/{f.name}")
             if fragment is None and r.status in ("ok", "warnings"):  # its page vanished: never Current
                 r.status = "missing"
-            site.emit(f"reports/{r.id}.html", site.render("report.html.j2", rel="../", title=r.title, r=r,
-                                                          fragment=fragment))
             reports.append(r)
-        site.emit("index.html", site.render("index.html.j2", title="Reports", current="index",
+            fragments[r.id] = fragment
+        published = {name: (tmp / name).is_file() for name in ("datapackage.json",)}
+        for i, r in enumerate(reports):  # previous and next in manifest order
+            page = outline.outline(fragments[r.id], r.title)
+            site.emit(f"reports/{r.id}.html", site.render(
+                "report.html.j2", rel="../", title=r.title, r=r, fragment=page.fragment, subtitle=page.subtitle,
+                contents=page.contents, prev=reports[i - 1] if i else None,
+                next=reports[i + 1] if i + 1 < len(reports) else None, published=published))
+        site.emit("index.html", site.render("index.html.j2", title="Reports", current="index", searchable=False,
                                             **pages.index_context(reports)))
-        ext.call("write_pages", site)
+        site.emit("search.html", site.render("search.html.j2", title="Search", current="search", searchable=False))
+        try:  # inside the swap: a site whose index failed is never published
+            search.index_site(tmp, expected=search.marked_pages(tmp))
+        except BuildError as exc:
+            raise BuildError(f"{exc}; {cfg.site.name}/ was left as it was") from None
 
         record = {"stamp": stamp, "built_at": time.time(), "built": site.built,
                   "reports": {r.id: {"notebook": r.notebook, "status": r.status, "inputs": r.fingerprint,
