@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from nbreport import pages
+from nbreport import sweep as sweep_mod
 
 STATIC = Path(__file__).parent / "static"
 
@@ -110,7 +111,7 @@ class Writer:
 
         return self.env.get_template(template).render(
             title=title, rel=rel, current=current, built=self.built, stamp=self.stamp,
-            site_name=self.ext.site_name, nav=pages.NAV + self.ext.nav, citation=self.citation,
+            site_name=self.ext.site_name, nav=pages.NAV + getattr(self, "nav_extra", []) + self.ext.nav, citation=self.citation,
             status_text=pages.STATUS_TEXT, results=self.results,
             missing_alt_hint=Markup(self.ext.missing_alt_hint), **context)
 
@@ -130,6 +131,7 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
     try:
         results = state.get("claims") or {}
         site = Writer(cfg, tmp, ext, results, pages.fmt_time(time.time()), stamp, hook, withheld)
+        site.nav_extra = sweep_mod.nav(man)  # sensitivity pages (nbreport.sweep), when the manifest has sweeps
         if site.citation:
             site.copy(cfg.root / "CITATION.cff", "CITATION.cff")
         site.copy(STATIC / "site.css", "site.css")
@@ -163,13 +165,15 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
         site.emit("index.html", site.render("index.html.j2", title="Reports", current="index",
                                             **pages.index_context(reports)))
         ext.call("write_pages", site)
+        sweeps = sweep_mod.write_pages(site, man, state, planned)
 
         record = {"stamp": stamp, "built_at": time.time(), "built": site.built,
                   "reports": {r.id: {"notebook": r.notebook, "status": r.status, "inputs": r.fingerprint,
                                      "executed_at": r.s.get("executed_at"),
                                      "error": r.error_text() if r.status == "failed" else None}
                               for r in reports},
-                  "claims": {"status": results.get("status"), "message": results.get("message", "")}}
+                  "claims": {"status": results.get("status"), "message": results.get("message", "")},
+                  "sensitivity": {s["sweep"].id: {"verdict": s["verdict_kind"], "text": s["verdict"]} for s in sweeps}}
         site.emit("build.json", json.dumps(record, indent=1, sort_keys=True))
         swap_in(tmp, cfg.site)
     except BaseException:
