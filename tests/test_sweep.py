@@ -7,6 +7,7 @@ verdict come from the findings each executed notebook recorded under the finding
 """
 from __future__ import annotations
 
+import html
 import json
 import re
 from pathlib import Path
@@ -114,9 +115,10 @@ def test_a_sweep_builds_one_sensitivity_page_with_refused_points_and_a_computed_
     assert values == {"sweepy-sens-3-1": 4.0, "sweepy-sens-3-4": 7.0, "sweepy-sens-9-1": 10.0}
     # verdict: base interval 2.0 to 6.0; 7.0 and 10.0 lie outside
     assert data["verdict"]["kind"] == "fragile"
-    assert "2 of 3 points lies outside the base run's 90% interval (2.0 to 6.0 items)" in data["verdict"]["text"]
+    assert ("for 2 of the 3 points that ran, the total lies outside the base run's 90% interval (2.0 to 6.0 items)"
+            in data["verdict"]["text"])
     assert "1 refused" in data["verdict"]["text"]
-    assert data["verdict"]["text"] in page.replace("&#39;", "'")
+    assert data["verdict"]["text"] in html.unescape(page)
     # one page for the sweep, none per point; the index lists the base run only, the header links the page
     assert not list((site / "reports").glob("sweepy-sens-*"))
     index = (site / "index.html").read_text(encoding="utf-8")

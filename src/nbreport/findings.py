@@ -84,6 +84,13 @@ def fmt(f: dict | None, x: float | None = None) -> str:
         return format(x, ",.3g")
 
 
+def unit_text(f: dict | None) -> str:
+    """The unit to print after a finding's numbers: none when its format already says it (a percent)."""
+    if not f or str(f.get("format") or "").endswith("%"):
+        return ""
+    return str(f.get("unit") or "")
+
+
 def interval_text(f: dict | None) -> str:
     """'lo to hi' of a finding's interval, or '' when it has none."""
     if not f or f.get("low") is None or f.get("high") is None:

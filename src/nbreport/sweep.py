@@ -130,15 +130,15 @@ def verdict(sweep, base_status: str, base_head: dict | None, rows: list[dict], n
         return "none", f"No verdict: no point of the grid has a recorded {base_head['label']}{tail}."
     level = f"{base_head['level']:.0%} " if isinstance(base_head.get("level"), (int, float)) else ""
     band = (f"the base run's {level}{base_head.get('interval') or 'interval'} "
-            f"({findings_mod.interval_text(base_head)}{' ' + base_head['unit'] if base_head.get('unit') else ''})")
+            f"({findings_mod.interval_text(base_head)}{' ' + findings_mod.unit_text(base_head) if findings_mod.unit_text(base_head) else ''})")
     out = [r for r in ran if not _inside(r["by_name"][base_head["name"]], base_head)]
     if not out:
-        return "robust", (f"Robust: the {base_head['label']} of all {len(ran)} points that ran lies inside {band}"
+        return "robust", (f"Robust: for all {len(ran)} points that ran, the {base_head['label']} lies inside {band}"
                           f"{tail}.")
     shown = "; ".join(f"{_point_words(sweep, r)}: {findings_mod.fmt(r['by_name'][base_head['name']])}"
                       for r in out[:3]) + ("; ..." if len(out) > 3 else "")
-    return "fragile", (f"Not robust: the {base_head['label']} of {len(out)} of {len(ran)} points lies outside "
-                       f"{band} ({shown}){tail}.")
+    return "fragile", (f"Not robust: for {len(out)} of the {len(ran)} points that ran, the {base_head['label']} lies "
+                       f"outside {band} ({shown}){tail}.")
 
 
 # --------------------------------------------------------------------------- the chart (inline SVG)
@@ -205,7 +205,8 @@ def chart(sweep, rows: list[dict], name: str, base_head: dict | None) -> dict | 
            + (f" and {', '.join(others)}" if others else "") + ", with each point's interval"
            + (" and the base run's interval as a shaded band" if band else "") + ".")
     return {"w": w, "h": h, "left": left, "top": top, "pw": pw, "ph": ph, "marks": marks, "band": band,
-            "legend": legend, "alt": alt, "x_label": first, "y_label": f"{f0.get('label', name)} ({f0.get('unit', '')})",
+            "legend": legend, "alt": alt, "x_label": first,
+            "y_label": f"{f0.get('label', name)}" + (f" ({findings_mod.unit_text(f0)})" if findings_mod.unit_text(f0) else ""),
             "x_ticks": [{"x": round(left + col * (i + 0.5), 1), "label": str(v)} for i, v in enumerate(xs)],
             "y_ticks": [{"y": round(ypos(t), 1), "label": findings_mod.fmt(f0, t)} for t in ticks]}
 
@@ -231,18 +232,24 @@ def page_context(man, entry, planned_by_id: dict, state: dict, root) -> dict:
     described = (man.ext.call("describe", entry, root, {}, default=None) if man.ext else None) or {}
     title = sweep.title or f"Sensitivity: {described.get('title') or entry.title or entry.path}"
     some_by = findings_mod.by_name(some)
-    columns = [{"name": n, "label": some_by[n].get("label", n), "unit": some_by[n].get("unit", "")} for n in names]
+
+    def full(given: dict) -> dict:  # with the notebook's defaults, as the extension reads them
+        listed = man.ext.call("parameters", man.notebook_file(entry), given, default=None) if man.ext else None
+        return {n: v for n, v, _ in listed} if listed else dict(given)
+
+    columns = [{"name": n, "label": some_by[n].get("label", n), "unit": findings_mod.unit_text(some_by[n])} for n in names]
     for r in rows:
         r["cells"] = [{"value": findings_mod.fmt(r["by_name"].get(n)) if r["by_name"].get(n) else "",
                        "interval": findings_mod.interval_text(r["by_name"].get(n))} for n in names]
         r["inside"] = _inside(r["by_name"].get(name), base_head) if name else None
-        r["is_base"] = r["parameters"] == (base_p.run.parameters if base_p else None)
+        r["is_base"] = bool(base_p) and full(r["parameters"]) == full(base_p.run.parameters)
     counts = {s: sum(1 for r in rows if r["status"] == s) for s in ("ok", "warnings", "failed", "refused", "stale",
                                                                     "missing")}
     return {"sweep": sweep, "entry": entry, "page_title": title, "rows": rows, "columns": columns, "headline": name,
             "base_head": base_head, "base_status": base_status, "verdict_kind": kind, "verdict": sentence,
             "chart": chart(sweep, rows, name, base_head) if name else None, "counts": counts,
-            "base_interval": findings_mod.interval_text(base_head), "base_value": findings_mod.fmt(base_head)}
+            "base_interval": findings_mod.interval_text(base_head), "base_value": findings_mod.fmt(base_head),
+            "base_unit": findings_mod.unit_text(base_head)}
 
 
 def data_json(ctx: dict) -> str:
