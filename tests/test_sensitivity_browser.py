@@ -61,15 +61,15 @@ def test_sensitivity_pages_read_cleanly_and_state_the_computed_verdict(repo_buil
             if visit.overflow() > 0:
                 problems.append(f"{path}: {visit.overflow()} px too wide at {width} px")
             page = visit.page
-            assert page.locator("svg[role=img] title").first.inner_text().strip(), path
+            assert (page.locator("svg[role=img] title").first.text_content() or "").strip(), path
             assert page.locator("table.sweep-table tbody tr").count() == len(sweep.points), path
             data = json.loads((repo_build.site / "sensitivity" / f"{sweep.id}.json").read_text(encoding="utf-8"))
             shown = page.locator("section.verdict p").inner_text()
             assert shown == data["verdict"]["text"], path
             # recompute the verdict from the recorded findings: every point's headline inside the base interval?
-            base = json.loads((repo_build.builds["site"] / "state.json").read_text())["runs"][sweep.base]["findings"]
+            base_rec = json.loads((repo_build.builds["site"] / "state.json").read_text())["runs"][sweep.base]["findings"]
             name = data["headline"]
-            head = next(f for f in base["findings"] if f["name"] == name)
+            head = next(f for f in base_rec["findings"] if f["name"] == name)
             values = [next(f for f in p["findings"]["findings"] if f["name"] == name)["value"]
                       for p in data["points"] if p["status"] == "ok"]
             robust = all(_inside(v, head["low"], head["high"]) for v in values)
