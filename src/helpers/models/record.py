@@ -11,7 +11,7 @@ A findings box is text for readers. The same numbers also leave the notebook as 
 The report builder (nbreport.findings) reads it by mimetype from the executed notebook and the
 tests read it the same way: nothing is scraped from HTML. It is the convention scrapbook's
 ``glue`` uses (a display_data output under a JSON mimetype, which papermill and nbformat keep as
-it is), without scrapbook, whose last release (0.5.0, January 2021) has had no release since and pulls in
+it is), without scrapbook, last released as 0.5.0 in January 2021, which pulls in
 pyarrow for data frames this record never holds.
 
 How the findings travel: `quota_findings` / `rebound_findings` are wrapped by `records`, so the
