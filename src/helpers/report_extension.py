@@ -25,6 +25,8 @@ import json
 import os
 from pathlib import Path
 
+from helpers.sweep_check import check_sweep  # noqa: F401  (a sweep's grid, before anything runs: nbreport.sweep)
+
 PACKAGE = "helpers"
 SITE_NAME = "China rare earths: research notebooks"
 TEMPLATES = Path(__file__).with_name("report_templates")

@@ -41,6 +41,10 @@ check_manifest(manifest) -> list[str]
 check_parameters(manifest, data=True, runs=None) -> list[str]
     Every run's parameters checked against its notebook; ``runs`` limits it to those ids.
     ``data=False``: without the checks that read the data (they run just before execution).
+check_sweep(manifest, entry, sweep, data=True, points=None) -> (list[str], dict[str, str])
+    A sweep's grid (nbreport.sweep): problems that stop the build (unknown names, values out of
+    range), and {point id: reason} for the points the joint-constraint rules refuse (listed on the
+    sensitivity page, never run). Without it every point is run.
 describe(entry, root) -> dict
     What the site shows of an entry: ``title``, ``kind_line``, ``outlet``, ``date``, ``address``.
 parameters(notebook, given) -> list[(name, value, is_default)]

@@ -17,6 +17,11 @@ index and the tests. Format (every key shown; anything else is refused):
         invalid:                             # optional: parameter sets that must be refused
           - parameters: {stage: refining}
             error: "unknown value 'refining'"   # a fragment of the refusal message
+        sweep:                               # optional: a grid run point by point, one sensitivity page
+          id: quota-sweep                    # names the page and the points ('quota-sweep-2010-fixed')
+          base: quota-mining                 # the run the points vary (default: the first run)
+          grid: {first_year: [2010, 2012], breaks: [fixed, estimated]}
+          max_points: 20                     # the cap: a larger grid is refused before anything runs
       - path: articles/reuters_2025_quota.ipynb
         kind: article
         source_id: reuters_2025_04           # (here: an article's id in data/sources.csv)
@@ -71,6 +76,25 @@ class Run:
     id: str
     parameters: dict
     site: bool = True
+    sweep: str | None = None       # the sweep this run is a point of (never a page of its own)
+
+
+@dataclass
+class Sweep:
+    """A grid over an entry's parameters: `points` are runs (ids derived), shown on one sensitivity page."""
+
+    id: str
+    base: str                      # the run whose parameters the points vary and whose findings are the yardstick
+    grid: dict                     # parameter -> list of values, in manifest order
+    parameters: dict               # fixed overrides on top of the base run's parameters
+    max_points: int
+    points: list[Run]
+    title: str | None = None
+    headline: str | None = None    # the finding the page and its verdict are about (default: the record's)
+
+    def values(self, run: Run) -> tuple:
+        """The grid values of one point, in grid order."""
+        return tuple(run.parameters[name] for name in self.grid)
 
 
 @dataclass(frozen=True)
@@ -116,6 +140,7 @@ class Entry:
     title: str | None = None
     invalid: list[Invalid] = field(default_factory=list)
     index: int = 0                 # position in the manifest, for messages
+    sweep: Sweep | None = None
 
     def label(self) -> str:
         """The entry as messages name it: ``'notebooks[2] (models/x.ipynb)'``.
@@ -201,8 +226,12 @@ class Manifest:
         """
         return [(e, r) for e in self.entries for r in e.runs if r.site or not site_only]
 
+    def sweep_points(self) -> list[tuple[Entry, Run]]:
+        """Every (entry, point) of every sweep, in manifest and grid order."""
+        return [(e, r) for e in self.entries if e.sweep for r in e.sweep.points]
+
     def find(self, key: str) -> list[tuple[Entry, Run]]:
-        """Runs selected by a run id or a notebook path (relative to notebooks/ or the root).
+        """Runs selected by a run id, a sweep id (its points) or a notebook path (relative to notebooks/ or the root).
 
         Parameters
         ----------
@@ -222,8 +251,10 @@ class Manifest:
         key = key.strip().removeprefix("./")
         norm = key.removeprefix("notebooks/")
         found = [(e, r) for e, r in self.runs() if r.id == key or e.path == norm]
+        found += [(e, r) for e, r in self.sweep_points() if e.sweep.id == key]
         if not found:
-            listed = ", ".join(sorted({r.id for _, r in self.runs()} | {e.path for e in self.entries}))
+            listed = ", ".join(sorted({r.id for _, r in self.runs()} | {e.path for e in self.entries}
+                                      | {e.sweep.id for e in self.entries if e.sweep}))
             raise ManifestError(f"{display(self.file, self.root)}: {key!r} is not listed in the manifest; "
                                 f"only listed notebooks are run (listed: {listed or 'none'})")
         return found
@@ -264,9 +295,64 @@ def _where(data, path, shown: str) -> str:
             if label and isinstance(item, dict) and isinstance(item.get(label), str):
                 where += f" ({item[label]})"
             node, i = item, i + 2
+        elif key == "sweep" and isinstance(node, dict) and isinstance(node.get("sweep"), dict):
+            sw = node["sweep"]
+            where += ", sweep" + (f" {sw['id']!r}" if isinstance(sw.get("id"), str) else "")
+            if i + 2 < len(parts) and parts[i + 1] == "grid" and isinstance(parts[i + 2], str):
+                where += f", grid {parts[i + 2]!r}"
+            break
         else:
             break
     return where
+
+
+def _slug(value) -> str:
+    text = str(value).lower() if not isinstance(value, bool) else ("true" if value else "false")
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "x"
+
+
+def _sweep(item: dict, runs: list[Run], where: str, taken: dict[str, str], rel: str) -> Sweep:
+    """The entry's sweep with its points expanded; ManifestError on a grid too large for its cap,
+    an unknown base run, or a point id that collides."""
+    import itertools
+
+    sw = item["sweep"]
+    where = f"{where}, sweep {sw['id']!r}"
+    grid = {name: list(values) for name, values in sw["grid"].items()}
+    size = 1
+    for values in grid.values():
+        size *= len(values)
+    if size > sw["max_points"]:
+        dims = " x ".join(f"{len(v)} {n}" for n, v in grid.items())
+        raise ManifestError(f"{where}: the grid has {size} points ({dims}), more than its max_points "
+                            f"{sw['max_points']}; narrow the grid or raise max_points (nothing was run)")
+    for name, values in grid.items():
+        seen = set()
+        for v in values:
+            if (type(v), v) in seen:
+                raise ManifestError(f"{where}, grid {name!r}: value {v!r} is listed twice")
+            seen.add((type(v), v))
+    base_id = sw.get("base") or runs[0].id
+    base = next((r for r in runs if r.id == base_id), None)
+    if base is None:
+        raise ManifestError(f"{where}: base {base_id!r} is not a run of this entry; expected one of "
+                            + ", ".join(r.id for r in runs))
+    fixed = dict(sw.get("parameters") or {})
+    clash = sorted(set(fixed) & set(grid))
+    if clash:
+        raise ManifestError(f"{where}: parameter {clash[0]!r} is both fixed (parameters) and varied (grid); "
+                            "keep it in one place")
+    points = []
+    for values in itertools.product(*grid.values()):
+        pid = "-".join([sw["id"], *(_slug(v) for v in values)])
+        if len(pid) > 80 or not RUN_ID.fullmatch(pid) or pid in taken:
+            pid = f"{sw['id']}-{len(points) + 1:03d}"
+        if pid in taken:
+            raise ManifestError(f"{where}: its point id {pid!r} is already used by {taken[pid]}; rename the sweep")
+        taken[pid] = f"the sweep {sw['id']!r} ({rel})"
+        points.append(Run(pid, {**base.parameters, **fixed, **dict(zip(grid, values))}, site=False, sweep=sw["id"]))
+    return Sweep(id=sw["id"], base=base.id, grid=grid, parameters=fixed, max_points=sw["max_points"],
+                 points=points, title=sw.get("title"), headline=sw.get("headline"))
 
 
 def _validator(schema: dict | None = None):
@@ -444,6 +530,14 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         invalid = [Invalid(dict(bad["parameters"]), bad["error"]) for bad in item.get("invalid") or []]
         entries.append(Entry(path=rel, kind=item["kind"], runs=runs, source_id=item.get("source_id"),
                              title=item.get("title"), invalid=invalid, index=i))
+    for i, item in enumerate(data.get("notebooks") or []):  # after every run id is known: point ids must not clash
+        if item.get("sweep"):
+            if item["sweep"]["id"] in seen_runs:
+                raise ManifestError(f"{_where(data, ['notebooks', i], shown)}, sweep {item['sweep']['id']!r}: "
+                                    f"its id is already used by {seen_runs[item['sweep']['id']]}")
+            seen_runs[item["sweep"]["id"]] = f"the sweep of notebooks[{i}] ({item['path']})"
+            entries[i].sweep = _sweep(item, entries[i].runs, _where(data, ["notebooks", i], shown), seen_runs,
+                                      item["path"])
     return Manifest(file=file, root=root, entries=entries, extension=data.get("extension"), ext=ext)
 
 

@@ -31,7 +31,9 @@ from pathlib import Path
 
 from nbreport import extension as extension_mod
 from nbreport import manifest as manifest_mod
+from nbreport import sweep as sweep_mod
 from nbreport.config import DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, worker_env  # noqa: F401
+from nbreport import findings as findings_mod
 from nbreport.fingerprint import Inputs, digest, hash_file
 from nbreport.pool import LocalExecutor, Progress
 from nbreport.safety import (_diff, _lock, check_writable, protected_snapshot,  # noqa: F401
@@ -104,7 +106,7 @@ def plan(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict) -
     if cfg.only:
         selected = {r.id for key in cfg.only for _, r in man.find(key)}
     out = []
-    for entry, run in man.runs(site_only=selected is None):
+    for entry, run in man.runs(site_only=selected is None) + man.sweep_points():
         nb_file = man.notebook_file(entry)
         run_inputs = {"notebook": hash_file(nb_file), "parameters": digest(run.parameters), "data": inputs.data,
                       "helpers": inputs.helpers, "env": inputs.env, "kernel": cfg.kernel,
@@ -113,6 +115,9 @@ def plan(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict) -
         prev = state["runs"].get(run.id)
         if selected is not None and run.id not in selected:
             out.append(Planned(entry, run, run_inputs, fp, "skip"))
+            continue
+        if run.sweep and not cfg.force and sweep_mod.reused_refusal(prev, fp):
+            out.append(Planned(entry, run, run_inputs, fp, "reuse", "refused"))
             continue
         reason = "forced" if cfg.force else _changed(prev, run_inputs)
         if not reason and not ((cfg.notebooks_out / f"{run.id}.ipynb").is_file()
@@ -130,7 +135,7 @@ def plan(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict) -
 def site_stamp(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict, planned: list[Planned]) -> str:
     runs = []
     for p in planned:
-        if not p.run.site:
+        if not (p.run.site or p.run.sweep):
             continue
         s = state["runs"].get(p.run.id, {})
         runs.append([p.run.id, p.fingerprint, s.get("fingerprint"), s.get("render"), s.get("status"),
@@ -167,7 +172,8 @@ def preflight(cfg: Config, data: bool = True) -> tuple[manifest_mod.Manifest, li
         hint = ext._get("DATA_CHECK_HINT", "")
         raise BuildError(f"the data cannot be used; nothing was executed{f' ({hint})' if hint else ''}:\n  "
                          + "\n  ".join(ext.call("check_parameters", man, data=False, default=[]) + data_problems))
-    problems = ext.call("check_parameters", man, data=data, default=[]) + ext.call("check_manifest", man, default=[])
+    problems = (ext.call("check_parameters", man, data=data, default=[]) + ext.call("check_manifest", man, default=[])
+                + sweep_mod.problems(man, data=False))
     if problems:
         raise BuildError("the manifest cannot be run; nothing was executed:\n  " + "\n  ".join(problems))
     shown = manifest_mod.display(man.file, man.root)
@@ -231,6 +237,7 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
         state = load_state(cfg, warnings)
         planned = plan(cfg, man, inputs, state)
         check_data(man, planned)
+        sweep_mod.refuse(cfg, man, planned, state)  # points the joint constraints refuse are listed, never run
         results_job = man.ext.call("results_job", man)
         claims_fp = digest({"data": inputs.data, "helpers": inputs.helpers, "env": inputs.env,
                             "execution": inputs.execution, "job": results_job})
@@ -242,7 +249,7 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
         if not jobs and not need_claims:
             stamp = site_stamp(cfg, man, inputs, state, planned)
             if stamp == _read_site_stamp(cfg):
-                outcomes = [_outcome(p, state) for p in planned if p.run.site or cfg.only]
+                outcomes = [_outcome(p, state) for p in planned if sweep_mod.listed(p, state, cfg.only)]
                 return BuildResult(outcomes, False, True, time.monotonic() - t0, state.get("claims", {}),
                                    warnings, cfg.site)
 
@@ -255,7 +262,7 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
         _check_outputs_survived(cfg, state, planned)
         stamp = site_stamp(cfg, man, inputs, state, planned)
         site_mod.write_site(cfg, man, state, planned, stamp, inputs, hook=writer_hook, withheld=withheld)
-        outcomes = [_outcome(p, state) for p in planned if p.run.site or cfg.only]
+        outcomes = [_outcome(p, state) for p in planned if sweep_mod.listed(p, state, cfg.only)]
         if withheld:
             warnings.append("changed during the build and not published: " + ", ".join(sorted(withheld))
                             + "; restore them (git checkout) and run make report again")
@@ -425,7 +432,8 @@ def _record(cfg: Config, state: dict, by_id: dict, job: dict, msg: dict, inputs:
                  "worker_retries": msg.get("retried", 0),
                  "figures": msg.get("figures", 0), "missing_alt": msg.get("missing_alt", 0),
                  "warnings": msg.get("warnings") or [],
-                 "thumb": msg.get("thumb"), "has_page": (cfg.pages / f"{job['id']}.html").is_file()}
+                 "thumb": msg.get("thumb"), "has_page": (cfg.pages / f"{job['id']}.html").is_file(),
+                 "findings": findings_mod.read(job["out_notebook"]) if msg.get("status") == "ok" else None}
     else:  # render
         if msg.get("status") == "failed":  # could not re-render: force a re-execution next time
             entry = {**prev, "status": "failed", "error": msg.get("error"), "has_page": False}

@@ -33,6 +33,7 @@ import time
 from pathlib import Path
 
 from nbreport import outline, pages, search
+from nbreport import sweep as sweep_mod
 from nbreport.status import BuildError
 
 STATIC = Path(__file__).parent / "static"
@@ -122,7 +123,7 @@ class Writer:
 
         page = self.env.get_template(template).render(
             title=title, rel=rel, current=current, built=self.built, stamp=self.stamp,
-            site_name=self.ext.site_name, nav=pages.NAV + self.ext.nav, citation=self.citation,
+            site_name=self.ext.site_name, nav=pages.NAV + getattr(self, "nav_extra", []) + self.ext.nav, citation=self.citation,
             status_text=pages.STATUS_TEXT, results=self.results, searchable=searchable,
             missing_alt_hint=Markup(self.ext.missing_alt_hint), **context)
         return outline.label_scroll_boxes(page)
@@ -143,6 +144,7 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
     try:
         results = state.get("claims") or {}
         site = Writer(cfg, tmp, ext, results, pages.fmt_time(time.time()), stamp, hook, withheld)
+        site.nav_extra = sweep_mod.nav(man)  # sensitivity pages (nbreport.sweep), when the manifest has sweeps
         if site.citation:
             site.copy(cfg.root / "CITATION.cff", "CITATION.cff")
         for name in ("site.css", "search.js"):
@@ -184,6 +186,7 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
         site.emit("index.html", site.render("index.html.j2", title="Reports", current="index", searchable=False,
                                             **pages.index_context(reports)))
         site.emit("search.html", site.render("search.html.j2", title="Search", current="search", searchable=False))
+        sweeps = sweep_mod.write_pages(site, man, state, planned)
         try:  # inside the swap: a site whose index failed is never published
             search.index_site(tmp, expected=search.marked_pages(tmp))
         except BuildError as exc:
@@ -194,7 +197,8 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
                                      "executed_at": r.s.get("executed_at"),
                                      "error": r.error_text() if r.status == "failed" else None}
                               for r in reports},
-                  "claims": {"status": results.get("status"), "message": results.get("message", "")}}
+                  "claims": {"status": results.get("status"), "message": results.get("message", "")},
+                  "sensitivity": {s["sweep"].id: {"verdict": s["verdict_kind"], "text": s["verdict"]} for s in sweeps}}
         site.emit("build.json", json.dumps(record, indent=1, sort_keys=True))
         swap_in(tmp, cfg.site)
     except BaseException:

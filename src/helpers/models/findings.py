@@ -11,6 +11,7 @@ import pandas as pd
 from helpers.models.counterfactual import Counterfactual
 from helpers.models.formatting import _months_text, _ranges, fmt_interval, fmt_pct, fmt_t
 from helpers.models.quota import MODEL_NAMES, REGIME_BREAKS
+from helpers.models.record import quota_numbers, rebound_numbers, records
 from helpers.models.results import QuotaResult, ReboundResult
 from helpers.models.series import MIN_OBS
 
@@ -65,6 +66,7 @@ def growth_table(r: QuotaResult) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+@records(quota_numbers)  # the same findings as data (helpers.models.record)
 def quota_findings(r: QuotaResult) -> list[str]:
     """The findings box of quota_growth.ipynb: each finding with its number and interval."""
     lvl = f"{r.level:.0%}"
@@ -136,6 +138,7 @@ def export_data_note(hist: pd.DataFrame, cf: Counterfactual, use_derived: bool) 
     ])
 
 
+@records(rebound_numbers)
 def rebound_findings(r: ReboundResult) -> list[str]:
     """The findings box of export_rebound.ipynb."""
     lvl = f"{r.level:.0%}"

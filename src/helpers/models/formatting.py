@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers.models.record import emit as emit_record
+
 
 # --------------------------------------------------------------------------- formatting
 
@@ -45,6 +47,7 @@ def show_findings(title: str, bullets: list[str]) -> None:
 
     md = f"> **{title}**\n>\n" + "\n".join(f"> - {b}" for b in bullets)
     display({"text/markdown": md, "text/plain": md}, raw=True)
+    emit_record(bullets)  # the numbers behind the text, as data (helpers.models.record)
 
 
 def show_text(md: str) -> None:

@@ -14,6 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
+from nbreport.findings import MIMETYPE as FINDINGS_MIME
 from nbreport.render.cells import output_texts, plain, source
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -124,6 +125,8 @@ def _prepare(nb) -> None:
                 cell.outputs = []
             if tags & REMOVE_INPUT_TAGS and not cell.get("metadata", {}).get("report", {}).get("failed"):
                 cell.metadata.setdefault("transient", {})["remove_source"] = True
+            # recorded findings are data for the builder (nbreport.findings), not something to show
+            cell.outputs = [o for o in cell.get("outputs", []) if set(o.get("data") or {"-": 0}) != {FINDINGS_MIME}]
         keep.append(cell)
     nb.cells = keep
 

@@ -1,6 +1,7 @@
 """Small readers of notebook cells and outputs, shared by rendering and by nbreport.execution.outcome."""
 from __future__ import annotations
 
+import json
 import re
 
 SURROGATE = re.compile("[\ud800-\udfff]")
@@ -28,7 +29,8 @@ def output_texts(out) -> list[str]:
         return [source({"source": out.get("text", "")})]
     if out.get("output_type") == "error":
         return [str(out.get("evalue", ""))] + [str(t) for t in out.get("traceback", [])]
-    return [source({"source": v}) for k, v in (out.get("data") or {}).items()
-            if k.startswith("text/") or k.endswith(("+json", "/json"))]
+    return [source({"source": v}) if isinstance(v, (str, list)) and not k.endswith(("+json", "/json"))
+            else v if isinstance(v, str) else json.dumps(v, sort_keys=True)  # JSON data is stored as JSON
+            for k, v in (out.get("data") or {}).items() if k.startswith("text/") or k.endswith(("+json", "/json"))]
 
 
