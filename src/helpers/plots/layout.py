@@ -1,21 +1,12 @@
-"""Page layout for the collection's charts: desktop and phone layouts, overlap checks, PNG output.
+"""Page layout for the collection's charts: the desktop and the phone layout, and the overlap check.
 
-`show` writes each figure twice, laid out for a desktop page (`desktop_layout`) and for a
-phone (`phone_layout`), as PNG with its smallest text and any text overlaps in the image's
-metadata (`png_bytes`, `overlaps`), so the site's tests can tell an unreadable chart from the
-image alone. The house style itself (palette, titles, source lines) is in `helpers.plots.theme`,
-which re-exports everything public here under its historical names.
+`helpers.plots.output.show` writes each figure twice, laid out for a desktop page
+(`desktop_layout`) and for a phone (`phone_layout`); `overlaps` lists the texts that still
+collide, which the PNG's metadata records for the site's tests. The house style itself (palette,
+titles, source lines) is in `helpers.plots.theme`, which re-exports everything public here under
+its historical names.
 """
 from __future__ import annotations
-
-import base64
-import io
-import math
-
-import matplotlib
-
-matplotlib.use("Agg")  # headless under papermill; JupyterLab's inline backend still shows via show()
-import matplotlib.pyplot as plt  # noqa: E402
 
 DPI = 100  # figure px per inch at 1x: a 9 in figure is 900 CSS px wide on a desktop page
 SCALE = 2  # PNGs are written at 2x (DPI * SCALE px per inch) and shown at DPI, sharp on high-density screens
@@ -24,9 +15,6 @@ DESKTOP_MIN_PT = 8.5  # 8.5 pt at 100 px per inch = 11.8 px when the figure is s
 PHONE_WIDTH_IN = 4.0  # the phone layout: 4 in at 100 px per inch fits a 400 px screen's column
 PHONE_MIN_PT = 10.5  # 10.5 pt on a 4 in figure shown 340 px wide is 12.4 px
 PHONE_MAX_PT = 12.5
-# Metadata keys written into every PNG (read by the site's readability test)
-META_MIN_FONT = "rek-min-font-px"  # smallest text in the image, in image px
-META_OVERLAPS = "rek-overlaps"  # text boxes that overlap one another or leave the image, "" when none
 # gids the layout finds texts by (helpers.plots.theme.titles, source_line and the charts set them)
 SUBTITLE_GID = "rek-subtitle"
 DETAIL_GID = "rek-detail"  # a per-point label the phone layout may leave out when it has no free place
@@ -429,8 +417,9 @@ def overlaps(fig) -> list[str]:
     """Pairs of texts whose boxes overlap, and texts outside the saved image; [] when the layout is clean.
 
     Tick labels, titles, legends, annotations and the source line are all compared; a legend counts as
-    one box (its own texts sit inside it). `png_bytes` records the result in each PNG, where the
-    site's browser test reads it, so an unreadable chart fails a test instead of shipping.
+    one box (its own texts sit inside it). `helpers.plots.output.png_bytes` records the result in
+    each PNG, where the site's browser test reads it, so an unreadable chart fails a test instead
+    of shipping.
 
     Parameters
     ----------
@@ -465,101 +454,3 @@ def overlaps(fig) -> list[str]:
             if w > -1 and h > -1:
                 out.append(f"{a!r} overlaps {b!r}")
     return out
-
-
-def _min_font_px(fig, dpi: float) -> float:
-    sizes = [t.get_fontsize() for t in _texts(fig)]
-    return round(min(sizes) * dpi / 72, 2) if sizes else 0.0
-
-
-def png_bytes(fig, scale: int = SCALE) -> bytes:
-    """The figure as PNG at `scale` x DPI, with its smallest text (image px) and text overlaps in its metadata.
-
-    The metadata (META_MIN_FONT, META_OVERLAPS) lets the site's tests check readability from the
-    image alone. The image is reduced to a 256-colour palette: the charts use a few flat colours,
-    and the file is about a third of the RGBA size.
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The figure, laid out (`desktop_layout` or `phone_layout`).
-    scale : int
-        Pixel density: ``DPI * scale`` px per inch (2: sharp on high-density screens).
-
-    Returns
-    -------
-    bytes
-        The PNG file, cropped to its contents, with text chunks META_MIN_FONT (smallest text in
-        image px) and META_OVERLAPS (`overlaps` joined with "; ", "" when none).
-    """
-    from PIL import Image
-
-    dpi = DPI * scale
-    meta = {META_MIN_FONT: f"{_min_font_px(fig, dpi):.2f}", META_OVERLAPS: "; ".join(overlaps(fig))}
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.08,
-                metadata={"Software": None, **meta})
-    # 256-colour palette: the charts use a few flat colours, and the file is a third of the RGBA size
-    with Image.open(io.BytesIO(buf.getvalue())) as im:
-        from PIL import PngImagePlugin
-
-        info = PngImagePlugin.PngInfo()
-        for k, v in meta.items():
-            info.add_text(k, v)
-        small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        out = io.BytesIO()
-        small.save(out, format="PNG", optimize=True, pnginfo=info, dpi=(dpi, dpi))
-    return out.getvalue()
-
-
-def show(fig, alt: str) -> None:
-    """Display a figure as PNG (2x) with alt text in its output metadata, then close it.
-
-    Two layouts go out: the desktop figure as `image/png`, and a copy laid out for phones
-    (`phone_layout`) as base64 under the metadata key `phone`; the site serves the phone image
-    to narrow screens. The site template writes the metadata's `alt` into the <img> tag; a
-    figure shown without alt text is a bug, so alt is required.
-
-    The site switches to the phone image below the window width at which the desktop image,
-    shrunk to fit, would show text under MIN_FONT_PX (plus 40 px of page padding).
-
-    Parameters
-    ----------
-    fig : matplotlib.figure.Figure
-        The figure; it is closed afterwards.
-    alt : str
-        What the chart shows, for screen readers and the <img> tag; numbers in it formatted from
-        the data, never typed in.
-
-    Raises
-    ------
-    ValueError
-        When `alt` is empty or only whitespace.
-    TypeError
-        When the figure cannot be copied for the phone layout (`phone_layout`).
-    """
-    if not alt or not alt.strip():
-        raise ValueError("every figure needs alt text describing what it shows")
-    from IPython.display import display
-
-    phone = phone_layout(fig)
-    phone_png = png_bytes(phone)
-    plt.close(phone)
-    desk_png = png_bytes(desktop_layout(fig))
-    plt.close(fig)
-    from PIL import Image
-
-    with Image.open(io.BytesIO(desk_png)) as im:
-        width, height = im.size
-        desk_font = float(im.text[META_MIN_FONT])
-    with Image.open(io.BytesIO(phone_png)) as im:
-        phone_size = im.size
-    css_width = width // SCALE
-    # below this window width the desktop image would be shrunk under MIN_FONT_PX: serve the phone layout
-    # (40 px: the page's side padding)
-    phone_below = math.ceil(css_width * MIN_FONT_PX / (desk_font / SCALE)) + 40
-    data = base64.b64encode(desk_png).decode("ascii")
-    meta = {"alt": alt, "width": css_width, "height": height // SCALE,
-            "phone": {"png": base64.b64encode(phone_png).decode("ascii"), "width": phone_size[0] // SCALE,
-                      "height": phone_size[1] // SCALE, "max_viewport": phone_below}}
-    display({"image/png": data, "text/plain": f"<Figure: {alt}>"}, raw=True, metadata={"image/png": meta})

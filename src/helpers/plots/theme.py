@@ -4,8 +4,8 @@ Every figure a reader sees names where its data come from (`source_line`) and
 carries alt text (`show`), so a chart read on its own, or by a screen reader,
 still says what it shows and on whose figures.
 
-The page layout (desktop and phone layouts, overlap checks, PNG output, `show`) lives in
-`helpers.plots.layout`; its public names are re-exported here, so ``charts.show``,
+The page layout (desktop and phone layouts, overlap checks) lives in `helpers.plots.layout`,
+the PNG output and `show` in `helpers.plots.output`; their public names are re-exported here, so ``charts.show``,
 ``charts.png_bytes``, ``charts.META_MIN_FONT`` and the rest keep working.
 """
 from __future__ import annotations
@@ -24,8 +24,6 @@ from helpers.plots.layout import (  # noqa: E402, F401 - re-exported: the histor
     DETAIL_NOTE,
     DPI,
     LEGEND_PLACES,
-    META_MIN_FONT,
-    META_OVERLAPS,
     MIN_FONT_PX,
     PHONE_MAX_PT,
     PHONE_MIN_PT,
@@ -37,9 +35,8 @@ from helpers.plots.layout import (  # noqa: E402, F401 - re-exported: the histor
     desktop_layout,
     overlaps,
     phone_layout,
-    png_bytes,
-    show,
 )
+from helpers.plots.output import META_MIN_FONT, META_OVERLAPS, png_bytes, show  # noqa: E402, F401 - re-exported
 
 PALETTE = {
     "mining": "#1b6ca8",
