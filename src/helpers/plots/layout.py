@@ -134,15 +134,73 @@ def _legends_to_column(fig, fontsize: float) -> None:
 
 
 def _thin_ticks(fig, renderer) -> None:
-    """Drop every other x tick (repeatedly) while neighbouring tick labels touch."""
+    """Make neighbouring x tick labels stop touching: thin a scale's ticks, fit category names.
+
+    On a numeric or date scale every other tick is dropped (repeatedly): the scale still reads.
+    Where each label names a category (bars, string categories, labels set by hand) dropping a
+    tick drops a category - a bar chart of years lost its 2025 label - so those labels are
+    wrapped and then turned instead (`_fit_categories`).
+    """
     for ax in fig.axes:
+        if _names_categories(ax):
+            _fit_categories(ax, renderer)
+            continue
         for _ in range(4):
-            fig.draw_without_rendering()
-            labels = [t for t in ax.get_xticklabels() if t.get_visible() and t.get_text().strip()]
-            boxes = [_box(t, renderer) for t in labels]
-            if not any(a.x1 + 4 > b.x0 for a, b in zip(boxes, boxes[1:])):
+            if not _ticks_touch(ax, renderer):
                 break
             ax.set_xticks(ax.get_xticks()[::2])
+
+
+def _ticks_touch(ax, renderer) -> bool:
+    """Whether two neighbouring x tick labels of the axes touch (less than 4 px apart)."""
+    ax.figure.draw_without_rendering()
+    boxes = [_box(t, renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text().strip()]
+    return any(a.x1 + 4 > b.x0 for a, b in zip(boxes, boxes[1:]))
+
+
+def _names_categories(ax) -> bool:
+    """Whether the x tick labels name categories (each one needed) rather than read off a scale."""
+    from matplotlib.axis import Axis
+    from matplotlib.category import StrCategoryFormatter
+    from matplotlib.container import BarContainer
+    from matplotlib.ticker import FixedFormatter
+
+    fmt = ax.xaxis.get_major_formatter()
+    by_hand = getattr(getattr(fmt, "func", None), "func", None) is Axis._format_with_dict  # set_xticks(ticks, labels)
+    bars = any(isinstance(c, BarContainer) and getattr(c, "orientation", "vertical") == "vertical"
+               for c in ax.containers)
+    return by_hand or bars or isinstance(fmt, (FixedFormatter, StrCategoryFormatter))
+
+
+def _fit_categories(ax, renderer) -> None:
+    """Keep every category's label: wrap long ones to the space between ticks, else turn them 45 or 90 degrees."""
+    import textwrap
+
+    import numpy as np
+
+    if not _ticks_touch(ax, renderer):
+        return
+    lo, hi = sorted(ax.get_xlim())
+    ticks = [x for x in ax.get_xticks() if lo <= x <= hi]
+    labels = ax.xaxis.get_major_formatter().format_ticks(ticks)
+    px = np.sort(ax.transData.transform([(x, 0) for x in ticks])[:, 0])
+    room = (np.diff(px).min() if len(px) > 1 else ax.bbox.width) - 6
+    ax.set_xticks(ticks, labels)  # the names become fixed: wrapping or turning them moves no tick
+    ax.figure.draw_without_rendering()
+    wrapped = []
+    for text, t in zip(labels, ax.get_xticklabels()):  # measured as drawn; get_xticklabels resets texts
+        width = _box(t, renderer).width
+        chars = max(4, int(len(text) * room / width)) if width > room else len(text)
+        wrapped.append("\n".join(textwrap.wrap(text, chars, break_long_words=False)) or text)
+    ax.set_xticks(ticks, wrapped)
+    if not _ticks_touch(ax, renderer):
+        return
+    ax.set_xticks(ticks, labels)  # turned, one line each is narrowest
+    for angle, ha, va in ((45, "right", "top"), (90, "right", "center")):
+        if not _ticks_touch(ax, renderer):
+            return
+        for t in ax.get_xticklabels():
+            t.set(rotation=angle, ha=ha, va=va, rotation_mode="anchor")
 
 
 def _shift(t, dx: float, dy: float) -> None:
@@ -343,12 +401,13 @@ def _is_tick_label(t) -> bool:
 
 
 def desktop_layout(fig):
-    """The figure as drawn, text at least 8.5 pt, x ticks thinned to fit, the source line below the axis labels.
+    """The figure as drawn, text at least 8.5 pt, x tick labels fitted, the source line below the axis labels.
 
     8.5 pt at 100 px per inch is 11.8 px at the figure's natural size, above the 11 CSS px floor
-    (MIN_FONT_PX) that tests/test_site_browser.py checks. Labels are moved apart so no two texts
-    overlap, and a legend that covers a label is moved to the free corner or side of its axes
-    (`_free_legends`).
+    (MIN_FONT_PX) that tests/test_site_browser.py checks. Crowded ticks on a numeric or date axis
+    are thinned; category names (bars) are all kept, wrapped or turned (`_thin_ticks`). Labels are
+    moved apart so no two texts overlap, and a legend that covers a label is moved to the free
+    corner or side of its axes (`_free_legends`).
 
     Parameters
     ----------
