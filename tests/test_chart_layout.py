@@ -64,8 +64,8 @@ def test_twelve_year_bars_keep_every_label_on_the_phone():
     plt.close(phone)
 
 
-def test_tick_labels_set_by_hand_are_all_kept():
-    """ax.set_xticks(ticks, labels) names categories (split_chart's segments): thinning dropped names."""
+def test_bars_labelled_by_hand_keep_every_label():
+    """Bars at positions named by ax.set_xticks(ticks, labels), as split_chart draws them."""
     fig, ax = theme.figure(figsize=(4, 3))
     names = [f"Segment number {i}" for i in range(6)]
     ax.bar(range(6), range(6))
@@ -76,11 +76,16 @@ def test_tick_labels_set_by_hand_are_all_kept():
     plt.close(fig)
 
 
-def test_numeric_line_axes_are_still_thinned():
+def test_scales_without_bars_are_still_thinned():
+    """A line over years, and month names set by hand on a day-of-year scale, are thinned as before."""
     fig, axes = theme.figure(1, 2)
     years = list(range(2009, 2027))
     axes[0].plot(years, [y % 7 for y in years])
     axes[0].set_xticks(years)
+    axes[1].scatter([10, 200], [1, 2])
+    months = [f"{m} month" for m in ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")]
+    axes[1].set_xticks(range(0, 360, 30), months)
     theme.desktop_layout(fig)
     assert len(_shown_labels(axes[0])) < len(years)
+    assert 1 < len(_shown_labels(axes[1])) < len(months)
     plt.close(fig)

@@ -137,7 +137,7 @@ def _thin_ticks(fig, renderer) -> None:
     """Make neighbouring x tick labels stop touching: thin a scale's ticks, fit category names.
 
     On a numeric or date scale every other tick is dropped (repeatedly): the scale still reads.
-    Where each label names a category (bars, string categories, labels set by hand) dropping a
+    Where each label names a category (bars, string categories: `_names_categories`) dropping a
     tick drops a category - a bar chart of years lost its 2025 label - so those labels are
     wrapped and then turned instead (`_fit_categories`).
     """
@@ -159,17 +159,18 @@ def _ticks_touch(ax, renderer) -> bool:
 
 
 def _names_categories(ax) -> bool:
-    """Whether the x tick labels name categories (each one needed) rather than read off a scale."""
-    from matplotlib.axis import Axis
+    """Whether the x tick labels name categories (each one needed) rather than read off a scale.
+
+    Categories: string x values, or vertical bars (each bar's label names it, whether the x values
+    are strings, years or positions labelled by hand). Hand-set labels on a scale without bars
+    (month names on a day-of-year axis) still read when thinned, so they are.
+    """
     from matplotlib.category import StrCategoryFormatter
     from matplotlib.container import BarContainer
-    from matplotlib.ticker import FixedFormatter
 
-    fmt = ax.xaxis.get_major_formatter()
-    by_hand = getattr(getattr(fmt, "func", None), "func", None) is Axis._format_with_dict  # set_xticks(ticks, labels)
     bars = any(isinstance(c, BarContainer) and getattr(c, "orientation", "vertical") == "vertical"
                for c in ax.containers)
-    return by_hand or bars or isinstance(fmt, (FixedFormatter, StrCategoryFormatter))
+    return bars or isinstance(ax.xaxis.get_major_formatter(), StrCategoryFormatter)
 
 
 def _fit_categories(ax, renderer) -> None:
