@@ -1,6 +1,9 @@
 """Charts, drawn with matplotlib and seaborn in one house style.
 
-``theme``         palette, figure size, axes helpers and ``show`` (imported as ``helpers.charts``)
+``theme``         palette, figure size, axes helpers, and the layout's names re-exported
+                  (imported as ``helpers.charts``)
+``layout``        desktop and phone layouts, overlap checks
+``output``        PNG with readability metadata, and ``show``
 ``figures``       the shared article charts: quotas, batches, notice timing, monthly exports
                   (imported as ``helpers.figures``)
 ``model_charts``  the model notebooks' charts (re-exported by ``helpers.models``)
