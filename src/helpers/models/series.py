@@ -79,8 +79,9 @@ def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.Data
         raise ModelError(f"no monthly rows for {key} in data/exports.csv")
     idx = pd.PeriodIndex(rows["period_end"], freq="M")
     comb = export_combined(key, use_derived, data_dir)
-    last = max([idx.max()] + list(comb["period_end"]))  # a newest period given only as a total still counts
-    full = pd.period_range(idx.min(), last, freq="M", name="month")
+    first = min([idx.min()] + list(comb["period_start"]))  # a period given only as a total still counts
+    last = max([idx.max()] + list(comb["period_end"]))
+    full = pd.period_range(first, last, freq="M", name="month")
     frame = pd.DataFrame({
         "value": pd.Series(rows["value"].to_numpy(float), index=idx).reindex(full),
         "status": pd.Series(rows["status"].astype(str).to_numpy(), index=idx).reindex(full).fillna("missing"),
