@@ -127,3 +127,17 @@ def test_combined_totals_are_used_only_where_their_months_have_no_value_of_their
     assert h.loc["2025-01":"2025-02", "status"].tolist() == ["combined", "combined"]
     assert h.loc["2025-01":"2025-02", "y"].isna().all()  # never split into two invented months
     assert str(h.index.max()) == "2026-02"
+
+
+# --------------------------------------------------------------------------- "What the data show since"
+
+def test_since_sections_run_to_the_newest_month_and_year_in_the_data():
+    from helpers import data, narrative
+
+    per = data.export_periods("magnets")
+    assert narrative.last_month("magnets") == pd.Period(per["period_end"].max(), "M")
+    assert narrative.last_month("rare_earths") >= pd.Period(data.monthly_exports("rare_earths").dropna().index.max(), "M")
+    q = data.load_quotas(stage="mining", part="annual", segment="total").dropna(subset=["value"])
+    assert narrative.last_quota_year("mining") == int(q["year"].max())
+    note = narrative.since_note("rare_earths")
+    assert narrative.month(narrative.last_month("rare_earths")) in note and "one total" in note
