@@ -33,7 +33,7 @@ _WHERE = {
         "estimate_breaks", "forecast", "forecast_holt", "forecast_loglinear", "forecast_naive",
         "forecast_segmented", "holt_fit", "holt_params", "loglinear_fit", "loglinear_growth", "naive_drift",
         "nowcast", "nowcast_table", "resolve_breaks", "segmented_fit", "segmented_growth", "slowdown_test",
-        "usable_breaks", "usgs_figure"),
+        "usable_breaks", "usgs_figure", "usgs_vs_quota"),
     "helpers.models.counterfactual": (
         "Counterfactual", "N_DRAWS", "PLACEBO_ALPHA", "Rebound", "SEED", "choose_kind",
         "fit_counterfactual", "monthly_table", "rebound", "rebound_stats", "rebound_stats_paths", "rebound_table"),
@@ -44,7 +44,8 @@ _WHERE = {
         "fmt_interval", "fmt_pct", "fmt_t", "show_findings", "show_table", "show_text"),
     "helpers.models.findings": (
         "backtest_verdict", "breaks_note", "export_data_note", "growth_table", "history_table",
-        "quota_data_note", "quota_findings", "rebound_findings", "second_event_findings", "second_event_table"),
+        "quota_data_note", "quota_findings", "rebound_findings", "second_event_findings", "second_event_table",
+        "usgs_comparison", "usgs_note"),
     "helpers.models.results": (
         "QuotaResult", "ReboundResult", "WithoutDerived", "quota_analysis", "rebound_analysis"),
     "helpers.plots.model_charts": (

@@ -103,10 +103,17 @@ def quota_findings(r: QuotaResult) -> list[str]:
     if u is not None:
         row = nc[(nc["model"] == best) & (nc["year"] == u["year"])].iloc[0]
         inside = row["lower"] <= u["value"] <= row["upper"]
+        allm = nc[nc["year"] == u["year"]]
+        n_in = int(((allm["lower"] <= u["value"]) & (u["value"] <= allm["upper"])).sum())
         out.append(f"**USGS {u['edition']}** gives China {u['year']} mine production as {u['value']:,.0f} t, "
-                   f"{'inside' if inside else 'outside'} that interval. USGS reports China's output as the quota, "
-                   f"but labels {u['year']} 'Estimated' without the quota note, so it is not a quota figure and "
-                   "not independent evidence.")
+                   f"{'inside' if inside else 'outside'} that interval (inside {n_in} of the {len(allm)} models' "
+                   f"intervals). " + ("It is labelled 'Estimated' and " if u["estimated"] else "It ")
+                   + "is a production estimate, not a published quota, so it is a comparison, not a check.")
+    quota_years = set(r.history.loc[r.history["value"].notna(), "year"])
+    for t in r.targets[:2]:
+        if t not in quota_years and not (u is not None and u["year"] == t):
+            out.append(f"**{t}:** the data hold no {r.stage} quota and no USGS figure for {t}: nothing published to set "
+                       "the estimate against.")
     return out
 
 
@@ -359,3 +366,71 @@ def second_event_table(r: ReboundResult) -> pd.DataFrame:
         lv: [fmt_interval(a, b, fmt=lambda x: fmt_t(x, 0)) for a, b in zip(m["lower"], m["upper"])],
         "outside": ["yes" if o else ("no" if np.isfinite(a) else "n/a") for o, a in zip(m["outside"], m["actual"])],
     })
+
+
+def usgs_comparison(r: QuotaResult) -> pd.DataFrame:
+    """Each model's estimate for each target year beside what the data hold for that year.
+
+    For a year with a USGS figure (the MCS 2026 edition's 2025, say): whether it falls inside each
+    model's prediction interval. For a year without one, and without a quota in data/quotas.csv,
+    the row says so: the estimate stands alone.
+
+    Parameters
+    ----------
+    r : QuotaResult
+
+    Returns
+    -------
+    DataFrame
+        model, year, estimate, interval, the figure in the data and inside/outside.
+    """
+    from helpers.models.quota import usgs_figure
+
+    lv = f"{r.level:.0%} prediction interval (t REO)"
+    quota_years = set(r.history.loc[r.history["value"].notna(), "year"])
+    rows = []
+    for t in r.targets:
+        u = usgs_figure(t) if r.stage == "mining" else None
+        for _, row in r.nowcast[r.nowcast["year"] == t].iterrows():
+            if u is not None:
+                inside = row["lower"] <= u["value"] <= row["upper"]
+                fig, verdict = f"USGS {u['edition']}: {fmt_t(u['value'], 0)}", "inside" if inside else "outside"
+            elif t in quota_years:
+                v = float(r.history.loc[r.history["year"] == t, "value"].iloc[0])
+                fig, verdict = f"quota: {fmt_t(v, 0)}", "inside" if row["lower"] <= v <= row["upper"] else "outside"
+            else:
+                fig, verdict = "none in the data", "nothing to compare"
+            rows.append({"model": MODEL_NAMES[row["model"]] + (" (best in backtest)" if row["model"] == r.best else ""),
+                         "year": int(t), "estimate (t REO)": fmt_t(row["mean"]),
+                         lv: fmt_interval(row["lower"], row["upper"]), "figure in the data (t)": fig,
+                         "inside the interval?": verdict})
+    return pd.DataFrame(rows)
+
+
+def usgs_note(r: QuotaResult) -> str:
+    """How far USGS's China figure has tracked the quota, and what the data hold for each target year, in words."""
+    from helpers.models.quota import usgs_vs_quota
+
+    out = []
+    if r.stage == "mining":
+        m = usgs_vs_quota("mining")
+        eq, ne = m[m["equal"]], m[~m["equal"]]
+        out.append(f"In {len(eq)} of the {len(m)} years with both a USGS China figure and a mining quota in the data, "
+                   f"the two are equal ({_ranges(eq['year'].tolist())})"
+                   + (f"; they differ in {_ranges(ne['year'].tolist())}" if len(ne) else "")
+                   + ". USGS's figure is therefore not independent evidence of the quota"
+                   + (", and not always the quota." if len(ne) else "."))
+        u = r.usgs
+        last_q = r.history[(r.history["year"] == r.last_year) & r.history["value"].notna()]
+        if u is not None and len(last_q) and np.isclose(u["value"], float(last_q["value"].iloc[0])):
+            out.append(f"USGS's {u['year']} figure ({u['edition']}{', labelled estimated' if u['estimated'] else ''}) "
+                       f"equals the {r.last_year} quota, "
+                       f"as if carried forward: it says nothing about the {u['year']} quota.")
+    quota_years = set(r.history.loc[r.history["value"].notna(), "year"])
+    for t in r.targets:
+        has_usgs = r.stage == "mining" and r.usgs is not None and r.usgs["year"] == t
+        if t not in quota_years and not has_usgs:
+            und = t in set(r.history.loc[r.history["status"] == "undisclosed", "year"])
+            out.append(f"For {t} the data hold no {r.stage} quota" + (" (issued, volume undisclosed)" if und else "")
+                       + " and no USGS figure, so the estimate stands alone: nothing published to set it against.")
+    return " ".join(out)
