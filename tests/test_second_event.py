@@ -141,3 +141,17 @@ def test_since_sections_run_to_the_newest_month_and_year_in_the_data():
     assert narrative.last_quota_year("mining") == int(q["year"].max())
     note = narrative.since_note("rare_earths")
     assert narrative.month(narrative.last_month("rare_earths")) in note and "one total" in note
+
+
+# --------------------------------------------------------------------------- the counterfactual against naive
+
+def test_counterfactual_backtest_beats_naive_on_a_trend_and_not_on_a_random_walk():
+    idx = pd.period_range("2021-01", "2025-06", freq="M")
+    rng = np.random.default_rng(5)
+    trend = pd.Series(1000 * np.exp(0.05 * np.arange(len(idx)) + rng.normal(0, 0.02, len(idx))), index=idx)
+    bt = models.counterfactual_backtest(trend, S1, 24, "auto", 0.9)
+    assert bt["n"] > 20 and bt["rel"] < 0.8 and "beats the naive" in bt["verdict"]
+    assert bt["coverage"] > 0.7
+    walk = pd.Series(1000 * np.exp(np.cumsum(rng.normal(0, 0.15, len(idx)))), index=idx)
+    bw = models.counterfactual_backtest(walk, S1, 24, "auto", 0.9)
+    assert bw["rel"] > 1 and "does not beat" in bw["verdict"]

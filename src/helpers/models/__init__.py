@@ -38,7 +38,7 @@ _WHERE = {
         "Counterfactual", "N_DRAWS", "PLACEBO_ALPHA", "Rebound", "SEED", "choose_kind",
         "fit_counterfactual", "monthly_table", "rebound", "rebound_stats", "rebound_stats_paths", "rebound_table"),
     "helpers.models.shock_tests": (
-        "dip", "event_months", "interrupted_time_series", "its_table", "placebo_test", "second_event",
+        "counterfactual_backtest", "dip", "event_months", "interrupted_time_series", "its_table", "placebo_test", "second_event",
         "shock_events"),
     "helpers.models.formatting": (
         "fmt_interval", "fmt_pct", "fmt_t", "show_findings", "show_table", "show_text"),

@@ -167,6 +167,7 @@ def rebound_findings(r: ReboundResult) -> list[str]:
               f"predictions, not split: {', '.join(f'{a} to {b}' for a, b in zip(cf.combined['period_start'], cf.combined['period_end']))})"
               if nc else "")
            + f" ({cf.reason}; {cf.month_note})."]
+    out.append(f"**Backtest against a naive forecast:** {r.backtest['verdict']}.")
     if cf.kind != "trend" or cf.n_obs < MIN_OBS["trend"] or r.pre_derived > cf.n_obs / 2:
         out.append("**Caution:** the pre-shock data are thin (" + (f"only {cf.n_obs} observed months" if cf.n_obs < MIN_OBS["trend"]
                    else f"{r.pre_derived} of {cf.n_obs} months derived") + "), so the counterfactual is weak: read "

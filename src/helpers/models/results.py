@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from helpers.models.counterfactual import Counterfactual, Rebound, fit_counterfactual, rebound
-from helpers.models.shock_tests import event_months, interrupted_time_series, placebo_test, second_event
+from helpers.models.shock_tests import (counterfactual_backtest, event_months, interrupted_time_series, placebo_test,
+                                        second_event)
 from helpers.models.quota import (REGIME_BREAKS, backtest, backtest_scores, best_model, holt_params,
                                   loglinear_growth, naive_drift, nowcast, resolve_breaks, segmented_growth,
                                   slowdown_test, usgs_figure)
@@ -169,6 +170,9 @@ class ReboundResult:
     second : dict or None
         The step at the second event against the recovered level (``effect``, ``lower``, ``upper``,
         ``detectable``, ``months_after`` ...), or None without a second event; see ``second_event``.
+    backtest : dict
+        The counterfactual's rolling-origin backtest before the shock against a naive forecast (``n``,
+        ``mae``, ``mae_naive``, ``rel``, ``coverage``, ``verdict``); see ``counterfactual_backtest``.
     """
 
     key: str
@@ -190,6 +194,7 @@ class ReboundResult:
     excluded: list
     end: pd.Period
     second: dict | None
+    backtest: dict
 
 
 def quota_analysis(stage: str, first_year: int, last_year: int, horizon: int = 2, level: float = 0.9,
@@ -301,6 +306,7 @@ def rebound_analysis(key: str, shock: str, pre_months: int = 24, kind: str = "au
     rb = rebound(cf, thresholds, level, statuses=hist["status"])
     its = interrupted_time_series(y, shock_p, pre_months, level, end=end, combined=comb, exclude=excluded)
     pl = placebo_test(y, shock_p, pre_months, kind, window, level, end=end, combined=comb, exclude=excluded)
+    bt = counterfactual_backtest(y, shock_p, pre_months, kind, level, combined=comb, exclude=excluded)
     sec = None
     if ev["second"] is not None and ev["second"] <= y.index.max():
         r90 = rb.point["recover"].get(max(thresholds), float("nan")) if rb.point["trough"] is not None else float("nan")
@@ -322,6 +328,6 @@ def rebound_analysis(key: str, shock: str, pre_months: int = 24, kind: str = "au
         key=key, label=EXPORT_SERIES[key]["label"], shock=shock_p, pre_months=pre_months,
         pre_derived=int((pre["status"] == "derived").sum()), level=level, use_derived=use_derived,
         thresholds=tuple(thresholds), history=hist, cf=cf, rebound=rb, its=its, placebo=pl, without_derived=alt,
-        combined=comb, events=ev, excluded=excluded, end=end, second=sec)
+        combined=comb, events=ev, excluded=excluded, end=end, second=sec, backtest=bt)
 
 

@@ -324,3 +324,63 @@ def second_event(y: pd.Series, shock, second, recovered, pre_months: int = 24, l
                width=math.expm1(est + q * se) - math.expm1(est - q * se), months=months,
                n_outside=int(months["outside"].sum()), n_compared=int(months["actual"].notna().sum()), power=power)
     return out
+
+
+# ---- is the counterfactual better than naive? --------------------------------------------------------
+
+def counterfactual_backtest(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", level: float = 0.9,
+                            horizon: int = 3, combined: pd.DataFrame | None = None, exclude=()) -> dict:
+    """Rolling-origin backtest of the counterfactual before the shock, against a naive forecast.
+
+    At every month o before the shock whose own window supports the counterfactual (the same
+    rule, `kind` and `pre_months`), the counterfactual is fitted on the months before o and
+    forecasts the observed months o .. o + horizon - 1 that lie before the shock; the naive
+    forecast is the last observed month before o, carried forward. Errors are absolute log
+    errors (about the percentage error); coverage is the share of actual values inside the
+    counterfactual's prediction interval at `level`. Excluded months are never used.
+
+    Returns
+    -------
+    dict
+        ``n`` (forecasts scored), ``mae`` and ``mae_naive`` (mean absolute log error), ``rel``
+        (mae / mae_naive), ``coverage``, ``verdict`` (plain words).
+    """
+    shock = pd.Period(shock, freq="M")
+    y = y.sort_index().copy()
+    ex = {pd.Period(m, freq="M") for m in exclude}
+    y[y.index.isin(ex)] = np.nan
+    y = y[y.index < shock]
+    err, err_n, hit = [], [], []
+    first = y.dropna().index.min() if y.notna().any() else shock
+    for o in pd.period_range(first + 1, shock - 1, freq="M"):
+        last = min(o + (horizon - 1), shock - 1)
+        before = y[y.index < o].dropna()
+        if before.empty:
+            continue
+        try:
+            cf = fit_counterfactual(y, o, pre_months, kind, level, end=last, combined=combined, exclude=ex)
+        except ModelError:
+            continue
+        post = cf.post.dropna(subset=["actual", "mean"])
+        for _, row in post.iterrows():
+            err.append(abs(math.log(row["actual"] / row["mean"])))
+            err_n.append(abs(math.log(row["actual"] / before.iloc[-1])))
+            hit.append(row["lower"] <= row["actual"] <= row["upper"])
+    n = len(err)
+    if n == 0:
+        return {"n": 0, "mae": float("nan"), "mae_naive": float("nan"), "rel": float("nan"), "coverage": float("nan"),
+                "verdict": "no backtest possible: no earlier month has enough observed months before it"}
+    mae, mae_n = float(np.mean(err)), float(np.mean(err_n))
+    rel = mae / mae_n if mae_n > 0 else float("nan")
+    cov = float(np.mean(hit))
+    verdict = (f"over {n} forecasts of the months before the shock (1 to {horizon} months ahead), the counterfactual's "
+               f"mean absolute error is {mae:.0%} against {mae_n:.0%} for the naive forecast (last month carried "
+               f"forward), {rel:.2f} x naive: it "
+               + ("beats the naive forecast" if rel < 0.95 else "is no better than the naive forecast (within 5%)"
+                  if rel < 1.05 else "does not beat the naive forecast")
+               + f"; its {level:.0%} intervals held the actual value {cov:.0%} of the time")
+    if cov < level - 0.2:
+        verdict += ", far less often than they should: treat them as too narrow"
+    if n < 20:
+        verdict += "; with so few forecasts this is indicative only"
+    return {"n": n, "mae": mae, "mae_naive": mae_n, "rel": rel, "coverage": cov, "verdict": verdict}
