@@ -480,6 +480,7 @@ def monthly_table(cf: Counterfactual, statuses: pd.Series, level: float) -> pd.D
     return pd.DataFrame({
         "month": [str(m) for m in post.index],
         "status": [statuses.get(m, "missing") if np.isfinite(v) or statuses.get(m, "missing") == "missing"
+                   else "combined (in a two-month total, not split)" if statuses.get(m) == "combined"
                    else f"{statuses.get(m)} (not used)" for m, v in zip(post.index, post["actual"])],
         "actual (t)": [fmt_t(v, 0) for v in post["actual"]],
         "counterfactual (t)": [fmt_t(v, 0) for v in post["mean"]],
