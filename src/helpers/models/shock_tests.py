@@ -75,6 +75,12 @@ def interrupted_time_series(y: pd.Series, shock, pre_months: int = 24, level: fl
     return out
 
 
+def _p_text(p: float) -> str:
+    """A p-value as printed: three decimals, or two significant digits in scientific notation below 0.001
+    (a table of '0.000' says nothing, and hides how small the value is)."""
+    return f"{p:.3f}" if p >= 0.001 else f"{p:.1e}"
+
+
 def its_table(its: dict) -> pd.DataFrame:
     """The interrupted time series as a reader-facing table (level and slope change with intervals).
 
@@ -94,9 +100,9 @@ def its_table(its: dict) -> pd.DataFrame:
         {"term": "Pre-shock trend (% a month)", "estimate": fmt_pct(its["pre_slope"]),
          lv: fmt_interval(its["pre_slope_lower"], its["pre_slope_upper"], fmt=fmt_pct), "p-value": ""},
         {"term": "Level change at the shock", "estimate": fmt_pct(its["level_change"], 0),
-         lv: fmt_interval(its["level_lower"], its["level_upper"], fmt=lambda v: fmt_pct(v, 0)), "p-value": f"{its['level_p']:.3f}"},
+         lv: fmt_interval(its["level_lower"], its["level_upper"], fmt=lambda v: fmt_pct(v, 0)), "p-value": _p_text(its["level_p"])},
         {"term": "Change in monthly trend after the shock", "estimate": fmt_pct(its["slope_change"]),
-         lv: fmt_interval(its["slope_lower"], its["slope_upper"], fmt=fmt_pct), "p-value": f"{its['slope_p']:.3f}"},
+         lv: fmt_interval(its["slope_lower"], its["slope_upper"], fmt=fmt_pct), "p-value": _p_text(its["slope_p"])},
     ])
 
 
