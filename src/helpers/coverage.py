@@ -16,6 +16,7 @@ from helpers import data as hdata
 #: status -> (letter shown in the cell, word for screen readers and the legend)
 STATUS = {"reported": ("R", "reported"), "derived": ("D", "derived"), "combined": ("C", "combined total"),
           "missing": ("–", "missing"), "outside": ("", "outside the series")}
+PARTNER_NAME = {"World": "the world", "United States": "the United States"}
 MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 SERIES_NAME = {"magnets": "Magnet exports (HS 85051110)", "rare_earths": 'Customs "rare earths" exports',
                "rare_earth_products": '"Rare earth products" exports'}
@@ -72,7 +73,7 @@ def coverage_grid(series: str, partner: str = "World", data_dir=None) -> dict:
             cells.append({"month": MONTHS[m - 1], "status": s, "letter": letter, "word": word})
         rows.append({"year": year, "cells": cells})
     counts = {k: int((st == k).sum()) for k in ("reported", "derived", "combined", "missing")}
-    return {"series": series, "partner": partner, "title": f"{SERIES_NAME.get(series, series)} to {partner if partner != 'World' else 'the world'}",
+    return {"series": series, "partner": partner, "title": f"{SERIES_NAME.get(series, series)} to {PARTNER_NAME.get(partner, partner)}",
             "first": str(st.index.min()), "last": str(st.index.max()), "counts": counts, "rows": rows}
 
 
