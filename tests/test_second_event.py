@@ -56,6 +56,7 @@ def test_months_after_a_second_event_are_not_the_first_shocks_path(second_break_
     # the exports only climb back once the controls are suspended: that is not a recovery from the first shock
     assert not np.isfinite(r.rebound.point["recover"][0.9])
     assert r.second is not None and r.second["months_after"] == 6
+    assert "not by 2025-09 (the month before the second event)" in " ".join(models.rebound_findings(r))
     text = " ".join(models.second_event_findings(r))
     assert "2025-10" in text and "cannot be separated" in text and "1 month (2025-10) lies" in text
 

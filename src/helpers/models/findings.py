@@ -210,6 +210,9 @@ def rebound_findings(r: ReboundResult) -> list[str]:
                        f"({alt.kind} counterfactual on {alt.n_obs} months).")
         else:
             out.append(f"**Without derived months:** no counterfactual can be fitted ({alt.why.split(':')[0]}).")
+    if r.end < r.history.index.max():  # the rebound stops before a second event: say where 'the end' is
+        out = [b.replace("not by the end of the data", f"not by {r.end} (the month before the second event)")
+               for b in out]
     return out
 
 
