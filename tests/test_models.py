@@ -502,3 +502,18 @@ def test_every_field_of_a_model_result_is_documented(cls):
     documented = {n.strip() for line in doc.splitlines() if re.match(r"    \w", line)
                   for n in line.split(":")[0].split(",")}
     assert {f.name for f in dataclasses.fields(klass)} <= documented
+
+
+def test_usgs_figure_is_set_against_every_models_interval_and_a_year_without_data_says_so():
+    r = models.quota_analysis("mining", 2010, 2024)
+    t = models.usgs_comparison(r)
+    u = models.usgs_figure(2025)
+    assert u is not None and u["edition"] in t["figure in the data (t)"].iloc[0]
+    nc = r.nowcast[r.nowcast["year"] == 2025]
+    expected = ["inside" if lo <= u["value"] <= hi else "outside" for lo, hi in zip(nc["lower"], nc["upper"])]
+    assert t[t["year"] == 2025]["inside the interval?"].tolist() == expected
+    assert (t[t["year"] == 2026]["inside the interval?"] == "nothing to compare").all()
+    m = models.usgs_vs_quota("mining")
+    note = models.usgs_note(r)
+    assert f"In {int(m['equal'].sum())} of the {len(m)} years" in note
+    assert ("not always the quota" in note) == (not m["equal"].all())

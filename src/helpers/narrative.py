@@ -263,3 +263,43 @@ def late_batches(stage: str) -> str:
     items = [f"{tonnes(r.value)} in {int(r.year)}" for r in q.itertuples()]
     return (f"Later batches have added to a year's total before: the data hold third batches of {STAGE_WORD[stage]} "
             f"quota of {listing(items)}.")
+
+
+# --------------------------------------------------------------------------- the newest data
+
+def last_month(series: str, partner: str = "World") -> pd.Period:
+    """The newest month with a figure for a series, single or inside a combined period (so "since" runs to it).
+
+    Parameters
+    ----------
+    series, partner : str
+        An export series and partner as in data/exports.csv.
+
+    Returns
+    -------
+    Period
+        The latest ``period_end`` among the monthly and multi-month rows.
+    """
+    per = data.export_periods(series, partner)
+    return pd.Period(per["period_end"].max(), "M")
+
+
+def last_quota_year(stage: str) -> int:
+    """The newest year with a published or derived annual quota for a stage (undisclosed years have none)."""
+    q = _annual(stage)["value"].dropna()
+    return int(q.index.max())
+
+
+def since_note(series: str, partner: str = "World") -> str:
+    """'The data run to March 2026', plus the newest combined period, for the "What the data show since" sections."""
+    per = data.export_periods(series, partner)
+    end = pd.Period(per["period_end"].max(), "M")
+    comb = per[per["combined"]]
+    text = f"The data run to {month(end)}"
+    if len(comb):
+        c = comb.iloc[-1]
+        single = per[~per["combined"] & per["period_end"].between(c["period_start"], c["period_end"])]
+        text += (f"; customs published {month(c['period_start'])} and {month(c['period_end'])} as one total "
+                 f"({tonnes(c['value'])})" + (", and the single months shown are derived from it" if len(single)
+                                              else ", shown as one figure, never split"))
+    return text + "."

@@ -11,8 +11,9 @@ this module (`extension: helpers.report_extension`) and the builder calls what i
 - once per build, in a worker: the claims results (`claims_job`, helpers.claims) -> build/claims.csv
   and one summary line per article;
 - on the site: each card's title, outlet and date from data/sources.csv (`describe`), the claims
-  line on article cards and pages, and the data page (`write_pages`: data dictionary, the curated
-  tables, claims.csv, datapackage.json), from the templates in report_templates/.
+  line on article cards and pages, and the data page (`write_pages`: month-by-month coverage of each
+  monthly series (helpers.coverage), data dictionary, the curated tables, claims.csv,
+  datapackage.json), from the templates in report_templates/.
 
 Importing this module is light (no pandas): the no-change rebuild imports it.
 """
@@ -431,6 +432,20 @@ def write_pages(site) -> None:
     shown = [c for c in CLAIMS_SHOWN if c in cols]
     site.env.filters["code_spans"] = code_spans
     tables = [_table_info(cfg.root, res, withheld) for res in (package or {}).get("resources", [])]
+    grids, grid_note = _coverage(data_dir, withheld)
     site.emit("data.html", site.render("data.html.j2", title="Data", current="data", package=package,
                                        claims_rows=rows, claims_cols=shown, claims_heads=CLAIMS_SHOWN,
-                                       status_class=STATUS_CLASS, tables=tables))
+                                       status_class=STATUS_CLASS, tables=tables, grids=grids, grid_note=grid_note))
+
+
+def _coverage(data_dir: Path, withheld) -> tuple[list[dict], str]:
+    """The month-by-month coverage grids (helpers.coverage), or none and why (the page says it)."""
+    if "data/exports.csv" in withheld or not (data_dir / "exports.csv").is_file():
+        return [], "data/exports.csv is not published in this build, so there is no coverage grid."
+    from helpers.coverage import coverage_grids
+    from helpers.data import DataError
+
+    try:
+        return coverage_grids(data_dir), ""
+    except (DataError, ValueError, KeyError) as exc:
+        return [], f"The coverage grids could not be computed from data/exports.csv: {exc}"

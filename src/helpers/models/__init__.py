@@ -5,7 +5,8 @@ Sub-modules, one job each:
 ``series``          data access: the quota and export histories the models fit (no statsmodels)
 ``regression``      t quantiles, Newey-West lags, OLS
 ``quota``           annual quota growth: naive, log-linear, segmented, Holt; backtest, nowcast
-``counterfactual``  the monthly export shock: counterfactual, rebound, interrupted time series, placebo
+``counterfactual``  the monthly export shock: counterfactual and rebound figures
+``shock_tests``     interrupted time series, placebo test, the events around a shock and a second event
 ``results``         `quota_analysis` / `rebound_analysis` and their dataclasses
 ``findings``        data notes, tables and findings text written from a result
 ``formatting``      percentages, tonnes and intervals as the notebooks print them
@@ -21,26 +22,30 @@ import importlib
 
 _WHERE = {
     "helpers.models.series": (
-        "COUNTERFACTUAL_KINDS", "EXPORT_SERIES", "MIN_OBS", "MIN_YEARS", "ModelError", "export_history",
+        "COUNTERFACTUAL_KINDS", "EXPORT_SERIES", "MIN_OBS", "MIN_YEARS", "ModelError", "export_combined",
+        "export_history",
         "months_needed", "observed_pre_months", "observed_years", "quota_history", "quota_series",
         "years_needed"),
     "helpers.models.regression": (
-        "nw_lags",),
+        "fit_log_sums", "nw_lags"),
     "helpers.models.quota": (
         "MODEL_NAMES", "REGIME_BREAKS", "backtest", "backtest_scores", "backtest_table", "best_model",
         "estimate_breaks", "forecast", "forecast_holt", "forecast_loglinear", "forecast_naive",
         "forecast_segmented", "holt_fit", "holt_params", "loglinear_fit", "loglinear_growth", "naive_drift",
         "nowcast", "nowcast_table", "resolve_breaks", "segmented_fit", "segmented_growth", "slowdown_test",
-        "usable_breaks", "usgs_figure"),
+        "usable_breaks", "usgs_figure", "usgs_vs_quota"),
     "helpers.models.counterfactual": (
-        "Counterfactual", "N_DRAWS", "PLACEBO_ALPHA", "Rebound", "SEED", "choose_kind", "dip",
-        "fit_counterfactual", "interrupted_time_series", "its_table", "monthly_table", "placebo_test",
-        "rebound", "rebound_stats", "rebound_stats_paths", "rebound_table", "shock_events"),
+        "Counterfactual", "N_DRAWS", "PLACEBO_ALPHA", "Rebound", "SEED", "choose_kind",
+        "fit_counterfactual", "monthly_table", "rebound", "rebound_stats", "rebound_stats_paths", "rebound_table"),
+    "helpers.models.shock_tests": (
+        "counterfactual_backtest", "dip", "event_months", "interrupted_time_series", "its_table", "placebo_test", "second_event",
+        "shock_events"),
     "helpers.models.formatting": (
         "fmt_interval", "fmt_pct", "fmt_t", "show_findings", "show_table", "show_text"),
     "helpers.models.findings": (
         "backtest_verdict", "breaks_note", "export_data_note", "growth_table", "history_table",
-        "quota_data_note", "quota_findings", "rebound_findings"),
+        "quota_data_note", "quota_findings", "rebound_findings", "second_event_findings", "second_event_table",
+        "usgs_comparison", "usgs_note"),
     "helpers.models.results": (
         "QuotaResult", "ReboundResult", "WithoutDerived", "quota_analysis", "rebound_analysis"),
     "helpers.plots.model_charts": (

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers import data as hdata
 from helpers.models.formatting import _months_text, fmt_interval, fmt_pct, fmt_t
-from helpers.models.regression import _ols, _tq, nw_lags
+from helpers.models.regression import _tq, fit_log_sums
 from helpers.models.series import COUNTERFACTUAL_KINDS, MIN_OBS, ModelError
 
 
@@ -37,8 +36,9 @@ class Counterfactual:
     """What the series would have done without the shock, fitted on the pre-shock window.
 
     `frame` covers the pre-shock window and every month from the shock to the
-    end of the data: actual (NaN where missing or not used), mean, lower,
-    upper (t) and part ('pre' or 'post').
+    end of the data (or `end`): actual (NaN where missing, combined or not used),
+    mean, lower, upper (t) and part ('pre' or 'post'). `n_obs` counts observations:
+    single months plus multi-month totals (each total one observation).
     """
     kind: str
     reason: str
@@ -51,6 +51,10 @@ class Counterfactual:
     frame: pd.DataFrame
     growth: dict | None = None
     _sim: dict = field(default_factory=dict, repr=False)
+    #: multi-month totals fitted as totals in the pre-shock window (period_start, period_end, value)
+    combined: pd.DataFrame | None = None
+    #: months left out of the fit as not normal (under another event), oldest first
+    excluded: list = field(default_factory=list)
 
     @property
     def post(self) -> pd.DataFrame:
@@ -106,8 +110,20 @@ def choose_kind(n_obs: int, kind: str = "auto") -> tuple[str, str]:
                      "counterfactual='year_ago'")
 
 
+def _combined_in(combined, lo: pd.Period, hi: pd.Period, excluded=()) -> pd.DataFrame:
+    """The usable multi-month totals lying wholly inside lo..hi and touching no excluded month."""
+    cols = ["period_start", "period_end", "value"]
+    if combined is None or len(combined) == 0:
+        return pd.DataFrame(columns=cols)
+    c = combined[combined["used"]] if "used" in combined else combined
+    ex = set(excluded)
+    keep = [(a >= lo) and (b <= hi) and not any(m in ex for m in pd.period_range(a, b, freq="M"))
+            for a, b in zip(c["period_start"], c["period_end"])]
+    return c[np.array(keep, dtype=bool)][cols].reset_index(drop=True) if len(c) else pd.DataFrame(columns=cols)
+
+
 def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", level: float = 0.9,
-                       end=None) -> Counterfactual:
+                       end=None, combined: pd.DataFrame | None = None, exclude=()) -> Counterfactual:
     """Counterfactual on log values fitted on the `pre_months` months before `shock`.
 
     kinds: 'trend' = log-linear trend (plus month-of-year effects only when each
@@ -115,25 +131,60 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
     average log level, flat; 'year_ago' = the same month a year earlier, with
     noise sqrt(2) x the spread of the pre-shock months around their mean.
     Missing months are simply absent from the fit; nothing is interpolated.
+
+    Parameters
+    ----------
+    y : Series
+        Monthly values (t) on a monthly PeriodIndex, NaN where absent.
+    shock : str or Period
+        The shock month.
+    pre_months, kind, level
+        Window length, counterfactual kind, interval level.
+    end : str or Period, optional
+        Last month projected (months after it are not compared with this counterfactual:
+        e.g. the month before a second event).
+    combined : DataFrame, optional
+        Multi-month totals (``period_start``, ``period_end``, ``value``, optional ``used``), e.g.
+        customs' January-February figure. A total inside the pre-shock window is fitted as a
+        total: its residual compares the log of the sum of its months' predictions with the log
+        of the printed total, with weight = its number of months (trend and level kinds; the
+        year-ago kind has no fit and ignores them). Nothing is split.
+    exclude : sequence of Period
+        Months that are not normal (under another event): left out of the fit.
+
+    Returns
+    -------
+    Counterfactual
+
+    Raises
+    ------
+    ModelError
+        When no month follows the shock, values are not positive or too few observations remain.
     """
     shock = pd.Period(shock, freq="M")
-    y = y.sort_index()
+    y = y.sort_index().copy()
+    excluded = sorted({pd.Period(m, freq="M") for m in exclude})
     if end is not None:
         y = y[y.index <= pd.Period(end, freq="M")]
     pre, post = _window(y, shock, pre_months)
     if post.empty:
         raise ModelError(f"no months at or after the shock {shock} in the data")
-    obs = pre.dropna()
-    if (obs <= 0).any() or (post.dropna() <= 0).any():
+    pre_used = pre.copy()
+    pre_used[pre_used.index.isin(excluded)] = np.nan
+    obs = pre_used.dropna()
+    comb = _combined_in(combined, shock - pre_months, shock - 1, excluded)
+    if (obs <= 0).any() or (post.dropna() <= 0).any() or (comb["value"].astype(float) <= 0).any():
         raise ModelError("export models work on logs: values must be positive")
-    kind, reason = choose_kind(len(obs), kind)
+    kind, reason = choose_kind(len(obs) + (len(comb) if kind != "year_ago" else 0), kind)
+    if kind == "year_ago":
+        comb = comb.iloc[0:0]
     counts = pd.Series(obs.index.month).value_counts()
     month_effects = kind == "trend" and len(obs) >= 24 and len(counts) == 12 and counts.min() >= 2
     month_note = ("month-of-year effects estimated (every calendar month observed at least twice)" if month_effects else
                   f"no month-of-year effects: {int((counts >= 2).sum())} of 12 calendar months are observed twice "
-                  f"or more in the {len(obs)} pre-shock months (all 12 needed)")
+                  f"or more in the {len(obs)} single pre-shock months (all 12 needed)")
     months = pre.index.append(post.index)
-    frame = pd.DataFrame({"actual": pd.concat([pre, post]).to_numpy(), "part": ["pre"] * len(pre) + ["post"] * len(post)},
+    frame = pd.DataFrame({"actual": pd.concat([pre_used, post]).to_numpy(), "part": ["pre"] * len(pre) + ["post"] * len(post)},
                          index=months)
     ly = np.log(obs.to_numpy(float))
     growth = None
@@ -147,19 +198,23 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
                 cols += [(idx.month == m).astype(float) for m in range(2, 13)]
             return np.column_stack(cols)
         X = design(obs.index)
-        res = _ols(ly, X, hac=False)
-        df = res.df_resid
+        groups = [X[i:i + 1] for i in range(len(X))]
+        groups += [design(pd.period_range(a, b, freq="M")) for a, b in zip(comb["period_start"], comb["period_end"])]
+        k = [1.0] * len(X) + [float(len(g)) for g in groups[len(X):]]
+        res = fit_log_sums(groups, np.r_[ly, np.log(comb["value"].to_numpy(float))], weights=k)
+        df = res["df_resid"]
+        xtx_inv = res["xtx_inv"]
         Xa = design(months)
-        xtx_inv = np.linalg.inv(X.T @ X)
-        mean = Xa @ res.params
-        se = np.sqrt(res.scale * (1 + np.einsum("ij,jk,ik->i", Xa, xtx_inv, Xa)))
+        mean = Xa @ res["params"]
+        se = np.sqrt(res["scale"] * (1 + np.einsum("ij,jk,ik->i", Xa, xtx_inv, Xa)))
         q = _tq(level, df)
         frame["mean"], frame["lower"], frame["upper"] = np.exp(mean), np.exp(mean - q * se), np.exp(mean + q * se)
-        sim = {"df": df, "s2": res.scale, "beta": np.asarray(res.params), "xtx_inv": xtx_inv,
+        sim = {"df": df, "s2": res["scale"], "beta": np.asarray(res["params"]), "xtx_inv": xtx_inv,
                "X_post": design(post.index), "mean_log": mean[len(pre):], "scale_log": se[len(pre):]}
         if kind == "trend":
-            lo, hi = res.conf_int(alpha=1 - level)[1]
-            growth = {"monthly": math.expm1(res.params[1]), "annual": math.expm1(12 * res.params[1]),
+            b, sb = res["params"][1], math.sqrt(res["scale"] * xtx_inv[1, 1])
+            lo, hi = b - q * sb, b + q * sb
+            growth = {"monthly": math.expm1(b), "annual": math.expm1(12 * b),
                       "annual_lower": math.expm1(12 * lo), "annual_upper": math.expm1(12 * hi)}
     else:  # year_ago
         sd = float(np.std(ly, ddof=1))
@@ -175,9 +230,10 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
         missing_ago = [str(m) for m in post.index if not np.isfinite(y.get(m - 12, np.nan))]
         if missing_ago:
             reason += f"; no year-ago value (so no counterfactual) for {', '.join(missing_ago)}"
-    return Counterfactual(kind=kind, reason=reason, shock=shock, start=shock - pre_months, n_obs=len(obs),
-                          month_effects=month_effects, month_note=month_note, level=level, frame=frame,
-                          growth=growth, _sim=sim)
+    return Counterfactual(kind=kind, reason=reason, shock=shock, start=shock - pre_months,
+                          n_obs=len(obs) + len(comb), month_effects=month_effects, month_note=month_note, level=level,
+                          frame=frame, growth=growth, _sim=sim, combined=comb,
+                          excluded=[m for m in excluded if shock - pre_months <= m < shock])
 
 
 # ---- rebound figures -------------------------------------------------------------------------------
@@ -424,158 +480,10 @@ def monthly_table(cf: Counterfactual, statuses: pd.Series, level: float) -> pd.D
     return pd.DataFrame({
         "month": [str(m) for m in post.index],
         "status": [statuses.get(m, "missing") if np.isfinite(v) or statuses.get(m, "missing") == "missing"
+                   else "combined (in a two-month total, not split)" if statuses.get(m) == "combined"
                    else f"{statuses.get(m)} (not used)" for m, v in zip(post.index, post["actual"])],
         "actual (t)": [fmt_t(v, 0) for v in post["actual"]],
         "counterfactual (t)": [fmt_t(v, 0) for v in post["mean"]],
         f"{level:.0%} interval (t)": [fmt_interval(lo, hi, fmt=lambda x: fmt_t(x, 0)) for lo, hi in zip(post["lower"], post["upper"])],
         "below counterfactual": [fmt_pct(v, 0, sign=False) if np.isfinite(v) else "n/a" for v in gap],
     })
-
-
-# ---- interrupted time series ------------------------------------------------------------------------
-
-def interrupted_time_series(y: pd.Series, shock, pre_months: int = 24, level: float = 0.9, end=None) -> dict:
-    """Segmented regression on log values: trend, level change at the shock, slope change after it.
-
-    log y_t = a + b t + c post_t + d (t - shock) post_t, OLS with HAC
-    (Newey-West) errors over the observed months of the pre-shock window and
-    every month after. Missing months are absent rows; HAC treats the observed
-    months as one sequence.
-    """
-    shock = pd.Period(shock, freq="M")
-    y = y.sort_index()
-    if end is not None:
-        y = y[y.index <= pd.Period(end, freq="M")]
-    pre, post = _window(y, shock, pre_months)
-    obs = pd.concat([pre, post]).dropna()
-    n_pre = int((obs.index < shock).sum())
-    n_post = int((obs.index >= shock).sum())
-    out = {"n_pre": n_pre, "n_post": n_post, "level": level}
-    if n_pre < 3 or n_post < 3:
-        out.update(estimable=False, note=f"not estimable: {n_pre} observed months before and {n_post} after the shock "
-                                         "(needs at least 3 each)")
-        return out
-    t = _month_ordinal(obs.index) - _month_ordinal(pd.PeriodIndex([shock]))[0]
-    post_d = (t >= 0).astype(float)
-    X = np.column_stack([np.ones(len(t)), t, post_d, t * post_d])
-    res = _ols(np.log(obs.to_numpy(float)), X, hac=True)
-    ci = res.conf_int(alpha=1 - level)
-    out.update(estimable=True, n=len(obs), hac_lags=nw_lags(len(obs)),
-               level_change=math.expm1(res.params[2]), level_lower=math.expm1(ci[2][0]), level_upper=math.expm1(ci[2][1]),
-               level_p=float(res.pvalues[2]),
-               pre_slope=math.expm1(res.params[1]), pre_slope_lower=math.expm1(ci[1][0]), pre_slope_upper=math.expm1(ci[1][1]),
-               slope_change=math.expm1(res.params[3]), slope_lower=math.expm1(ci[3][0]), slope_upper=math.expm1(ci[3][1]),
-               slope_p=float(res.pvalues[3]))
-    months = pre.index.append(post.index)
-    tt = _month_ordinal(months) - _month_ordinal(pd.PeriodIndex([shock]))[0]
-    pd_ = (tt >= 0).astype(float)
-    out["fitted"] = pd.Series(np.exp(np.column_stack([np.ones(len(tt)), tt, pd_, tt * pd_]) @ res.params), index=months)
-    return out
-
-
-def its_table(its: dict) -> pd.DataFrame:
-    """The interrupted time series as a reader-facing table (level and slope change with intervals).
-
-    Parameters
-    ----------
-    its : dict
-        The result of `interrupted_time_series`.
-
-    Returns
-    -------
-    DataFrame
-    """
-    lv = f"{its['level']:.0%} interval"
-    if not its.get("estimable"):
-        return pd.DataFrame([{"term": "interrupted time series", "estimate": its["note"], lv: "", "p-value": ""}])
-    return pd.DataFrame([
-        {"term": "Pre-shock trend (% a month)", "estimate": fmt_pct(its["pre_slope"]),
-         lv: fmt_interval(its["pre_slope_lower"], its["pre_slope_upper"], fmt=fmt_pct), "p-value": ""},
-        {"term": "Level change at the shock", "estimate": fmt_pct(its["level_change"], 0),
-         lv: fmt_interval(its["level_lower"], its["level_upper"], fmt=lambda v: fmt_pct(v, 0)), "p-value": f"{its['level_p']:.3f}"},
-        {"term": "Change in monthly trend after the shock", "estimate": fmt_pct(its["slope_change"]),
-         lv: fmt_interval(its["slope_lower"], its["slope_upper"], fmt=fmt_pct), "p-value": f"{its['slope_p']:.3f}"},
-    ])
-
-
-# ---- placebo test -----------------------------------------------------------------------------------
-
-def dip(y: pd.Series, shock, pre_months: int, kind: str = "auto", window: int = 3, level: float = 0.9,
-        end=None) -> tuple[float, str, int]:
-    """The placebo statistic: largest shortfall below the counterfactual in the `window` months from `shock`.
-
-    Returns (dip, counterfactual kind used, observed pre-shock months). The dip
-    is max(1 - actual / counterfactual) over the observed months of the window.
-    """
-    shock = pd.Period(shock, freq="M")
-    last = shock + (window - 1)
-    if end is not None:
-        last = min(last, pd.Period(end, freq="M"))
-    cf = fit_counterfactual(y, shock, pre_months, kind, level, end=last)
-    post = cf.post
-    g = 1 - post["actual"] / post["mean"]
-    g = g[np.isfinite(g)]
-    if g.empty:
-        raise ModelError(f"no observed month in the {window} months from {shock}")
-    return float(g.max()), cf.kind, cf.n_obs
-
-
-def placebo_test(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", window: int = 3,
-                 level: float = 0.9, alpha: float = PLACEBO_ALPHA) -> dict:
-    """The dip statistic at every fake shock month in the pre-period, against the real one.
-
-    Fake shocks are months whose whole window ends before the real shock, whose
-    pre-shock window supports the counterfactual (the same rule as the real
-    estimate: `kind`, or 'auto' with the same thresholds) and whose window has
-    at least one observed month. p = (1 + #placebos with a dip at least as
-    large) / (1 + #placebos). The shock "stands out" when p <= alpha, the test's
-    own significance level (PLACEBO_ALPHA, fixed in advance); `level` only sets the
-    counterfactual fits' interval level, which the dip does not use.
-    """
-    shock = pd.Period(shock, freq="M")
-    y = y.sort_index()
-    try:
-        real, real_kind, _ = dip(y, shock, pre_months, kind, window, level)
-    except ModelError as exc:  # e.g. no observed month in the shock's own window: nothing to rank
-        return {"real": float("nan"), "real_kind": None, "placebos": pd.DataFrame(columns=["fake_shock", "dip", "kind", "n_pre"]),
-                "n": 0, "exceed": 0, "p": float("nan"), "stands_out": None, "window": window, "alpha": alpha,
-                "verdict": f"no placebo test possible: {exc}"}
-    rows = []
-    first = y.dropna().index.min()
-    for fake in pd.period_range(first + 1, shock - window, freq="M"):
-        try:
-            d, k, n = dip(y, fake, pre_months, kind, window, level, end=shock - 1)
-        except ModelError:
-            continue
-        rows.append({"fake_shock": str(fake), "dip": d, "kind": k, "n_pre": n})
-    frame = pd.DataFrame(rows, columns=["fake_shock", "dip", "kind", "n_pre"])
-    n = len(frame)
-    exceed = int((frame["dip"] >= real).sum()) if n else 0
-    p = (1 + exceed) / (1 + n)
-    min_p = 1 / (1 + n)
-    if n == 0:
-        verdict = ("no placebo test possible: no earlier month has enough observed months before it to fit the same "
-                   "counterfactual")
-        stands_out = None
-    elif min_p > alpha + 1e-12:
-        stands_out = None
-        verdict = (f"inconclusive: only {n} placebo month{'s' if n != 1 else ''}, so the smallest possible p-value is "
-                   f"{min_p:.2f}, above the test's {alpha * 100:g}% significance level; the real dip ({real:.0%}) is larger than "
-                   f"{n - exceed} of {n}")
-    else:
-        stands_out = p <= alpha + 1e-12
-        verdict = (f"the real dip ({real:.0%}) {'stands out' if stands_out else 'does not stand out'} at the "
-                   f"test's {alpha * 100:g}% significance level: {exceed} of {n} placebo months dipped as much or more "
-                   f"(p = {p:.2f})")
-    return {"real": real, "real_kind": real_kind, "placebos": frame, "n": n, "exceed": exceed, "p": p,
-            "stands_out": stands_out, "verdict": verdict, "window": window, "alpha": alpha}
-
-
-def shock_events(shock, kinds=("export_control",), data_dir=None) -> pd.DataFrame:
-    """Events of the given kinds dated in the shock month (data/events.csv)."""
-    shock = pd.Period(shock, freq="M")
-    ev = hdata.load_events(data_dir=data_dir)
-    ev = ev[ev["kind"].isin(kinds)]
-    return ev[ev["date"].dt.to_period("M") == shock].reset_index(drop=True)
-
-

@@ -105,10 +105,17 @@ def quota_findings(r: QuotaResult) -> list[str]:
     if u is not None:
         row = nc[(nc["model"] == best) & (nc["year"] == u["year"])].iloc[0]
         inside = row["lower"] <= u["value"] <= row["upper"]
+        allm = nc[nc["year"] == u["year"]]
+        n_in = int(((allm["lower"] <= u["value"]) & (u["value"] <= allm["upper"])).sum())
         out.append(f"**USGS {u['edition']}** gives China {u['year']} mine production as {u['value']:,.0f} t, "
-                   f"{'inside' if inside else 'outside'} that interval. USGS reports China's output as the quota, "
-                   f"but labels {u['year']} 'Estimated' without the quota note, so it is not a quota figure and "
-                   "not independent evidence.")
+                   f"{'inside' if inside else 'outside'} that interval (inside {n_in} of the {len(allm)} models' "
+                   f"intervals). " + ("It is labelled 'Estimated' and " if u["estimated"] else "It ")
+                   + "is a production estimate, not a published quota, so it is a comparison, not a check.")
+    quota_years = set(r.history.loc[r.history["value"].notna(), "year"])
+    for t in r.targets[:2]:
+        if t not in quota_years and not (u is not None and u["year"] == t):
+            out.append(f"**{t}:** the data hold no {r.stage} quota and no USGS figure for {t}: nothing published to set "
+                       "the estimate against.")
     return out
 
 
@@ -121,11 +128,23 @@ def export_data_note(hist: pd.DataFrame, cf: Counterfactual, use_derived: bool) 
     def months(frame, status):
         return _ranges(list(frame.index[frame["status"] == status]))
 
-    return "\n".join([
+    end = cf.frame.index.max()
+    after = span[span.index > end]
+    extra = []
+    if len(after):
+        extra.append(f"- **From {after.index.min()}** to {after.index.max()} ({len(after)} months) a second event is "
+                     "under way: those months are shown, but not compared with this shock's counterfactual (see the "
+                     "second-event section).")
+    return "\n".join(extra + [
         f"- **Pre-shock window** {cf.start} to {cf.shock - 1} ({len(pre)} months): reported {months(pre, 'reported')}; "
-        f"derived {months(pre, 'derived')}; missing {months(pre, 'missing')}.",
+        f"derived {months(pre, 'derived')}; combined {months(pre, 'combined')}; missing {months(pre, 'missing')}.",
         f"- **From the shock** {cf.shock} to {span.index.max()}: reported {months(post, 'reported')}; "
-        f"derived {months(post, 'derived')}; missing {months(post, 'missing')}.",
+        f"derived {months(post, 'derived')}; combined {months(post, 'combined')}; missing {months(post, 'missing')}.",
+        "- **Combined months** are those customs published only as one January-February total. No month is "
+        "invented from it: the counterfactual and the interrupted time series fit the total as the sum of the two "
+        "months' predictions (its log residual weighted as two months); the chart marks it as a bar across both "
+        "months at half the total (a two-month average, labelled so, not two values). A total whose months also "
+        "have values of their own (a month derived from it) is not fitted a second time.",
         "- **Missing months stay missing:** no model interpolates them. The counterfactual and the interrupted "
         "time series are fitted on the observed months only; rebound figures use observed months only, so a "
         "recovery month that follows a missing month is an upper bound (it may have come earlier), and the "
@@ -144,8 +163,14 @@ def rebound_findings(r: ReboundResult) -> list[str]:
     lvl = f"{r.level:.0%}"
     cf, rb, its, pl = r.cf, r.rebound, r.its, r.placebo
     p = rb.point
-    out = [f"**Counterfactual:** {cf.kind}, fitted on {cf.n_obs} observed months from {cf.start} to {cf.shock - 1}, "
-           f"{r.pre_derived} of them derived ({cf.reason}; {cf.month_note})."]
+    nc = 0 if cf.combined is None else len(cf.combined)
+    out = [f"**Counterfactual:** {cf.kind}, fitted on {cf.n_obs} observations from {cf.start} to {cf.shock - 1}, "
+           f"{r.pre_derived} of them derived months"
+           + (f", {nc} of them {'a two-month total' if nc == 1 else 'two-month totals'} (customs' January-February figure, fitted as the sum of two monthly "
+              f"predictions, not split: {', '.join(f'{a} to {b}' for a, b in zip(cf.combined['period_start'], cf.combined['period_end']))})"
+              if nc else "")
+           + f" ({cf.reason}; {cf.month_note})."]
+    out.append(f"**Backtest against a naive forecast:** {r.backtest['verdict']}.")
     if cf.kind != "trend" or cf.n_obs < MIN_OBS["trend"] or r.pre_derived > cf.n_obs / 2:
         out.append("**Caution:** the pre-shock data are thin (" + (f"only {cf.n_obs} observed months" if cf.n_obs < MIN_OBS["trend"]
                    else f"{r.pre_derived} of {cf.n_obs} months derived") + "), so the counterfactual is weak: read "
@@ -188,6 +213,9 @@ def rebound_findings(r: ReboundResult) -> list[str]:
                        f"({alt.kind} counterfactual on {alt.n_obs} months).")
         else:
             out.append(f"**Without derived months:** no counterfactual can be fitted ({alt.why.split(':')[0]}).")
+    if r.end < r.history.index.max():  # the rebound stops before a second event: say where 'the end' is
+        out = [b.replace("not by the end of the data", f"not by {r.end} (the month before the second event)")
+               for b in out]
     return out
 
 
@@ -259,3 +287,157 @@ def backtest_verdict(r: QuotaResult) -> str:
         lines.append(f"- **Intervals too narrow:** {', '.join(low)} covered the actual value far less often than "
                      f"{r.level:.0%}: treat their intervals as too optimistic.")
     return "\n".join(lines)
+
+
+def _event_words(rows: pd.DataFrame) -> str:
+    """'6 events on 9 October 2025; 2 on 7 and 9 November 2025': how many events on which days, by month."""
+    if rows is None or len(rows) == 0:
+        return "none"
+    out = []
+    for _, g in rows.groupby(rows["date"].dt.to_period("M"), sort=True):
+        days = sorted(set(g["date"]))
+        when = (", ".join(str(d.day) for d in days[:-1]) + " and " if len(days) > 1 else "") + f"{days[-1].day} {days[-1]:%B %Y}"
+        out.append(f"{len(g)} on {when}")
+    return "; ".join(out)
+
+
+def second_event_findings(r: ReboundResult) -> list[str]:
+    """What the monthly data can say about the second event (the October 2025 expansion and its suspension).
+
+    Parameters
+    ----------
+    r : ReboundResult
+
+    Returns
+    -------
+    list of str
+        Bullets: the events (from data/events.csv), the months after them, the estimated step with
+        its interval, the smallest step the data could detect, and the verdict, all computed.
+    """
+    ev, sec = r.events, r.second
+    if ev["second"] is None or sec is None:
+        return [f"**Second event:** no later control event in data/events.csv falls inside the data (last month "
+                f"{r.history.index.max()}), so every month after the shock is compared with the counterfactual."]
+    lvl = f"{r.level:.0%}"
+    later = ev["later"]
+    first_later = later["month"].min() if len(later) else None
+    heads = ", ".join(dict.fromkeys(str(t).split(":")[0] for t in ev["second_events"]["title"]))
+    out = [f"**Second event, {ev['second']}:** export-control events in data/events.csv: "
+           f"{_event_words(ev['second_events'])} ({heads}); later: {_event_words(later)}. Months from {ev['second']} on are not compared with the counterfactual of the "
+           f"{r.shock} shock: the rebound figures, the interrupted time series and the placebo test stop at {r.end}."]
+    if first_later is not None:
+        gap = int((first_later - ev["second"]).n)
+        out.append(f"**Expansion and what followed cannot be separated:** only {gap} month{'s' if gap != 1 else ''} "
+                   f"({ev['second']}{'' if gap == 1 else ' to ' + str(first_later - 1)}) {'lie' if gap != 1 else 'lies'} between the {ev['second']} "
+                   f"events and the next ones ({first_later}); monthly figures cannot tell their effects apart, so the "
+                   "step below is their joint effect.")
+    out.append(f"**Months after it:** {sec['months_after']} calendar months from {ev['second']} to {sec['end']}"
+               + (f", {sec['n_r2']} observations (a two-month total counts once)" if sec.get("n_r2") else "") + ".")
+    if not sec["estimable"]:
+        out.append(f"**Step at {ev['second']}:** {sec['note']}.")
+        return out
+    depth = r.rebound.point.get("depth", float("nan"))
+    base = ("the level exports had recovered to" if sec["recovered"] > r.shock else
+            "the level after the shock (no drop distinguishable from none)")
+    out.append(f"**Step at {ev['second']}** against {base} ({sec['recovered']} to "
+               f"{ev['second'] - 1}, {sec['n_r1']} observations): {fmt_pct(sec['effect'], 0)} ({lvl} CI "
+               f"{fmt_pct(sec['lower'], 0)} to {fmt_pct(sec['upper'], 0)}, p = {sec['p']:.2f}); "
+               f"{sec['n_outside']} of {sec['n_compared']} months fall outside their {lvl} prediction interval "
+               "without a second event.")
+    clear = sec["lower"] > 0 or sec["upper"] < 0
+    out.append(f"**What the data can detect:** the interval is {sec['width'] * 100:.0f} percentage points wide; the "
+               f"smallest fall these months could detect ({sec['power']:.0%} power, two-sided test at "
+               f"{1 - r.level:.0%}) is {fmt_pct(sec['detectable'], 0, sign=False)}, against the first shock's trough of "
+               f"{fmt_pct(depth, 0, sign=False)}. "
+               + ("The step is distinguishable from none." if clear else
+                  "No step is distinguishable from none: the monthly data rule out a fall as large as "
+                  f"{fmt_pct(-sec['lower'], 0, sign=False)} or more, but cannot show a smaller effect."
+                  if sec["lower"] > -1 else "No step is distinguishable from none."))
+    return out
+
+
+def second_event_table(r: ReboundResult) -> pd.DataFrame:
+    """Months from the second event on: actual, the prediction without a second event and its interval, outside or not."""
+    sec = r.second
+    lv = f"{r.level:.0%} prediction interval (t)"
+    if sec is None or not sec.get("estimable"):
+        return pd.DataFrame(columns=["month", "status", "actual (t)", "without a second event (t)", lv, "outside"])
+    m = sec["months"]
+    st = r.history["status"]
+    return pd.DataFrame({
+        "month": list(m["month"]),
+        "status": [st.get(pd.Period(p, freq="M"), "missing") if "total" not in p else "combined (reported as one)"
+                   for p in m["month"]],
+        "actual (t)": [fmt_t(v, 0) for v in m["actual"]],
+        "without a second event (t)": [fmt_t(v, 0) for v in m["predicted"]],
+        lv: [fmt_interval(a, b, fmt=lambda x: fmt_t(x, 0)) for a, b in zip(m["lower"], m["upper"])],
+        "outside": ["yes" if o else ("no" if np.isfinite(a) else "n/a") for o, a in zip(m["outside"], m["actual"])],
+    })
+
+
+def usgs_comparison(r: QuotaResult) -> pd.DataFrame:
+    """Each model's estimate for each target year beside what the data hold for that year.
+
+    For a year with a USGS figure (the MCS 2026 edition's 2025, say): whether it falls inside each
+    model's prediction interval. For a year without one, and without a quota in data/quotas.csv,
+    the row says so: the estimate stands alone.
+
+    Parameters
+    ----------
+    r : QuotaResult
+
+    Returns
+    -------
+    DataFrame
+        model, year, estimate, interval, the figure in the data and inside/outside.
+    """
+    from helpers.models.quota import usgs_figure
+
+    lv = f"{r.level:.0%} prediction interval (t REO)"
+    quota_years = set(r.history.loc[r.history["value"].notna(), "year"])
+    rows = []
+    for t in r.targets:
+        u = usgs_figure(t) if r.stage == "mining" else None
+        for _, row in r.nowcast[r.nowcast["year"] == t].iterrows():
+            if u is not None:
+                inside = row["lower"] <= u["value"] <= row["upper"]
+                fig, verdict = f"USGS {u['edition']}: {fmt_t(u['value'], 0)}", "inside" if inside else "outside"
+            elif t in quota_years:
+                v = float(r.history.loc[r.history["year"] == t, "value"].iloc[0])
+                fig, verdict = f"quota: {fmt_t(v, 0)}", "inside" if row["lower"] <= v <= row["upper"] else "outside"
+            else:
+                fig, verdict = "none in the data", "nothing to compare"
+            rows.append({"model": MODEL_NAMES[row["model"]] + (" (best in backtest)" if row["model"] == r.best else ""),
+                         "year": int(t), "estimate (t REO)": fmt_t(row["mean"]),
+                         lv: fmt_interval(row["lower"], row["upper"]), "figure in the data (t)": fig,
+                         "inside the interval?": verdict})
+    return pd.DataFrame(rows)
+
+
+def usgs_note(r: QuotaResult) -> str:
+    """How far USGS's China figure has tracked the quota, and what the data hold for each target year, in words."""
+    from helpers.models.quota import usgs_vs_quota
+
+    out = []
+    if r.stage == "mining":
+        m = usgs_vs_quota("mining")
+        eq, ne = m[m["equal"]], m[~m["equal"]]
+        out.append(f"In {len(eq)} of the {len(m)} years with both a USGS China figure and a mining quota in the data, "
+                   f"the two are equal ({_ranges(eq['year'].tolist())})"
+                   + (f"; they differ in {_ranges(ne['year'].tolist())}" if len(ne) else "")
+                   + ". USGS's figure is therefore not independent evidence of the quota"
+                   + (", and not always the quota." if len(ne) else "."))
+        u = r.usgs
+        last_q = r.history[(r.history["year"] == r.last_year) & r.history["value"].notna()]
+        if u is not None and len(last_q) and np.isclose(u["value"], float(last_q["value"].iloc[0])):
+            out.append(f"USGS's {u['year']} figure ({u['edition']}{', labelled estimated' if u['estimated'] else ''}) "
+                       f"equals the {r.last_year} quota, "
+                       f"as if carried forward: it says nothing about the {u['year']} quota.")
+    quota_years = set(r.history.loc[r.history["value"].notna(), "year"])
+    for t in r.targets:
+        has_usgs = r.stage == "mining" and r.usgs is not None and r.usgs["year"] == t
+        if t not in quota_years and not has_usgs:
+            und = t in set(r.history.loc[r.history["status"] == "undisclosed", "year"])
+            out.append(f"For {t} the data hold no {r.stage} quota" + (" (issued, volume undisclosed)" if und else "")
+                       + " and no USGS figure, so the estimate stands alone: nothing published to set it against.")
+    return " ".join(out)

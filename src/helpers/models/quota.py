@@ -545,3 +545,23 @@ def nowcast_table(nc: pd.DataFrame, best: str, level: float) -> pd.DataFrame:
         f"{level:.0%} prediction interval (t REO)": [fmt_interval(lo, hi) for lo, hi in zip(rows["lower"], rows["upper"])],
     })
 
+
+
+def usgs_vs_quota(stage: str = "mining", country: str = "China", data_dir=None) -> pd.DataFrame:
+    """USGS's preferred China figure beside the annual quota, for every year both exist.
+
+    USGS has often printed China's mine production as the mining quota, but not always (an
+    early edition's round figure, a later revision): this table says in which years the two
+    agree, so the page states it from the data rather than as a rule.
+
+    Returns
+    -------
+    DataFrame
+        year, usgs (t), edition, quota (t REO), equal (bool).
+    """
+    p = hdata.load_production(country=country, data_dir=data_dir)
+    q = hdata.load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir).dropna(subset=["value"])
+    m = p[["year", "value", "edition"]].rename(columns={"value": "usgs"}).merge(
+        q[["year", "value"]].rename(columns={"value": "quota"}), on="year")
+    m["equal"] = np.isclose(m["usgs"].astype(float), m["quota"].astype(float))
+    return m.sort_values("year").reset_index(drop=True)

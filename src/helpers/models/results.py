@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
-from helpers.models.counterfactual import (Counterfactual, Rebound, fit_counterfactual, interrupted_time_series,
-                                           placebo_test, rebound)
+from helpers.models.counterfactual import Counterfactual, Rebound, fit_counterfactual, rebound
+from helpers.models.shock_tests import (counterfactual_backtest, event_months, interrupted_time_series, placebo_test,
+                                        second_event)
 from helpers.models.quota import (REGIME_BREAKS, backtest, backtest_scores, best_model, holt_params,
                                   loglinear_growth, naive_drift, nowcast, resolve_breaks, segmented_growth,
                                   slowdown_test, usgs_figure)
-from helpers.models.series import EXPORT_SERIES, MIN_YEARS, ModelError, export_history, quota_history, quota_series
+from helpers.models.series import (EXPORT_SERIES, MIN_YEARS, ModelError, export_combined, export_history, quota_history,
+                                   quota_series)
 
 
 
@@ -153,6 +156,23 @@ class ReboundResult:
         The placebo test (``n``, ``window``, ``real``, ``p``, ``stands_out``, ``verdict``).
     without_derived : WithoutDerived or None
         The refit without derived months, when derived months exist and are used.
+    combined : DataFrame
+        Multi-month totals of the series (customs' January-February figure) with ``used``: fitted as
+        totals, never split; see ``export_combined``.
+    events : dict
+        Control events around the shock from data/events.csv: ``earlier`` months, the ``second``
+        event month and its rows, ``later`` events; see ``event_months``.
+    excluded : list of Period
+        Months not treated as normal (under an earlier event), left out of every fit.
+    end : Period
+        The last month compared with the counterfactual: the month before the second event, or the
+        data's last month when there is none.
+    second : dict or None
+        The step at the second event against the recovered level (``effect``, ``lower``, ``upper``,
+        ``detectable``, ``months_after`` ...), or None without a second event; see ``second_event``.
+    backtest : dict
+        The counterfactual's rolling-origin backtest before the shock against a naive forecast (``n``,
+        ``mae``, ``mae_naive``, ``rel``, ``coverage``, ``verdict``); see ``counterfactual_backtest``.
     """
 
     key: str
@@ -169,6 +189,12 @@ class ReboundResult:
     its: dict
     placebo: dict
     without_derived: WithoutDerived | None
+    combined: pd.DataFrame
+    events: dict
+    excluded: list
+    end: pd.Period
+    second: dict | None
+    backtest: dict
 
 
 def quota_analysis(stage: str, first_year: int, last_year: int, horizon: int = 2, level: float = 0.9,
@@ -269,15 +295,31 @@ def rebound_analysis(key: str, shock: str, pre_months: int = 24, kind: str = "au
     shock_p = pd.Period(shock, freq="M")
     if shock_p > y.index.max():
         raise ModelError(f"shock {shock} is after the last month in the data ({y.index.max()})")
-    cf = fit_counterfactual(y, shock_p, pre_months, kind, level)
+    comb = export_combined(key, use_derived, data_dir)
+    ev = event_months(shock_p, data_dir=data_dir)
+    # months under an earlier event are not normal; months from a second event on are not this shock's path
+    excluded = [m for e in ev["earlier"] for m in pd.period_range(e, shock_p - 1, freq="M")
+                if m >= shock_p - pre_months - 60]
+    excluded = sorted(set(excluded))
+    end = ev["second"] - 1 if ev["second"] is not None and ev["second"] - 1 >= shock_p else y.index.max()
+    cf = fit_counterfactual(y, shock_p, pre_months, kind, level, end=end, combined=comb, exclude=excluded)
     rb = rebound(cf, thresholds, level, statuses=hist["status"])
-    its = interrupted_time_series(y, shock_p, pre_months, level)
-    pl = placebo_test(y, shock_p, pre_months, kind, window, level)
+    its = interrupted_time_series(y, shock_p, pre_months, level, end=end, combined=comb, exclude=excluded)
+    pl = placebo_test(y, shock_p, pre_months, kind, window, level, end=end, combined=comb, exclude=excluded)
+    bt = counterfactual_backtest(y, shock_p, pre_months, kind, level, combined=comb, exclude=excluded)
+    sec = None
+    if ev["second"] is not None and ev["second"] <= y.index.max():
+        r90 = rb.point["recover"].get(max(thresholds), float("nan")) if rb.point["trough"] is not None else float("nan")
+        rec = shock_p + int(rb.point["trough"] + r90) if np.isfinite(r90) else None
+        if rb.point["trough"] is not None and rb.depth_ci[0] <= 0:
+            rec = shock_p  # no drop distinguishable from none: every month from the shock is the level to compare with
+        sec = second_event(y, shock_p, ev["second"], rec, pre_months, level, combined=comb, exclude=excluded)
     alt = None
     if use_derived and (hist["status"] == "derived").any():
         try:
             ya = export_history(key, False, data_dir)["y"]
-            cfa = fit_counterfactual(ya, shock_p, pre_months, kind, level)
+            cfa = fit_counterfactual(ya, shock_p, pre_months, kind, level, end=end,
+                                     combined=export_combined(key, False, data_dir), exclude=excluded)
             alt = WithoutDerived(True, cfa.kind, cfa.n_obs, rebound(cfa, thresholds, level))
         except ModelError as exc:
             alt = WithoutDerived(False, why=str(exc))
@@ -285,6 +327,7 @@ def rebound_analysis(key: str, shock: str, pre_months: int = 24, kind: str = "au
     return ReboundResult(
         key=key, label=EXPORT_SERIES[key]["label"], shock=shock_p, pre_months=pre_months,
         pre_derived=int((pre["status"] == "derived").sum()), level=level, use_derived=use_derived,
-        thresholds=tuple(thresholds), history=hist, cf=cf, rebound=rb, its=its, placebo=pl, without_derived=alt)
+        thresholds=tuple(thresholds), history=hist, cf=cf, rebound=rb, its=its, placebo=pl, without_derived=alt,
+        combined=comb, events=ev, excluded=excluded, end=end, second=sec, backtest=bt)
 
 

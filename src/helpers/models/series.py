@@ -7,6 +7,7 @@ use, without importing statsmodels or matplotlib. helpers.models re-exports ever
 """
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from helpers import data as hdata
@@ -66,8 +67,8 @@ def quota_series(history: pd.DataFrame) -> pd.Series:
 def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.DataFrame:
     """Monthly rows of one export series on a complete monthly PeriodIndex.
 
-    Columns: value (t, NaN when the month is absent), status (reported, derived or
-    missing), source_id, and y: the value the models use (NaN for missing months
+    Columns: value (t, NaN when the month is absent), status (reported, derived,
+    combined - inside a multi-month total, see `export_combined` - or missing), source_id, and y: the value the models use (NaN for missing months
     and, unless use_derived, for derived months). Nothing is interpolated.
     """
     if key not in EXPORT_SERIES:
@@ -77,7 +78,10 @@ def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.Data
     if rows.empty:
         raise ModelError(f"no monthly rows for {key} in data/exports.csv")
     idx = pd.PeriodIndex(rows["period_end"], freq="M")
-    full = pd.period_range(idx.min(), idx.max(), freq="M", name="month")
+    comb = export_combined(key, use_derived, data_dir)
+    first = min([idx.min()] + list(comb["period_start"]))  # a period given only as a total still counts
+    last = max([idx.max()] + list(comb["period_end"]))
+    full = pd.period_range(first, last, freq="M", name="month")
     frame = pd.DataFrame({
         "value": pd.Series(rows["value"].to_numpy(float), index=idx).reindex(full),
         "status": pd.Series(rows["status"].astype(str).to_numpy(), index=idx).reindex(full).fillna("missing"),
@@ -85,7 +89,44 @@ def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.Data
     }, index=full)
     usable = frame["status"].eq("reported") | (frame["status"].eq("derived") & use_derived)
     frame["y"] = frame["value"].where(usable)
+    # a month inside a combined period (customs' January-February total) with no value of its own is
+    # 'combined', not 'missing': its total is in export_combined and the models fit it as a total
+    for r in comb.itertuples():
+        span = pd.period_range(r.period_start, r.period_end, freq="M")
+        inside = frame.index.isin(span) & frame["status"].eq("missing")
+        frame.loc[inside, "status"] = "combined"
     return frame
+
+
+def export_combined(key: str, use_derived: bool = True, data_dir=None) -> pd.DataFrame:
+    """Combined periods of one export series (one printed total for several months), and which the models fit.
+
+    Parameters
+    ----------
+    key : str
+        A key of ``EXPORT_SERIES``.
+    use_derived : bool, default True
+        Whether derived totals (and derived single months) may be used.
+    data_dir : path, optional
+
+    Returns
+    -------
+    DataFrame
+        period_start, period_end (Period[M]), n_months, value (t), status, source_id and ``used``: True when
+        the total is usable and none of its months has a usable value of its own (a total whose
+        months are already in the data, e.g. a month derived from it, would count them twice).
+    """
+    spec = EXPORT_SERIES[key]
+    per = hdata.export_periods(spec["series"], spec["partner"], data_dir=data_dir)
+    single = per[~per["combined"] & (per["status"].eq("reported") | (per["status"].eq("derived") & use_derived))]
+    have = set(pd.PeriodIndex(single["period_end"], freq="M"))
+    comb = per[per["combined"]].copy()
+    comb["period_start"] = pd.PeriodIndex(comb["period_start"], freq="M")
+    comb["period_end"] = pd.PeriodIndex(comb["period_end"], freq="M")
+    usable = comb["status"].eq("reported") | (comb["status"].eq("derived") & use_derived)
+    covered = [any(m in have for m in pd.period_range(a, b, freq="M")) for a, b in zip(comb["period_start"], comb["period_end"])]
+    comb["used"] = usable.to_numpy() & ~np.array(covered, dtype=bool)
+    return comb[["period_start", "period_end", "n_months", "value", "status", "source_id", "used"]].reset_index(drop=True)
 
 
 # ---- feasibility, for the parameter check ------------------------------------------------------------

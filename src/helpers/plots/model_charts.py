@@ -11,7 +11,8 @@ import pandas as pd
 from matplotlib.ticker import MaxNLocator
 
 from helpers import data as hdata
-from helpers.models.counterfactual import Counterfactual, Rebound, shock_events
+from helpers.models.counterfactual import Counterfactual, Rebound
+from helpers.models.shock_tests import shock_events
 from helpers.models.formatting import fmt_pct
 from helpers.models.quota import MODEL_NAMES, _hinge_X, forecast, loglinear_fit, segmented_fit
 from helpers.models.series import EXPORT_SERIES
@@ -184,17 +185,24 @@ def _export_sources(hist: pd.DataFrame, months) -> list[str]:
     return [s for s in dict.fromkeys(ids) if s]
 
 
-def plot_rebound(hist: pd.DataFrame, cf: Counterfactual, its: dict, key: str, rb: Rebound | None = None):
-    """Actual monthly exports against the counterfactual band; derived months hollow, missing months marked."""
+def plot_rebound(hist: pd.DataFrame, cf: Counterfactual, its: dict, key: str, rb: Rebound | None = None,
+                 combined: pd.DataFrame | None = None, second: pd.Period | None = None):
+    """Actual monthly exports against the counterfactual band; derived months hollow, missing months marked.
+
+    Months after the counterfactual's end (a `second` event under way) are drawn, shaded, without a
+    counterfactual. A multi-month total in `combined` is a dashed bar across its months at the total
+    divided by its months, labelled as a two-month average (never two values).
+    """
     fig, ax = charts.figure(figsize=(9.5, 4.8))
     spec = EXPORT_SERIES[key]
     color = charts.PALETTE[spec["color"]]
     fr = cf.frame
-    months = fr.index
+    months = pd.period_range(fr.index.min(), max(fr.index.max(), hist.index.max()), freq="M")
     x = months.to_timestamp()
-    ax.fill_between(x[fr["part"] == "post"], fr.loc[fr["part"] == "post", "lower"], fr.loc[fr["part"] == "post", "upper"],
+    xf = fr.index.to_timestamp()
+    ax.fill_between(xf[fr["part"] == "post"], fr.loc[fr["part"] == "post", "lower"], fr.loc[fr["part"] == "post", "upper"],
                     color=charts.PALETTE["forecast"], alpha=0.25, lw=0, label=f"Counterfactual, {cf.level:.0%} interval")
-    ax.plot(x, fr["mean"], color="#555555", ls="--", lw=1.3, label=f"Counterfactual ({cf.kind}, fitted before the shock)")
+    ax.plot(xf, fr["mean"], color="#555555", ls="--", lw=1.3, label=f"Counterfactual ({cf.kind}, fitted before the shock)")
     if its.get("estimable"):
         ax.plot(its["fitted"].index.to_timestamp(), its["fitted"].to_numpy(), color="#999999", lw=1, ls=":",
                 label="Interrupted time series fit")
@@ -210,7 +218,19 @@ def plot_rebound(hist: pd.DataFrame, cf: Counterfactual, its: dict, key: str, rb
     if miss.any():
         ax.scatter(x[miss], np.zeros(miss.sum()), marker="|", color="#c0392b", s=60, zorder=4, clip_on=False,
                    label="Missing month")
+    if combined is not None and len(combined):
+        c = combined[combined["used"] & (combined["period_end"] >= months.min()) & (combined["period_start"] <= months.max())]
+        for i, r in enumerate(c.itertuples()):
+            xs = [r.period_start.to_timestamp(), r.period_end.to_timestamp()]
+            avg = r.value / r.n_months
+            ax.plot(xs, [avg, avg], color=color, lw=2.2, ls=(0, (2, 1.5)), marker="s", mfc="white", ms=5, zorder=4,
+                    label="Jan-Feb published as one total: bar at total / 2 (not split)" if i == 0 else None)
     sources = _export_sources(hist, months)
+    if combined is not None and len(combined):
+        sources += [str(i) for i in c["source_id"] if str(i) not in sources]
+    if second is not None and second <= months.max():
+        ax.axvspan(second.to_timestamp(), months.max().to_timestamp() + pd.Timedelta(days=15), color="#bbbbbb",
+                   alpha=0.25, lw=0, label=f"From {second.strftime('%b %Y')}: second event, not compared")
     ev = shock_events(cf.shock)
     if len(ev):
         e = ev.iloc[0]
@@ -227,7 +247,8 @@ def plot_rebound(hist: pd.DataFrame, cf: Counterfactual, its: dict, key: str, rb
     top = np.nanmax(np.r_[fr["upper"].to_numpy(float), h["value"].to_numpy(float)])
     ax.set_ylim(0, top * 1.45)  # room for the legend above the data
     charts.titles(ax, f"{spec['label']}: actual and counterfactual", "Exports (t per month)", "",
-                  subtitle=f"Counterfactual fitted on {cf.start} to {cf.shock - 1} ({cf.n_obs} observed months) and projected.")
+                  subtitle=f"Counterfactual fitted on {cf.start} to {cf.shock - 1} ({cf.n_obs} observations) and "
+                           f"projected to {fr.index.max()}.")
     ax.legend(loc="upper left", fontsize=7.5, ncol=2, framealpha=0.9)
     _source_line(fig, "China customs via " + hdata.cite(sources) + ". Counterfactual: this project's model.")
     return fig
