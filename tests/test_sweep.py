@@ -162,6 +162,9 @@ def test_show_findings_emits_the_numbers_beside_the_text(monkeypatch):
     assert [list(o) for o in shown] == [["text/markdown", "text/plain"], [record.MIMETYPE]]
     assert shown[1][record.MIMETYPE]["findings"][0]["value"] == 0.123457  # rounded: stored outputs stay stable
     shown.clear()
+    formatting.show_findings("Findings", bullets(0.5) + ["a note appended by the notebook"])
+    assert [list(o) for o in shown][1:] == [[record.MIMETYPE]], "findings + more text lost the numbers"
+    shown.clear()
     formatting.show_findings("Findings", ["plain text only"])
     assert len(shown) == 1
 

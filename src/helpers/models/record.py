@@ -33,6 +33,12 @@ class Bullets(list):
 
     numbers: dict | None = None
 
+    def __add__(self, other):
+        """Bullets followed by more text keep the numbers (a notebook may append notes to its findings)."""
+        out = Bullets(list.__add__(self, list(other)))
+        out.numbers = self.numbers
+        return out
+
 
 def _num(x) -> float | None:
     """A finite float rounded to `SIGNIFICANT` digits, else None (JSON has no NaN)."""
