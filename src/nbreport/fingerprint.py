@@ -51,8 +51,9 @@ class Inputs:
     helpers : the package the notebooks import (the extension's PACKAGE), as a whole.
     env : environment.yml, the pins.
     execution : the builder's execution code (nbreport.execution: workers, kernel setup, what a
-        run's outcome is). With the four above and a run's notebook and parameters, it makes the
-        run's fingerprint: a change executes the run again.
+        run's outcome is) and the modules warm kernels have imported (`preimport`). With the four
+        above and a run's notebook and parameters, it makes the run's fingerprint: a change
+        executes the run again.
     render : the page renderer (nbreport.render and its template): a change re-renders pages.
     site : the whole builder package: a change rewrites the site (cheap; nothing is executed).
     manifest : notebooks/manifest.yml.
@@ -64,16 +65,22 @@ class Inputs:
     render: str
     site: str
     manifest: str
+    preimport: tuple = ()  # the modules warm kernels find imported (nbreport.config.preimport_modules)
 
     @classmethod
     def collect(cls, cfg, ext=None) -> "Inputs":
+        from nbreport.config import preimport_modules
+
         package = ext.package_dir() if ext is not None else None
+        preimport = preimport_modules(ext)
+        execution = hash_tree(NBREPORT_DIR / "execution")
         return cls(
             data=hash_tree(cfg.root / "data"),
             helpers=hash_tree(package) if package else "none",
             env=hash_file(cfg.root / "environment.yml"),
-            execution=hash_tree(NBREPORT_DIR / "execution"),
+            execution=digest([execution, list(preimport)]) if preimport else execution,
             render=hash_tree(NBREPORT_DIR / "render"),
             site=hash_tree(NBREPORT_DIR),
             manifest=hash_file(cfg.manifest),
+            preimport=preimport,
         )
