@@ -176,9 +176,10 @@ def warm_kernels():
     from a server that imported the collection's PREIMPORT once, so the 23 refused parameter sets
     pay a fork each, not 2 s of imports each. Pass it as papermill's ``kernel_manager_class``."""
     from helpers import report_extension
+    from nbreport.config import preimport_modules
     from nbreport.execution import forking, kernels
 
-    forking.preimport = tuple(report_extension.PREIMPORT)
+    forking.preimport = preimport_modules(report_extension)  # REPORT_WARM_KERNELS=0: cold kernels
     try:
         yield kernels.kernel_manager_class()
     finally:

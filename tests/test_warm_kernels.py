@@ -118,3 +118,24 @@ def test_the_collection_names_its_heavy_modules():
 ])
 def test_only_this_interpreters_ipykernel_is_forked(argv, options):
     assert forking.forkable(argv) == options
+
+
+def test_the_benchmarks_200_run_manifest_is_a_real_no_op(tmp_path, monkeypatch):
+    """tools/bench.py's synthetic manifest (the built runs repeated under new ids, their outputs copied)
+    is what a no-change rebuild of that many runs meets: every page published, nothing executed."""
+    from conftest import REPO, load_tool
+    from nbreport import manifest as manifest_mod
+
+    monkeypatch.syspath_prepend(str(REPO / "tools"))
+    bench = load_tool("bench")
+    root = make_project(tmp_path / "p", {"models/m.ipynb": ["print(label)"]},
+                        "notebooks:\n  - path: models/m.ipynb\n    kind: model\n    title: M\n"
+                        "    runs: [{id: m-a}, {id: m-b, parameters: {label: b}}]\n")
+    assert run_report(root).returncode == 0
+    man = manifest_mod.load(root / "notebooks" / "manifest.yml", root=root)
+    assert bench.many_runs(root, root / "build", root / "site", man, 7) == 5
+    first = run_report(root)
+    assert first.returncode == 0 and "7 reports: 0 executed, 7 unchanged" in first.stdout, first.stdout + first.stderr
+    again = run_report(root)
+    assert "nothing changed" in again.stdout and "(7 reports)" in again.stdout, again.stdout
+    assert len(list((root / "site" / "reports").glob("m-*-copy*.html"))) == 5
