@@ -13,9 +13,15 @@ The kernel manager (nbreport.execution.kernels) hands the launch to `ForkProvisi
 jupyter_client `LocalProvisioner` whose only change is *how* the kernel process comes to be:
 the connection file, the argv of the kernelspec, the shutdown and the kill are jupyter_client's
 own. A kernelspec that is not this interpreter running ``-m ipykernel_launcher`` is launched the
-ordinary way. Measured against the alternative (kernels started ahead of time, importing while
-the previous notebook runs) in tools/bench.py's notes: on two cores that pre-start competes
-with the running notebooks for CPU and saves no CPU at all, where a fork saves the imports.
+ordinary way.
+
+Why a fork and not a pool of kernels started ahead of time (both measured, 30 November 2026, 2
+cores shared with other work, load average 9 to 14): a kernel that imports pandas, seaborn,
+statsmodels and helpers costs 1.85 to 2.03 CPU-s whether it imports on demand or ahead of time; a
+forked one 0.11 to 0.12 CPU-s. Ten runs of 1.1 CPU-s of work each, two at a time: cold kernels
+73 s and 91 s, kernels started and pre-imported while the previous run worked 49 s and 70 s,
+forked kernels 39 s. Pre-starting only hides the imports when a core is idle; with two workers
+on two cores none is, and the imports still cost their CPU; a fork does not pay them at all.
 
 Differences from a cold kernel, on purpose: Python's hash seed is the server's (set iteration
 order is the same in every run of a build); NumPy's legacy global random state and Python's

@@ -108,6 +108,7 @@ def execute(job: dict) -> dict:
                     continue
                 error = {"kind": "kernel", "message": f"the kernel failed to start twice ({error.get('message')})"}
         break
+    forking.preimport = ()  # other jobs in this worker (the benchmark's bare kernels) start cold kernels
     if nb is None:
         nb = nbformat.read(src, as_version=4)
     duration = time.time() - started_at
