@@ -31,7 +31,8 @@ NAV = [("data", "data.html", "Data")]
 # process that imported these once): the heavy libraries and the helpers the notebooks import.
 PREIMPORT = ["numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
              "seaborn", "statsmodels.api", "helpers.parameters", "helpers.articles", "helpers.data",
-             "helpers.narrative", "helpers.models", "helpers.plots.theme", "helpers.plots.figures"]
+             "helpers.narrative", "helpers.models", "helpers.models.results", "helpers.models.findings",
+             "helpers.plots.theme", "helpers.plots.figures", "helpers.plots.model_charts", "helpers.claims"]
 CLAIMS_SCHEMA = Path(__file__).with_name("claims_results.schema.json")
 DATA_CHECK_HINT = "`make check-data` lists every problem"
 CLAIMS_COLUMNS = ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
