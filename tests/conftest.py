@@ -171,16 +171,44 @@ def make_project(root: Path, notebooks: dict[str, list[str]], manifest: str,
     for rel, cells in notebooks.items():
         write_notebook(root / "notebooks" / rel, cells)
     (root / "notebooks" / "manifest.yml").write_text(manifest, encoding="utf-8")
+    TINY_ROOTS.add(Path(root).resolve())
     return root
+
+
+# A tiny project imports nothing heavy: its warm kernels pre-import one light module, not the
+# collection's PREIMPORT (pandas, seaborn, ...). Every build of a tiny project must use it (it is
+# part of the fingerprint).
+TINY_ENV = {"REPORT_WARM_KERNELS": "json"}
+TINY_ROOTS: set[Path] = set()  # the projects make_project wrote (a copy of the repository is not one)
 
 
 def run_report(root: Path, *args: str, env: dict | None = None, timeout: float = 180) -> subprocess.CompletedProcess:
     """`python -m nbreport --root <root> ...` as `make report` runs it (CI=1: no progress bar)."""
     full_env = {**os.environ, "CI": "1", **(env or {})}
+    if Path(root).resolve() in TINY_ROOTS:
+        full_env = {**TINY_ENV, **full_env}
     full_env.pop("REPORT_SITE_DIR", None)
     full_env.pop("REPORT_BUILD_DIR", None)
     return subprocess.run([sys.executable, "-m", "nbreport", "--root", str(root), *args],
                           capture_output=True, text=True, env=full_env, timeout=timeout, cwd=str(REPO))
+
+
+@pytest.fixture(scope="session")
+def warm_kernels():
+    """The report builder's kernel manager class with warm kernels (nbreport.execution.forking), for
+    tests that execute the repository's notebooks themselves: each kernel is a fresh process forked
+    from a server that imported the collection's PREIMPORT once, so the 23 refused parameter sets
+    pay a fork each, not 2 s of imports each. Pass it as papermill's ``kernel_manager_class``."""
+    from helpers import report_extension
+    from nbreport.config import preimport_modules
+    from nbreport.execution import forking, kernels
+
+    forking.preimport = preimport_modules(report_extension)  # REPORT_WARM_KERNELS=0: cold kernels
+    try:
+        yield kernels.kernel_manager_class()
+    finally:
+        forking.preimport = ()
+        forking.close_servers()
 
 
 FIXTURE_MANIFEST = """notebooks:

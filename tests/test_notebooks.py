@@ -86,14 +86,14 @@ def test_article_shows_every_ledger_number(repo_build, entry, run):
 
 @pytest.mark.parametrize("entry, j, bad", INVALID,
                          ids=[f"{e.path.split('/')[-1][:-6]}-invalid{j}" for e, j, _ in INVALID])
-def test_refused_parameters_stop_in_the_validation_cell(tmp_path, entry, j, bad):
+def test_refused_parameters_stop_in_the_validation_cell(tmp_path, warm_kernels, entry, j, bad):
     import papermill as pm
 
     src = MANIFEST.notebook_file(entry)
     with pytest.raises(pm.PapermillExecutionError) as info:
         pm.execute_notebook(str(src), str(tmp_path / "out.ipynb"), parameters=bad.parameters,
                             kernel_name="python3", progress_bar=False, cwd=str(src.parent),
-                            execution_timeout=120)
+                            execution_timeout=120, kernel_manager_class=warm_kernels)
     assert bad.error in str(info.value)
     assert "ParameterError" in info.value.ename
     assert "validate_parameters(" in info.value.source  # stopped before any data was read or plotted

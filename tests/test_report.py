@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FIXTURE_MANIFEST, FIXTURE_NOTEBOOKS, REPO, figure_cell, make_project, run_report,
+from conftest import (FIXTURE_MANIFEST, FIXTURE_NOTEBOOKS, REPO, TINY_ENV, figure_cell, make_project, run_report,
                       write_notebook)
 
 pytestmark = pytest.mark.notebook
@@ -208,7 +208,7 @@ def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     marker = root / "build" / "work" / "two" / "started.marker"  # the kernel's working directory
     write_notebook(root / "notebooks" / "models" / "two.ipynb",
                    ["import pathlib, time\npathlib.Path('started.marker').touch()\ntime.sleep(60)"])
-    env = {**os.environ, "CI": "1"}
+    env = {**TINY_ENV, **os.environ, "CI": "1"}
     proc = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
@@ -330,7 +330,7 @@ def test_second_build_executes_nothing_and_one_change_reruns_only_that_notebook(
 
 
 def test_no_change_rebuild_imports_nothing_heavy(ok_project):
-    env = {**os.environ, "CI": "1"}
+    env = {**TINY_ENV, **os.environ, "CI": "1"}
     proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "nbreport", "--root", str(ok_project)],
                           capture_output=True, text=True, env=env, cwd=str(REPO), timeout=60)
     assert proc.returncode == 0 and "nothing changed" in proc.stdout
@@ -651,7 +651,7 @@ def test_make_clean_during_a_build_never_leaves_an_empty_current_page(ok_project
     write_notebook(root / "notebooks" / "models" / "two.ipynb",
                    ["import pathlib, time\nfor _ in range(200):\n"
                     "    if pathlib.Path('go').exists(): break\n    time.sleep(0.05)\nprint('two done')"])
-    env = {**os.environ, "CI": "1"}
+    env = {**TINY_ENV, **os.environ, "CI": "1"}
     started = time.time()
     proc = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -1,33 +1,45 @@
 """`make bench`: build-speed figures for `make report`, from one run.
 
-    .venv/bin/python tools/bench.py [--touch notebooks/PATH.ipynb] [--keep]
+    .venv/bin/python tools/bench.py [--touch notebooks/PATH.ipynb] [--pairs N] [--cold-kernels] [--keep]
 
 Everything runs on a temporary copy of the repository's inputs (data/, notebooks/,
 environment.yml) with its own build/ and site/, so the developer's build/, site/ and
 notebooks are never touched; the copy is removed at the end (unless --keep).
 
-Figures (targets in brackets):
+Figures (targets in brackets; issue 14):
   N            reports the site build executes (the manifest's site runs)
-  floor        N bare kernels that only import pandas, seaborn and statsmodels, two at
+  floor        N bare cold kernels that only import pandas, seaborn and statsmodels, two at
                a time, on the runner's own worker pool (tools/bench_floor.py)
-  cold build   `python -m nbreport` into empty build and site dirs  [<= 1.3 x floor]
-  no change    the same command again, wall time as a user sees it        [< 2 s]
-  touch one    one notebook changed in the copy, rebuilt                  [re-executes only it]
-  page size    largest .html in the site, and largest page + its images   [< 500 KB]
+  cold build   `python -m nbreport` into empty build and site dirs        [<= 1.0 x floor]
+  peer         the common alternative on the same runs: papermill CLI, then nbconvert CLI
+               to HTML, two runs at a time; `--pairs N` alternates N cold builds and N peer
+               runs (A/B pairs) and compares the medians            [cold build <= 0.3 x peer]
+  peak memory  the cold build's whole process tree (workers, fork servers, kernels) sampled
+               every 0.2 s: summed PSS (shared pages split among sharers; what the machine
+               holds) and summed RSS (shared pages counted once per process)   [PSS < 2 GiB]
+  no change    the same command again, wall time as a user sees it           [< 2 s]
+  touch one    one notebook changed in the copy, rebuilt                  [<= 2 s, only it]
+  200 runs     no-change rebuild of a synthetic manifest of 200 site runs (the real runs
+               repeated under new ids, their build outputs copied)           [< 0.5 s]
+  page size    largest .html in the site, and largest page + its images    [< 500 KB]
 
+--cold-kernels sets REPORT_WARM_KERNELS=0 for every build: the figures without warm kernels.
 A benchmark, not a test: exit status 0 even when a target is missed (shown as MISSED);
 1 only when the benchmark itself could not run.
 """
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import json
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from html.parser import HTMLParser
 from pathlib import Path
@@ -39,8 +51,12 @@ from nbreport import manifest as manifest_mod  # noqa: E402
 from nbreport import runner  # noqa: E402
 from bench_floor import run_floor  # noqa: E402  (tools/, beside this script)
 
-RATIO_TARGET = 1.3
+RATIO_TARGET = 1.0
+PEER_TARGET = 0.3
+TOUCH_TARGET = 2.0
 NOCHANGE_TARGET = 2.0
+MANY_RUNS, MANY_TARGET = 200, 0.5
+MEMORY_TARGET_GIB = 2.0
 PAGE_TARGET_KB = 500.0
 COPY = ("data", "notebooks", "environment.yml")
 
@@ -63,18 +79,95 @@ def copy_inputs(dest: Path) -> None:
             shutil.copy2(src, dest / name)
 
 
-def report(root: Path, build: Path, site: Path) -> tuple[float, subprocess.CompletedProcess]:
-    """One `python -m nbreport` as a user runs it (CI=1: no progress bar); wall seconds."""
+EXTRA_ENV: dict[str, str] = {}  # --cold-kernels: REPORT_WARM_KERNELS=0
+
+
+class TreeMemory(threading.Thread):
+    """Peak summed PSS and RSS of a process and all its descendants, sampled every `every` s."""
+
+    def __init__(self, pid: int, every: float = 0.2):
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.pss = self.rss = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        try:
+            top = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self.done.is_set():
+            pss = rss = 0
+            try:
+                procs = [top, *top.children(recursive=True)]
+            except psutil.Error:
+                break
+            for p in procs:
+                try:
+                    info = p.memory_full_info()
+                    pss, rss = pss + getattr(info, "pss", info.rss), rss + info.rss
+                except psutil.Error:
+                    continue
+            self.pss, self.rss = max(self.pss, pss), max(self.rss, rss)
+            self.done.wait(self.every)
+
+
+def report(root: Path, build: Path, site: Path, memory: bool = False) -> tuple[float, subprocess.CompletedProcess]:
+    """One `python -m nbreport` as a user runs it (CI=1: no progress bar); wall seconds. With memory,
+    the returned process has .pss and .rss: the peak summed memory of its process tree (bytes)."""
     env = {**os.environ, "CI": "1", "NBREPORT_ROOT": str(root),
-           "REPORT_BUILD_DIR": str(build), "REPORT_SITE_DIR": str(site)}
+           "REPORT_BUILD_DIR": str(build), "REPORT_SITE_DIR": str(site), **EXTRA_ENV}
     cmd = [sys.executable, "-m", "nbreport", "--root", str(root), "--build-dir", str(build),
            "--site-dir", str(site)]
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True)
+    popen = subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    sampler = TreeMemory(popen.pid) if memory else None
+    if sampler:
+        sampler.start()
+    out, err = popen.communicate()
     seconds = time.perf_counter() - t0
+    proc = subprocess.CompletedProcess(cmd, popen.returncode, out, err)
+    if sampler:
+        sampler.done.set()
+        sampler.join()
+        proc.pss, proc.rss = sampler.pss, sampler.rss
     if proc.returncode not in (0, 1):  # 1: some report failed, the site is still written
         raise RuntimeError(f"{' '.join(cmd[1:4])} exited {proc.returncode}:\n{proc.stdout}{proc.stderr}")
     return seconds, proc
+
+
+def peer(root: Path, out: Path, runs: list, workers: int = 2) -> float:
+    """The common pipeline on the same runs: `papermill` CLI then `jupyter nbconvert --to html` CLI for
+    each run, `workers` runs at a time, each kernel in a fresh working folder; wall seconds."""
+    bindir = Path(sys.executable).parent
+    env = {**os.environ, "NBREPORT_ROOT": str(root), **{k: os.environ.get(k, "1") for k in runner_env_threads()}}
+
+    def one(item) -> None:
+        nb_file, run = item
+        work = out / "work" / run.id
+        work.mkdir(parents=True, exist_ok=True)
+        executed = out / f"{run.id}.ipynb"
+        cmds = [[str(bindir / "papermill"), str(nb_file), str(executed), "-y", json.dumps(run.parameters),
+                 "--cwd", str(work), "--no-progress-bar", "-k", "python3"],
+                [str(bindir / "jupyter"), "nbconvert", "--to", "html", str(executed), "--output-dir", str(out)]]
+        for cmd in cmds:
+            proc = subprocess.run(cmd, env=env, cwd=work, capture_output=True, text=True)
+            if proc.returncode:
+                raise RuntimeError(f"peer pipeline: {' '.join(Path(c).name for c in cmd[:2])} {run.id} exited "
+                                   f"{proc.returncode}:\n{proc.stderr[-2000:]}")
+
+    t0 = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        list(pool.map(one, runs))
+    return time.perf_counter() - t0
+
+
+def runner_env_threads() -> tuple[str, ...]:
+    from nbreport.config import THREAD_VARS
+
+    return THREAD_VARS
 
 
 def summary(proc: subprocess.CompletedProcess) -> str:
@@ -126,7 +219,47 @@ def page_sizes(site: Path) -> tuple[tuple[int, Path], tuple[int, Path, int]]:
     return biggest, heaviest
 
 
-def bench(tmp: Path, touch: str | None) -> list[tuple[str, str, str, str]]:
+def many_runs(root: Path, build: Path, site: Path, man, total: int) -> int:
+    """Turn the copy into a manifest of `total` site runs: the real site runs repeated under new ids
+    (same notebook, same parameters, so the same fingerprint), with their build outputs and state
+    copied, as if all had been built. Returns how many runs were added."""
+    import yaml
+
+    file = root / "notebooks" / "manifest.yml"
+    doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+    state_file = build / "state.json"
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    site_runs = [(e, r) for e, r in man.runs(site_only=True)]
+    by_path = {e["path"]: e for e in doc["notebooks"]}
+    added = 0
+    while len(site_runs) + added < total:
+        entry, run = site_runs[added % len(site_runs)]
+        new_id = f"{run.id}-copy{added // len(site_runs) + 1}"
+        spec = {"id": new_id}
+        if run.parameters:
+            spec["parameters"] = dict(run.parameters)
+        by_path[entry.path]["runs"].append(spec)
+        prev = dict(state["runs"][run.id])
+        for folder, suffix in (("notebooks", ".ipynb"), ("thumbs", ".png")):
+            src = build / folder / f"{run.id}{suffix}"
+            if src.is_file():
+                shutil.copy2(src, build / folder / f"{new_id}{suffix}")
+        page = build / "pages" / f"{run.id}.html"
+        if page.is_file():
+            text = page.read_text(encoding="utf-8").replace(f"{run.id}_files/", f"{new_id}_files/")
+            (build / "pages" / f"{new_id}.html").write_text(text, encoding="utf-8")
+        if (build / "pages" / f"{run.id}_files").is_dir():
+            shutil.copytree(build / "pages" / f"{run.id}_files", build / "pages" / f"{new_id}_files")
+        if isinstance(prev.get("thumb"), dict):
+            prev["thumb"] = {**prev["thumb"], "file": f"{new_id}.png"}
+        state["runs"][new_id] = prev
+        added += 1
+    file.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    state_file.write_text(json.dumps(state), encoding="utf-8")
+    return added
+
+
+def bench(tmp: Path, touch: str | None, pairs: int = 1) -> list[tuple[str, str, str, str]]:
     root, build, site = tmp / "repo", tmp / "build", tmp / "site"
     root.mkdir()
     copy_inputs(root)
@@ -135,8 +268,9 @@ def bench(tmp: Path, touch: str | None) -> list[tuple[str, str, str, str]]:
     man = manifest_mod.load(root / "notebooks" / "manifest.yml", root=root)
     site_runs = man.runs(site_only=True)
     n = len(site_runs)
-    say(f"N           {n} reports in the site build ({len(man.entries)} notebooks)")
-    rows.append(("N (site reports)", f"{n}", "", ""))
+    say(f"N           {n} reports in the site build ({len(man.entries)} notebooks)"
+        f"{'; COLD KERNELS (REPORT_WARM_KERNELS=0)' if EXTRA_ENV else ''}")
+    rows.append(("N (site reports)", f"{n}", "cold kernels" if EXTRA_ENV else "warm kernels", ""))
 
     # the floor: the runner's own pool, two workers, N bare kernels
     fl = run_floor(n, workers=2, env=runner.worker_env(root))
@@ -146,8 +280,19 @@ def bench(tmp: Path, touch: str | None) -> list[tuple[str, str, str, str]]:
         f"{ks[0]:.1f}-{ks[-1]:.1f} s; worker start-up before it {fl['startup']:.1f} s, not counted)")
     rows.append(("floor", f"{floor_s:.1f} s", "", ""))
 
-    # cold build
-    cold_s, proc = report(root, build, site)
+    # cold build and the peer pipeline, alternated (A/B pairs); the last cold build stays for the rest
+    colds, peers, proc = [], [], None
+    items = [(man.notebook_file(e), r) for e, r in site_runs]
+    for i in range(pairs):
+        for folder in (build, site):
+            shutil.rmtree(folder, ignore_errors=True)
+        cold_s, proc = report(root, build, site, memory=i == pairs - 1)
+        colds.append(cold_s)
+        peer_dir = tmp / f"peer{i}"
+        peers.append(peer(root, peer_dir, items))
+        shutil.rmtree(peer_dir, ignore_errors=True)
+        say(f"pair {i + 1}      cold build {cold_s:.1f} s, papermill + nbconvert CLI {peers[-1]:.1f} s")
+    cold_s, peer_s = statistics.median(colds), statistics.median(peers)
     ratio = cold_s / floor_s if floor_s else float("inf")
     runs = state_runs(build)
     busy = sum(r.get("duration", 0.0) for r in runs.values())
@@ -157,6 +302,17 @@ def bench(tmp: Path, touch: str | None) -> list[tuple[str, str, str, str]]:
     for line in problems(proc):
         say(f"            ! {line}")
     rows.append(("cold build", f"{cold_s:.1f} s", f"{ratio:.2f} x floor", f"<= {RATIO_TARGET} x: {verdict(ratio <= RATIO_TARGET)}"))
+    pr = cold_s / peer_s if peer_s else float("inf")
+    say(f"peer        {peer_s:.1f} s  papermill CLI + nbconvert CLI, 2 at a time; cold build = {pr:.2f} x peer "
+        f"({pairs} pair{'s' if pairs != 1 else ''}, medians; target <= {PEER_TARGET}: {verdict(pr <= PEER_TARGET)})")
+    rows.append(("cold build vs peer pipeline", f"{peer_s:.1f} s peer", f"{pr:.2f} x peer",
+                 f"<= {PEER_TARGET} x: {verdict(pr <= PEER_TARGET)}"))
+    gib = 1024 ** 3
+    ok = proc.pss / gib < MEMORY_TARGET_GIB
+    say(f"peak memory {proc.pss / gib:.2f} GiB PSS summed over the build's processes "
+        f"({proc.rss / gib:.2f} GiB RSS, shared pages counted per process) (target < {MEMORY_TARGET_GIB:g} GiB: {verdict(ok)})")
+    rows.append(("peak memory, cold build", f"{proc.pss / gib:.2f} GiB", f"PSS ({proc.rss / gib:.2f} GiB RSS)",
+                 f"< {MEMORY_TARGET_GIB:g} GiB: {verdict(ok)}"))
 
     # no change
     nc_s, proc = report(root, build, site)
@@ -186,15 +342,17 @@ def bench(tmp: Path, touch: str | None) -> list[tuple[str, str, str, str]]:
     m = re.search(r"(\d+) executed", proc.stdout)
     said = int(m.group(1)) if m else None
     ok = executed == expected and said == len(expected)
+    ok_t = t1_s <= TOUCH_TARGET
     say(f"touch one   {t1_s:.1f} s  notebooks/{entry.path}: re-executed {len(executed)} run(s) "
-        f"{sorted(executed)}, expected {sorted(expected)} (target: only that notebook: {verdict(ok)})")
+        f"{sorted(executed)}, expected {sorted(expected)} (target <= {TOUCH_TARGET:g} s: {verdict(ok_t)}; "
+        f"only that notebook: {verdict(ok)})")
     say(f"            {summary(proc)}")
     for line in problems(proc):
         say(f"            ! {line}")
     rows.append(("touch one notebook", f"{t1_s:.1f} s", f"{len(executed)} of {n} re-executed",
-                 f"only that notebook: {verdict(ok)}"))
+                 f"<= {TOUCH_TARGET:g} s: {verdict(ok_t)}; only that notebook: {verdict(ok)}"))
 
-    # page sizes
+    # page sizes (before the 200-run copy adds its pages)
     (big, big_page), (heavy, heavy_page, images) = page_sizes(site)
     ok = big / 1024 < PAGE_TARGET_KB
     ok2 = heavy / 1024 < PAGE_TARGET_KB
@@ -205,6 +363,23 @@ def bench(tmp: Path, touch: str | None) -> list[tuple[str, str, str, str]]:
                  f"< {PAGE_TARGET_KB:g} KB: {verdict(ok)}"))
     rows.append(("largest page + images", f"{heavy / 1024:.0f} KB", str(heavy_page.relative_to(site)),
                  f"< {PAGE_TARGET_KB:g} KB: {verdict(ok2)}"))
+
+    # no change with a 200-run manifest: copy the built runs under new ids, write the site once, time the next
+    added = many_runs(root, build, site, man, MANY_RUNS)
+    w_s, proc = report(root, build, site)
+    if "0 executed" not in proc.stdout and "nothing changed" not in proc.stdout:
+        say(f"            NOTE: the {MANY_RUNS}-run copy executed something: {summary(proc)}")
+    m_s, proc = report(root, build, site)
+    nothing = "nothing changed" in proc.stdout
+    own = re.search(r"\[([\d.]+) s\]\s*$", summary(proc))
+    own_s = float(own.group(1)) if own else m_s
+    ok = own_s < MANY_TARGET and nothing
+    say(f"{MANY_RUNS} runs    {own_s:.2f} s  no-change rebuild of a {n + added}-run manifest, as the builder times it "
+        f"({m_s:.2f} s wall with Python's start; site write before it {w_s:.1f} s) "
+        f"(target < {MANY_TARGET:g} s: {verdict(ok)})")
+    say(f"            {summary(proc)}")
+    rows.append((f"no-change rebuild, {n + added} runs", f"{own_s:.2f} s", f"{m_s:.2f} s wall; "
+                 + ("no-op" if nothing else "NOT a no-op"), f"< {MANY_TARGET:g} s: {verdict(ok)}"))
     return rows
 
 
@@ -220,14 +395,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--touch", metavar="NOTEBOOK",
                         help="notebook to change for the one-notebook rebuild (default: the manifest's first)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder and print where it is")
+    parser.add_argument("--pairs", type=int, default=1, metavar="N",
+                        help="cold builds and peer-pipeline runs, alternated; medians are compared (default 1)")
+    parser.add_argument("--cold-kernels", action="store_true",
+                        help="REPORT_WARM_KERNELS=0 for every build: the figures without warm kernels")
     args = parser.parse_args(argv)
+    if args.cold_kernels:
+        EXTRA_ENV["REPORT_WARM_KERNELS"] = "0"
 
     tmp = Path(tempfile.mkdtemp(prefix="report-bench-"))
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     say(f"bench: {os.cpu_count()} cores, load average {load} (other work skews the figures); "
         "inputs copied to a temporary folder; CI=1")
     try:
-        rows = bench(tmp, args.touch)
+        rows = bench(tmp, args.touch, max(1, args.pairs))
     except (RuntimeError, manifest_mod.ManifestError, OSError) as exc:
         print(f"bench: could not run: {exc}", file=sys.stderr)
         return 1
@@ -237,6 +418,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     table(rows)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    say(f"\nbench: load average at the end {load}")
     missed = [r[0] for r in rows if r[3].endswith("MISSED")]
     say(f"\nbench: {'MISSED: ' + ', '.join(missed) if missed else 'every target met'}")
     return 0

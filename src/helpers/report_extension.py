@@ -32,6 +32,12 @@ PACKAGE = "helpers"
 SITE_NAME = "China rare earths: research notebooks"
 TEMPLATES = Path(__file__).with_name("report_templates")
 NAV = [("data", "data.html", "Data")]
+# What every notebook's kernel finds already imported (nbreport's warm kernels fork each kernel from a
+# process that imported these once): the heavy libraries and the helpers the notebooks import.
+PREIMPORT = ["numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",
+             "seaborn", "statsmodels.api", "helpers.parameters", "helpers.articles", "helpers.data",
+             "helpers.narrative", "helpers.models", "helpers.models.results", "helpers.models.findings",
+             "helpers.plots.theme", "helpers.plots.figures", "helpers.plots.model_charts", "helpers.claims"]
 CLAIMS_SCHEMA = Path(__file__).with_name("claims_results.schema.json")
 DATA_CHECK_HINT = "`make check-data` lists every problem"
 #: The kinds of notebook in notebooks/manifest.yml (nbreport.extension, KINDS): index heading, kind

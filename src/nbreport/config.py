@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,42 @@ DEFAULT_START_TIMEOUT = 60.0
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
-def worker_env(root: Path, build: Path | None = None) -> dict:
+def preimport_modules(ext=None) -> tuple[str, ...]:
+    """The modules each kernel finds already imported (warm kernels, nbreport.execution.forking).
+
+    The collection names them (``PREIMPORT`` of its extension, nbreport.extension: its heavy
+    libraries and its own package), since the builder imports nothing of it. REPORT_WARM_KERNELS=0
+    turns warm kernels off (each kernel then imports everything itself, as before); a comma-separated
+    list of modules there replaces the collection's (the tests' tiny projects import nothing heavy).
+    The list is an execution input: it is part of every run's fingerprint (nbreport.fingerprint).
+
+    Raises
+    ------
+    BuildError
+        PREIMPORT is not a list of dotted module names.
+    """
+    setting = os.environ.get("REPORT_WARM_KERNELS", "").strip()
+    if setting.lower() in ("0", "false", "no", "off"):
+        return ()
+    if setting and setting.lower() not in ("1", "true", "yes", "on"):
+        names, where = [n.strip() for n in setting.split(",") if n.strip()], "REPORT_WARM_KERNELS"
+    elif ext is None:
+        return ()
+    else:
+        names = ext._get("PREIMPORT", ()) if hasattr(ext, "_get") else getattr(ext, "PREIMPORT", ())
+        where = f"extension {getattr(ext, 'name', '') or ext}: PREIMPORT"
+    if isinstance(names, str) or not all(isinstance(n, str) and _MODULE.fullmatch(n) for n in names):
+        from nbreport.status import BuildError
+
+        raise BuildError(f"{where} must be a list of module names such as ['pandas', 'matplotlib.pyplot'], "
+                         f"not {names!r}")
+    return tuple(names)
+
+
+_MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
+
+
+def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...] = ()) -> dict:
     """The environment the workers (and so their kernels) get on top of the build's own.
 
     ``NBREPORT_ROOT`` tells the collection's code where the repository is; one BLAS/OpenMP thread
@@ -29,6 +65,9 @@ def worker_env(root: Path, build: Path | None = None) -> dict:
         The repository.
     build : Path, optional
         The build folder.
+    preimport : tuple of str
+        Modules warm kernels import before they are needed (`preimport_modules`); set as
+        REPORT_PREIMPORT, so each worker starts its kernel fork server while it loads papermill.
 
     Returns
     -------
@@ -36,6 +75,8 @@ def worker_env(root: Path, build: Path | None = None) -> dict:
         Environment variables to set.
     """
     env = {"NBREPORT_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
+    if preimport:
+        env["REPORT_PREIMPORT"] = ",".join(preimport)
     if build is not None:
         cache = build / "cache"
         env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),

@@ -93,7 +93,7 @@ class Inputs:
         environment.yml, the pins.
     execution : str
         The builder's execution code (nbreport.execution: workers, kernel setup, what a
-        run's outcome is). With the four above and a run's notebook and parameters, it makes the
+        run's outcome is) and the modules warm kernels have imported (`preimport`). With the four above and a run's notebook and parameters, it makes the
         run's fingerprint: a change executes the run again.
     render : str
         The page renderer (nbreport.render and its template): a change re-renders pages.
@@ -109,6 +109,7 @@ class Inputs:
     render: str
     site: str
     manifest: str
+    preimport: tuple = ()  # the modules warm kernels find imported (nbreport.config.preimport_modules)
 
     @classmethod
     def collect(cls, cfg, ext=None) -> "Inputs":
@@ -126,13 +127,18 @@ class Inputs:
         Inputs
             The current hashes.
         """
+        from nbreport.config import preimport_modules
+
         package = ext.package_dir() if ext is not None else None
+        preimport = preimport_modules(ext)
+        execution = hash_tree(NBREPORT_DIR / "execution")
         return cls(
             data=hash_tree(cfg.root / "data"),
             helpers=hash_tree(package) if package else "none",
             env=hash_file(cfg.root / "environment.yml"),
-            execution=hash_tree(NBREPORT_DIR / "execution"),
+            execution=digest([execution, list(preimport)]) if preimport else execution,
             render=hash_tree(NBREPORT_DIR / "render"),
             site=hash_tree(NBREPORT_DIR),
             manifest=hash_file(cfg.manifest),
+            preimport=preimport,
         )

@@ -310,7 +310,7 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
 
     for d in (cfg.notebooks_out, cfg.pages, cfg.thumbs):
         d.mkdir(parents=True, exist_ok=True)
-    env = worker_env(cfg.root, cfg.build)
+    env = worker_env(cfg.root, cfg.build, inputs.preimport)
     startup = Path(env["IPYTHONDIR"]) / "profile_default" / "startup" / "00-report-write-guard.py"
     startup.parent.mkdir(parents=True, exist_ok=True)
     if not startup.is_file() or startup.read_text(encoding="utf-8") != kernels.WRITE_GUARD:
@@ -326,6 +326,7 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
             queue.append({**common, "op": "execute", "notebook": str(man.notebook_file(p.entry)),
                           "parameters": p.run.parameters, "timeout": cfg.timeout,
                           "start_timeout": cfg.start_timeout, "kernel": cfg.kernel,
+                          "preimport": list(inputs.preimport),
                           "work_dir": str(cfg.build / "work" / p.run.id), "tmp_dir": str(cfg.build / "tmp" / p.run.id),
                           "allow_writes": [str(cfg.build / "work" / p.run.id), str(cfg.build / "tmp" / p.run.id),
                                            str(cfg.build / "cache"), "/dev"],

@@ -10,6 +10,9 @@ import os
 import shutil
 import signal
 import tempfile
+import uuid
+
+from nbreport.execution import forking
 
 _ipc_dir: str | None = None
 _counter = itertools.count()
@@ -122,6 +125,11 @@ def kernel_manager_class():
             async def start_kernel(self, **kw):  # type: ignore[override]
                 if kernel_env:
                     kw["env"] = {**(kw.get("env") or os.environ), **kernel_env}
+                if self.provisioner is None and forking.preimport:
+                    # a warm kernel: forked from the worker's pre-imported fork server (forking.py)
+                    self.kernel_id = self.kernel_id or kw.pop("kernel_id", None) or str(uuid.uuid4())
+                    self.provisioner = forking.provisioner_class()(
+                        kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
                 await super().start_kernel(**kw)
                 pid = getattr(getattr(self.provisioner, "process", None), "pid", None)
                 if pid:
@@ -148,6 +156,7 @@ def kill_kernels() -> None:
             except (ProcessLookupError, PermissionError, OSError):
                 continue
         _kernel_pids.discard(pid)
+    forking.close_servers()
     if _ipc_dir:
         shutil.rmtree(_ipc_dir, ignore_errors=True)
 

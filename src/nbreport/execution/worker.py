@@ -3,7 +3,8 @@
 Each worker (started by nbreport.pool) imports papermill and nbconvert once, then takes jobs
 one at a time over a pipe:
 
-- ``execute``: run one manifest entry with papermill through its API, on a kernel whose
+- ``execute``: run one manifest entry with papermill through its API, on a warm kernel (forked
+  from a server that imported the collection's heavy modules, nbreport.execution.forking) whose
   connection uses IPC sockets (no TCP port races, no ipykernel "running over TCP without
   encryption" warning), with a per-notebook deadline and one retry when the kernel fails to
   start; then render the HTML fragment of its page (nbreport.render).
@@ -28,7 +29,7 @@ import time
 import traceback
 from pathlib import Path
 
-from nbreport.execution import kernels
+from nbreport.execution import forking, kernels
 from nbreport.execution.kernels import kernel_manager_class, kill_kernels
 from nbreport.execution.outcome import fix_text, mark_failure
 from nbreport.render import atomic_write, exporter, render
@@ -75,6 +76,9 @@ def execute(job: dict) -> dict:
         write_log.unlink(missing_ok=True)
         kernels.kernel_env.update({"TMPDIR": str(tmp), "REPORT_WRITE_LOG": str(write_log),
                             "REPORT_WRITE_ALLOW": os.pathsep.join(job.get("allow_writes") or [])})
+    # warm kernels: forked from this worker's fork server, which imported these (forking.py);
+    # a job without the key (an older runner) starts cold kernels
+    forking.preimport = tuple(job.get("preimport") or ())
     timeout = float(job["timeout"])
     started_at = time.time()
     attempts, error, nb = 0, None, None
@@ -100,9 +104,11 @@ def execute(job: dict) -> dict:
             if nb is None and error["kind"] not in ("error", "timeout"):
                 # the kernel never became ready
                 if attempts == 1:
-                    continue  # one retry
+                    forking.preimport = ()  # one retry, on a cold kernel (whatever failed may be the warm one)
+                    continue
                 error = {"kind": "kernel", "message": f"the kernel failed to start twice ({error.get('message')})"}
         break
+    forking.preimport = ()  # other jobs in this worker (the benchmark's bare kernels) start cold kernels
     if nb is None:
         nb = nbformat.read(src, as_version=4)
     duration = time.time() - started_at
@@ -196,6 +202,8 @@ def main(conn, env: dict, preload: bool = True) -> None:
     # jsonschema (via nbformat) imports rfc3987_syntax when it is installed, and that module
     # builds a parser at import: 0.7 s per worker for an IRI format check nbformat never uses.
     sys.modules.setdefault("rfc3987_syntax", None)
+    if os.environ.get("REPORT_PREIMPORT"):  # the fork server imports while this worker loads papermill
+        forking.start_early(tuple(m for m in os.environ["REPORT_PREIMPORT"].split(",") if m))
     if preload:
         import nbformat  # noqa: F401
         import papermill  # noqa: F401

@@ -1,0 +1,141 @@
+"""Warm kernels (nbreport.execution.forking): each run gets a fresh kernel process forked from a
+server that has already imported the collection's heavy modules; nothing of one run reaches the next,
+and the pre-imported module list is part of every run's fingerprint."""
+from __future__ import annotations
+
+import json
+import sys
+import types
+
+import pytest
+
+from conftest import make_project, run_report
+from nbreport import config
+from nbreport.execution import forking
+from nbreport.status import BuildError
+
+# colorsys: a stdlib module neither ipykernel nor IPython imports, so finding it in sys.modules
+# before the notebook imports anything shows the kernel was forked from the pre-importing server
+PROBE = ("import json, os, sys, tempfile, colorsys as _c\n"
+         "print('STATE ' + json.dumps({'warm': WARM, 'global': 'LEAKED' in globals(),\n"
+         "    'module': hasattr(_c, 'leaked'), 'env': 'REPORT_LEAK' in os.environ, 'pid': os.getpid(),\n"
+         "    'ppid': os.getppid(), 'cwd': os.getcwd(), 'tmp': tempfile.gettempdir()}))\n"
+         "LEAKED = label\n_c.leaked = label\nos.environ['REPORT_LEAK'] = label")
+FIRST = "import sys as _s\nWARM = 'colorsys' in _s.modules"
+MANIFEST = """notebooks:
+  - path: models/leak.ipynb
+    kind: model
+    title: Leak probe
+    runs:
+      - {id: leak-a, parameters: {label: first}}
+      - {id: leak-b, parameters: {label: second}}
+      - {id: leak-c, parameters: {label: third}}
+"""
+
+
+def _states(root):
+    out = {}
+    for rid in ("leak-a", "leak-b", "leak-c"):
+        nb = json.loads((root / "build" / "notebooks" / f"{rid}.ipynb").read_text(encoding="utf-8"))
+        text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+        line = next(ln for ln in text.splitlines() if ln.startswith("STATE "))
+        out[rid] = json.loads(line[6:])
+    return out
+
+
+@pytest.fixture(scope="module")
+def warm_project(tmp_path_factory):
+    root = make_project(tmp_path_factory.mktemp("warm"), {"models/leak.ipynb": [FIRST, PROBE]}, MANIFEST)
+    # one worker: the three runs go one after another through the same worker and fork server
+    proc = run_report(root, env={"REPORT_WORKERS": "1", "REPORT_WARM_KERNELS": "colorsys"})
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+def test_a_global_set_by_one_run_is_invisible_to_the_next(warm_project):
+    states = _states(warm_project)
+    for rid, s in states.items():
+        assert s["warm"], f"{rid}: the kernel had not pre-imported colorsys, so it was not a warm kernel"
+        # what the previous run set: a global, an attribute of a pre-imported module, an environment variable
+        assert (s["global"], s["module"], s["env"]) == (False, False, False), f"{rid} saw the previous run: {s}"
+    assert len({s["pid"] for s in states.values()}) == 3, "each run needs a kernel process of its own"
+    assert len({s["ppid"] for s in states.values()}) == 1, "the runs were not forked from one server"
+
+
+def test_a_warm_kernel_works_in_its_runs_own_folders(warm_project):
+    for rid, s in _states(warm_project).items():
+        assert s["cwd"] == str(warm_project / "build" / "work" / rid)
+        assert s["tmp"] == str(warm_project / "build" / "tmp" / rid)
+
+
+def test_the_preimported_modules_are_part_of_the_fingerprint(warm_project):
+    env = {"REPORT_WORKERS": "1", "REPORT_WARM_KERNELS": "colorsys"}
+
+    def execution_input():
+        state = json.loads((warm_project / "build" / "state.json").read_text(encoding="utf-8"))
+        return {r["inputs"]["execution"] for r in state["runs"].values()}
+
+    same = run_report(warm_project, env=env)
+    assert "nothing changed" in same.stdout, same.stdout + same.stderr
+    seen = [execution_input()]
+    for modules in ("colorsys,json", "0"):  # another list; cold kernels (REPORT_WARM_KERNELS=0)
+        proc = run_report(warm_project, env={**env, "REPORT_WARM_KERNELS": modules})
+        assert proc.returncode == 0 and "3 executed" in proc.stdout, proc.stdout + proc.stderr
+        seen.append(execution_input())
+    assert all(len(s) == 1 for s in seen) and len(set.union(*seen)) == 3, seen
+    assert not any(s["warm"] for s in _states(warm_project).values()), "REPORT_WARM_KERNELS=0 still forked"
+
+
+def test_preimport_comes_from_the_extension_and_a_bad_list_is_refused(monkeypatch):
+    monkeypatch.delenv("REPORT_WARM_KERNELS", raising=False)
+    ext = types.SimpleNamespace(PREIMPORT=["pandas", "matplotlib.pyplot"], name="x.ext")
+    assert config.preimport_modules(ext) == ("pandas", "matplotlib.pyplot")
+    assert config.preimport_modules(None) == ()
+    for bad in ("pandas", ["pandas; import os"], [3]):
+        with pytest.raises(BuildError, match="x.ext: PREIMPORT must be a list of module names"):
+            config.preimport_modules(types.SimpleNamespace(PREIMPORT=bad, name="x.ext"))
+    monkeypatch.setenv("REPORT_WARM_KERNELS", "off")
+    assert config.preimport_modules(ext) == ()
+    monkeypatch.setenv("REPORT_WARM_KERNELS", "json, colorsys")
+    assert config.preimport_modules(ext) == ("json", "colorsys")
+
+
+def test_the_collection_names_its_heavy_modules():
+    from helpers import report_extension
+
+    names = set(report_extension.PREIMPORT)
+    assert {"pandas", "numpy", "matplotlib.pyplot", "seaborn", "statsmodels.api"} <= names
+    assert any(n.startswith("helpers.") for n in names)
+
+
+@pytest.mark.parametrize("argv, options", [
+    ([sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"], ()),
+    ([sys.executable, "-Xfrozen_modules=off", "-m", "ipykernel_launcher", "-f", "c"], ("-Xfrozen_modules=off",)),
+    ([sys.executable, "-m", "other_kernel", "-f", "c"], None),
+    (["/usr/bin/someone-elses-python", "-m", "ipykernel_launcher", "-f", "c"], None),
+    ([sys.executable, "-u", "-m", "ipykernel_launcher", "-f", "c"], None),
+    (["R", "--slave", "-e", "IRkernel::main()"], None),
+])
+def test_only_this_interpreters_ipykernel_is_forked(argv, options):
+    assert forking.forkable(argv) == options
+
+
+def test_the_benchmarks_200_run_manifest_is_a_real_no_op(tmp_path, monkeypatch):
+    """tools/bench.py's synthetic manifest (the built runs repeated under new ids, their outputs copied)
+    is what a no-change rebuild of that many runs meets: every page published, nothing executed."""
+    from conftest import REPO, load_tool
+    from nbreport import manifest as manifest_mod
+
+    monkeypatch.syspath_prepend(str(REPO / "tools"))
+    bench = load_tool("bench")
+    root = make_project(tmp_path / "p", {"models/m.ipynb": ["print(label)"]},
+                        "notebooks:\n  - path: models/m.ipynb\n    kind: model\n    title: M\n"
+                        "    runs: [{id: m-a}, {id: m-b, parameters: {label: b}}]\n")
+    assert run_report(root).returncode == 0
+    man = manifest_mod.load(root / "notebooks" / "manifest.yml", root=root)
+    assert bench.many_runs(root, root / "build", root / "site", man, 7) == 5
+    first = run_report(root)
+    assert first.returncode == 0 and "7 reports: 0 executed, 7 unchanged" in first.stdout, first.stdout + first.stderr
+    again = run_report(root)
+    assert "nothing changed" in again.stdout and "(7 reports)" in again.stdout, again.stdout
+    assert len(list((root / "site" / "reports").glob("m-*-copy*.html"))) == 5
