@@ -41,8 +41,6 @@ NOT_YET_CHECKED = (
     "helpers.plots.model_charts",
     "helpers.narrative",
     "helpers.drafting",
-    "nbreport.execution",
-    "nbreport.runner",
     "nbreport.site",
     "nbreport.pages",
     "nbreport.render",

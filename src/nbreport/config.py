@@ -23,6 +23,17 @@ def preimport_modules(ext=None) -> tuple[str, ...]:
     list of modules there replaces the collection's (the tests' tiny projects import nothing heavy).
     The list is an execution input: it is part of every run's fingerprint (nbreport.fingerprint).
 
+    Parameters
+    ----------
+    ext : nbreport.extension.Extension, optional
+        The collection's extension; without it (and without a list in REPORT_WARM_KERNELS) no
+        module is pre-imported.
+
+    Returns
+    -------
+    tuple of str
+        Dotted module names, in the order given; empty when kernels start cold.
+
     Raises
     ------
     BuildError

@@ -93,14 +93,19 @@ class Inputs:
         environment.yml, the pins.
     execution : str
         The builder's execution code (nbreport.execution: workers, kernel setup, what a
-        run's outcome is) and the modules warm kernels have imported (`preimport`). With the four above and a run's notebook and parameters, it makes the
-        run's fingerprint: a change executes the run again.
+        run's outcome is) and the modules warm kernels have imported (`preimport`). With the
+        four above and a run's notebook and parameters, it makes the run's fingerprint: a
+        change executes the run again.
     render : str
         The page renderer (nbreport.render and its template): a change re-renders pages.
     site : str
         The whole builder package: a change rewrites the site (cheap; nothing is executed).
     manifest : str
         notebooks/manifest.yml.
+    preimport : tuple of str, default ()
+        The modules warm kernels find imported (nbreport.config.preimport_modules); already
+        folded into `execution`, kept here so the runner hands the same list to the workers
+        and their jobs (no second reading of the extension).
     """
     data: str
     helpers: str

@@ -1,24 +1,23 @@
 """The report runner behind `make report`: plan, execute in parallel workers, assemble the site.
 
-1. Read and validate the manifest; check every parameter set against its notebook's
-   `parameters` cell. Any problem stops the build before anything executes.
-2. Fingerprint each run's inputs: its notebook, its parameters, every file in data/,
-   the package the notebooks import (named by the extension, hashed as a whole), the
-   builder's own execution code (nbreport.execution) and environment.yml; the page
-   template (nbreport.render) causes a re-render, not a re-execution. A run whose fingerprint matches its last
-   successful execution is reused; a failed run is always tried again.
+1. Read and validate the manifest; check every parameter set against its notebook's `parameters`
+   cell. Any problem stops the build before anything executes.
+2. Fingerprint each run's inputs: its notebook, its parameters, every file in data/, the package the
+   notebooks import (named by the extension, hashed as a whole), the builder's own execution code
+   (nbreport.execution) and environment.yml; the page template (nbreport.render) causes a re-render,
+   not a re-execution. A run whose fingerprint matches its last successful execution is reused; a
+   failed run is always tried again.
 3. Execute what changed with papermill in two long-lived worker processes
-   (nbreport.execution.worker), IPC kernels, a per-notebook deadline, one retry when a kernel
-   fails to start. Each kernel works in build/work/<run>/ with build-owned caches and a
-   write guard; data/ and notebooks/ are watched for writes the guard cannot see. A run
-   that stops early, writes outside build/ or prints invalid Unicode fails; one whose page
-   shows stderr or cut output is published with warnings. Results are recorded in
-   build/state.json as each run finishes.
-4. Assemble the whole site in a temporary folder next to site/ and swap it in with
-   one rename (nbreport.site). An interrupted build leaves the previous site as it was.
+   (nbreport.execution.worker), IPC kernels, a per-notebook deadline, one retry when a kernel fails
+   to start. Each kernel works in build/work/<run>/ with build-owned caches and a write guard; data/
+   and notebooks/ are watched for writes the guard cannot see. A run that stops early, writes
+   outside build/ or prints invalid Unicode fails; one whose page shows stderr or cut output is
+   published with warnings. Results are recorded in build/state.json as each run finishes.
+4. Assemble the whole site in a temporary folder next to site/ and swap it in with one rename
+   (nbreport.site). An interrupted build leaves the previous site as it was.
 
-Nothing here imports pandas, seaborn, papermill or nbconvert: with nothing changed a
-rebuild only hashes files and compares stamps (well under a second).
+Nothing here imports pandas, seaborn, papermill or nbconvert: with nothing changed a rebuild only
+hashes files and compares stamps (well under a second).
 """
 from __future__ import annotations
 
@@ -47,6 +46,25 @@ _describe_error = describe_error  # the name the CLI and older callers use
 
 @dataclass
 class Outcome:
+    """What became of one run in this build: what the CLI prints and the exit status counts.
+
+    Parameters
+    ----------
+    id, notebook : str
+        The run's id, and its notebook's path as the manifest names it.
+    action : str
+        What this build did: executed, rendered, reused or not-run.
+    status : str
+        The run's page now (nbreport.status.run_status): ok, warnings, failed, stale or missing.
+    reason : str, default ""
+        Why it was executed or rendered ("data changed", "forced" ...).
+    error : dict or None, default None
+        The recorded failure (nbreport.execution.outcome.mark_failure).
+    duration : float, default 0.0
+        Seconds the last execution took.
+    warnings : list of str, default []
+        What the run's page shows as warnings (stderr, cut output ...).
+    """
     id: str
     notebook: str
     action: str            # executed | rendered | reused | not-run
@@ -59,6 +77,23 @@ class Outcome:
 
 @dataclass
 class BuildResult:
+    """The result of `build`: every run's outcome and whether the site was rewritten.
+
+    Parameters
+    ----------
+    outcomes : list of Outcome
+        One per run the build lists.
+    site_written, nothing_changed : bool
+        A new site was swapped in; no input changed and the site's stamp matched (nothing ran).
+    seconds : float
+        Wall time of the build.
+    claims : dict
+        The state of the collection's results job (fingerprint, status, computed_at ...).
+    warnings : list of str
+        Problems that did not stop the build (unlisted notebooks, data changed while it ran).
+    site : pathlib.Path
+        The site folder.
+    """
     outcomes: list[Outcome]
     site_written: bool
     nothing_changed: bool
@@ -69,10 +104,12 @@ class BuildResult:
 
     @property
     def failed(self) -> list[Outcome]:
+        """The outcomes whose page is failed now (they make `make report` exit non-zero)."""
         return [o for o in self.outcomes if o.status == "failed"]
 
     @property
     def executed(self) -> list[Outcome]:
+        """The outcomes of the runs this build executed (not rendered, reused or skipped)."""
         return [o for o in self.outcomes if o.action == "executed"]
 
 
@@ -80,6 +117,23 @@ class BuildResult:
 
 @dataclass
 class Planned:
+    """What the build will do with one run, decided from its fingerprint before anything runs.
+
+    Parameters
+    ----------
+    entry : nbreport.manifest.Entry
+        The manifest entry (notebook) the run belongs to.
+    run : nbreport.manifest.Run
+        The run: id, parameters, site or sweep.
+    inputs : dict
+        The hashes that make the fingerprint, kept so the next build can say which one changed.
+    fingerprint : str
+        Hex sha256 of `inputs`.
+    action : str
+        execute, render (only the page template changed), reuse or skip (not selected by --only).
+    reason : str, default ""
+        Why: "never built", "data changed", "forced", "refused" ...
+    """
     entry: manifest_mod.Entry
     run: manifest_mod.Run
     inputs: dict
@@ -102,6 +156,27 @@ def _changed(prev: dict | None, inputs: dict) -> str:
 
 
 def plan(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict) -> list[Planned]:
+    """Decide for every run whether to execute, re-render, reuse or skip it.
+
+    Executed when its fingerprint differs from its last success, when it failed last time, when
+    its outputs left build/, or with --force; re-rendered when only the page template changed.
+
+    Parameters
+    ----------
+    cfg : Config
+        The build's configuration (``only``, ``force``, ``kernel``, output folders).
+    man : nbreport.manifest.Manifest
+        The validated manifest.
+    inputs : Inputs
+        The build's input hashes now.
+    state : dict
+        build/state.json (``runs`` by id).
+
+    Returns
+    -------
+    list of Planned
+        One per site run and sweep point, in manifest order.
+    """
     selected = None
     if cfg.only:
         selected = {r.id for key in cfg.only for _, r in man.find(key)}
@@ -133,6 +208,29 @@ def plan(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict) -
 
 
 def site_stamp(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict, planned: list[Planned]) -> str:
+    """The hash of everything the site shows: equal to site/build.json's, the site is left as it is.
+
+    Builder, manifest, data/, each published run's fingerprint and result, the results job and
+    CITATION.cff, so the no-change path can skip the site without reading a page.
+
+    Parameters
+    ----------
+    cfg : Config
+        The build's configuration (the root, for CITATION.cff).
+    man : nbreport.manifest.Manifest
+        The manifest (unused: the runs come from `planned`).
+    inputs : Inputs
+        The build's input hashes now.
+    state : dict
+        build/state.json (each run's recorded fingerprint, status and time; the claims).
+    planned : list of Planned
+        The build's plan; only site runs and sweep points count.
+
+    Returns
+    -------
+    str
+        Hex sha256.
+    """
     runs = []
     for p in planned:
         if not (p.run.site or p.run.sweep):
@@ -153,11 +251,28 @@ def _read_site_stamp(cfg: Config) -> str | None:
         return None
 
 
-
 def preflight(cfg: Config, data: bool = True) -> tuple[manifest_mod.Manifest, list[str]]:
     """Validate the manifest and every parameter set; raise BuildError listing every problem.
 
-    data=False leaves out the joint constraints that count what data/ holds (see check_data)."""
+    Parameters
+    ----------
+    cfg : Config
+        The build's configuration (manifest path, root, ``only``).
+    data : bool, default True
+        False leaves out the joint constraints that count what data/ holds (see check_data).
+
+    Returns
+    -------
+    man : nbreport.manifest.Manifest
+        The manifest, with its loaded extension as ``man.ext``.
+    warnings : list of str
+        Notebooks under notebooks/ that the manifest does not list (so they are not run).
+
+    Raises
+    ------
+    BuildError
+        Bad manifest, extension, data or parameter set, or ``--only`` naming nothing.
+    """
     try:
         man = manifest_mod.load(cfg.manifest, root=cfg.root)
         for key in cfg.only:  # --only names something the manifest lists, or nothing runs
@@ -185,7 +300,20 @@ def preflight(cfg: Config, data: bool = True) -> tuple[manifest_mod.Manifest, li
 def check_data(man: manifest_mod.Manifest, planned: list) -> None:
     """The parameter sets about to execute against the checks of the extension that read the data
     (e.g. enough observed years); raise BuildError before anything runs. Only for the runs that
-    execute, so a rebuild with nothing changed stays free of pandas."""
+    execute, so a rebuild with nothing changed stays free of pandas.
+
+    Parameters
+    ----------
+    man : nbreport.manifest.Manifest
+        The manifest from `preflight` (its ``ext`` is reused).
+    planned : list of Planned
+        The build's plan; only runs with action "execute" are checked.
+
+    Raises
+    ------
+    BuildError
+        A parameter set the data cannot support; every problem is listed.
+    """
     ids = {p.run.id for p in planned if p.action == "execute"}
     ext = getattr(man, "ext", None) or extension_mod.load(man.extension)
     problems = ext.call("check_parameters", man, data=True, runs=ids, default=[]) if ids else []
@@ -201,14 +329,32 @@ def _clear_outputs(cfg: Config, run_id: str) -> None:
 
 
 def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
-    """Run the whole build; see the module docstring. writer_hook(path) is called by the site
-    writer after each file (tests use it to simulate a crash mid-write). executor: None for the
-    build's own worker pool, or an nbreport.dask_executor.DaskSpec (reached, and its workers
-    checked, only when something is to run, before anything does).
+    """Run the whole build (see the module docstring); one at a time, by a lock in build/.
 
-    Raises BuildError before anything runs (bad manifest, read-only build/ or site/), StorageError
-    when a file cannot be written (full disk), Interrupted on SIGTERM, SIGHUP or Ctrl-C; in each
-    case the previous site is left as it was and no temporary file of this build is left behind.
+    Parameters
+    ----------
+    cfg : Config
+        Where the build reads and writes; its limits (timeouts in seconds, workers).
+    writer_hook : callable, optional
+        ``writer_hook(path)`` after each file the site writer writes (tests simulate a crash).
+    executor : nbreport.dask_executor.DaskSpec, optional
+        None for the build's own worker pool; a Dask cluster is reached (and its workers checked)
+        only when something is to run, before anything does.
+
+    Returns
+    -------
+    BuildResult
+        Every listed run's outcome, whether the site was rewritten, and the warnings.
+
+    Raises
+    ------
+    BuildError
+        Before anything runs: bad manifest, data or parameters, read-only build/ or site/.
+    StorageError
+        A file cannot be written (full disk).
+    Interrupted
+        SIGTERM, SIGHUP or Ctrl-C. After any of the three the previous site is as it was and no
+        temporary file of this build is left behind.
     """
     t0 = time.monotonic()
     check_writable(cfg.build, "the build folder")

@@ -47,7 +47,22 @@ preimport: tuple[str, ...] = ()  # set per job by the worker: the modules the co
 # --------------------------------------------------------------------------- the worker's side
 
 class ForkServer:
-    """A running fork server: a child process that imported `modules` and forks kernels on request."""
+    """A running fork server: a child process that imported `modules` and forks kernels on request.
+
+    The server starts at once and imports in the background; `wait_ready` and `fork` block until
+    it has finished. It runs in its own session, so a Ctrl-C in the terminal reaches the build
+    and not the server.
+
+    Parameters
+    ----------
+    modules : tuple of str
+        Dotted module names to import once, before any fork.
+    options : tuple of str, default ()
+        Interpreter options of the kernelspec (``-X...``, from `forkable`): the server must
+        run as the kernel would.
+    env : dict, optional
+        The server's environment; default this process's.
+    """
 
     def __init__(self, modules: tuple[str, ...], options: tuple[str, ...] = (), env: dict | None = None):
         self.modules, self.options = tuple(modules), tuple(options)
@@ -63,7 +78,28 @@ class ForkServer:
         self.lock = threading.Lock()  # one request and its reply at a time
 
     def wait_ready(self, timeout: float = 120.0) -> dict:
-        """Block until the server has imported its modules; its report (imported, failed, seconds)."""
+        """Block until the server has imported its modules; its report (imported, failed, seconds).
+
+        Parameters
+        ----------
+        timeout : float, default 120.0
+            Seconds to wait for the report; the imports take about 1.3 to 2.2 CPU-s, and more
+            on a loaded machine.
+
+        Returns
+        -------
+        dict
+            ``imported`` (names), ``failed`` (name to error text: the kernel meets the same
+            error when it imports it), ``seconds`` (wall time of the imports), ``threads``
+            and ``pid`` of the server.
+
+        Raises
+        ------
+        RuntimeError
+            The server exited before it was ready.
+        TimeoutError
+            No report within `timeout`.
+        """
         if self.ready is None:
             self.sock.settimeout(timeout)
             try:
@@ -76,11 +112,40 @@ class ForkServer:
         return self.ready
 
     def alive(self) -> bool:
+        """Whether the server process is still running (a dead one is replaced by `server`).
+
+        Returns
+        -------
+        bool
+            True while the process has not exited.
+        """
         return self.proc.poll() is None
 
     def fork(self, argv: list[str], env: dict, cwd: str | None) -> int:
-        """Fork a kernel with the launcher's arguments `argv` (a kernelspec's after ``-m
-        ipykernel_launcher``: ``-f <connection file>``); its pid."""
+        """Fork a kernel: the child takes the run's environment and folder, then runs ipykernel.
+
+        One request at a time (a lock): the reply on the socket belongs to the request before it.
+
+        Parameters
+        ----------
+        argv : list of str
+            The launcher's arguments, a kernelspec's argv after ``-m ipykernel_launcher``
+            (``-f <connection file>``).
+        env : dict
+            The kernel's whole environment (the child's is replaced by it).
+        cwd : str or None
+            The kernel's working folder; None keeps the server's.
+
+        Returns
+        -------
+        int
+            The kernel's pid (a child of the server, not of this process).
+
+        Raises
+        ------
+        RuntimeError
+            The server died or could not fork.
+        """
         with self.lock:
             self.wait_ready()
             self.file.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
@@ -93,6 +158,11 @@ class ForkServer:
         return int(reply["pid"])
 
     def close(self) -> None:
+        """Stop the server: close the socket, SIGTERM, and SIGKILL after 2 s.
+
+        Kernels it forked then exit by themselves: each watches the server as its parent
+        (``--IPKernelApp.parent_handle``, ipykernel's ParentPollerUnix).
+        """
         try:
             self.sock.close()
         except OSError:
@@ -108,8 +178,25 @@ class ForkServer:
 
 def server(modules: tuple[str, ...] | None = None, options: tuple[str, ...] = (),
            env: dict | None = None) -> ForkServer | None:
-    """This process's fork server for `modules` (default: `preimport`) and interpreter `options`
-    (a kernelspec's ``-X...``), started on first use; None when no module is named (cold kernels)."""
+    """This process's fork server for `modules` and interpreter `options`, started on first use.
+
+    One server per (modules, options): a kernel forked from it runs the same interpreter with
+    the same imports a cold one would. A server that died is replaced.
+
+    Parameters
+    ----------
+    modules : tuple of str, optional
+        The modules to pre-import; default `preimport` (set per job by the worker).
+    options : tuple of str, default ()
+        The kernelspec's interpreter options (``-X...``).
+    env : dict, optional
+        Environment for a server started now; default this process's.
+
+    Returns
+    -------
+    ForkServer or None
+        The server (perhaps still importing); None when no module is named (cold kernels).
+    """
     modules = tuple(preimport if modules is None else modules)
     if not modules:
         return None
@@ -124,8 +211,18 @@ def server(modules: tuple[str, ...] | None = None, options: tuple[str, ...] = ()
 
 
 def start_early(modules: tuple[str, ...], kernel: str = "python3") -> None:
-    """Start the fork server for `kernel`'s kernelspec now (it imports while the worker loads
-    papermill); nothing when the kernelspec cannot be forked or found."""
+    """Start the fork server for `kernel`'s kernelspec now, so it imports while the worker loads papermill.
+
+    Nothing happens when the kernelspec cannot be found or forked: the first job then starts its
+    kernel the ordinary way and reports any problem.
+
+    Parameters
+    ----------
+    modules : tuple of str
+        The modules to pre-import; also set as `preimport`.
+    kernel : str, default "python3"
+        Name of the kernelspec whose argv decides the interpreter options.
+    """
     global preimport
     preimport = tuple(modules)
     try:
@@ -139,15 +236,28 @@ def start_early(modules: tuple[str, ...], kernel: str = "python3") -> None:
 
 
 def close_servers() -> None:
+    """Stop every fork server of this process (the worker is exiting or killing its kernels)."""
     for srv in list(_servers.values()):
         srv.close()
     _servers.clear()
 
 
 def forkable(argv: list[str]) -> tuple[str, ...] | None:
-    """The interpreter options (``-X...``) when a kernelspec's argv is this interpreter running
-    ipykernel's launcher (what a fork of the server is); None for any other kernel, which is then
-    started the ordinary way."""
+    """Whether a kernelspec's argv can be served by a fork, and with which interpreter options.
+
+    A fork is this interpreter running ipykernel's launcher; any other kernel (another Python,
+    other options than ``-X``, another language) must be started the ordinary way.
+
+    Parameters
+    ----------
+    argv : list of str
+        A kernelspec's argv, e.g. ``["python", "-m", "ipykernel_launcher", "-f", "{connection_file}"]``.
+
+    Returns
+    -------
+    tuple of str or None
+        The ``-X...`` options before ``-m`` (often empty); None when the argv cannot be forked.
+    """
     try:
         at = argv.index("-m")
     except ValueError:
@@ -202,7 +312,15 @@ class _Forked:
 
 
 def provisioner_class():
-    """ForkProvisioner, built on first use (jupyter_client is imported only by workers)."""
+    """ForkProvisioner, built on first use (jupyter_client is imported only by workers).
+
+    Returns
+    -------
+    type
+        A subclass of jupyter_client's ``LocalProvisioner`` whose ``launch_kernel`` asks the
+        fork server for the process; everything else (connection file, shutdown, kill) is
+        jupyter_client's own.
+    """
     from jupyter_client.provisioning.local_provisioner import LocalProvisioner
 
     class ForkProvisioner(LocalProvisioner):
@@ -271,7 +389,20 @@ def _child(request: dict, conn: socket.socket) -> None:
 
 
 def serve(fd: int, modules: list[str]) -> None:
-    """The fork server: import `modules`, report, then fork one kernel per request until EOF."""
+    """The fork server: import `modules`, report, then fork one kernel per request until EOF.
+
+    Runs in the server process (``python -m nbreport.execution.forking FD MODULE...``). It asks
+    Linux for SIGTERM when its parent dies (prctl PR_SET_PDEATHSIG, prctl(2)), so a killed worker
+    leaves no server behind, and ignores SIGCHLD so forked kernels are reaped without a wait.
+
+    Parameters
+    ----------
+    fd : int
+        File descriptor of this end of the socket pair to the worker; requests and replies are
+        one JSON object per line.
+    modules : list of str
+        The modules to import; one that fails is reported, not fatal.
+    """
     try:
         import ctypes
 

@@ -106,7 +106,14 @@ def kernel_manager_class():
 
     Passed to papermill (and from there to nbclient) as ``kernel_manager_class``.
     Without a unique ``ip`` two kernels started at once both take ``kernel-ipc-1..5``
-    in the working directory and talk to each other's sockets.
+    in the working directory and talk to each other's sockets. With ``forking.preimport`` set,
+    each kernel is forked from the worker's fork server (nbreport.execution.forking).
+
+    Returns
+    -------
+    type
+        A subclass of ``jupyter_client.manager.AsyncKernelManager``, built once per process
+        (jupyter_client is imported on first call, only in workers).
     """
     global _km_class
     if _km_class is None:

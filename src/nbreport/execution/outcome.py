@@ -10,9 +10,23 @@ from nbreport.render.cells import output_texts, plain, source
 
 
 def fix_text(nb) -> int | None:
-    """Replace lone surrogates in outputs with U+FFFD (they cannot be written as UTF-8) and return
-    the index of the first code cell whose output holds text that is not valid Unicode (a lone
-    surrogate, or the U+FFFD the kernel put in its place); None when every output is clean."""
+    """Make a notebook's outputs writable as UTF-8 and find the first cell whose text was not.
+
+    A kernel can print lone surrogates (``"\\ud800"``); nbformat cannot write them, so the
+    notebook would be lost with the run. They become U+FFFD here, in place, and the cell is
+    reported so the run fails instead of publishing mangled text.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        An executed notebook; its stream, data and error outputs are changed in place.
+
+    Returns
+    -------
+    int or None
+        Index (into ``nb.cells``) of the first code cell whose output holds a lone surrogate or
+        the U+FFFD the kernel put in its place; None when every output is clean.
+    """
     first = None
     for i, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
@@ -37,6 +51,22 @@ def mark_failure(nb, error: dict | None) -> dict | None:
     A run fails when a cell raised (SystemExit included: a notebook that stops early is not a
     complete report, though papermill counts `sys.exit(0)` as success), when a code cell never
     ran, and when a cell printed text that is not valid Unicode.
+
+    Parameters
+    ----------
+    nb : nbformat.NotebookNode
+        The executed notebook (changed in place: the failed cell gets
+        ``metadata.report.failed``; outputs are cleaned by `fix_text`).
+    error : dict or None
+        What the executor already knows (``kind``: error, timeout, dead, crash, ...), or None
+        when papermill finished without raising.
+
+    Returns
+    -------
+    dict or None
+        `error` completed with ``kind``, a ``message`` or ``ename``/``evalue``, and, when a
+        cell can be blamed, ``execution_count``, ``cell_number`` (the "Code [n]" the page
+        shows) and ``first_line`` (at most 160 characters); None when the run succeeded.
     """
     failed_index = None
     code = [i for i, c in enumerate(nb.cells) if c.cell_type == "code"]

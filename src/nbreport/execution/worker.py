@@ -52,7 +52,25 @@ def execute(job: dict) -> dict:
 
     papermill only saves a notebook when it completes or a cell raises; on a timeout or a dead
     kernel it saves nothing. nbclient's on_notebook_start hook hands over the live notebook, so
-    the page of any failure shows the cells run so far.
+    the page of any failure shows the cells run so far. A kernel that never becomes ready is
+    tried once more, cold (the warm fork server may be what failed).
+
+    Parameters
+    ----------
+    job : dict
+        Built by nbreport.runner: ``id``, ``notebook``, ``parameters``, ``out_notebook``,
+        ``pages_dir``, ``thumbs_dir``, ``timeout`` (seconds for the whole notebook),
+        ``start_timeout`` (seconds for the kernel to start), optional ``kernel``,
+        ``preimport`` (modules of the warm kernel), ``work_dir``, ``tmp_dir``,
+        ``allow_writes`` (paths the write guard lets the kernel write) and ``root``.
+
+    Returns
+    -------
+    dict
+        ``op`` "execute", ``id``, ``status`` ("ok" or "failed"), ``error`` (None or the dict of
+        nbreport.execution.outcome.mark_failure), ``executed_at`` (Unix time), ``duration``
+        (seconds), ``attempts``, and the page's ``figures``, ``missing_alt``, ``thumb``,
+        ``files`` and ``warnings``.
     """
     import nbformat
     import papermill as pm
@@ -150,7 +168,23 @@ def _render(nb, run_id: str, job: dict, error: dict | None) -> dict:
 
 
 def rerender(job: dict) -> dict:
-    """Re-render the page of an executed notebook (the page template changed, the notebook did not)."""
+    """Re-render the page of an executed notebook (the page template changed, the notebook did not).
+
+    Re-rendering needs no kernel, so a template change never re-executes a notebook.
+
+    Parameters
+    ----------
+    job : dict
+        ``id``, ``out_notebook`` (the executed notebook in build/), ``pages_dir``,
+        ``thumbs_dir`` and ``previous_error`` (the run's recorded error, or None): a failed
+        run's page keeps its failure.
+
+    Returns
+    -------
+    dict
+        ``op`` "render", ``id``, ``error`` and the page's ``figures``, ``missing_alt``,
+        ``thumb``, ``files`` and ``warnings``.
+    """
     import nbformat
 
     nb = nbformat.read(job["out_notebook"], as_version=4)
@@ -164,7 +198,22 @@ def rerender(job: dict) -> dict:
 
 
 def call(job: dict) -> dict:
-    """Import ``job["target"]`` ("package.module:function") and return function(job)."""
+    """Import ``job["target"]`` ("package.module:function") and return function(job).
+
+    How work that is not a notebook (the collection's results job, the benchmark's bare
+    kernels) runs in a worker that has papermill and the warm kernels at hand, without the
+    builder importing anything of the collection.
+
+    Parameters
+    ----------
+    job : dict
+        ``target`` names the function; the whole job is its one argument.
+
+    Returns
+    -------
+    dict
+        ``op`` "call", ``id``, and whatever dict the function returned (nothing more for None).
+    """
     module, _, name = str(job["target"]).partition(":")
     result = getattr(importlib.import_module(module), name)(job)
     return {"op": "call", "id": job.get("id"), **(result or {})}
@@ -185,7 +234,23 @@ def _die_with_parent() -> None:
 
 
 def main(conn, env: dict, preload: bool = True) -> None:
-    """Worker loop: receive a job dict, send back a result dict; None stops the worker."""
+    """Worker loop: receive a job dict, send back a result dict; None stops the worker.
+
+    A job that raises still gets an answer (status "failed", kind "crash", the last 4000
+    characters of the traceback), so one bad job never stops the build. SIGTERM and SIGHUP kill
+    this worker's kernels first (exit 143 = 128 + SIGTERM); Ctrl-C is left to the parent.
+
+    Parameters
+    ----------
+    conn : multiprocessing.connection.Connection
+        The pipe to the parent (nbreport.pool); jobs and results are pickled dicts.
+    env : dict
+        Environment variables set before anything is imported (nbreport.config.worker_env);
+        ``REPORT_PREIMPORT`` (comma-separated modules) starts the fork server at once.
+    preload : bool, default True
+        Import papermill and nbformat and build the HTML exporter and kernel manager before
+        answering "ready", so the first job does not pay for them.
+    """
     parent = os.getppid()
     _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
