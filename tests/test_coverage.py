@@ -8,6 +8,9 @@ from conftest import write_table
 from helpers import coverage, paths
 
 
+EXPR = {"4100": "8200 / 2", "4600": "9000 - 4400"}  # derived rows carry an expression that gives their value
+
+
 @pytest.fixture
 def gappy(tmp_path):
     shutil.copy(paths.DATAPACKAGE, tmp_path / "datapackage.json")
@@ -19,7 +22,8 @@ def gappy(tmp_path):
             ("month", "2025-01", "2025-01", "4600", "derived")]
     write_table(tmp_path, "exports", [
         {"series": "rare_earths", "partner": "World", "period_kind": k, "period_start": a, "period_end": b, "value": v,
-         "unit": "t", "status": st, "formula": "9000 - 4400" if st == "derived" else "", "source_id": "doc_a",
+         "unit": "t", "status": st, "formula": EXPR.get(v, "") if st == "derived" else "",
+         "expression": EXPR.get(v, "") if st == "derived" else "", "source_id": "doc_a",
          "locator": f"{v} t", "preferred": "true"} for k, a, b, v, st in rows])
     return tmp_path
 
