@@ -94,6 +94,10 @@ def test_workers_that_cannot_run_the_build_are_named_before_anything_runs(tmp_pa
 
 # A run that kills the worker process running it (the kernel's parent), on its first attempt only
 # ("once") or on every attempt ("always"); the marker lives in build/cache, which the write guard allows.
+# The builds here use cold kernels (COLD): a warm kernel's parent is its worker's fork server
+# (nbreport.execution.forking), not the worker, so getppid() would not reach the worker. Both executors
+# get the same setting, so their fingerprints (which hold the warm-kernel list) stay comparable.
+COLD = {"REPORT_WARM_KERNELS": "0"}
 KILLER = ("import os, pathlib, signal\n"
           "marker = pathlib.Path(os.environ['MPLCONFIGDIR']).parent / f'killed-{label}'\n"
           "if label == 'always' or not marker.exists():\n"
@@ -143,11 +147,12 @@ def builds(tmp_path_factory, cluster):
     for name in ("local", "dask"):
         root = make_project(base / name, NOTEBOOKS, MANIFEST, FIXTURE_SOURCES)
         if name == "dask":
-            proc = run_report(root, "--scheduler", cluster.scheduler_address, env={"CI": ""}, timeout=150)
+            proc = run_report(root, "--scheduler", cluster.scheduler_address, env={"CI": "", **COLD}, timeout=150)
         else:
             code = ("import sys; from nbreport import cli; rc = cli.main(sys.argv[1:]); "
                     "print('imported dask:', sorted({'dask', 'distributed'} & set(sys.modules))); sys.exit(rc)")
-            env = {k: v for k, v in os.environ.items() if k not in ("CI", "REPORT_BUILD_DIR", "REPORT_SITE_DIR")}
+            env = {**{k: v for k, v in os.environ.items() if k not in ("CI", "REPORT_BUILD_DIR", "REPORT_SITE_DIR")},
+                   **COLD}
             proc = subprocess.run([sys.executable, "-c", code, "--root", str(root)], capture_output=True, text=True,
                                   env=env, timeout=150, cwd=str(REPO))
         out[name] = (root, proc)
@@ -181,7 +186,7 @@ def test_local_pool_and_dask_give_the_same_fingerprints_outputs_and_claims(build
         assert a["claims"][key] == b["claims"][key], key
     assert (local / "build" / "claims.csv").read_bytes() == (dask / "build" / "claims.csv").read_bytes()
     # the Dask build is as incremental as the local one: nothing changed, nothing runs
-    again = run_report(dask, "--scheduler", "tcp://127.0.0.1:9", "--only", "ok-a")
+    again = run_report(dask, "--scheduler", "tcp://127.0.0.1:9", "--only", "ok-a", env=COLD)
     assert "nothing changed" in again.stdout, again.stdout + again.stderr  # (exit 1: broken is still failed)
 
 
@@ -191,7 +196,7 @@ def test_a_local_cluster_runs_the_build_and_gives_the_same_fingerprint(builds, t
         "    runs:\n      - {id: ok-a, parameters: {label: first}}\n"
     root = make_project(tmp_path / "p", {"models/ok.ipynb": FIXTURE_NOTEBOOKS["models/ok.ipynb"]}, one,
                         FIXTURE_SOURCES)
-    proc = run_report(root, "--local-cluster", "1", "--worker-memory", "768MiB", timeout=120)
+    proc = run_report(root, "--local-cluster", "1", "--worker-memory", "768MiB", env=COLD, timeout=120)
     assert proc.returncode == 0 and not proc.stderr, proc.stdout + proc.stderr
     assert _state(root)["runs"]["ok-a"]["fingerprint"] == _state(local)["runs"]["ok-a"]["fingerprint"]
     page = "build/pages/ok-a.html"
@@ -215,3 +220,20 @@ def test_a_worker_that_dies_mid_run_is_retried_once_then_failed_and_the_rest_pub
     assert (site / "ok-a.html").is_file() and "survived once" in (site / "dies-once.html").read_text(encoding="utf-8")
     index = (root / "site" / "index.html").read_text(encoding="utf-8")
     assert "dies-always" in index
+
+
+def test_warm_kernels_give_the_same_fingerprint_and_page_on_a_local_cluster(tmp_path):
+    """With warm kernels (the default; a tiny project pre-imports one light module) the local pool and
+    `--local-cluster` agree too: the warm list is part of the fingerprint on both."""
+    one = "notebooks:\n  - path: models/ok.ipynb\n    kind: model\n    title: A\n" \
+        "    runs:\n      - {id: ok-a, parameters: {label: first}}\n"
+    roots = {}
+    for name, args in (("pool", ()), ("dask", ("--local-cluster", "1", "--worker-memory", "768MiB"))):
+        roots[name] = make_project(tmp_path / name, {"models/ok.ipynb": FIXTURE_NOTEBOOKS["models/ok.ipynb"]}, one,
+                                   FIXTURE_SOURCES)
+        proc = run_report(roots[name], *args, timeout=120)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    a, b = (_state(roots[n])["runs"]["ok-a"] for n in ("pool", "dask"))
+    assert a["fingerprint"] == b["fingerprint"] and a["inputs"] == b["inputs"]
+    page = "build/pages/ok-a.html"
+    assert (roots["pool"] / page).read_bytes() == (roots["dask"] / page).read_bytes()

@@ -33,7 +33,7 @@ from nbreport import manifest as manifest_mod
 from nbreport import sweep as sweep_mod
 from nbreport.config import DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, worker_env  # noqa: F401
 from nbreport import findings as findings_mod
-from nbreport.fingerprint import Inputs, digest, hash_file
+from nbreport.fingerprint import NBREPORT_DIR, Inputs, digest, hash_file, hash_tree
 from nbreport.pool import LocalExecutor, Progress
 from nbreport.safety import (_diff, _lock, check_writable, protected_snapshot,  # noqa: F401
                              sweep_kernel_leftovers)
@@ -402,7 +402,8 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
         check_writable(cfg.site, "the site")
         engine = None  # the Dask cluster is reached only when something is to run
         if executor is not None and (jobs or need_claims):
-            engine = executor.connect(cfg.root, inputs.execution)
+            # the workers' code is compared with this checkout's (Inputs.execution also holds the warm list)
+            engine = executor.connect(cfg.root, hash_tree(NBREPORT_DIR / "execution"))
         withheld = _execute(cfg, man, inputs, state, planned, jobs, results_job if need_claims else None,
                             claims_fp, engine)
         _check_outputs_survived(cfg, state, planned)
