@@ -20,11 +20,10 @@ from helpers.models.series import COUNTERFACTUAL_KINDS, MIN_OBS, ModelError
 
 SEED = 20250401  # fixed, so simulated intervals are the same on every run
 N_DRAWS = 2000
-#: Significance level of the placebo test, fixed in advance and stated on the page. It is not the
-#: interval `level` parameter: changing how wide the intervals are drawn must not change the verdict.
-#: 10%, the level the test had at the notebook's default interval level (90%) before the two were
-#: separated; a rank test with J placebos cannot go below p = 1 / (J + 1), so with fewer than 9 (19
-#: at 5%) it is reported as inconclusive.
+#: Significance level of the placebo test, fixed in advance and stated on the page. It is not the interval
+#: `level` parameter: changing how wide the intervals are drawn must not change the verdict. 10%, the level the
+#: test had at the notebook's default interval level (90%) before the two were separated; a rank test with J
+#: placebos cannot go below p = 1 / (J + 1), so with fewer than 9 (19 at 5%) it is reported as inconclusive.
 PLACEBO_ALPHA = 0.10
 
 def _month_ordinal(idx: pd.PeriodIndex) -> np.ndarray:
@@ -48,8 +47,8 @@ class Counterfactual:
         Why month-of-year effects were (not) fitted, for the page.
     level : float
     frame : pandas.DataFrame
-        The pre-shock window and every month from the shock to the end of the data (or `end`): actual (NaN where
-        missing, combined or not used), mean, lower, upper (t) and part ('pre' or 'post').
+        Pre-shock window and months from the shock to the data's end (or `end`): actual (NaN where absent or unused),
+        mean, lower, upper (t), part ('pre' or 'post').
     growth : dict or None
         The trend's monthly and annual growth (shares), the annual with its interval ('trend' only).
     _sim : dict
@@ -92,7 +91,6 @@ class Counterfactual:
         ----------
         n : int, default N_DRAWS
         seed : int, default SEED
-            Fixed, so the intervals are the same on every run.
 
         Returns
         -------
@@ -130,17 +128,11 @@ def choose_kind(n_obs: int, kind: str = "auto") -> tuple[str, str]:
     n_obs : int
         Observed pre-shock months (a multi-month total counts once).
     kind : {'auto', 'trend', 'level', 'year_ago'}, default 'auto'
-        A kind other than 'auto' is used as given when the window has MIN_OBS of it.
 
     Returns
     -------
     tuple of (str, str)
-        The kind and the reason, for the page.
-
-    Raises
-    ------
-    ModelError
-        For an unknown kind or too few observations, saying what to change.
+        The kind and the reason, for the page; ModelError for an unknown kind or too few observations.
     """
     if kind not in COUNTERFACTUAL_KINDS:
         raise ModelError(f"unknown counterfactual {kind!r}; expected one of {', '.join(COUNTERFACTUAL_KINDS)}")
@@ -185,20 +177,16 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
     y : Series
         Monthly values (t) on a monthly PeriodIndex, NaN where absent.
     shock : str or Period
-        The shock month.
     pre_months : int, default 24
-        Fit window, months before the shock.
     kind : {'auto', 'trend', 'level', 'year_ago'}, default 'auto'
     level : float, default 0.9
     end : str or Period, optional
-        Last month projected (months after it are not compared with this counterfactual: e.g. the month before a
-        second event).
+        Last month projected (later months are not compared with it: e.g. the month before a second event).
     combined : DataFrame, optional
         Multi-month totals (``period_start``, ``period_end``, ``value``, optional ``used``), e.g. customs'
-        January-February figure. A total inside the pre-shock window is fitted as a total: its residual compares
-        the log of the sum of its months' predictions with the log of the printed total, with weight = its
-        number of months (trend and level kinds; the year-ago kind has no fit and ignores them). Nothing is
-        split.
+        January-February figure. One inside the pre-shock window is fitted as a total: its residual compares the
+        log of the sum of its months' predictions with the log of the printed total, weight = its months (trend
+        and level kinds; year_ago has no fit and ignores them). Nothing is split.
     exclude : sequence of Period
         Months that are not normal (under another event): left out of the fit.
 
@@ -304,7 +292,6 @@ def rebound_stats(actual, cf, thresholds=(0.5, 0.9), trough: int | None = None, 
     actual, cf : array_like
         Actual and counterfactual tonnes over the post-shock months (month 0 = the shock).
     thresholds : tuple of float, default (0.5, 0.9)
-        Shares 0-1 of the gap to recover.
     trough, span_end : int, optional
         Fixed trough month and end of the shortfall span, as offsets from the shock.
 
@@ -349,12 +336,20 @@ def rebound_stats_paths(actual, paths, thresholds=(0.5, 0.9), trough: int | None
                         span_end: int | None = None) -> dict:
     """rebound_stats for many counterfactual paths at once (rows of `paths`), as arrays.
 
-    Same definitions (and the same optional fixed `trough` and `span_end`) as
-    rebound_stats, computed for all simulated paths together: the uncertainty of
-    the rebound figures takes thousands of paths, and a Python loop over them was
-    most of the export-rebound notebook's run time.
-    Returns {"trough": (n,) int (-1 where nothing is observed), "depth": (n,),
-    "recover": {th: (n,)}, "shortfall": (n,)}.
+    Same definitions (and optional fixed `trough`, `span_end`) as rebound_stats, for all simulated paths at once:
+    the rebound intervals take thousands of paths, and a Python loop over them was most of the notebook's run time.
+
+    Parameters
+    ----------
+    actual : array_like
+    paths : array_like, shape (n, months)
+    thresholds : tuple of float, default (0.5, 0.9)
+    trough, span_end : int, optional
+
+    Returns
+    -------
+    dict
+        {"trough": (n,) int (-1 where nothing is observed), "depth": (n,), "recover": {th: (n,)}, "shortfall": (n,)}
     """
     actual = np.asarray(actual, float)
     cf = np.atleast_2d(np.asarray(paths, float))
@@ -394,9 +389,7 @@ def rebound_stats_paths(actual, paths, thresholds=(0.5, 0.9), trough: int | None
 
 @dataclass
 class Rebound:
-    """Rebound figures: `point` holds each central estimate, the *_ci tuples its interval at `level`.
-
-    Every interval contains its central estimate by construction (see `rebound` and `method`).
+    """Rebound figures: `point` holds each central estimate, the *_ci tuples its interval (see `rebound`).
 
     Parameters
     ----------
@@ -433,6 +426,16 @@ class Rebound:
     trough_share: float = float("nan")
 
     def month(self, offset: float | None) -> str:
+        """Name the month `offset` months after the shock ('YYYY-MM'; 'n/a' for None or never).
+
+        Parameters
+        ----------
+        offset : float or None
+
+        Returns
+        -------
+        str
+        """
         if offset is None or not np.isfinite(offset):
             return "n/a"
         return str(self.cf.shock + int(offset))
@@ -477,14 +480,14 @@ def rebound(cf: Counterfactual, thresholds=(0.5, 0.9), level: float | None = Non
     medians. So every figure here is one statistic, computed the same way on the central path and on each path:
 
     * the trough month T is the central path's deepest month, fixed on every path;
-    * depth = the gap at T. Its distribution is a monotone transform of the
-      counterfactual's t predictive distribution at T, so the interval is exact (the monthly prediction interval
-      turned into a gap) and the central estimate is its median, equal to the central path's gap;
-    * months to recover each threshold, counted from T against each path's own
-      depth at T: estimate = median over the paths, interval = central `level` quantiles of the same values. A
-      path on which a threshold is never reached counts as 'not yet' (infinite);
-    * shortfall over a fixed span, from the shock to T plus the estimated months
-      to the higher threshold (or to the end): median and quantiles over paths.
+    * depth = the gap at T. Its distribution is a monotone transform of the counterfactual's t predictive
+      distribution at T, so the interval is exact (the monthly prediction interval turned into a gap) and the
+      central estimate is its median, equal to the central path's gap;
+    * months to recover each threshold, counted from T against each path's own depth at T: estimate = median
+      over the paths, interval = central `level` quantiles of the same values. A path on which a threshold is
+      never reached counts as 'not yet' (infinite);
+    * shortfall over a fixed span, from the shock to T plus the estimated months to the higher threshold (or to
+      the end): median and quantiles over paths.
 
     Parameters
     ----------
@@ -577,7 +580,6 @@ def monthly_table(cf: Counterfactual, statuses: pd.Series, level: float) -> pd.D
     ----------
     cf : Counterfactual
     statuses : pandas.Series
-        Month -> status (export_history's).
     level : float
 
     Returns
