@@ -42,7 +42,7 @@ STATIC = Path(__file__).parent / "static"
 # --------------------------------------------------------------------------- swap
 
 def clean_leftovers(site: Path) -> None:
-    """Remove temp folders an interrupted build left beside site/, so they never pile up or get served.
+    """Remove temp folders an interrupted build left beside site/, so they never pile up.
 
     Parameters
     ----------

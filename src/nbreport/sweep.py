@@ -113,7 +113,7 @@ def listed(p, state: dict, only) -> bool:
     state : dict
         The build state.
     only : collection of str or None
-        The run ids given with --only, if any.
+        The keys given with --only (run ids, sweep ids or notebook paths), if any.
 
     Returns
     -------
