@@ -493,12 +493,12 @@ def test_backtest_chart_on_a_short_window_draws_a_legend_without_warnings():
 
 @pytest.mark.parametrize("cls", ["QuotaResult", "ReboundResult", "WithoutDerived"])
 def test_every_field_of_a_model_result_is_documented(cls):
-    """Typed results replace many-key dicts: each field says what it holds (numpydoc Attributes)."""
+    """Typed results replace many-key dicts: each field says what it holds (numpydoc Parameters: a dataclass's fields are its constructor's)."""
     import dataclasses
     import re
 
     klass = getattr(models, cls)
-    doc = klass.__doc__.split("Attributes\n    ----------\n", 1)[1]
+    doc = klass.__doc__.split("Parameters\n    ----------\n", 1)[1]
     documented = {n.strip() for line in doc.splitlines() if re.match(r"    \w", line)
                   for n in line.split(":")[0].split(",")}
     assert {f.name for f in dataclasses.fields(klass)} <= documented

@@ -54,7 +54,14 @@ def month_status(series: str, partner: str = "World", data_dir=None) -> pd.Serie
 
 
 def coverage_grid(series: str, partner: str = "World", data_dir=None) -> dict:
-    """One series' grid for the data page.
+    """Build one series' grid for the data page, so readers see its holes before they trust a trend.
+
+    Parameters
+    ----------
+    series, partner : str
+        As in data/exports.csv; partner ``"World"`` by default.
+    data_dir : path, optional
+        Another data folder (tests); the repository's data/ by default.
 
     Returns
     -------
@@ -78,7 +85,18 @@ def coverage_grid(series: str, partner: str = "World", data_dir=None) -> dict:
 
 
 def coverage_grids(data_dir=None) -> list[dict]:
-    """A grid for every monthly series in data/exports.csv: world first, then the United States, then partners A-Z."""
+    """Build a grid for every monthly series in data/exports.csv: world first, then the United States, then partners A-Z.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        Another data folder (tests); the repository's data/ by default.
+
+    Returns
+    -------
+    list of dict
+        One coverage_grid per (series, partner), magnets first.
+    """
     ex = hdata.load_exports(data_dir=data_dir)
     ex = ex[ex["period_kind"].isin(["month", "months"])]
     pairs = sorted({(s, p) for s, p in zip(ex["series"], ex["partner"])},

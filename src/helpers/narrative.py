@@ -8,7 +8,8 @@ if a page still shows an original number).
 
 Formatting helpers (`tonnes`, `pct`, `month`, `day`) are shared by every
 sentence so a value reads the same everywhere; `show` displays Markdown with a
-deterministic text/plain copy.
+deterministic text/plain copy. Throughout, `series` and `partner` are as in data/exports.csv,
+quota tonnages are t REO, and windows (`start`-`end`, `first_year`-`last_year`) include both ends.
 """
 from __future__ import annotations
 
@@ -27,42 +28,121 @@ SERIES_WORD = {"magnets": "magnet", "rare_earths": 'customs "rare earths"'}
 # --------------------------------------------------------------------------- formats
 
 def tonnes(value: float) -> str:
-    """A tonnage as readers see it: 132000 -> '132,000 t'; 5174.51 -> '5,175 t'."""
+    """Write a tonnage as readers see it (132000 -> '132,000 t'), so it reads the same in every sentence.
+
+    Parameters
+    ----------
+    value : float
+        Tonnes (t REO for quotas, product tonnes for exports); None or NaN allowed.
+
+    Returns
+    -------
+    str
+        Whole tonnes; ``'n/a'`` for a missing value.
+    """
     if value is None or not np.isfinite(value):
         return "n/a"
     return f"{value:,.0f} t"
 
 
 def pct(value: float, digits: int = 1, sign: bool = False) -> str:
-    """A percent (already times 100): 10.0 -> '10.0%'; sign=True -> '+10.0%'."""
+    """Write a percent as readers see it.
+
+    Parameters
+    ----------
+    value : float
+        A percent, already times 100 (10.0 means 10%); None or NaN allowed.
+    digits : int, default 1
+        Decimals shown.
+    sign : bool, default False
+        Show ``+`` on a rise (for changes).
+
+    Returns
+    -------
+    str
+        ``10.0 -> '10.0%'`` (``'+10.0%'`` with `sign`); ``'n/a'`` for a missing value.
+    """
     if value is None or not np.isfinite(value):
         return "n/a"
     return f"{value:+.{digits}f}%" if sign else f"{value:.{digits}f}%"
 
 
 def change(new: float, old: float) -> float:
-    """Percent change from old to new."""
+    """Compute the percent change from old to new, as every sentence here states changes.
+
+    Parameters
+    ----------
+    new, old : float
+        The later and the earlier value, in the same unit.
+
+    Returns
+    -------
+    float
+        ``(new / old - 1) * 100``, in percent.
+    """
     return (new / old - 1) * 100
 
 
 def month(period) -> str:
-    """'May 2025' for a month (Period, Timestamp or 'YYYY-MM')."""
+    """Name a month as readers see it: 'May 2025'.
+
+    Parameters
+    ----------
+    period : pandas.Period, pandas.Timestamp or str
+        A month (``'YYYY-MM'`` for a string).
+
+    Returns
+    -------
+    str
+    """
     return pd.Period(period, "M").strftime("%b %Y")
 
 
 def day(date, year: bool = True) -> str:
-    """'8 November 2019' (or '8 November') for a date."""
+    """Name a date as readers see it: '8 November 2019' (or '8 November').
+
+    Parameters
+    ----------
+    date : date-like
+        Anything ``pandas.Timestamp`` reads.
+    year : bool, default True
+        Add the year (leave it out where the sentence already names it).
+
+    Returns
+    -------
+    str
+    """
     ts = pd.Timestamp(date)
     return f"{ts.day} {ts.strftime('%B')}" + (f" {ts.year}" if year else "")
 
 
 def months_from_days(days: float) -> float:
-    """Days as average calendar months (365.2425 / 12 days each, as the claims checker counts)."""
+    """Convert days to average calendar months, as the claims checker counts them.
+
+    Parameters
+    ----------
+    days : float
+        A number of days.
+
+    Returns
+    -------
+    float
+        Months of 365.2425 / 12 days each (helpers.units.MEAN_MONTH_DAYS: the Gregorian mean year).
+    """
     return float(days) / float(MEAN_MONTH_DAYS)
 
 
 def listing(items: Sequence[str]) -> str:
-    """'a', 'a and b', 'a, b and c'."""
+    """Join items into an English list: 'a', 'a and b', 'a, b and c'.
+
+    Parameters
+    ----------
+    items : sequence of str
+
+    Returns
+    -------
+    str
+    """
     items = [str(i) for i in items]
     if len(items) <= 1:
         return "".join(items)
@@ -70,7 +150,12 @@ def listing(items: Sequence[str]) -> str:
 
 
 def show(md: str) -> None:
-    """Display generated Markdown (deterministic text/plain alongside)."""
+    """Display generated Markdown with the same text as text/plain, so stored outputs compare stably (nbval).
+
+    Parameters
+    ----------
+    md : str
+    """
     from IPython.display import display
 
     display({"text/markdown": md, "text/plain": md}, raw=True)
@@ -83,7 +168,17 @@ def _annual(stage: str) -> pd.DataFrame:
 
 
 def spans(years: Sequence[int]) -> str:
-    """[2010, 2012, 2013, 2014] -> '2010 and 2012-2014'."""
+    """Write years as runs, so a list of gaps stays short: [2010, 2012, 2013, 2014] -> '2010 and 2012-2014'.
+
+    Parameters
+    ----------
+    years : sequence of int
+        Years, in any order.
+
+    Returns
+    -------
+    str
+    """
     years = sorted(years)
     runs: list[list[int]] = []
     for y in years:
@@ -95,7 +190,18 @@ def spans(years: Sequence[int]) -> str:
 
 
 def quota_years(stages: Sequence[str], first_year: int, last_year: int) -> str:
-    """Per stage, which years of the window have no annual quota (gaps) and which are derived, in words."""
+    """Say per stage which years of the window have no annual quota (gaps) and which are derived.
+
+    Parameters
+    ----------
+    stages : sequence of {'mining', 'smelting'}
+    first_year, last_year : int
+
+    Returns
+    -------
+    str
+        One sentence, naming the chart's gaps and hollow (derived) markers.
+    """
     parts = []
     for stage in stages:
         q = _annual(stage)
@@ -114,7 +220,19 @@ def quota_years(stages: Sequence[str], first_year: int, last_year: int) -> str:
 
 
 def quota_change(stages: Sequence[str], year: int) -> str:
-    """'mining rose 10.0% to 132,000 t and smelting and separation 10.4% to 127,000 t in 2019'."""
+    """Say how each stage's annual quota changed in one year, e.g. 'mining rose 10.0% to 132,000 t in 2019'.
+
+    Parameters
+    ----------
+    stages : sequence of {'mining', 'smelting'}
+    year : int
+        The year compared with the year before.
+
+    Returns
+    -------
+    str
+        The changes (t REO); a stage with no figure for the year before is given as a level only.
+    """
     bits = []
     for stage in stages:
         q = _annual(stage)["value"]
@@ -128,7 +246,20 @@ def quota_change(stages: Sequence[str], year: int) -> str:
 
 
 def quota_chart_alt(stages: Sequence[str], first_year: int, last_year: int, extra: str = "") -> str:
-    """Alt text for figures.quota_chart: the span, the first and last values and the last year's change."""
+    """Write the alt text of figures.quota_chart from the data it draws.
+
+    Parameters
+    ----------
+    stages : sequence of {'mining', 'smelting'}
+    first_year, last_year : int
+    extra : str, default ""
+        A sentence appended (what else the chart marks).
+
+    Returns
+    -------
+    str
+        The span, each stage's first and last values (t REO) and the last year's change.
+    """
     frame = pd.concat([_annual(s).assign(stage=s) for s in stages])
     frame = frame[(frame.index >= first_year) & (frame.index <= last_year) & frame["value"].notna()]
     words = " and ".join(STAGE_WORD[s] for s in stages)
@@ -142,7 +273,18 @@ def quota_chart_alt(stages: Sequence[str], first_year: int, last_year: int, extr
 
 
 def quota_path(stage: str, first_year: int, last_year: int) -> str:
-    """How a quota moved year by year after first_year, with the average growth and the last change."""
+    """Say how a quota moved year by year, with the average growth and the last change.
+
+    Parameters
+    ----------
+    stage : {'mining', 'smelting'}
+    first_year, last_year : int
+
+    Returns
+    -------
+    str
+        First and last quota (t REO), mean growth ``(last / first) ** (1 / years) - 1``, fastest and last change.
+    """
     q = _annual(stage)["value"].dropna()
     q = q[(q.index >= first_year) & (q.index <= last_year)]
     if len(q) < 2:
@@ -163,7 +305,20 @@ def quota_path(stage: str, first_year: int, last_year: int) -> str:
 
 
 def batch_alt(stage: str, part: str, years: Sequence[int]) -> str:
-    """Alt text for figures.batch_chart: each year's batch."""
+    """Write the alt text of figures.batch_chart: each year's batch.
+
+    Parameters
+    ----------
+    stage : {'mining', 'smelting'}
+    part : str
+        The batch, as in data/quotas.csv (``'first_batch'`` ...).
+    years : sequence of int
+
+    Returns
+    -------
+    str
+        Each year's batch (t REO), derived ones marked.
+    """
     q = data.load_quotas(stage=stage, part=part, segment="total").set_index("year")
     vals = [f"{tonnes(q.loc[y, 'value'])} in {y}" + (" (derived)" if q.loc[y, "status"] == "derived" else "")
             for y in years if y in q.index]
@@ -171,7 +326,21 @@ def batch_alt(stage: str, part: str, years: Sequence[int]) -> str:
 
 
 def split_change(stage: str, part: str, years: tuple[int, int]) -> dict:
-    """Light and medium-heavy quota of one batch in two years: {'light': (a, b, pct), ...}."""
+    """Compare the light and medium-heavy quota of one batch in two years.
+
+    Parameters
+    ----------
+    stage : {'mining', 'smelting'}
+    part : str
+        The batch, as in data/quotas.csv.
+    years : tuple of (int, int)
+        The earlier and the later year.
+
+    Returns
+    -------
+    dict
+        ``{'light': (a, b, pct), 'medium_heavy': (a, b, pct)}``: values (t REO), percent change.
+    """
     q = data.load_quotas(stage=stage, part=part)
     out = {}
     for seg in ("light", "medium_heavy"):
@@ -182,7 +351,17 @@ def split_change(stage: str, part: str, years: tuple[int, int]) -> dict:
 
 
 def notice_dates(notices: pd.DataFrame) -> str:
-    """'2018: 28 August; 2019: 8 November; ...' from figures.notice_timing_chart's table."""
+    """List when each year's quota notice came out ('2018: 28 August; 2019: 8 November; ...').
+
+    Parameters
+    ----------
+    notices : pandas.DataFrame
+        figures.notice_timing_chart's table: ``quota_year``, ``date``, ``precision`` (``'month'``: month only).
+
+    Returns
+    -------
+    str
+    """
     out = []
     for _, r in notices.sort_values("quota_year").iterrows():
         when = r["date"].strftime("%B") + " (month only)" if r["precision"] == "month" else day(r["date"], year=False)
@@ -191,7 +370,24 @@ def notice_dates(notices: pd.DataFrame) -> str:
 
 
 def event_day(event_id: str, year: bool = False) -> str:
-    """The date of one event in data/events.csv, as '4 April'."""
+    """Give the date of one event in data/events.csv ('4 April'), so prose never types a date.
+
+    Parameters
+    ----------
+    event_id : str
+        The event's id.
+    year : bool, default False
+        Add the year.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    KeyError
+        When the id is not in data/events.csv.
+    """
     ev = data.load_events()
     row = ev[ev["event_id"] == event_id]
     if row.empty:
@@ -202,13 +398,35 @@ def event_day(event_id: str, year: bool = False) -> str:
 # --------------------------------------------------------------------------- exports
 
 def monthly_window(series: str, partner: str, start, end) -> pd.Series:
-    """Monthly exports from start to end (months with no figure dropped)."""
+    """Select the monthly exports from start to end.
+
+    Parameters
+    ----------
+    series, partner : str
+    start, end : month-like
+
+    Returns
+    -------
+    pandas.Series
+        Tonnes by month (PeriodIndex); months with no figure dropped.
+    """
     m = data.monthly_exports(series, partner)
     return m[(m.index >= pd.Period(start, "M")) & (m.index <= pd.Period(end, "M"))].dropna()
 
 
 def monthly_summary(series: str, partner: str, start, end) -> str:
-    """How many months have a figure, the lowest and highest month and the last one, in words."""
+    """Say how many months have a figure, the lowest and highest month and the last one.
+
+    Parameters
+    ----------
+    series, partner : str
+    start, end : month-like
+
+    Returns
+    -------
+    str
+        The summary in words (tonnes), or that no month has a figure.
+    """
     s = monthly_window(series, partner, start, end)
     n = len(pd.period_range(pd.Period(start, "M"), pd.Period(end, "M"), freq="M"))
     if s.empty:
@@ -219,7 +437,18 @@ def monthly_summary(series: str, partner: str, start, end) -> str:
 
 
 def value_at(series: str, partner: str, when) -> str:
-    """One month's exports in words: '3,640 t in May 2019' or 'no figure for May 2019'."""
+    """Say one month's exports in words: '3,640 t in May 2019' or 'no figure for May 2019'.
+
+    Parameters
+    ----------
+    series, partner : str
+    when : month-like
+        The month.
+
+    Returns
+    -------
+    str
+    """
     m = data.monthly_exports(series, partner)
     p = pd.Period(when, "M")
     if p in m.index and np.isfinite(m[p]):
@@ -228,12 +457,35 @@ def value_at(series: str, partner: str, when) -> str:
 
 
 def trough(series: str, partner: str, start, end) -> pd.Period:
-    """The month with the lowest exports between start and end."""
+    """Find the month with the lowest exports between start and end.
+
+    Parameters
+    ----------
+    series, partner : str
+    start, end : month-like
+
+    Returns
+    -------
+    pandas.Period
+        The month (ValueError when no month of the window has a figure).
+    """
     return monthly_window(series, partner, start, end).idxmin()
 
 
 def highest_since(series: str, partner: str, when) -> str:
-    """'the highest since January 2025': the latest earlier month with at least as much, in words."""
+    """Say how high one month's exports stand against the months before, e.g. 'the highest since January 2025'.
+
+    Parameters
+    ----------
+    series, partner : str
+    when : month-like
+        The month; it must have a figure.
+
+    Returns
+    -------
+    str
+        The latest earlier month with at least as much, 'below <month before>', or since the data begin.
+    """
     m = data.monthly_exports(series, partner).dropna()
     p = pd.Period(when, "M")
     earlier = m[(m.index < p) & (m >= m[p])]
@@ -245,7 +497,20 @@ def highest_since(series: str, partner: str, when) -> str:
 
 
 def months_above(series: str, partner: str, start, end, level: float) -> str:
-    """How many months with a figure from start to end exceed a level, in words."""
+    """Say how many months with a figure from start to end exceed a level.
+
+    Parameters
+    ----------
+    series, partner : str
+    start, end : month-like
+    level : float
+        The level, in tonnes.
+
+    Returns
+    -------
+    str
+        The count in words, naming the months not above when there are some.
+    """
     s = monthly_window(series, partner, start, end)
     above = int((s > level).sum())
     if above == len(s):
@@ -255,7 +520,17 @@ def months_above(series: str, partner: str, start, end, level: float) -> str:
 
 
 def late_batches(stage: str) -> str:
-    """The third batches in the data for a stage, as a reminder that a year's total can grow late."""
+    """List the third batches in the data for a stage: a year's total can grow late.
+
+    Parameters
+    ----------
+    stage : {'mining', 'smelting'}
+
+    Returns
+    -------
+    str
+        A sentence with each third batch (t REO) and its year, or that the data hold none.
+    """
     q = data.load_quotas(stage=stage, part="third_batch", segment="total")
     q = q[q["value"].notna()]
     if q.empty:
@@ -285,13 +560,33 @@ def last_month(series: str, partner: str = "World") -> pd.Period:
 
 
 def last_quota_year(stage: str) -> int:
-    """The newest year with a published or derived annual quota for a stage (undisclosed years have none)."""
+    """Give the newest year with a published or derived annual quota for a stage (undisclosed years have none).
+
+    Parameters
+    ----------
+    stage : {'mining', 'smelting'}
+
+    Returns
+    -------
+    int
+    """
     q = _annual(stage)["value"].dropna()
     return int(q.index.max())
 
 
 def since_note(series: str, partner: str = "World") -> str:
-    """'The data run to March 2026', plus the newest combined period, for the "What the data show since" sections."""
+    """Say how far the export data run, for the "What the data show since" sections.
+
+    Parameters
+    ----------
+    series, partner : str
+        As in data/exports.csv; partner ``"World"`` by default.
+
+    Returns
+    -------
+    str
+        ``'The data run to <month>'`` plus the newest combined period (months customs published as one total).
+    """
     per = data.export_periods(series, partner)
     end = pd.Period(per["period_end"].max(), "M")
     comb = per[per["combined"]]

@@ -56,12 +56,37 @@ def read(notebook: Path | str | dict) -> dict | None:
 
 
 def by_name(record: dict | None) -> dict[str, dict]:
-    """{name: finding} of a record ({} for None)."""
+    """Index a findings record by finding name, so pages look findings up by the name the notebook gave.
+
+    Parameters
+    ----------
+    record : dict or None
+        A findings record as read by this module (``{"findings": [...], ...}``), or None.
+
+    Returns
+    -------
+    dict of str to dict
+        ``{name: finding}``; empty for None or a record without findings.
+    """
     return {f["name"]: f for f in (record or {}).get("findings", [])}
 
 
 def headline(record: dict | None, name: str | None = None) -> dict | None:
-    """The finding called `name`, else the record's headline, else its first finding; None if none."""
+    """Pick the finding a page or sweep shows: the one asked for, else the record's headline, else the first.
+
+    Parameters
+    ----------
+    record : dict or None
+        A findings record, or None when the run wrote none.
+    name : str, optional
+        The finding wanted (a sweep's ``headline``); when given, no fallback is used, so a sweep never
+        charts another quantity than the one it names.
+
+    Returns
+    -------
+    dict or None
+        The finding, or None when there is none to show.
+    """
     found = by_name(record)
     key = name or (record or {}).get("headline")
     if key in found:
@@ -70,7 +95,21 @@ def headline(record: dict | None, name: str | None = None) -> dict | None:
 
 
 def fmt(f: dict | None, x: float | None = None) -> str:
-    """A number of finding `f` (its value by default) formatted as the notebook does (``round``, ``format``)."""
+    """Format a number of a finding the way the notebook printed it, so page and notebook agree.
+
+    Parameters
+    ----------
+    f : dict or None
+        The finding; its ``round`` (digits for ``round``) and ``format`` (a ``format`` spec,
+        default ``",.3g"``) are applied.
+    x : float, optional
+        The number to format (a bound of the interval); the finding's value by default.
+
+    Returns
+    -------
+    str
+        The formatted number, or ``"n/a"`` for a missing or non-finite number.
+    """
     if f is None:
         return "n/a"
     x = f.get("value") if x is None else x
@@ -85,14 +124,36 @@ def fmt(f: dict | None, x: float | None = None) -> str:
 
 
 def unit_text(f: dict | None) -> str:
-    """The unit to print after a finding's numbers: none when its format already says it (a percent)."""
+    """Give the unit to print after a finding's numbers: none when its format already says it (a percent).
+
+    Parameters
+    ----------
+    f : dict or None
+        The finding.
+
+    Returns
+    -------
+    str
+        Its ``unit`` (for example ``"t REO"``), or ``""``.
+    """
     if not f or str(f.get("format") or "").endswith("%"):
         return ""
     return str(f.get("unit") or "")
 
 
 def interval_text(f: dict | None) -> str:
-    """'lo to hi' of a finding's interval, or '' when it has none."""
+    """Write a finding's interval as 'lo to hi', with the bounds formatted like its value.
+
+    Parameters
+    ----------
+    f : dict or None
+        The finding, with ``low`` and ``high`` when it has an interval.
+
+    Returns
+    -------
+    str
+        ``"lo to hi"``, or ``""`` when either bound is missing.
+    """
     if not f or f.get("low") is None or f.get("high") is None:
         return ""
     return f"{fmt(f, f['low'])} to {fmt(f, f['high'])}"

@@ -11,12 +11,9 @@ index and the tests. Format (every key shown; anything else is refused):
         runs:
           - id: quota-mining                 # unique in the whole manifest; [a-z0-9][a-z0-9_-]*
             parameters: {stage: mining}      # optional; empty = the notebook's defaults
-          - id: quota-smelting
-            parameters: {stage: smelting}
-            site: true                       # optional, default true; false = run by the tests only
+          - {id: quota-smelting, parameters: {stage: smelting}, site: true}  # site: default true; false = tests only
         invalid:                             # optional: parameter sets that must be refused
-          - parameters: {stage: refining}
-            error: "unknown value 'refining'"   # a fragment of the refusal message
+          - {parameters: {stage: refining}, error: "unknown value 'refining'"}  # error: part of the refusal
         sweep:                               # optional: a grid run point by point, one sensitivity page
           id: quota-sweep                    # names the page and the points ('quota-sweep-2010-fixed')
           base: quota-mining                 # the run the points vary (default: the first run)
@@ -27,14 +24,11 @@ index and the tests. Format (every key shown; anything else is refused):
         source_id: reuters_2025_04           # (here: an article's id in data/sources.csv)
         runs: [{id: reuters-2025-quota}]
 
-The shape (keys, types, run ids, and the words of each refusal) is declared in
-manifest.schema.json beside this module and checked with jsonschema. The kinds of notebook, and
-the keys an entry of each kind must or must not have, are the collection's: its extension's
-``KINDS`` (nbreport.extension) are added to that schema before the check, so the builder
-names no kind itself; syntax errors, duplicate
-keys and impossible dates are refused with their line and column by nbreport.strictparse.
-This module only parses and validates: the no-change path of `make report` reads it without
-importing pandas or papermill.
+The shape (keys, types, run ids, the words of each refusal) is declared in manifest.schema.json and
+checked with jsonschema. The kinds, and the keys an entry of each kind needs, are the collection's: its
+extension's ``KINDS`` (nbreport.extension) join the schema before the check, so the builder names no kind.
+nbreport.strictparse refuses syntax errors, duplicate keys and impossible dates with line and column.
+Only parsing and validation here: a no-change `make report` reads it without pandas or papermill.
 """
 from __future__ import annotations
 
@@ -72,28 +66,54 @@ class Run:
         Values given to the notebook (empty: its defaults).
     site : bool, default True
         False: run by the tests only, not published.
+    sweep : str or None, optional
+        The sweep this run is a point of (never a page of its own).
     """
     id: str
     parameters: dict
     site: bool = True
-    sweep: str | None = None       # the sweep this run is a point of (never a page of its own)
+    sweep: str | None = None
 
 
 @dataclass
 class Sweep:
-    """A grid over an entry's parameters: `points` are runs (ids derived), shown on one sensitivity page."""
+    """A grid over an entry's parameters: `points` are runs (ids derived), shown on one sensitivity page.
 
+    Parameters
+    ----------
+    id, base : str
+        The sweep's id (names page and points); the run the points vary, whose findings are the yardstick.
+    grid, parameters : dict
+        Parameter -> list of values, in manifest order; fixed overrides on top of the base run's.
+    max_points : int
+        The cap: a larger grid is refused before anything runs.
+    points : list of Run
+        One run per grid point (``site=False``).
+    title, headline : str or None, optional
+        The page title; the finding the page and its verdict are about (default: the record's).
+    """
     id: str
-    base: str                      # the run whose parameters the points vary and whose findings are the yardstick
-    grid: dict                     # parameter -> list of values, in manifest order
-    parameters: dict               # fixed overrides on top of the base run's parameters
+    base: str
+    grid: dict
+    parameters: dict
     max_points: int
     points: list[Run]
     title: str | None = None
-    headline: str | None = None    # the finding the page and its verdict are about (default: the record's)
+    headline: str | None = None
 
     def values(self, run: Run) -> tuple:
-        """The grid values of one point, in grid order."""
+        """The grid values of one point, in grid order, to label it on the sensitivity page.
+
+        Parameters
+        ----------
+        run : Run
+            One of `points`.
+
+        Returns
+        -------
+        tuple
+            Its value of each grid parameter.
+        """
         return tuple(run.parameters[name] for name in self.grid)
 
 
@@ -118,20 +138,18 @@ class Entry:
 
     Parameters
     ----------
-    path : str
-        Relative to notebooks/, POSIX separators.
-    kind : str
-        One of the collection's kinds (its extension's KINDS).
+    path, kind : str
+        Relative to notebooks/ (POSIX separators); one of the collection's kinds (its extension's KINDS).
     runs : list of Run
         Its parameter sets.
-    source_id : str or None, optional
-        A key some kinds need (the collection's rules say which).
-    title : str or None, optional
-        The report's name where the collection does not give one.
+    source_id, title : str or None, optional
+        A key some kinds need (the collection's rules say which); the report's name if the collection has none.
     invalid : list of Invalid, optional
         Parameter sets that must be refused.
     index : int, default 0
         Position in the manifest, for messages.
+    sweep : Sweep or None, optional
+        Its grid of runs, if it declares one.
     """
     path: str                      # relative to notebooks/, POSIX separators
     kind: str
@@ -174,10 +192,8 @@ class Manifest:
 
     Parameters
     ----------
-    file : Path
-        The manifest file.
-    root : Path
-        The repository.
+    file, root : Path
+        The manifest file; the repository.
     entries : list of Entry
         The notebooks in manifest order.
     extension : str or None, optional
@@ -227,7 +243,13 @@ class Manifest:
         return [(e, r) for e in self.entries for r in e.runs if r.site or not site_only]
 
     def sweep_points(self) -> list[tuple[Entry, Run]]:
-        """Every (entry, point) of every sweep, in manifest and grid order."""
+        """Every (entry, point) of every sweep, in manifest and grid order.
+
+        Returns
+        -------
+        list of (Entry, Run)
+            The pairs.
+        """
         return [(e, r) for e in self.entries if e.sweep for r in e.sweep.points]
 
     def find(self, key: str) -> list[tuple[Entry, Run]]:
@@ -265,10 +287,8 @@ def display(path: Path, root: Path) -> str:
 
     Parameters
     ----------
-    path : Path
-        A file.
-    root : Path
-        The repository.
+    path, root : Path
+        A file; the repository.
 
     Returns
     -------
@@ -312,8 +332,7 @@ def _slug(value) -> str:
 
 
 def _sweep(item: dict, runs: list[Run], where: str, taken: dict[str, str], rel: str) -> Sweep:
-    """The entry's sweep with its points expanded; ManifestError on a grid too large for its cap,
-    an unknown base run, or a point id that collides."""
+    """The entry's sweep, points expanded; ManifestError on a grid over its cap, an unknown base, a taken id."""
     import itertools
 
     sw = item["sweep"]
@@ -356,9 +375,8 @@ def _sweep(item: dict, runs: list[Run], where: str, taken: dict[str, str], rel: 
 
 
 def _validator(schema: dict | None = None):
-    """jsonschema's validator for SCHEMA. jsonschema imports rfc3987_syntax when it is installed, and that
-    module builds a parser at import (2.4 s without byte code) for an IRI format check this schema never
-    asks for: it is kept out while jsonschema loads, so a rebuild with nothing changed stays fast."""
+    """jsonschema's validator for SCHEMA, loaded without rfc3987_syntax (it builds a parser at import, 2.4 s
+    without byte code, for an IRI format check this schema never asks for): a no-change rebuild stays fast."""
     blocked = "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules
     if blocked:
         sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
@@ -374,8 +392,7 @@ _RULE_ORDER = {"additionalProperties": 0, "type": 1, "required": 2}
 
 
 def schema_with_kinds(kinds: dict | None) -> dict:
-    """manifest.schema.json with the collection's kinds: their names as the enum of ``kind`` and,
-    for each kind that gives an ``entry`` schema, an if-kind-then-rules clause on the entry.
+    """manifest.schema.json with the collection's kinds: the enum of ``kind``, and each kind's ``entry`` rules.
 
     Parameters
     ----------
@@ -401,8 +418,7 @@ def schema_with_kinds(kinds: dict | None) -> dict:
 
 
 def schema_problem(data, shown: str, kinds: dict | None = None) -> str | None:
-    """The first way `data` breaks manifest.schema.json (with the collection's kinds), in the words the
-    schema gives; None if none.
+    """The first way `data` breaks manifest.schema.json (with the collection's kinds), in the schema's words.
 
     Parameters
     ----------
@@ -447,8 +463,7 @@ def schema_problem(data, shown: str, kinds: dict | None = None) -> str | None:
 def load(file: str | Path | None = None, root: str | Path | None = None, check_files: bool = True) -> Manifest:
     """Read and validate the manifest; raise ManifestError naming the entry on any problem.
 
-    The collection's extension (the ``extension`` key, else the registered entry point) is
-    loaded first: its KINDS decide which kinds exist and which keys each needs.
+    The collection's extension (``extension`` key, else the registered one) loads first: its KINDS decide the kinds.
 
     Parameters
     ----------
@@ -467,8 +482,7 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     Raises
     ------
     ManifestError
-        Naming file, line and column (syntax, duplicate keys) or the entry and the fix (shape,
-        kinds, paths, duplicate run ids).
+        Naming file, line and column (syntax, duplicate keys) or the entry and fix (shape, kinds, paths, ids).
     nbreport.extension.ExtensionError
         When the extension cannot be imported.
     """
@@ -542,14 +556,8 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
 
 
 def _extension(data):
-    """The collection's extension the manifest names (or the registered one); None while the
-    'extension' key itself is malformed (the schema check then says so).
-
-    Raises
-    ------
-    nbreport.extension.ExtensionError
-        The extension cannot be imported.
-    """
+    """The collection's extension the manifest names (or the registered one); None while the 'extension'
+    key itself is malformed (the schema check then says so); ExtensionError when it cannot be imported."""
     from nbreport import extension as extension_mod
 
     name = data.get("extension") if isinstance(data, dict) else None
@@ -562,8 +570,7 @@ def _extension(data):
 def unlisted_notebooks(manifest: Manifest) -> list[str]:
     """Notebooks in the collection's folders that the manifest does not list.
 
-    The folders are those the collection's kinds declare (KINDS[...]["folder"], e.g. notebooks/articles);
-    a collection that declares none has the folders of the notebooks the manifest lists.
+    The folders are the kinds' KINDS[...]["folder"] (e.g. notebooks/articles), else those of the listed notebooks.
 
     Parameters
     ----------

@@ -27,8 +27,20 @@ ID = re.compile(r"""\sid\s*=\s*(?:"([^"]*)"|'([^']*)')""", re.I)
 
 
 def text_of(markup: str) -> str:
-    """The visible text of an HTML snippet: tags removed, entities decoded, the ¶ of anchor links
-    dropped, white space collapsed."""
+    """Give the visible text of an HTML snippet, to compare headings with titles and to label boxes.
+
+    Tags are removed, entities decoded, the ¶ of anchor links dropped and white space collapsed.
+
+    Parameters
+    ----------
+    markup : str
+        An HTML snippet (the inside of a heading).
+
+    Returns
+    -------
+    str
+        Its text.
+    """
     text = html.unescape(TAG.sub("", markup)).replace("\u00b6", "")
     return " ".join(text.split())
 
@@ -44,7 +56,17 @@ def _slug(text: str) -> str:
 
 @dataclass
 class Outline:
-    """The rewritten fragment, its subtitle (text or "") and its contents [(id, text)]."""
+    """A report fragment rewritten for its page, with the subtitle and contents list taken from it.
+
+    Parameters
+    ----------
+    fragment : str or None
+        The rewritten fragment; None when the report has no output.
+    subtitle : str, default ""
+        The notebook's first h1 when it says more than the title, else ``""``.
+    contents : list of tuple of (str, str), optional
+        The h2 headings as ``(id, text)``, in page order.
+    """
 
     fragment: str
     subtitle: str = ""
@@ -56,9 +78,9 @@ def outline(fragment: str | None, title: str) -> Outline:
 
     Parameters
     ----------
-    fragment
+    fragment : str or None
         The sanitised notebook HTML (nbreport.render), or None when the report has no output.
-    title
+    title : str
         The report's title, printed by the page as its h1.
 
     Returns
@@ -127,7 +149,7 @@ def label_scroll_boxes(page: str) -> str:
 
     Parameters
     ----------
-    page
+    page : str
         A whole rendered page.
 
     Returns

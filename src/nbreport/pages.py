@@ -36,7 +36,18 @@ def _finalize(value):
 
 
 def environment(extra: Path | None = None):
-    """A Jinja2 environment over templates/site (and an extension's folder), autoescaping on."""
+    """Make the Jinja2 environment pages are rendered with, autoescaping on so no data can inject markup.
+
+    Parameters
+    ----------
+    extra : pathlib.Path, optional
+        An extension's template folder, searched after templates/site.
+
+    Returns
+    -------
+    jinja2.Environment
+        The environment; ``finalize`` prints None as ``""`` and escapes non-Markup values.
+    """
     from jinja2 import Environment, FileSystemLoader
 
     folders = [str(TEMPLATES)] + ([str(extra)] if extra else [])
@@ -45,12 +56,36 @@ def environment(extra: Path | None = None):
 
 
 def fmt_time(ts: float | None) -> str:
+    """Write a build time the way every page shows it (UTC, to the minute).
+
+    Parameters
+    ----------
+    ts : float or None
+        Seconds since the epoch; None or 0 when the report never ran.
+
+    Returns
+    -------
+    str
+        ``"YYYY-MM-DD HH:MM UTC"``, or ``"never"``.
+    """
     if not ts:
         return "never"
     return time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(ts))
 
 
 def png_size(path: Path) -> tuple[int, int] | None:
+    """Read a PNG's width and height from its header, so the page can reserve the thumbnail's box.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The thumbnail file.
+
+    Returns
+    -------
+    tuple of (int, int) or None
+        ``(width, height)`` in pixels, or None when the file is unreadable or not a PNG.
+    """
     try:
         with open(path, "rb") as f:
             head = f.read(24)
@@ -62,7 +97,18 @@ def png_size(path: Path) -> tuple[int, int] | None:
 
 
 def read_citation(root: Path) -> dict:
-    """Authors, title, version and licences from root/CITATION.cff; {} when there is none."""
+    """Read who to cite from root/CITATION.cff, for the footer of every page.
+
+    Parameters
+    ----------
+    root : pathlib.Path
+        The repository folder.
+
+    Returns
+    -------
+    dict
+        ``authors``, ``title``, ``version`` and ``licenses``; ``{}`` when there is no CITATION.cff.
+    """
     path = root / "CITATION.cff"
     if not path.is_file():
         return {}
@@ -81,6 +127,19 @@ class Report:
 
     The extension's ``describe(entry, root, results)`` gives the title and kind line (and whatever
     its own templates show, kept in ``info``); its ``parameters(notebook, given)`` the parameter list.
+
+    Parameters
+    ----------
+    man : nbreport.manifest.Manifest
+        The manifest (for the notebook file the run executes).
+    planned : nbreport.runner.Planned
+        The run with its entry and planned fingerprint.
+    state : dict
+        The build state (nbreport.state); ``state["runs"][run id]`` is what the run recorded.
+    results : dict
+        The extension's results job, as recorded (passed to ``describe``).
+    ext : nbreport.extension.Extension
+        The collection's extension.
     """
 
     def __init__(self, man, planned, state: dict, results: dict, ext):
@@ -106,22 +165,52 @@ class Report:
 
     @property
     def thumb_shown(self) -> bool:
+        """Whether the card shows a thumbnail: only a recorded one whose size is known, of a run that ran.
+
+        Returns
+        -------
+        bool
+            True when the thumbnail is shown.
+        """
         return bool(self.s.get("thumb") and self.thumb_size
                     and self.status in ("ok", "warnings", "failed", "stale"))
 
     @property
     def ran(self) -> str:
+        """Say when the run last ran, for the index card.
+
+        Returns
+        -------
+        str
+            ``"ran <time>"``, or ``"not built yet"``.
+        """
         return f"ran {fmt_time(self.s.get('executed_at'))}" if self.s else "not built yet"
 
     @property
     def executed_line(self) -> str:
+        """Say when and how long the run last executed, for the report page.
+
+        Returns
+        -------
+        str
+            ``"Executed <time> in <s> s"``, or ``"Never executed"``.
+        """
         if not self.s:
             return "Never executed"
         took = " in %.1f s" % self.s["duration"] if self.s.get("duration") else ""
         return f"Executed {fmt_time(self.s.get('executed_at'))}{took}"
 
     def papermill_command(self) -> str:
-        """A shell command that re-runs this report as pasted in the repository folder (after `make env`)."""
+        """Write a shell command that re-runs this report as pasted in the repository folder (after `make env`).
+
+        Strings go with ``-r`` (papermill's ``-p`` would coerce ``007`` to 7), numbers and booleans with
+        ``-p``, anything else as YAML with ``-y``.
+
+        Returns
+        -------
+        str
+            The command, continued over lines with backslashes.
+        """
         args = [f"mkdir -p build && .venv/bin/papermill {shlex.quote(self.notebook)} "
                 f"{shlex.quote(f'build/{self.id}-rerun.ipynb')}"]
         for name, value, _ in self.params:
@@ -134,11 +223,29 @@ class Report:
         return " \\\n    ".join(args)
 
     def error_text(self) -> str:
+        """Describe why the run failed, in words for the page (nbreport.status.describe_error).
+
+        Returns
+        -------
+        str
+            The description, or ``"it failed"`` when no error was recorded.
+        """
         return describe_error(self.s.get("error")) if self.s.get("error") else "it failed"
 
 
 def summary_line(reports: list[Report]) -> str:
-    """"5 reports, 4 current, 1 failed": the index's count of reports by status."""
+    """Count reports by status for the index: "5 reports, 4 current, 1 failed".
+
+    Parameters
+    ----------
+    reports : list of Report
+        The reports on the site.
+
+    Returns
+    -------
+    str
+        The count; statuses with no report are left out.
+    """
     n = len(reports)
     counts = {k: sum(1 for r in reports if r.status == k) for k in STATUS_TEXT}
     summary = [f"{n} report{'s' if n != 1 else ''}", f"{counts['ok']} current"]
@@ -149,6 +256,19 @@ def summary_line(reports: list[Report]) -> str:
 
 
 def index_context(reports: list[Report]) -> dict:
+    """Gather what the index template needs, so the alert names the worst status first.
+
+    Parameters
+    ----------
+    reports : list of Report
+        The reports on the site.
+
+    Returns
+    -------
+    dict
+        ``reports``, ``bad`` (not current), ``summary``, ``alert`` (``"failed"``, ``"warnings"`` or
+        ``"stale"``) and ``groups`` (kind, heading) in the extension's kind order.
+    """
     bad = [r for r in reports if r.status != "ok"]
     failed = any(r.status == "failed" for r in reports)
     warned = any(r.status == "warnings" for r in reports)

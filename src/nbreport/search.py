@@ -26,7 +26,12 @@ UNUSED_UI = ("pagefind-ui.js", "pagefind-ui.css", "pagefind-modular-ui.js", "pag
 
 
 def pagefind_binary() -> str:
-    """The Pagefind indexer: the binary shipped in the pagefind-bin wheel, else one on PATH.
+    """Find the Pagefind indexer: the binary shipped in the pagefind-bin wheel, else one on PATH.
+
+    Returns
+    -------
+    str
+        The path of the executable.
 
     Raises
     ------
@@ -50,12 +55,12 @@ def index_site(folder: Path, expected: int, timeout: float = 120) -> int:
 
     Parameters
     ----------
-    folder
+    folder : pathlib.Path
         The site being written (its temporary folder: the index is part of the same swap).
-    expected
+    expected : int
         How many pages carry ``data-pagefind-body``; an index with another count is refused,
         so a page that silently dropped out of the index fails the build instead.
-    timeout
+    timeout : float, default 120
         Seconds the indexer may take.
 
     Returns
@@ -104,11 +109,11 @@ MARK = re.compile(r"<main\b[^>]*\sdata-pagefind-body[\s>=]", re.I)
 
 
 def marked_pages(folder: Path) -> int:
-    """How many pages under `folder` mark their <main> for the index (``data-pagefind-body``).
+    """Count the pages under `folder` that mark their <main> for the index (``data-pagefind-body``).
 
     Parameters
     ----------
-    folder
+    folder : pathlib.Path
         The site being written.
 
     Returns

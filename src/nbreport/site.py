@@ -42,7 +42,13 @@ STATIC = Path(__file__).parent / "static"
 # --------------------------------------------------------------------------- swap
 
 def clean_leftovers(site: Path) -> None:
-    """Remove temp folders an interrupted build left beside site/."""
+    """Remove temp folders an interrupted build left beside site/, so they never pile up.
+
+    Parameters
+    ----------
+    site : pathlib.Path
+        The published site folder.
+    """
     if not site.parent.is_dir():
         return
     for path in site.parent.glob(f".{site.name}.tmp-*"):
@@ -64,6 +70,18 @@ def _exchange(a: Path, b: Path) -> bool:
 
 
 def swap_in(tmp: Path, site: Path) -> None:
+    """Replace the published site by the one just written, so a reader never sees half a site.
+
+    An atomic exchange (renameat2) where the system has it; else two renames, the old site moved
+    aside first.
+
+    Parameters
+    ----------
+    tmp : pathlib.Path
+        The complete new site, beside `site`.
+    site : pathlib.Path
+        The published site folder (need not exist yet).
+    """
     if site.exists() and _exchange(tmp, site):
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous site
         return
@@ -81,9 +99,26 @@ def swap_in(tmp: Path, site: Path) -> None:
 class Writer:
     """The site being written: files go into a temporary folder; pages are rendered from templates.
 
-    This is what an extension's ``write_pages(site)`` receives. Attributes: ``cfg`` (the build's
-    nbreport.config.Config), ``results`` (the extension's results job, as recorded), ``withheld``
-    (data files that changed while the build ran: never publish them), ``built`` and ``stamp``.
+    This is what an extension's ``write_pages(site)`` receives.
+
+    Parameters
+    ----------
+    cfg : nbreport.config.Config
+        The build's settings.
+    tmp : pathlib.Path
+        The temporary folder that becomes the site.
+    ext : nbreport.extension.Extension
+        The collection's extension (templates, navigation, site name).
+    results : dict
+        The extension's results job, as recorded.
+    built : str
+        When the site was built, as shown on pages (pages.fmt_time).
+    stamp : str
+        The site stamp (nbreport.runner.site_stamp).
+    hook : callable, optional
+        Called with the path of every file written (tests use it to interrupt a build).
+    withheld : set of str, optional
+        Data files that changed while the build ran: never publish them.
     """
 
     def __init__(self, cfg, tmp: Path, ext, results: dict, built: str, stamp: str, hook=None,
@@ -94,7 +129,15 @@ class Writer:
         self.citation = pages.read_citation(cfg.root)
 
     def emit(self, rel: str, data: str | bytes) -> None:
-        """Write site/<rel> (text as UTF-8)."""
+        """Write site/<rel> (text as UTF-8).
+
+        Parameters
+        ----------
+        rel : str
+            The path inside the site, with forward slashes.
+        data : str or bytes
+            The content.
+        """
         path = self.tmp / rel
         path.parent.mkdir(parents=True, exist_ok=True)
         if isinstance(data, str):
@@ -105,7 +148,15 @@ class Writer:
             self.hook(path)
 
     def copy(self, src: Path, rel: str) -> None:
-        """Copy a file to site/<rel>."""
+        """Copy a file to site/<rel>.
+
+        Parameters
+        ----------
+        src : pathlib.Path
+            The file to copy.
+        rel : str
+            The path inside the site.
+        """
         dst = self.tmp / rel
         dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(src, dst)
@@ -114,10 +165,30 @@ class Writer:
 
     def render(self, template: str, rel: str = "", title: str = "", current: str = "", searchable: bool = True,
                **context) -> str:
-        """A page from `template` (which extends base.html.j2): rel is the way back to the site root.
+        """Render a page from `template` (which extends base.html.j2).
 
         A `searchable` page marks its <main> for the search index (nbreport.search); every scroll box
         of the page (``div.table-scroll``) is made focusable and labelled (outline.label_scroll_boxes).
+
+        Parameters
+        ----------
+        template : str
+            The template's name.
+        rel : str, default ""
+            The way back to the site root from the page (``"../"`` for a page one folder down).
+        title : str, default ""
+            The page title.
+        current : str, default ""
+            The navigation item marked as current.
+        searchable : bool, default True
+            Whether the page goes into the search index.
+        **context
+            Further template variables.
+
+        Returns
+        -------
+        str
+            The page.
         """
         from markupsafe import Markup
 
@@ -133,8 +204,27 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
                withheld: set[str] | frozenset = frozenset()) -> None:
     """Write the whole site into a temp folder beside cfg.site, then swap it in.
 
-    The extension (man.ext) adds its pages and files through ``write_pages(writer)``; `withheld`
-    names data files that changed while the build ran (the reports did not run on them).
+    The extension (man.ext) adds its pages and files through ``write_pages(writer)``. A build that
+    fails here leaves the previous site in place.
+
+    Parameters
+    ----------
+    cfg : nbreport.config.Config
+        The build's settings.
+    man : nbreport.manifest.Manifest
+        The manifest.
+    state : dict
+        The build state, with every run's record.
+    planned : list of nbreport.runner.Planned
+        The runs, in manifest order.
+    stamp : str
+        The site stamp written into every page.
+    inputs : nbreport.fingerprint.Inputs
+        The input fingerprints of this build (not read here at present).
+    hook : callable, optional
+        Called with every file written.
+    withheld : set of str, optional
+        Data files that changed while the build ran (the reports did not run on them).
     """
     ext = man.ext
     cfg.site.parent.mkdir(parents=True, exist_ok=True)

@@ -35,7 +35,20 @@ def _check(man, entry, data: bool, points: set[str] | None = None) -> tuple[list
 
 
 def problems(man, data: bool = False) -> list[str]:
-    """What is wrong with every sweep's grid (unknown names, values out of range); [] when none."""
+    """List what is wrong with every sweep's grid (unknown names, values out of range), before anything runs.
+
+    Parameters
+    ----------
+    man : nbreport.manifest.Manifest
+        The manifest; its extension's ``check_sweep`` does the checking.
+    data : bool, default False
+        Whether the checks may read the data (the joint-constraint rules do).
+
+    Returns
+    -------
+    list of str
+        One message per problem; ``[]`` when none.
+    """
     out: list[str] = []
     for entry in man.entries:
         if entry.sweep:
@@ -46,7 +59,22 @@ def problems(man, data: bool = False) -> list[str]:
 def refuse(cfg, man, planned: list, state: dict) -> None:
     """Before execution: points the joint-constraint rules refuse are recorded as refused and not run.
 
-    Raises BuildError when a grid is wrong (nothing has run yet)."""
+    Parameters
+    ----------
+    cfg : nbreport.config.Config
+        The build's settings (where the state is saved).
+    man : nbreport.manifest.Manifest
+        The manifest.
+    planned : list of nbreport.runner.Planned
+        The runs; a refused point's ``action`` becomes ``"reuse"``.
+    state : dict
+        The build state; a refused point's record is written into it and saved.
+
+    Raises
+    ------
+    BuildError
+        When a grid is wrong (nothing has run yet).
+    """
     todo: dict[str, set[str]] = {}
     for p in planned:
         if p.run.sweep and p.action == "execute":
@@ -73,15 +101,45 @@ def refuse(cfg, man, planned: list, state: dict) -> None:
 
 
 def listed(p, state: dict, only) -> bool:
-    """Whether a planned run is one of the build's outcomes: site runs (every run with --only), and a
-    sweep point only when it failed (the build then fails; its page is the sensitivity page)."""
+    """Decide whether a planned run is one of the build's listed outcomes.
+
+    Site runs are (every run with --only); a sweep point only when it failed (the build then fails;
+    its page is the sensitivity page).
+
+    Parameters
+    ----------
+    p : nbreport.runner.Planned
+        The planned run.
+    state : dict
+        The build state.
+    only : collection of str or None
+        The keys given with --only (run ids, sweep ids or notebook paths), if any.
+
+    Returns
+    -------
+    bool
+        True when the run is listed.
+    """
     if p.run.sweep:
         return run_status(state["runs"].get(p.run.id), p.fingerprint) == "failed"
     return p.run.site or bool(only)
 
 
 def reused_refusal(prev: dict | None, fingerprint: str) -> bool:
-    """A point refused on exactly these inputs stays refused without checking again."""
+    """Keep a point refused on exactly these inputs refused without checking again.
+
+    Parameters
+    ----------
+    prev : dict or None
+        The point's previous record in the state.
+    fingerprint : str
+        The point's fingerprint in this build.
+
+    Returns
+    -------
+    bool
+        True when the previous record is a refusal with the same fingerprint.
+    """
     return bool(prev) and prev.get("status") == "refused" and prev.get("fingerprint") == fingerprint
 
 
@@ -112,8 +170,29 @@ def _point_words(sweep, row: dict) -> str:
 
 
 def verdict(sweep, base_status: str, base_head: dict | None, rows: list[dict], name: str | None) -> tuple[str, str]:
-    """(kind, sentence): kind robust | fragile | none; the sentence states how many points lie inside
-    the base run's interval of the headline finding, all of it formatted from the recorded numbers."""
+    """Say whether the headline finding holds across the sweep (robust) or not (fragile).
+
+    The sentence states how many points lie inside the base run's interval of the headline
+    finding, all of it formatted from the recorded numbers.
+
+    Parameters
+    ----------
+    sweep : nbreport.manifest.Sweep
+        The sweep.
+    base_status : str
+        The base run's status (``"ok"``, ``"failed"`` ...).
+    base_head : dict or None
+        The base run's headline finding.
+    rows : list of dict
+        One row per point (status, findings by name).
+    name : str or None
+        The headline finding's name.
+
+    Returns
+    -------
+    tuple of (str, str)
+        ``(kind, sentence)``; kind is ``"robust"``, ``"fragile"`` or ``"none"``.
+    """
     skipped = [r for r in rows if r["status"] not in ("ok", "warnings")]
     tail = ""
     if skipped:
@@ -155,9 +234,27 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
 
 
 def chart(sweep, rows: list[dict], name: str, base_head: dict | None) -> dict | None:
-    """Geometry of the chart: one column per value of the first grid parameter, one series (colour and
-    marker) per combination of the others; each point its headline value with its interval, the base
-    run's interval as a band. None when no point has the finding."""
+    """Lay out the sensitivity chart, so the template only draws what is computed here.
+
+    One column per value of the first grid parameter, one series (colour and marker) per combination
+    of the others; each point its headline value with its interval, the base run's interval as a band.
+
+    Parameters
+    ----------
+    sweep : nbreport.manifest.Sweep
+        The sweep.
+    rows : list of dict
+        One row per point.
+    name : str
+        The headline finding's name.
+    base_head : dict or None
+        The base run's headline finding (the band).
+
+    Returns
+    -------
+    dict or None
+        The geometry (SVG units) with ticks and labels; None when no point has the finding.
+    """
     pts = [r for r in rows if r["by_name"].get(name) and r["by_name"][name].get("value") is not None]
     if not pts:
         return None
@@ -214,7 +311,27 @@ def chart(sweep, rows: list[dict], name: str, base_head: dict | None) -> dict | 
 # --------------------------------------------------------------------------- pages
 
 def page_context(man, entry, planned_by_id: dict, state: dict, root) -> dict:
-    """Everything the sensitivity page of `entry.sweep` shows, and what sensitivity/<id>.json holds."""
+    """Gather everything the sensitivity page of `entry.sweep` shows, and what sensitivity/<id>.json holds.
+
+    Parameters
+    ----------
+    man : nbreport.manifest.Manifest
+        The manifest (its extension describes the notebook and reads its defaults).
+    entry : nbreport.manifest.Entry
+        The entry declaring the sweep.
+    planned_by_id : dict of str to nbreport.runner.Planned
+        Planned runs by id.
+    state : dict
+        The build state.
+    root : pathlib.Path
+        The repository folder.
+
+    Returns
+    -------
+    dict
+        The template context: rows, columns, headline, verdict, chart, counts and the base run's
+        headline value and interval.
+    """
     sweep = entry.sweep
     base_p = planned_by_id.get(sweep.base)
     base_s = state["runs"].get(sweep.base)
@@ -253,7 +370,18 @@ def page_context(man, entry, planned_by_id: dict, state: dict, root) -> dict:
 
 
 def data_json(ctx: dict) -> str:
-    """sensitivity/<id>.json: the grid, each point's status and findings record, the verdict."""
+    """Write sensitivity/<id>.json: the grid, each point's status and findings record, the verdict.
+
+    Parameters
+    ----------
+    ctx : dict
+        A page_context result.
+
+    Returns
+    -------
+    str
+        The JSON text (sorted keys, so a rebuild on the same results writes the same file).
+    """
     sweep = ctx["sweep"]
     return json.dumps({
         "sweep": sweep.id, "notebook": f"notebooks/{ctx['entry'].path}", "base": sweep.base, "grid": sweep.grid,
@@ -263,7 +391,24 @@ def data_json(ctx: dict) -> str:
 
 
 def write_pages(site, man, state: dict, planned: list) -> list[dict]:
-    """sensitivity/<id>.html and .json for every sweep, and the list page sensitivity.html."""
+    """Write sensitivity/<id>.html and .json for every sweep, and the list page sensitivity.html.
+
+    Parameters
+    ----------
+    site : nbreport.site.Writer
+        The site being written.
+    man : nbreport.manifest.Manifest
+        The manifest.
+    state : dict
+        The build state.
+    planned : list of nbreport.runner.Planned
+        The runs.
+
+    Returns
+    -------
+    list of dict
+        The page contexts written; ``[]`` when the manifest has no sweep.
+    """
     entries = [e for e in man.entries if e.sweep]
     if not entries:
         return []
@@ -281,5 +426,16 @@ def write_pages(site, man, state: dict, planned: list) -> list[dict]:
 
 
 def nav(man) -> list:
-    """The header link to sensitivity.html when the manifest declares a sweep."""
+    """Give the header link to sensitivity.html, only when the manifest declares a sweep.
+
+    Parameters
+    ----------
+    man : nbreport.manifest.Manifest
+        The manifest.
+
+    Returns
+    -------
+    list
+        ``[NAV]`` or ``[]``.
+    """
     return [NAV] if any(e.sweep for e in man.entries) else []

@@ -97,7 +97,7 @@ ABBREV = re.compile(r"\b(?:U\.S|U\.K|Mr|Mrs|Ms|Dr|No|Inc|Co|Ltd|Corp|St|Jan|Feb|
 class Sentence:
     """One sentence (or heading line) of an article.
 
-    Attributes
+    Parameters
     ----------
     text : str
         The sentence as printed.
@@ -123,7 +123,7 @@ class Sentence:
 class Mention:
     """One number the article states, as found and then classified.
 
-    Attributes
+    Parameters
     ----------
     start, end : int
         Offsets in the article text.

@@ -31,10 +31,8 @@ DATELINE_SCAN_LINES = 60        # a page's dateline sits above the article body
 class ArticleError(ValueError):
     """The article file or an option cannot be used; the message says where and what was expected.
 
-    Parameters
-    ----------
-    message : str
-        One sentence naming the file, line and column (or the option) and what was expected.
+    Raised with one message: a sentence naming the file, line and column (or the option) and what was
+    expected, so the command line prints it instead of a traceback.
     """
 
 
@@ -42,7 +40,7 @@ class ArticleError(ValueError):
 class Article:
     """One article: its text (header lines removed) and what is known about it.
 
-    Attributes
+    Parameters
     ----------
     path : pathlib.Path or None
         The file read.
@@ -54,10 +52,12 @@ class Article:
         ``day`` or ``month``.
     date_from : str
         Where the date came from (option, ``Published:`` line, dateline).
-    outlet, source_id : str
+    outlet : str
         From the options or header lines.
     offset_line : int
         Header lines removed, so line numbers in reports refer to the file.
+    source_id : str
+        From the options or header lines.
     warnings : list of str
         What the reader noticed but did not refuse.
     """

@@ -68,7 +68,7 @@ def month_add(y: int, m: int, k: int) -> tuple[int, int]:
 class Period:
     """Months y1-m1 .. y2-m2 that a number is about.
 
-    Attributes
+    Parameters
     ----------
     y1, m1, y2, m2 : int
         First and last month.
@@ -276,7 +276,7 @@ def find_periods(text: str, pub: dt.date, current: Period | None) -> list[tuple[
 class Context:
     """What the drafter knows from the sentences before.
 
-    Attributes
+    Parameters
     ----------
     series, stage, partner : str
         The series, quota stage and partner in play.

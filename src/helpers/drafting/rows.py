@@ -61,7 +61,7 @@ class DraftTables(claims.Tables):
 class Row:
     """One drafted ledger row: the number and what the drafter made of it.
 
-    Attributes
+    Parameters
     ----------
     mention : Mention
         The number.
@@ -115,7 +115,7 @@ class Row:
 class Draft:
     """The drafted rows of one article and how long drafting took.
 
-    Attributes
+    Parameters
     ----------
     article : Article
         The article read.

@@ -72,7 +72,7 @@ def sha256_of(path: Path) -> str:
 class ArticleText:
     """Where one article's text was looked for and what was found.
 
-    Attributes
+    Parameters
     ----------
     source_id, seed_file, sha256 : str
         The article's row in data/sources.csv (``sha256`` is ``text_sha256``, empty for the shared pack).

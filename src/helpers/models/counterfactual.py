@@ -1,9 +1,9 @@
 """The monthly export shock (``notebooks/models/export_rebound.ipynb``).
 
-A counterfactual fitted on pre-shock months, rebound figures (trough depth, months to
-recover, cumulative shortfall) with simulated intervals, an interrupted time series
-(segmented regression with HAC errors) and a placebo test at fake shock months. Missing
-months are never filled in. Part of ``helpers.models``.
+A counterfactual fitted on pre-shock months, rebound figures (trough depth, months to recover, cumulative
+shortfall) with simulated intervals, an interrupted time series (segmented regression with HAC errors) and a
+placebo test at fake shock months. Missing months are never filled in. Levels and shares are 0-1; tonnes t.
+Part of ``helpers.models``.
 """
 from __future__ import annotations
 
@@ -20,11 +20,10 @@ from helpers.models.series import COUNTERFACTUAL_KINDS, MIN_OBS, ModelError
 
 SEED = 20250401  # fixed, so simulated intervals are the same on every run
 N_DRAWS = 2000
-#: Significance level of the placebo test, fixed in advance and stated on the page. It is not the
-#: interval `level` parameter: changing how wide the intervals are drawn must not change the verdict.
-#: 10%, the level the test had at the notebook's default interval level (90%) before the two were
-#: separated; a rank test with J placebos cannot go below p = 1 / (J + 1), so with fewer than 9 (19
-#: at 5%) it is reported as inconclusive.
+#: Significance level of the placebo test, fixed in advance and stated on the page. It is not the interval
+#: `level` parameter: changing how wide the intervals are drawn must not change the verdict. 10%, the level the
+#: test had at the notebook's default interval level (90%) before the two were separated; a rank test with J
+#: placebos cannot go below p = 1 / (J + 1), so with fewer than 9 (19 at 5%) it is reported as inconclusive.
 PLACEBO_ALPHA = 0.10
 
 def _month_ordinal(idx: pd.PeriodIndex) -> np.ndarray:
@@ -35,10 +34,28 @@ def _month_ordinal(idx: pd.PeriodIndex) -> np.ndarray:
 class Counterfactual:
     """What the series would have done without the shock, fitted on the pre-shock window.
 
-    `frame` covers the pre-shock window and every month from the shock to the
-    end of the data (or `end`): actual (NaN where missing, combined or not used),
-    mean, lower, upper (t) and part ('pre' or 'post'). `n_obs` counts observations:
-    single months plus multi-month totals (each total one observation).
+    Parameters
+    ----------
+    kind, reason : str
+        The counterfactual used ('trend', 'level', 'year_ago') and why (choose_kind).
+    shock, start : pandas.Period
+        The shock month and the first month of the fit window.
+    n_obs : int
+        Observations fitted: single months plus multi-month totals (each total one observation).
+    month_effects : bool
+    month_note : str
+        Why month-of-year effects were (not) fitted, for the page.
+    level : float
+    frame : pandas.DataFrame
+        Pre-shock window and months from the shock to the data's end (or `end`): actual (NaN where absent or unused),
+        mean, lower, upper (t), part ('pre' or 'post').
+    growth : dict or None
+        The trend's monthly and annual growth (shares), the annual with its interval ('trend' only).
+    _sim : dict
+    combined : pandas.DataFrame or None
+        Multi-month totals fitted as totals in the pre-shock window (period_start, period_end, value).
+    excluded : list of pandas.Period
+        Months left out of the fit as not normal (under another event), oldest first.
     """
     kind: str
     reason: str
@@ -51,21 +68,33 @@ class Counterfactual:
     frame: pd.DataFrame
     growth: dict | None = None
     _sim: dict = field(default_factory=dict, repr=False)
-    #: multi-month totals fitted as totals in the pre-shock window (period_start, period_end, value)
     combined: pd.DataFrame | None = None
-    #: months left out of the fit as not normal (under another event), oldest first
     excluded: list = field(default_factory=list)
 
     @property
     def post(self) -> pd.DataFrame:
+        """The post-shock rows of `frame`: the months compared with the counterfactual.
+
+        Returns
+        -------
+        pandas.DataFrame
+        """
         return self.frame[self.frame["part"] == "post"]
 
     def draws(self, n: int = N_DRAWS, seed: int = SEED) -> np.ndarray:
-        """Simulated counterfactual paths for the post-shock months (n x months), t.
+        """Simulate counterfactual paths for the post-shock months, t, for the rebound intervals.
 
-        Parameter uncertainty and month-level noise, as in the prediction
-        interval: sigma^2 drawn from its scaled chi-square, coefficients from
-        their normal given sigma, noise independent across months.
+        Parameter uncertainty and month-level noise, as in the prediction interval: sigma^2 drawn from its
+        scaled chi-square, coefficients from their normal given sigma, noise independent across months.
+
+        Parameters
+        ----------
+        n : int, default N_DRAWS
+        seed : int, default SEED
+
+        Returns
+        -------
+        numpy.ndarray, shape (n, post-shock months)
         """
         rng = np.random.default_rng(seed)
         sim = self._sim
@@ -92,7 +121,19 @@ def _window(y: pd.Series, shock: pd.Period, pre_months: int) -> tuple[pd.Series,
 
 
 def choose_kind(n_obs: int, kind: str = "auto") -> tuple[str, str]:
-    """The counterfactual used, and why: 'auto' picks a trend with >= 12 observed pre-shock months, else a level."""
+    """Pick the counterfactual and say why: 'auto' takes a trend with >= 12 observed pre-shock months, else a level.
+
+    Parameters
+    ----------
+    n_obs : int
+        Observed pre-shock months (a multi-month total counts once).
+    kind : {'auto', 'trend', 'level', 'year_ago'}, default 'auto'
+
+    Returns
+    -------
+    tuple of (str, str)
+        The kind and the reason, for the page; ModelError for an unknown kind or too few observations.
+    """
     if kind not in COUNTERFACTUAL_KINDS:
         raise ModelError(f"unknown counterfactual {kind!r}; expected one of {', '.join(COUNTERFACTUAL_KINDS)}")
     if kind != "auto":
@@ -126,29 +167,26 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
                        end=None, combined: pd.DataFrame | None = None, exclude=()) -> Counterfactual:
     """Counterfactual on log values fitted on the `pre_months` months before `shock`.
 
-    kinds: 'trend' = log-linear trend (plus month-of-year effects only when each
-    calendar month is observed at least twice in the window); 'level' = the
-    average log level, flat; 'year_ago' = the same month a year earlier, with
-    noise sqrt(2) x the spread of the pre-shock months around their mean.
-    Missing months are simply absent from the fit; nothing is interpolated.
+    kinds: 'trend' = log-linear trend (plus month-of-year effects only when each calendar month is observed at
+    least twice in the window); 'level' = the average log level, flat; 'year_ago' = the same month a year
+    earlier, with noise sqrt(2) x the spread of the pre-shock months around their mean. Missing months are
+    simply absent from the fit; nothing is interpolated.
 
     Parameters
     ----------
     y : Series
         Monthly values (t) on a monthly PeriodIndex, NaN where absent.
     shock : str or Period
-        The shock month.
-    pre_months, kind, level
-        Window length, counterfactual kind, interval level.
+    pre_months : int, default 24
+    kind : {'auto', 'trend', 'level', 'year_ago'}, default 'auto'
+    level : float, default 0.9
     end : str or Period, optional
-        Last month projected (months after it are not compared with this counterfactual:
-        e.g. the month before a second event).
+        Last month projected (later months are not compared with it: e.g. the month before a second event).
     combined : DataFrame, optional
-        Multi-month totals (``period_start``, ``period_end``, ``value``, optional ``used``), e.g.
-        customs' January-February figure. A total inside the pre-shock window is fitted as a
-        total: its residual compares the log of the sum of its months' predictions with the log
-        of the printed total, with weight = its number of months (trend and level kinds; the
-        year-ago kind has no fit and ignores them). Nothing is split.
+        Multi-month totals (``period_start``, ``period_end``, ``value``, optional ``used``), e.g. customs'
+        January-February figure. One inside the pre-shock window is fitted as a total: its residual compares the
+        log of the sum of its months' predictions with the log of the printed total, weight = its months (trend
+        and level kinds; year_ago has no fit and ignores them). Nothing is split.
     exclude : sequence of Period
         Months that are not normal (under another event): left out of the fit.
 
@@ -241,16 +279,26 @@ def fit_counterfactual(y: pd.Series, shock, pre_months: int = 24, kind: str = "a
 def rebound_stats(actual, cf, thresholds=(0.5, 0.9), trough: int | None = None, span_end: int | None = None) -> dict:
     """Trough depth, months to recover each share of the gap, and cumulative shortfall, for one path.
 
-    actual and cf are arrays over the post-shock months (month 0 = the shock).
-    Gap g_t = 1 - actual_t / cf_t, over months where both exist. Trough = the
-    month with the largest gap, or the month given as `trough` (the rebound
-    intervals fix it at the central path's trough, see `rebound`); depth = the
-    gap there. A share X of the gap is recovered at the first observed month
-    after the trough with g_t <= (1 - X) * depth. Shortfall = sum of
-    (cf_t - actual_t) in tonnes from the shock to the month the last threshold
-    is reached (or to the end), over observed months only; with `span_end`
-    given, to that month whatever the path does. With no gap (depth <= 0)
-    recovery is immediate: 0 months, and no shortfall unless `span_end` is given.
+    Gap g_t = 1 - actual_t / cf_t, over months where both exist. Trough = the month with the largest gap, or
+    the month given as `trough` (the rebound intervals fix it at the central path's trough, see `rebound`);
+    depth = the gap there. A share X of the gap is recovered at the first observed month after the trough with
+    g_t <= (1 - X) * depth. Shortfall = sum of (cf_t - actual_t) in tonnes from the shock to the month the last
+    threshold is reached (or to the end), over observed months only; with `span_end` given, to that month
+    whatever the path does. With no gap (depth <= 0) recovery is immediate: 0 months, and no shortfall unless
+    `span_end` is given.
+
+    Parameters
+    ----------
+    actual, cf : array_like
+        Actual and counterfactual tonnes over the post-shock months (month 0 = the shock).
+    thresholds : tuple of float, default (0.5, 0.9)
+    trough, span_end : int, optional
+        Fixed trough month and end of the shortfall span, as offsets from the shock.
+
+    Returns
+    -------
+    dict
+        trough, depth (share), recover ({threshold: months, inf if never}), shortfall (t), shortfall_end.
     """
     actual = np.asarray(actual, float)
     cf = np.asarray(cf, float)
@@ -288,12 +336,20 @@ def rebound_stats_paths(actual, paths, thresholds=(0.5, 0.9), trough: int | None
                         span_end: int | None = None) -> dict:
     """rebound_stats for many counterfactual paths at once (rows of `paths`), as arrays.
 
-    Same definitions (and the same optional fixed `trough` and `span_end`) as
-    rebound_stats, computed for all simulated paths together: the uncertainty of
-    the rebound figures takes thousands of paths, and a Python loop over them was
-    most of the export-rebound notebook's run time.
-    Returns {"trough": (n,) int (-1 where nothing is observed), "depth": (n,),
-    "recover": {th: (n,)}, "shortfall": (n,)}.
+    Same definitions (and optional fixed `trough`, `span_end`) as rebound_stats, for all simulated paths at once:
+    the rebound intervals take thousands of paths, and a Python loop over them was most of the notebook's run time.
+
+    Parameters
+    ----------
+    actual : array_like
+    paths : array_like, shape (n, months)
+    thresholds : tuple of float, default (0.5, 0.9)
+    trough, span_end : int, optional
+
+    Returns
+    -------
+    dict
+        {"trough": (n,) int (-1 where nothing is observed), "depth": (n,), "recover": {th: (n,)}, "shortfall": (n,)}
     """
     actual = np.asarray(actual, float)
     cf = np.atleast_2d(np.asarray(paths, float))
@@ -333,12 +389,27 @@ def rebound_stats_paths(actual, paths, thresholds=(0.5, 0.9), trough: int | None
 
 @dataclass
 class Rebound:
-    """Rebound figures: `point` holds each central estimate, the *_ci tuples its interval at `level`.
+    """Rebound figures: `point` holds each central estimate, the *_ci tuples its interval (see `rebound`).
 
-    Every interval contains its central estimate by construction (see `rebound`
-    and `method`). `central` holds the same figures read off the central
-    counterfactual path alone, and `trough_share` the share of simulated paths
-    whose own deepest month is the trough month.
+    Parameters
+    ----------
+    cf : Counterfactual
+    thresholds : tuple of float
+    level : float
+    point : dict
+        trough, depth, recover {threshold: months}, shortfall (t), shortfall_end.
+    depth_ci : tuple of float
+    recover_ci : dict of float to tuple
+    shortfall_ci : tuple of float
+    not_recovered_share : dict of float to float
+        Per threshold, the share of paths that never recover.
+    missing_post, derived_post : list of str
+        Post-shock months with no value, and with a derived one.
+    n_draws : int
+    central : dict
+        The same figures read off the central counterfactual path alone.
+    trough_share : float
+        Share of simulated paths whose own deepest month is the trough month.
     """
     cf: Counterfactual
     thresholds: tuple
@@ -355,6 +426,16 @@ class Rebound:
     trough_share: float = float("nan")
 
     def month(self, offset: float | None) -> str:
+        """Name the month `offset` months after the shock ('YYYY-MM'; 'n/a' for None or never).
+
+        Parameters
+        ----------
+        offset : float or None
+
+        Returns
+        -------
+        str
+        """
         if offset is None or not np.isfinite(offset):
             return "n/a"
         return str(self.cf.shock + int(offset))
@@ -393,24 +474,34 @@ def rebound(cf: Counterfactual, thresholds=(0.5, 0.9), level: float | None = Non
             seed: int = SEED, statuses: pd.Series | None = None) -> Rebound:
     """Rebound figures with intervals that contain their estimates by construction.
 
-    A percentile interval of a statistic re-selected on each simulated path is
-    not an interval for the figure read off the central path: the deepest month
-    of a noisy path is deeper than the central path's trough on average (the
-    maximum of noise), and a sum of back-transformed log values has a median
-    above the sum of their medians. So every figure here is one statistic,
-    computed the same way on the central path and on each path:
+    A percentile interval of a statistic re-selected on each simulated path is not an interval for the figure
+    read off the central path: the deepest month of a noisy path is deeper than the central path's trough on
+    average (the maximum of noise), and a sum of back-transformed log values has a median above the sum of their
+    medians. So every figure here is one statistic, computed the same way on the central path and on each path:
 
     * the trough month T is the central path's deepest month, fixed on every path;
-    * depth = the gap at T. Its distribution is a monotone transform of the
-      counterfactual's t predictive distribution at T, so the interval is exact
-      (the monthly prediction interval turned into a gap) and the central
-      estimate is its median, equal to the central path's gap;
-    * months to recover each threshold, counted from T against each path's own
-      depth at T: estimate = median over the paths, interval = central `level`
-      quantiles of the same values. A path on which a threshold is never
-      reached counts as 'not yet' (infinite);
-    * shortfall over a fixed span, from the shock to T plus the estimated months
-      to the higher threshold (or to the end): median and quantiles over paths.
+    * depth = the gap at T. Its distribution is a monotone transform of the counterfactual's t predictive
+      distribution at T, so the interval is exact (the monthly prediction interval turned into a gap) and the
+      central estimate is its median, equal to the central path's gap;
+    * months to recover each threshold, counted from T against each path's own depth at T: estimate = median
+      over the paths, interval = central `level` quantiles of the same values. A path on which a threshold is
+      never reached counts as 'not yet' (infinite);
+    * shortfall over a fixed span, from the shock to T plus the estimated months to the higher threshold (or to
+      the end): median and quantiles over paths.
+
+    Parameters
+    ----------
+    cf : Counterfactual
+    thresholds : tuple of float, default (0.5, 0.9)
+    level : float, optional
+        Interval level, share 0-1; the counterfactual's by default.
+    n_draws, seed : int
+    statuses : pandas.Series, optional
+        Month -> status, to list derived post-shock months.
+
+    Returns
+    -------
+    Rebound
     """
     level = cf.level if level is None else level
     post = cf.post
@@ -453,7 +544,16 @@ def rebound(cf: Counterfactual, thresholds=(0.5, 0.9), level: float | None = Non
 
 
 def rebound_table(rb: Rebound) -> pd.DataFrame:
-    """The rebound figures as rounded text: estimate, interval, month reached."""
+    """The rebound figures as rounded text, for the page: estimate, interval, month reached.
+
+    Parameters
+    ----------
+    rb : Rebound
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     p = rb.point
     rows = [{"figure": "Trough depth (% below counterfactual)", "estimate": fmt_pct(p["depth"], 0, sign=False),
              f"{rb.level:.0%} interval": fmt_interval(*rb.depth_ci, fmt=lambda v: fmt_pct(v, 0, sign=False)),
@@ -474,7 +574,18 @@ def rebound_table(rb: Rebound) -> pd.DataFrame:
 
 
 def monthly_table(cf: Counterfactual, statuses: pd.Series, level: float) -> pd.DataFrame:
-    """Post-shock months: actual, status, counterfactual and its interval, gap."""
+    """Post-shock months as text, for the page: actual, status, counterfactual and its interval, gap.
+
+    Parameters
+    ----------
+    cf : Counterfactual
+    statuses : pandas.Series
+    level : float
+
+    Returns
+    -------
+    pandas.DataFrame
+    """
     post = cf.post
     gap = 1 - post["actual"] / post["mean"]
     return pd.DataFrame({

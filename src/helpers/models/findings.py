@@ -17,7 +17,24 @@ from helpers.models.series import MIN_OBS
 
 
 def quota_data_note(history: pd.DataFrame, first_year: int, last_year: int, use_derived: bool) -> str:
-    """Which years exist in the window, which are derived or missing, and how the models treat them."""
+    """Say which years exist in the window, which are derived or missing, and how each model treats them.
+
+    A reader must know that no model fills a gap before trusting a fitted trend.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A quota_history table.
+    first_year, last_year : int
+        The fitted window, both included.
+    use_derived : bool
+        Whether derived years are fitted.
+
+    Returns
+    -------
+    str
+        Markdown bullets.
+    """
     window = history[history["year"].between(first_year, last_year)]
     have = window[window["value"].notna()]
     years_with_value = set(have["year"])
@@ -68,7 +85,19 @@ def growth_table(r: QuotaResult) -> pd.DataFrame:
 
 @records(quota_numbers)  # the same findings as data (helpers.models.record)
 def quota_findings(r: QuotaResult) -> list[str]:
-    """The findings box of quota_growth.ipynb: each finding with its number and interval."""
+    """The findings box of quota_growth.ipynb: each finding with its number and interval.
+
+    The numbers go with the text as a findings record (``records(quota_numbers)``).
+
+    Parameters
+    ----------
+    r : QuotaResult
+
+    Returns
+    -------
+    list of str
+        A `Bullets` list.
+    """
     lvl = f"{r.level:.0%}"
     g = r.growth
     seg = r.segments.iloc[-1]
@@ -120,7 +149,22 @@ def quota_findings(r: QuotaResult) -> list[str]:
 
 
 def export_data_note(hist: pd.DataFrame, cf: Counterfactual, use_derived: bool) -> str:
-    """Which months exist in the modelled span, which are derived or missing, and how the models treat them."""
+    """Say which months exist in the modelled span, which are derived or missing, and how the models treat them.
+
+    Parameters
+    ----------
+    hist : pandas.DataFrame
+        An export_history table.
+    cf : Counterfactual
+        Its fit window and end give the span.
+    use_derived : bool
+        Whether derived months are fitted.
+
+    Returns
+    -------
+    str
+        Markdown bullets.
+    """
     span = hist.loc[(hist.index >= cf.start)]
     pre = span[span.index < cf.shock]
     post = span[span.index >= cf.shock]
@@ -159,7 +203,17 @@ def export_data_note(hist: pd.DataFrame, cf: Counterfactual, use_derived: bool) 
 
 @records(rebound_numbers)
 def rebound_findings(r: ReboundResult) -> list[str]:
-    """The findings box of export_rebound.ipynb."""
+    """The findings box of export_rebound.ipynb, with its numbers as a findings record.
+
+    Parameters
+    ----------
+    r : ReboundResult
+
+    Returns
+    -------
+    list of str
+        A `Bullets` list.
+    """
     lvl = f"{r.level:.0%}"
     cf, rb, its, pl = r.cf, r.rebound, r.its, r.placebo
     p = rb.point
@@ -220,7 +274,20 @@ def rebound_findings(r: ReboundResult) -> list[str]:
 
 
 def history_table(history: pd.DataFrame, first_year: int, last_year: int) -> pd.DataFrame:
-    """Every year of the window (and undisclosed years after it): value, status, whether the models fit it."""
+    """Every year of the window (and undisclosed years after it): value, status, whether the models fit it.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A quota_history table.
+    first_year, last_year : int
+        The window, both included.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns, for show_table.
+    """
     h = history[history["year"] >= first_year]
     lo = int(h.loc[h["value"].notna(), "year"].min()) if h["value"].notna().any() else first_year
     years = range(lo, max(last_year, int(h["year"].max()) if len(h) else last_year) + 1)
@@ -257,7 +324,18 @@ def breaks_note(r: QuotaResult) -> str:
 
 
 def backtest_verdict(r: QuotaResult) -> str:
-    """Plain sentences: which models beat the naive forecast, which do not, and the hindsight check."""
+    """Plain sentences: which models beat the naive forecast, which do not, and the hindsight check.
+
+    A model is only worth its complexity if it forecasts better than a random walk with drift.
+
+    Parameters
+    ----------
+    r : QuotaResult
+
+    Returns
+    -------
+    str
+    """
     sc = r.scores
     allh = sc[sc["h"] == "all"].set_index("model")
     lines = []
@@ -357,7 +435,17 @@ def second_event_findings(r: ReboundResult) -> list[str]:
 
 
 def second_event_table(r: ReboundResult) -> pd.DataFrame:
-    """Months from the second event on: actual, the prediction without a second event and its interval, outside or not."""
+    """Months from the second event on: actual, the prediction without a second event and its interval, outside or not.
+
+    Parameters
+    ----------
+    r : ReboundResult
+
+    Returns
+    -------
+    pandas.DataFrame
+        Text columns, for show_table.
+    """
     sec = r.second
     lv = f"{r.level:.0%} prediction interval (t)"
     if sec is None or not sec.get("estimable"):
@@ -415,7 +503,18 @@ def usgs_comparison(r: QuotaResult) -> pd.DataFrame:
 
 
 def usgs_note(r: QuotaResult) -> str:
-    """How far USGS's China figure has tracked the quota, and what the data hold for each target year, in words."""
+    """How far USGS's China figure has tracked the quota, and what the data hold for each target year, in words.
+
+    USGS's estimate is not a quota; the note keeps the two apart (see quota.usgs_vs_quota).
+
+    Parameters
+    ----------
+    r : QuotaResult
+
+    Returns
+    -------
+    str
+    """
     from helpers.models.quota import usgs_vs_quota
 
     out = []

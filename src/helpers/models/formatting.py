@@ -12,14 +12,40 @@ from helpers.models.record import emit as emit_record
 # --------------------------------------------------------------------------- formatting
 
 def fmt_pct(x: float, digits: int = 1, sign: bool = True) -> str:
-    """A share as a percent string: 0.1234 -> '+12.3%'."""
+    """Write a share as a percent string, as the model notebooks print it: 0.1234 -> '+12.3%'.
+
+    Parameters
+    ----------
+    x : float
+        A share 0-1 (0.1234 = 12.34%); None or NaN print ``'n/a'``.
+    digits : int, default 1
+        Decimals shown.
+    sign : bool, default True
+        Show ``+`` on a rise (growth rates are signed).
+
+    Returns
+    -------
+    str
+    """
     if x is None or not np.isfinite(x):
         return "n/a"
     return f"{x * 100:+.{digits}f}%" if sign else f"{x * 100:.{digits}f}%"
 
 
 def fmt_t(x: float, digits: int = -2) -> str:
-    """Tonnes rounded (to hundreds by default) with thousands separators."""
+    """Write tonnes rounded (to hundreds by default) with thousands separators: model output is no finer.
+
+    Parameters
+    ----------
+    x : float
+        Tonnes (t REO for quotas); None or NaN print ``'n/a'``.
+    digits : int, default -2
+        ``round`` digits (-2: hundreds).
+
+    Returns
+    -------
+    str
+    """
     if x is None or not np.isfinite(x):
         return "n/a"
     return f"{round(x, digits):,.0f}"
@@ -42,7 +68,17 @@ def fmt_interval(lo: float, hi: float, fmt=fmt_t) -> str:
 
 
 def show_findings(title: str, bullets: list[str]) -> None:
-    """Display a findings box as Markdown (text/plain carries the same text, so nbval can compare it)."""
+    """Display a findings box as Markdown (text/plain carries the same text, so nbval can compare it).
+
+    The numbers behind the text go out with it as a findings record (record.emit).
+
+    Parameters
+    ----------
+    title : str
+        The box's heading.
+    bullets : list of str
+        The findings, a `Bullets` list when they carry numbers.
+    """
     from IPython.display import display
 
     md = f"> **{title}**\n>\n" + "\n".join(f"> - {b}" for b in bullets)
@@ -51,7 +87,13 @@ def show_findings(title: str, bullets: list[str]) -> None:
 
 
 def show_text(md: str) -> None:
-    """Display generated Markdown (deterministic text/plain alongside)."""
+    """Display generated Markdown with the same text as text/plain, so stored outputs compare stably (nbval).
+
+    Parameters
+    ----------
+    md : str
+        The Markdown.
+    """
     from IPython.display import display
 
     display({"text/markdown": md, "text/plain": md}, raw=True)
@@ -64,7 +106,13 @@ def _months_text(v: float) -> str:
 
 
 def show_table(df: pd.DataFrame) -> None:
-    """Display a text table without the index: HTML for the report, the same rows as plain text for nbval."""
+    """Display a text table without the index: HTML for the report, the same rows as plain text for nbval.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        Already formatted as text (the ``*_table`` functions).
+    """
     from IPython.display import display
 
     display({"text/html": df.to_html(index=False, border=0, classes="model-table", na_rep="n/a"),

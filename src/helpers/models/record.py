@@ -29,7 +29,15 @@ SIGNIFICANT = 6  # digits kept: stored outputs are compared by nbval, so the rec
 
 
 class Bullets(list):
-    """The findings text (a list of str) with the numbers behind it, `numbers` (a record dict or None)."""
+    """The findings text (a list of str) with the numbers behind it, `numbers` (a record dict or None).
+
+    A plain list would lose the numbers on the way to the page; this one carries them to `emit`.
+
+    Parameters
+    ----------
+    iterable : iterable of str, optional
+        The bullets.
+    """
 
     numbers: dict | None = None
 
@@ -60,10 +68,12 @@ def finding(name: str, label: str, value, unit: str, low=None, high=None, level:
         Stable key, the same for every parameter set (a sweep compares findings by name).
     label : str
         What a reader calls it ("2025 estimate"); may carry numbers formatted from the result.
-    value, low, high : float
-        The estimate and its interval bounds (None when there is no interval).
+    value : float
+        The estimate.
     unit : str
         Unit of value, low and high ("t REO", "share", "months").
+    low, high : float, optional
+        Its interval bounds (None when there is no interval).
     level : float, optional
         The interval's level (0.9).
     interval : str
@@ -159,7 +169,15 @@ def records(numbers):
 
 
 def emit(bullets) -> None:
-    """Display the numbers a `Bullets` list carries as one `MIMETYPE` output; nothing for plain text."""
+    """Display the numbers a `Bullets` list carries as one `MIMETYPE` output; nothing for plain text.
+
+    The builder reads that output as the run's findings record (sweeps compare it across runs).
+
+    Parameters
+    ----------
+    bullets : list of str
+        A `Bullets` list (or plain text, which emits nothing).
+    """
     numbers = getattr(bullets, "numbers", None)
     if not numbers:
         return

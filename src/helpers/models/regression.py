@@ -17,7 +17,20 @@ def _tq(level: float, df: float) -> float:
 
 
 def nw_lags(n: int) -> int:
-    """Newey-West rule of thumb floor(4 (n/100)^(2/9)), at least 1."""
+    """Give the Newey-West lag count for HAC errors: floor(4 (n/100)^(2/9)), at least 1.
+
+    The usual rule of thumb (Newey and West, 1994); short annual series get 1 or 2 lags.
+
+    Parameters
+    ----------
+    n : int
+        Observations.
+
+    Returns
+    -------
+    int
+        Lags.
+    """
     return max(1, int(math.floor(4 * (n / 100) ** (2 / 9))))
 
 
@@ -48,6 +61,10 @@ def fit_log_sums(groups, log_totals, weights=None, max_iter: int = 50, tol: floa
     weights : array_like, optional
         Inverse-variance weights (k_i when the log noise of a k-month total is taken as
         sigma^2 / k_i, the variance of an average of k independent monthly errors).
+    max_iter : int, default 50
+        Gauss-Newton steps at most; the last estimate is returned, without a warning, if not converged.
+    tol : float, default 1e-10
+        Stop when no parameter moves more than this.
 
     Returns
     -------

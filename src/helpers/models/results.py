@@ -25,7 +25,7 @@ from helpers.models.series import (EXPORT_SERIES, MIN_YEARS, ModelError, export_
 class QuotaResult:
     """Everything ``notebooks/models/quota_growth.ipynb`` reports for one quota stage.
 
-    Attributes
+    Parameters
     ----------
     stage : str
         ``"mining"`` or ``"smelting"`` (smelting and separation quota).
@@ -101,7 +101,7 @@ class QuotaResult:
 class WithoutDerived:
     """The rebound refitted without derived months (the robustness check).
 
-    Attributes
+    Parameters
     ----------
     ok : bool
         Whether a counterfactual could be fitted on reported months only.
@@ -126,7 +126,7 @@ class WithoutDerived:
 class ReboundResult:
     """Everything ``notebooks/models/export_rebound.ipynb`` reports for one export series and shock.
 
-    Attributes
+    Parameters
     ----------
     key : str
         The export series (a key of ``EXPORT_SERIES``).

@@ -38,6 +38,22 @@ def quota_history(stage: str, first_year: int | None = None, last_year: int | No
     `used` marks the rows the models fit: a value exists, the year is in the
     window and (unless use_derived) the value was reported, not derived.
     Undisclosed years (2025) are kept, with no value, so tables can show them.
+
+    Parameters
+    ----------
+    stage : {'mining', 'smelting'}
+        The quota (smelting: the smelting and separation quota).
+    first_year, last_year : int, optional
+        The fitted window, both included; the data's first and last year by default.
+    use_derived : bool, default True
+        Fit years derived from other published figures too.
+    data_dir : path, optional
+        Another data folder (tests); data/ by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per year, sorted.
     """
     q = hdata.load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir)
     # a year whose quota was issued but never published has an 'undisclosed' row (on a batch, not the annual total)
@@ -59,7 +75,18 @@ def quota_history(stage: str, first_year: int | None = None, last_year: int | No
 
 
 def quota_series(history: pd.DataFrame) -> pd.Series:
-    """The values the models fit, by integer year (gaps stay gaps)."""
+    """The values the models fit, by integer year (gaps stay gaps: no model fills a missing year).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        A quota_history table.
+
+    Returns
+    -------
+    pandas.Series
+        t REO by year, the ``used`` rows only.
+    """
     used = history[history["used"]]
     return pd.Series(used["value"].to_numpy(float), index=pd.Index(used["year"].astype(int), name="year"), name="t REO")
 
@@ -68,8 +95,27 @@ def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.Data
     """Monthly rows of one export series on a complete monthly PeriodIndex.
 
     Columns: value (t, NaN when the month is absent), status (reported, derived,
-    combined - inside a multi-month total, see `export_combined` - or missing), source_id, and y: the value the models use (NaN for missing months
-    and, unless use_derived, for derived months). Nothing is interpolated.
+    combined - inside a multi-month total, see `export_combined` - or missing), source_id, and y: the value the
+    models use (NaN for missing months and, unless use_derived, for derived months). Nothing is interpolated.
+
+    Parameters
+    ----------
+    key : str
+        A key of ``EXPORT_SERIES``.
+    use_derived : bool, default True
+        Let the models use derived months.
+    data_dir : path, optional
+        Another data folder (tests); data/ by default.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by month, first to last month with a figure or inside a combined period.
+
+    Raises
+    ------
+    ModelError
+        For an unknown key or a series with no monthly rows.
     """
     if key not in EXPORT_SERIES:
         raise ModelError(f"unknown export series {key!r}; expected one of {', '.join(EXPORT_SERIES)}")
@@ -132,22 +178,66 @@ def export_combined(key: str, use_derived: bool = True, data_dir=None) -> pd.Dat
 # ---- feasibility, for the parameter check ------------------------------------------------------------
 
 def observed_years(stage: str, first_year: int, last_year: int, use_derived: bool = True, data_dir=None) -> int:
-    """Observed quota years the models would fit for these parameters (the rows quota_history marks used)."""
+    """Count the observed quota years the models would fit for these parameters (the rows quota_history marks used).
+
+    Parameters
+    ----------
+    stage : {'mining', 'smelting'}
+    first_year, last_year : int
+        The window, both included.
+    use_derived : bool, default True
+    data_dir : path, optional
+
+    Returns
+    -------
+    int
+    """
     return int(quota_history(stage, first_year, last_year, use_derived, data_dir)["used"].sum())
 
 
 def years_needed() -> int:
-    """Observed years the quota models need (MIN_YEARS)."""
+    """Give the observed years the quota models need (MIN_YEARS: Holt's damped trend and a backtest need that many).
+
+    Returns
+    -------
+    int
+    """
     return MIN_YEARS
 
 
 def observed_pre_months(series: str, shock: str, pre_months: int, use_derived: bool = True, data_dir=None) -> int:
-    """Observed months in the `pre_months` months before `shock` that a counterfactual would be fitted on."""
+    """Count the observed months in the `pre_months` months before `shock` that a counterfactual would be fitted on.
+
+    Parameters
+    ----------
+    series : str
+        A key of ``EXPORT_SERIES``.
+    shock : str
+        The shock month, 'YYYY-MM'.
+    pre_months : int
+        Length of the fit window, months.
+    use_derived : bool, default True
+    data_dir : path, optional
+
+    Returns
+    -------
+    int
+    """
     y = export_history(series, use_derived, data_dir)["y"]
     shock_p = pd.Period(shock, freq="M")
     return int(y[(y.index >= shock_p - pre_months) & (y.index < shock_p)].notna().sum())
 
 
 def months_needed(counterfactual: str) -> int:
-    """Observed pre-shock months a counterfactual needs ('auto' falls back to a level)."""
+    """Give the observed pre-shock months a counterfactual needs ('auto' falls back to a level).
+
+    Parameters
+    ----------
+    counterfactual : {'auto', 'trend', 'level', 'year_ago'}
+
+    Returns
+    -------
+    int
+        MIN_OBS of that kind.
+    """
     return MIN_OBS["level" if counterfactual == "auto" else counterfactual]

@@ -1,6 +1,12 @@
 """Tests of the monthly export shock (``notebooks/models/export_rebound.ipynb``): the interrupted
 time series (with a step for a second event), the placebo test at fake shock months, and the
 events that date a shock. Split from ``helpers.models.counterfactual``; part of ``helpers.models``.
+
+The parameters they share mean the same everywhere, as in ``fit_counterfactual``: `y` monthly exports (t) on a
+monthly PeriodIndex, NaN where absent; `shock` the shock month ('YYYY-MM' or Period); `pre_months` the fit window
+in months before it; `kind` the counterfactual ('auto', 'trend', 'level', 'year_ago'); `level` the interval level,
+share 0-1; `end` the last month compared (the month before a second event); `combined` multi-month totals,
+fitted as totals; `exclude` months under another event, left out of every fit.
 """
 from __future__ import annotations
 
@@ -30,6 +36,23 @@ def interrupted_time_series(y: pd.Series, shock, pre_months: int = 24, level: fl
     prediction is the sum of its months' predictions (``fit_log_sums``); the HAC
     errors are those of the linearised fit at the solution. `exclude` months (under
     another event) are left out.
+
+    Parameters
+    ----------
+    y : pandas.Series
+    shock : str or pandas.Period
+    pre_months : int, default 24
+    level : float, default 0.9
+    end : str or pandas.Period, optional
+    combined : pandas.DataFrame, optional
+    exclude : sequence of pandas.Period, optional
+
+    Returns
+    -------
+    dict
+        ``estimable`` (False with a ``note`` when fewer than 3 observed months lie on either side);
+        else level_change, pre_slope and slope_change (shares, monthly for slopes) with their bounds,
+        level_p and slope_p, n, hac_lags and ``fitted`` (t by month).
     """
     shock = pd.Period(shock, freq="M")
     y = y.sort_index().copy()
@@ -112,8 +135,30 @@ def dip(y: pd.Series, shock, pre_months: int, kind: str = "auto", window: int = 
         end=None, combined: pd.DataFrame | None = None, exclude=()) -> tuple[float, str, int]:
     """The placebo statistic: largest shortfall below the counterfactual in the `window` months from `shock`.
 
-    Returns (dip, counterfactual kind used, observed pre-shock months). The dip
-    is max(1 - actual / counterfactual) over the observed months of the window.
+    The dip is max(1 - actual / counterfactual) over the observed months of the window.
+
+    Parameters
+    ----------
+    y : pandas.Series
+    shock : str or pandas.Period
+    pre_months : int
+    kind : str, default 'auto'
+    window : int, default 3
+        Months from the shock, the shock month included.
+    level : float, default 0.9
+    end : str or pandas.Period, optional
+    combined : pandas.DataFrame, optional
+    exclude : sequence of pandas.Period, optional
+
+    Returns
+    -------
+    tuple of (float, str, int)
+        The dip (share), the counterfactual kind used, the observed pre-shock months.
+
+    Raises
+    ------
+    ModelError
+        When no month of the window is observed, or the counterfactual cannot be fitted.
     """
     shock = pd.Period(shock, freq="M")
     last = shock + (window - 1)
@@ -145,6 +190,27 @@ def placebo_test(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", 
     event) are left out of every fit, and a fake shock whose dip window touches one is
     skipped; the real dip stops at `end` (the month before a second event).
     Multi-month totals in `combined` are fitted as totals in every pre-shock window.
+
+    Parameters
+    ----------
+    y : pandas.Series
+    shock : str or pandas.Period
+    pre_months : int, default 24
+    kind : str, default 'auto'
+    window : int, default 3
+        Dip window, months.
+    level : float, default 0.9
+    alpha : float, default PLACEBO_ALPHA
+        The test's significance level, share 0-1.
+    end : str or pandas.Period, optional
+    combined : pandas.DataFrame, optional
+    exclude : sequence of pandas.Period, optional
+
+    Returns
+    -------
+    dict
+        real, real_kind, placebos (fake_shock, dip, kind, n_pre), n, exceed, p, stands_out (None when
+        inconclusive: with n placebos p cannot go below 1 / (n + 1)), verdict, window, alpha.
     """
     shock = pd.Period(shock, freq="M")
     y = y.sort_index()
@@ -189,7 +255,19 @@ def placebo_test(y: pd.Series, shock, pre_months: int = 24, kind: str = "auto", 
 
 
 def shock_events(shock, kinds=("export_control",), data_dir=None) -> pd.DataFrame:
-    """Events of the given kinds dated in the shock month (data/events.csv)."""
+    """Events of the given kinds dated in the shock month (data/events.csv), so a page names the shock from the data.
+
+    Parameters
+    ----------
+    shock : str or pandas.Period
+    kinds : tuple of str, default ('export_control',)
+    data_dir : path, optional
+
+    Returns
+    -------
+    pandas.DataFrame
+        The events' rows.
+    """
     shock = pd.Period(shock, freq="M")
     ev = hdata.load_events(data_dir=data_dir)
     ev = ev[ev["kind"].isin(kinds)]
@@ -244,6 +322,18 @@ def second_event(y: pd.Series, shock, second, recovered, pre_months: int = 24, l
     without the second event (a + b t + c1) and whether the actual value falls
     outside it, and the smallest step the data could detect (two-sided test at
     1 - `level`, `power`): (t_(1+level)/2 + t_power) x SE.
+
+    Parameters
+    ----------
+    y : pandas.Series
+    shock, second, recovered : str or pandas.Period
+        The first shock, the second event's month, the month the first gap was 90% closed.
+    pre_months : int, default 24
+    level : float, default 0.9
+    combined : pandas.DataFrame, optional
+    exclude : sequence of pandas.Period, optional
+    power : float, default 0.8
+        Power for the smallest detectable step, share 0-1.
 
     Returns
     -------
@@ -344,6 +434,18 @@ def counterfactual_backtest(y: pd.Series, shock, pre_months: int = 24, kind: str
     forecast is the last observed month before o, carried forward. Errors are absolute log
     errors (about the percentage error); coverage is the share of actual values inside the
     counterfactual's prediction interval at `level`. Excluded months are never used.
+
+    Parameters
+    ----------
+    y : pandas.Series
+    shock : str or pandas.Period
+    pre_months : int, default 24
+    kind : str, default 'auto'
+    level : float, default 0.9
+    horizon : int, default 3
+        Months ahead forecast from each origin.
+    combined : pandas.DataFrame, optional
+    exclude : sequence of pandas.Period, optional
 
     Returns
     -------

@@ -37,7 +37,26 @@ def _quota_sources(history: pd.DataFrame) -> list[str]:
 
 
 def plot_quota_fits(history: pd.DataFrame, series: pd.Series, stage: str, level: float, breaks="fixed"):
-    """Observed quotas (derived hollow) with the fitted log-linear and segmented trends (log scale)."""
+    """Draw observed quotas (derived hollow) with the fitted log-linear and segmented trends (log scale).
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        models.quota_history's table (year, value in t REO, status, source_id, used): markers and sources.
+    series : pandas.Series
+        The annual quota fitted, t REO by year.
+    stage : {'mining', 'smelting'}
+        Names the colour.
+    level : float
+        Interval level, share 0-1 (0.9 = 90%).
+    breaks : {'fixed', 'estimated'} or tuple of int, default 'fixed'
+        Break years of the segmented trend (models.resolve_breaks).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart, its source line citing every quota drawn.
+    """
     fig, ax = charts.figure()
     color = charts.PALETTE.get(stage, "#333333")
     years = series.index.to_numpy(int)
@@ -79,7 +98,34 @@ def _scatter_status(ax, rows: pd.DataFrame, color: str, label_prefix: str = "Quo
 
 def plot_quota_fan(history: pd.DataFrame, series: pd.Series, stage: str, best: str, targets, level: float,
                    nc: pd.DataFrame, usgs: dict | None, breaks="fixed"):
-    """History with the best model's forecast fan (50%, 80% and `level` intervals) and the other models' estimates."""
+    """Draw the history with the best model's forecast fan (50%, 80%, `level` intervals) and others' estimates.
+
+    Parameters
+    ----------
+    history : pandas.DataFrame
+        models.quota_history's table; undisclosed target years are marked.
+    series : pandas.Series
+        The annual quota, t REO by year.
+    stage : {'mining', 'smelting'}
+        Names the colour and the title.
+    best : str
+        The model with the lowest backtest error (a key of MODEL_NAMES).
+    targets : sequence of int
+        The years forecast.
+    level : float
+        The widest interval's level, share 0-1.
+    nc : pandas.DataFrame
+        models.nowcast's table: the other models' central estimates.
+    usgs : dict or None
+        models.usgs_figure's estimate (year, value, edition, source_id), drawn when its year is a target.
+    breaks : {'fixed', 'estimated'} or tuple of int, default 'fixed'
+        Break years of the segmented trend.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+    """
     fig, ax = charts.figure()
     color = charts.PALETTE.get(stage, "#333333")
     last = int(series.index.max())
@@ -120,7 +166,22 @@ def plot_quota_fan(history: pd.DataFrame, series: pd.Series, stage: str, best: s
 
 
 def plot_backtest(bt: pd.DataFrame, history: pd.DataFrame, stage: str):
-    """Percent error of each model's forecasts by target year and horizon."""
+    """Draw the percent error of each model's forecasts by target year, one panel per horizon (1 and 2 years).
+
+    Parameters
+    ----------
+    bt : pandas.DataFrame
+        models.backtest's table (model, target, h, errors).
+    history : pandas.DataFrame
+        models.quota_history's table, for the source line.
+    stage : {'mining', 'smelting'}
+        Names the title and the segmented model's colour.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+    """
     fig, axes = charts.figure(1, 2, figsize=(10, 4.4), sharey=True)
     markers = {"naive": "s", "loglinear": "^", "segmented": "D", "holt": "v"}
     colors = {"naive": "#111111", "loglinear": "#7f7f7f", "segmented": charts.PALETTE.get(stage, "#1b6ca8"),
@@ -154,7 +215,25 @@ def plot_backtest(bt: pd.DataFrame, history: pd.DataFrame, stage: str):
 
 
 def plot_slowdown(series: pd.Series, result: dict, stage: str, history: pd.DataFrame):
-    """The trend of fit_first..fit_last extended to the test year, with its prediction interval and the actual value."""
+    """Draw the trend of fit_first..fit_last extended to the test year, its prediction interval and the actual value.
+
+    Parameters
+    ----------
+    series : pandas.Series
+        The annual quota, t REO by year.
+    result : dict
+        models.slowdown_test's result (fit_first, fit_last, test_year, trend_rate, predicted, lower, upper,
+        actual, level).
+    stage : {'mining', 'smelting'}
+        Names the colour.
+    history : pandas.DataFrame
+        models.quota_history's table: markers and sources.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+    """
     fig, ax = charts.figure(figsize=(8, 4.4))
     color = charts.PALETTE.get(stage, "#333333")
     f0, f1, ty = result["fit_first"], result["fit_last"], result["test_year"]
@@ -187,11 +266,33 @@ def _export_sources(hist: pd.DataFrame, months) -> list[str]:
 
 def plot_rebound(hist: pd.DataFrame, cf: Counterfactual, its: dict, key: str, rb: Rebound | None = None,
                  combined: pd.DataFrame | None = None, second: pd.Period | None = None):
-    """Actual monthly exports against the counterfactual band; derived months hollow, missing months marked.
+    """Draw actual monthly exports against the counterfactual band; derived months hollow, missing months marked.
 
     Months after the counterfactual's end (a `second` event under way) are drawn, shaded, without a
     counterfactual. A multi-month total in `combined` is a dashed bar across its months at the total
     divided by its months, labelled as a two-month average (never two values).
+
+    Parameters
+    ----------
+    hist : pandas.DataFrame
+        models.export_history's monthly table (value in t, status, source_id) by month.
+    cf : Counterfactual
+        The fitted counterfactual (its band and fit window).
+    its : dict
+        models.interrupted_time_series's result; its fitted line is drawn when ``estimable``.
+    key : str
+        The series, a key of EXPORT_SERIES (label, colour).
+    rb : Rebound, optional
+        The rebound result: marks the trough.
+    combined : pandas.DataFrame, optional
+        Multi-month totals (period_start, period_end, value, used).
+    second : pandas.Period, optional
+        The month a second event began.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
     """
     fig, ax = charts.figure(figsize=(9.5, 4.8))
     spec = EXPORT_SERIES[key]
@@ -268,7 +369,26 @@ def _short(text: str, n: int = 34) -> str:
 
 
 def plot_placebo(pl: dict, key: str, shock, hist: pd.DataFrame | None = None):
-    """Dip at each fake shock month (grey) and at the real shock (coloured), by month."""
+    """Draw the dip at each fake shock month (grey) and at the real shock (coloured), by month.
+
+    A real dip that many fake months match is no evidence of a shock: the legend counts them.
+
+    Parameters
+    ----------
+    pl : dict
+        models.placebo_test's result (placebos table, real dip as share 0-1, window in months).
+    key : str
+        The series, a key of EXPORT_SERIES.
+    shock : month-like
+        The real shock month.
+    hist : pandas.DataFrame, optional
+        The monthly export table, for the source line (else a pointer to the chart above).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The chart.
+    """
     fig, ax = charts.figure(figsize=(9, 4.8))
     spec = EXPORT_SERIES[key]
     color = charts.PALETTE[spec["color"]]
