@@ -50,10 +50,11 @@ _PLAIN_UNITS = ("year", "weekday", "date", "month")      # printed without thous
 
 
 def _display_decimals(st: Stated, value: Q, unit: str) -> int:
-    """Recomputed points: whole numbers as they are, else one digit past the stated precision."""
+    """Recomputed points: one digit past the stated precision, but never more digits than the value has
+    (62,585.2 t against a stated '62.585' prints as '62,585.2', not '62,585.2000')."""
     if unit in ("t", "t REO", "count", "year", "weekday") and value.point.denominator == 1:
         return 0
-    return _decimals(st.half) + 1
+    return min(_decimals(st.half) + 1, _exact_decimals(value.point))
 
 
 def _fmt_number(x: Fraction, d: int, unit: str) -> str:
