@@ -22,7 +22,30 @@ from helpers.models.series import ModelError
 # --------------------------------------------------------------------------- USGS figures
 
 def usgs_figure(year: int, country: str = "China", data_dir=None) -> dict | None:
-    """USGS's preferred (latest-edition) figure for one year, or None when the data hold none."""
+    """USGS's preferred (latest-edition) figure for one year, or None when the data hold none.
+
+    Parameters
+    ----------
+    year : int
+        Calendar year.
+    country : str, default "China"
+        Country as data/production.csv names it.
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+
+    Returns
+    -------
+    dict or None
+        ``year``, ``value`` (mine production, t REO), ``edition``, ``estimated`` (bool),
+        ``note`` and ``source_id`` of the preferred row.
+
+    Raises
+    ------
+    ValueError
+        When `country` (or `stage`) is not in the table; the message lists those that are.
+    DataError
+        When a data file does not match its schema.
+    """
     p = hdata.load_production(country=country, data_dir=data_dir)
     p = p[p["year"] == year]
     if p.empty:
@@ -39,10 +62,33 @@ def backtest(series: pd.Series, horizons=(1, 2), min_train: int = 6, level: floa
              models=tuple(MODEL_NAMES)) -> pd.DataFrame:
     """Rolling-origin backtest: for each observed origin year, fit on the years up to it, forecast origin + h.
 
-    Origins are observed years with at least `min_train` observed years up to
-    and including them. A forecast is scored only when its target year is
-    observed (a missing year is never filled in to score against). A model that
-    cannot be fitted at an origin gives no forecast there (NaN).
+    Rolling-origin evaluation as in Tashman (2000). Origins are observed years with at
+    least `min_train` observed years up to and including them. A forecast is scored only
+    when its target year is observed (a missing year is never filled in to score against).
+    A model that cannot be fitted at an origin (or an unknown model key) gives no forecast
+    there (NaN); nothing is raised.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    horizons : tuple of int, default (1, 2)
+        Years ahead of each origin.
+    min_train : int, default 6
+        Observed years an origin needs up to and including it.
+    level : float, default 0.9
+        Coverage of the prediction intervals.
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        Break years of the segmented trend (``helpers.models.quota.resolve_breaks``).
+    models : tuple of str, default every key of MODEL_NAMES
+        The models to fit.
+
+    Returns
+    -------
+    DataFrame
+        One row per model, origin and target: model, origin, h (years), target, actual,
+        forecast, lower, upper, error, abs_error (t REO), ape (fraction of actual) and
+        covered (actual inside the interval).
     """
     s = series.dropna().sort_index()
     years = s.index.to_numpy(int)
@@ -76,8 +122,25 @@ def backtest(series: pd.Series, horizons=(1, 2), min_train: int = 6, level: floa
 def backtest_scores(bt: pd.DataFrame, baseline: str = "naive") -> pd.DataFrame:
     """MAE, MAPE, relative MAE and head-to-head wins against the baseline, on the forecasts every model made.
 
-    Scored per horizon and over all horizons ("all"). `verdict` says plainly
-    whether the model beat the naive baseline (lower MAE on the same forecasts).
+    Scored per horizon and over all horizons ("all"), only on the (origin, h) pairs every
+    fitted model forecast, so that the models face the same years. Relative MAE is the MAE
+    over the baseline's MAE (a relative measure as in Hyndman and Koehler, 2006); below 1
+    beats the baseline. `verdict` says plainly whether the model beat the naive baseline
+    (lower MAE on the same forecasts).
+
+    Parameters
+    ----------
+    bt : DataFrame
+        The result of `backtest`.
+    baseline : str, default "naive"
+        The model the others are compared with.
+
+    Returns
+    -------
+    DataFrame
+        One row per model and horizon: model, h (years or "all"), n (forecasts), mae
+        (t REO), mape (fraction), rel_mae, wins (forecasts closer than the baseline's),
+        coverage (fraction inside the interval) and verdict.
     """
     if bt.empty:
         return pd.DataFrame(columns=["model", "h", "n", "mae", "mape", "rel_mae", "wins", "coverage", "verdict"])
@@ -116,14 +179,43 @@ def backtest_scores(bt: pd.DataFrame, baseline: str = "naive") -> pd.DataFrame:
 
 
 def best_model(scores: pd.DataFrame) -> str:
-    """The model with the lowest MAE over all horizons (ties go to the naive baseline)."""
+    """The model with the lowest MAE over all horizons (ties go to the naive baseline).
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The result of `backtest_scores`.
+
+    Returns
+    -------
+    str
+        The model key.
+
+    Raises
+    ------
+    IndexError
+        When no model has an MAE over all horizons (none could be scored).
+    """
     allh = scores[(scores["h"] == "all") & scores["mae"].notna()].copy()
     allh["rank_tie"] = (allh["model"] != "naive").astype(int)
     return str(allh.sort_values(["mae", "rank_tie"]).iloc[0]["model"])
 
 
 def backtest_table(scores: pd.DataFrame, level: float) -> pd.DataFrame:
-    """Scores as rounded text for printing."""
+    """Scores as rounded text for printing.
+
+    Parameters
+    ----------
+    scores : DataFrame
+        The result of `backtest_scores`.
+    level : float
+        Coverage of the prediction intervals (for the coverage column's name).
+
+    Returns
+    -------
+    DataFrame
+        One row per score row; every column text, MAE in t REO.
+    """
     out = pd.DataFrame({
         "model": scores["model"].map(MODEL_NAMES),
         "horizon": scores["h"].map(lambda h: "1 and 2 years" if h == "all" else f"{h} year" + ("s" if h != 1 else "")),
@@ -142,10 +234,32 @@ def backtest_table(scores: pd.DataFrame, level: float) -> pd.DataFrame:
 # ---- slowdown and nowcast --------------------------------------------------------------------------
 
 def slowdown_test(series: pd.Series, fit_first: int, fit_last: int, test_year: int, level: float = 0.9) -> dict:
-    """Does `test_year` fall below the log-linear trend of fit_first..fit_last, beyond its prediction interval?
+    """Test whether `test_year` falls below the prediction interval of the fit_first..fit_last log-linear trend.
 
     Plain OLS (classical errors: with so few years HAC is not meaningful) on the
-    observed years of the window; a t prediction interval at `level`.
+    observed years of the window; a t prediction interval at `level`. The test year is
+    outside the window, so the check is out of sample.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    fit_first, fit_last : int
+        First and last year of the trend window.
+    test_year : int
+        The year tested.
+    level : float, default 0.9
+        Coverage of the prediction interval.
+
+    Returns
+    -------
+    dict
+        ``fit_first``, ``fit_last``, ``test_year``, ``n`` (observed years in the window),
+        ``level``, ``testable`` and ``verdict`` (a sentence); when testable also
+        ``trend_rate`` (growth per year, fraction), ``predicted``, ``lower``, ``upper``,
+        ``actual`` (t REO), ``gap`` (actual / predicted - 1) and ``below_interval``.
+        Not testable (no exception) with fewer than four observed years in the window or
+        no `test_year` value.
     """
     s = series.dropna()
     window = s[(s.index >= fit_first) & (s.index <= fit_last)]
@@ -177,7 +291,28 @@ def slowdown_test(series: pd.Series, fit_first: int, fit_last: int, test_year: i
 
 
 def nowcast(series: pd.Series, targets, level: float = 0.9, breaks="fixed", models=tuple(MODEL_NAMES)) -> pd.DataFrame:
-    """Every model's forecast of the target years, fitted on the whole series; long frame."""
+    """Every model's forecast of the target years, fitted on the whole series; long frame.
+
+    A model that cannot be fitted gives NaN with the reason in ``note``; nothing is raised.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : sequence of int
+        Years to forecast.
+    level : float, default 0.9
+        Coverage of the prediction intervals.
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        Break years of the segmented trend (``helpers.models.quota.resolve_breaks``).
+    models : tuple of str, default every key of MODEL_NAMES
+        The models to fit.
+
+    Returns
+    -------
+    DataFrame
+        One row per model and year: model, year, mean, lower, upper (t REO), note.
+    """
     frames = []
     for m in models:
         try:
@@ -195,19 +330,22 @@ def nowcast(series: pd.Series, targets, level: float = 0.9, breaks="fixed", mode
 
 
 def nowcast_table(nc: pd.DataFrame, best: str, level: float) -> pd.DataFrame:
-    """The nowcast as a reader-facing table, the best model first.
+    """The nowcast as a reader-facing table, the best model marked.
 
     Parameters
     ----------
     nc : DataFrame
         The result of `nowcast`.
     best : str
-        The best model's key.
+        The best model's key (`best_model`).
     level : float
+        Coverage of the prediction intervals (for the column name).
 
     Returns
     -------
     DataFrame
+        One row per nowcast row, in its order: model, year, estimate and interval as
+        text (t REO).
     """
     rows = nc.copy()
     return pd.DataFrame({
@@ -225,10 +363,26 @@ def usgs_vs_quota(stage: str = "mining", country: str = "China", data_dir=None) 
     early edition's round figure, a later revision): this table says in which years the two
     agree, so the page states it from the data rather than as a rule.
 
+    Parameters
+    ----------
+    stage : {"mining", "smelting"}, default "mining"
+        Mining quota, or smelting and separation quota.
+    country : str, default "China"
+        Country as data/production.csv names it.
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+
     Returns
     -------
     DataFrame
-        year, usgs (t), edition, quota (t REO), equal (bool).
+        year, usgs (t REO), edition, quota (t REO), equal (bool), sorted by year.
+
+    Raises
+    ------
+    ValueError
+        When `country` (or `stage`) is not in the table; the message lists those that are.
+    DataError
+        When a data file does not match its schema.
     """
     p = hdata.load_production(country=country, data_dir=data_dir)
     q = hdata.load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir).dropna(subset=["value"])

@@ -1,11 +1,10 @@
 """Annual quota growth models (``notebooks/models/quota_growth.ipynb``).
 
 A random walk with drift on log quota (the naive baseline), a log-linear trend (OLS with HAC
-standard errors), a segmented (continuous, piecewise) log-linear trend and Holt's damped
-trend, and `forecast`, the one entry point to them. Missing years are never filled in; each
-model's docstring says how it treats them. Their out-of-sample evaluation (backtest, slowdown
-test, nowcast, the USGS comparison) lives in ``helpers.models.evaluation``. Part of
-``helpers.models``.
+standard errors), a segmented (continuous, piecewise) log-linear trend and Holt's damped trend;
+`forecast` is the one entry point. Missing years are never filled in; each model's docstring
+says how it treats them. ``level`` is always an interval's coverage (0.9 = 90 %). The models'
+out-of-sample evaluation lives in ``helpers.models.evaluation``. Part of ``helpers.models``.
 """
 from __future__ import annotations
 
@@ -20,11 +19,9 @@ from helpers.models.regression import _ols, _tq, nw_lags
 from helpers.models.series import ModelError
 
 
-# --------------------------------------------------------------------------- constants
-
 #: Regime changes used as the segmented trend's fixed break years: quotas were
 #: flat around 94,000 t until 2013, rose in 2014 (105,000 t, after the industry's
-#: consolidation into six groups) and started rising every year from 2018.
+#: consolidation into six groups) and started rising every year from 2018 (data/quotas.csv).
 REGIME_BREAKS: tuple[int, ...] = (2014, 2018)
 
 MODEL_NAMES: dict[str, str] = {
@@ -34,8 +31,6 @@ MODEL_NAMES: dict[str, str] = {
     "holt": "Holt damped trend",
 }
 
-
-# =========================================================================== annual quota models
 
 def _clean_annual(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     s = series.dropna().sort_index()
@@ -58,7 +53,25 @@ def naive_drift(series: pd.Series) -> dict:
 
     drift = (log y_last - log y_first) / (years between them). A change over k
     years has mean k*drift and variance k*sigma^2, so sigma^2 is estimated from
-    the observed changes as sum((d_i - k_i drift)^2 / k_i) / (m - 1).
+    the observed changes as sum((d_i - k_i drift)^2 / k_i) / (m - 1). With no
+    gap this is the drift method's usual estimate.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year; missing years are dropped, not filled in.
+
+    Returns
+    -------
+    dict
+        ``drift`` (log change per year), ``sigma2`` (variance of a one-year log step; NaN
+        with only two observed years), ``df`` (observed changes - 1), ``span`` (years from the
+        first to the last observed year), ``last_year`` and ``last_log`` (log t REO).
+
+    Raises
+    ------
+    ModelError
+        When a value is not positive or fewer than two years are observed.
     """
     years, ly = _clean_annual(series)
     if len(years) < 2:
@@ -74,7 +87,30 @@ def naive_drift(series: pd.Series) -> dict:
 
 
 def forecast_naive(series: pd.Series, targets, level: float = 0.9) -> pd.DataFrame:
-    """Forecast = last value x exp(h x drift); interval from var = sigma^2 (h + h^2 / span)."""
+    """Forecast of the random walk with drift: last value x exp(h x drift), with prediction intervals.
+
+    The h-year log variance is sigma^2 (h + h^2 / span): h steps of noise plus h^2 times the
+    drift estimate's variance, sigma^2 / span; a t interval with `naive_drift`'s df.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : sequence of int
+        Years to forecast, all after the last observed year.
+    level : float, default 0.9
+
+    Returns
+    -------
+    DataFrame
+        One row per target: year, mean, lower, upper (t REO); the interval is NaN when
+        only two years are observed.
+
+    Raises
+    ------
+    ModelError
+        As `naive_drift`, or when a target year is not after the last observed year.
+    """
     p = naive_drift(series)
     h = np.asarray(targets, float) - p["last_year"]
     if (h <= 0).any():
@@ -89,7 +125,25 @@ def forecast_naive(series: pd.Series, targets, level: float = 0.9) -> pd.DataFra
 def loglinear_fit(series: pd.Series):
     """OLS of log value on year with HAC (Newey-West) standard errors; gaps are just absent rows.
 
-    HAC treats the observed years as one sequence, so a gap counts as one step.
+    HAC treats the observed years as one sequence, so a gap counts as one step. The lag
+    count is `helpers.models.regression.nw_lags`'s rule of thumb.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+
+    Returns
+    -------
+    results : statsmodels RegressionResults
+        Intercept and slope (log t REO per year), HAC covariance, t inference.
+    x0 : int
+        The first observed year (the regressor is years since x0).
+
+    Raises
+    ------
+    ModelError
+        When a value is not positive or fewer than four years are observed.
     """
     years, ly = _clean_annual(series)
     if len(years) < 4:
@@ -100,7 +154,26 @@ def loglinear_fit(series: pd.Series):
 
 
 def loglinear_growth(series: pd.Series, level: float = 0.9) -> dict:
-    """Average annual growth rate exp(b) - 1 with its confidence interval (HAC, t distribution)."""
+    """Average annual growth rate exp(b) - 1 with its confidence interval (HAC, t distribution).
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    level : float, default 0.9
+
+    Returns
+    -------
+    dict
+        ``rate``, ``lower``, ``upper`` (growth per year as fractions, 0.05 = 5 %), ``n``
+        (observed years), ``se_log`` (standard error of the slope, log per year),
+        ``hac_lags``, ``first`` and ``last`` (observed years).
+
+    Raises
+    ------
+    ModelError
+        As `loglinear_fit`.
+    """
     res, _ = loglinear_fit(series)
     lo, hi = res.conf_int(alpha=1 - level)[1]
     b = res.params[1]
@@ -124,6 +197,11 @@ def forecast_loglinear(series: pd.Series, targets, level: float = 0.9) -> pd.Dat
     -------
     DataFrame
         One row per target: year, mean, lower, upper (t REO).
+
+    Raises
+    ------
+    ModelError
+        As `loglinear_fit`.
     """
     res, x0 = loglinear_fit(series)
     X = np.column_stack([np.ones(len(targets)), np.asarray(targets, float) - x0])
@@ -138,8 +216,24 @@ def usable_breaks(years, breaks, min_per_segment: int = 2) -> tuple[tuple[int, .
     """Keep the break years that leave at least `min_per_segment` observed years in every segment.
 
     Segments are: years before the first break, years from one break to the
-    next, years from the last break on. Returns the kept breaks and a note for
-    each dropped one.
+    next, years from the last break on. A thin segment drops the break that bounds it
+    (its left one; the right one for the first segment), and the check repeats.
+
+    Parameters
+    ----------
+    years : iterable of int
+        Observed years.
+    breaks : iterable of int
+        Wanted break years.
+    min_per_segment : int, default 2
+        Observed years each segment needs.
+
+    Returns
+    -------
+    kept : tuple of int
+        The break years kept, sorted.
+    notes : list of str
+        One sentence per dropped break, saying why.
     """
     years = np.asarray(sorted(years), int)
     kept = sorted(int(b) for b in breaks)
@@ -167,7 +261,31 @@ def _hinge_X(years, x0, breaks):
 
 
 def estimate_breaks(series: pd.Series, max_breaks: int = 2, min_per_segment: int = 3) -> tuple[int, ...]:
-    """Break years chosen by BIC among 0..max_breaks breaks (each candidate a whole year), in-sample only."""
+    """Break years chosen by BIC among 0..max_breaks breaks (each candidate a whole year), in-sample only.
+
+    BIC (Schwarz, 1978) = n log(SSR / n) + (p + k) log n for a hinge fit with p
+    coefficients and k breaks (a break year counts as a parameter), over the break sets that
+    `usable_breaks` keeps whole; the lowest BIC wins (a tie keeps fewer breaks, then earlier years).
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    max_breaks : int, default 2
+        Most breaks tried.
+    min_per_segment : int, default 3
+        Observed years each segment needs.
+
+    Returns
+    -------
+    tuple of int
+        The chosen break years (empty when a single trend wins).
+
+    Raises
+    ------
+    ModelError
+        When a value is not positive.
+    """
     years, ly = _clean_annual(series)
     n = len(years)
     candidates = list(range(int(years[0]) + 1, int(years[-1])))
@@ -188,7 +306,29 @@ def estimate_breaks(series: pd.Series, max_breaks: int = 2, min_per_segment: int
 
 
 def resolve_breaks(series: pd.Series, breaks="fixed") -> tuple[tuple[int, ...], list[str]]:
-    """The break years the segmented trend uses: 'fixed' (REGIME_BREAKS), 'estimated' or an explicit tuple."""
+    """The break years the segmented trend uses: 'fixed' (REGIME_BREAKS), 'estimated' or an explicit tuple.
+
+    Fixed and explicit breaks pass `usable_breaks` (2 years per segment); see `estimate_breaks`.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        Which break years.
+
+    Returns
+    -------
+    used : tuple of int
+        The break years used.
+    notes : list of str
+        Why any wanted break was dropped.
+
+    Raises
+    ------
+    ModelError
+        When `breaks` is another string, or a value is not positive.
+    """
     years, _ = _clean_annual(series)
     if isinstance(breaks, str):
         if breaks == "fixed":
@@ -203,7 +343,31 @@ def resolve_breaks(series: pd.Series, breaks="fixed") -> tuple[tuple[int, ...], 
 
 
 def segmented_fit(series: pd.Series, breaks="fixed"):
-    """Continuous piecewise log-linear trend (hinges at the break years), OLS with HAC errors."""
+    """Continuous piecewise log-linear trend (hinges at the break years), OLS with HAC errors.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        As `resolve_breaks`.
+
+    Returns
+    -------
+    results : statsmodels RegressionResults
+        Intercept, first slope and one slope change per break (log t REO per year).
+    x0 : int
+        The first observed year.
+    used : tuple of int
+        The break years used.
+    notes : list of str
+        Why any wanted break was dropped.
+
+    Raises
+    ------
+    ModelError
+        As `resolve_breaks`, or with fewer observed years than coefficients + 2.
+    """
     years, ly = _clean_annual(series)
     used, notes = resolve_breaks(series, breaks)
     X = _hinge_X(years, years[0], used)
@@ -213,7 +377,27 @@ def segmented_fit(series: pd.Series, breaks="fixed"):
 
 
 def segmented_growth(series: pd.Series, breaks="fixed", level: float = 0.9) -> pd.DataFrame:
-    """Annual growth rate in each segment with its confidence interval (HAC, t distribution)."""
+    """Annual growth rate in each segment with its confidence interval (HAC, t distribution).
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        As `resolve_breaks`.
+    level : float, default 0.9
+
+    Returns
+    -------
+    DataFrame
+        One row per segment: segment ("first-last" years), years_observed, rate, lower,
+        upper (growth per year as fractions).
+
+    Raises
+    ------
+    ModelError
+        As `segmented_fit`.
+    """
     res, x0, used, _ = segmented_fit(series, breaks)
     years = series.dropna().index.to_numpy(int)
     edges = [int(years.min())] + list(used) + [int(years.max())]
@@ -230,7 +414,28 @@ def segmented_growth(series: pd.Series, breaks="fixed", level: float = 0.9) -> p
 
 
 def forecast_segmented(series: pd.Series, targets, level: float = 0.9, breaks="fixed") -> pd.DataFrame:
-    """Extends the last segment's slope; prediction interval from the OLS fit (HAC covariance)."""
+    """Forecast that extends the last segment's slope; prediction interval from the OLS fit (HAC covariance).
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : sequence of int
+        Years to forecast.
+    level : float, default 0.9
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        As `resolve_breaks`.
+
+    Returns
+    -------
+    DataFrame
+        One row per target: year, mean, lower, upper (t REO).
+
+    Raises
+    ------
+    ModelError
+        As `segmented_fit`.
+    """
     res, x0, used, _ = segmented_fit(series, breaks)
     X = _hinge_X(targets, x0, used)
     sf = res.get_prediction(X).summary_frame(alpha=1 - level)
@@ -246,11 +451,28 @@ _HOLT_STARTS = ((0.1, 0.01, 0.98), (0.9, 0.3, 0.95), (0.5, 0.1, 0.9), (0.99, 0.5
 def holt_fit(series: pd.Series):
     """Holt's damped trend on log values as a state-space model (ETS(A,Ad,N), statsmodels).
 
-    The state-space form lets the Kalman filter pass over missing years as
-    missing observations (no interpolation). Fitted by maximum likelihood from
-    several starting points (the default start often stops in a poor local
-    optimum on short series); the best likelihood wins. The damping factor is
-    bounded at 0.98 by statsmodels.
+    The damped trend is Gardner and McKenzie's (1985). The state-space form lets the
+    Kalman filter pass over missing years as missing observations (no interpolation).
+    Fitted by maximum likelihood from several starting points (the default start often
+    stops in a poor local optimum on short series); the best likelihood wins. The damping
+    factor is bounded at 0.98 by statsmodels.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+
+    Returns
+    -------
+    results : statsmodels ExponentialSmoothingResults
+        The best fit, on log t REO, over every year from the first to the last observed.
+    last : int
+        The last observed year.
+
+    Raises
+    ------
+    ModelError
+        When a value is not positive, fewer than six years are observed, or no start fits.
     """
     from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
@@ -286,6 +508,7 @@ def forecast_holt(series: pd.Series, targets, level: float = 0.9) -> pd.DataFram
     series : Series
         Annual quota in t REO, indexed by year.
     targets : sequence of int
+        Years to forecast, all after the last observed year.
     level : float, default 0.9
 
     Returns
@@ -336,7 +559,30 @@ def holt_params(series: pd.Series) -> dict:
 # ---- one entry point for every model ---------------------------------------------------------------
 
 def forecast(model: str, series: pd.Series, targets, level: float = 0.9, breaks="fixed") -> pd.DataFrame:
-    """Forecast frame (year, mean, lower, upper; t REO) of one annual model."""
+    """Forecast frame (year, mean, lower, upper; t REO) of one annual model.
+
+    Parameters
+    ----------
+    model : {"naive", "loglinear", "segmented", "holt"}
+        A key of `MODEL_NAMES`.
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : iterable of int
+        Years to forecast.
+    level : float, default 0.9
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        Break years of the segmented trend (see `resolve_breaks`); the others ignore it.
+
+    Returns
+    -------
+    DataFrame
+        One row per target: year, mean, lower, upper (t REO).
+
+    Raises
+    ------
+    ModelError
+        When `model` is unknown or the model cannot be fitted.
+    """
     targets = list(targets)
     if model == "naive":
         return forecast_naive(series, targets, level)
