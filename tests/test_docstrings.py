@@ -36,9 +36,7 @@ CHECKED = {
 
 #: Modules being rewritten by other engineers right now: not checked yet. The lead removes each
 #: entry after merging that work (and fixing what this test then reports).
-NOT_YET_CHECKED = (
-    "helpers.models.quota",           # needs a split: its docstrings would take it to ~770 lines (limit 600)
-)
+NOT_YET_CHECKED: tuple[str, ...] = ()
 
 
 def _skipped(name: str) -> bool:

@@ -23,6 +23,19 @@ def growing(rate=0.10, years=range(2008, 2025), noise=0.01, seed=7, gaps=()):
     return pd.Series(100_000 * (1 + rate) ** t * np.exp(rng.normal(0, noise, len(t))), index=pd.Index(years))
 
 
+def test_every_public_model_name_resolves_to_the_sub_module_that_defines_it():
+    """helpers.models re-exports each name from the module its map names (quota or evaluation after the split)."""
+    import importlib
+    import inspect
+
+    for name in models.__all__:
+        where = models._MODULE_OF[name]
+        obj = getattr(importlib.import_module(where), name)  # AttributeError: listed under the wrong module
+        if inspect.isfunction(obj) or inspect.isclass(obj):
+            assert obj.__module__ == where, f"{name} is listed under {where} but defined in {obj.__module__}"
+        assert getattr(models, name) is obj
+
+
 # --------------------------------------------------------------------------- growth rates
 
 @pytest.mark.parametrize("gaps", [(), (2015, 2016)])

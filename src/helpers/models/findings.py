@@ -479,7 +479,7 @@ def usgs_comparison(r: QuotaResult) -> pd.DataFrame:
     DataFrame
         model, year, estimate, interval, the figure in the data and inside/outside.
     """
-    from helpers.models.quota import usgs_figure
+    from helpers.models.evaluation import usgs_figure
 
     lv = f"{r.level:.0%} prediction interval (t REO)"
     quota_years = set(r.history.loc[r.history["value"].notna(), "year"])
@@ -505,7 +505,7 @@ def usgs_comparison(r: QuotaResult) -> pd.DataFrame:
 def usgs_note(r: QuotaResult) -> str:
     """How far USGS's China figure has tracked the quota, and what the data hold for each target year, in words.
 
-    USGS's estimate is not a quota; the note keeps the two apart (see quota.usgs_vs_quota).
+    USGS's estimate is not a quota; the note keeps the two apart (see evaluation.usgs_vs_quota).
 
     Parameters
     ----------
@@ -515,7 +515,7 @@ def usgs_note(r: QuotaResult) -> str:
     -------
     str
     """
-    from helpers.models.quota import usgs_vs_quota
+    from helpers.models.evaluation import usgs_vs_quota
 
     out = []
     if r.stage == "mining":

@@ -1,9 +1,10 @@
 """Annual quota growth models (``notebooks/models/quota_growth.ipynb``).
 
 A random walk with drift on log quota (the naive baseline), a log-linear trend (OLS with HAC
-standard errors), a segmented (continuous, piecewise) log-linear trend and Holt's damped
-trend; a rolling-origin backtest, a slowdown test and a nowcast. Missing years are never
-filled in; each model's docstring says how it treats them. Part of ``helpers.models``.
+standard errors), a segmented (continuous, piecewise) log-linear trend and Holt's damped trend;
+`forecast` is the one entry point. Missing years are never filled in; each model's docstring
+says how it treats them. ``level`` is always an interval's coverage (0.9 = 90 %). The models'
+out-of-sample evaluation lives in ``helpers.models.evaluation``. Part of ``helpers.models``.
 """
 from __future__ import annotations
 
@@ -14,17 +15,13 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from helpers import data as hdata
-from helpers.models.formatting import fmt_interval, fmt_pct, fmt_t
 from helpers.models.regression import _ols, _tq, nw_lags
 from helpers.models.series import ModelError
 
 
-# --------------------------------------------------------------------------- constants
-
 #: Regime changes used as the segmented trend's fixed break years: quotas were
 #: flat around 94,000 t until 2013, rose in 2014 (105,000 t, after the industry's
-#: consolidation into six groups) and started rising every year from 2018.
+#: consolidation into six groups) and started rising every year from 2018 (data/quotas.csv).
 REGIME_BREAKS: tuple[int, ...] = (2014, 2018)
 
 MODEL_NAMES: dict[str, str] = {
@@ -33,21 +30,7 @@ MODEL_NAMES: dict[str, str] = {
     "segmented": "Segmented log-linear trend",
     "holt": "Holt damped trend",
 }
-# --------------------------------------------------------------------------- data access
 
-def usgs_figure(year: int, country: str = "China", data_dir=None) -> dict | None:
-    """USGS's preferred (latest-edition) figure for one year, or None when the data hold none."""
-    p = hdata.load_production(country=country, data_dir=data_dir)
-    p = p[p["year"] == year]
-    if p.empty:
-        return None
-    r = p.iloc[0]
-    note = r["note"] if isinstance(r["note"], str) else ""
-    return {"year": year, "value": float(r["value"]), "edition": str(r["edition"]), "estimated": bool(r["estimated"]),
-            "note": note, "source_id": str(r["source_id"])}
-
-
-# =========================================================================== annual quota models
 
 def _clean_annual(series: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     s = series.dropna().sort_index()
@@ -70,7 +53,25 @@ def naive_drift(series: pd.Series) -> dict:
 
     drift = (log y_last - log y_first) / (years between them). A change over k
     years has mean k*drift and variance k*sigma^2, so sigma^2 is estimated from
-    the observed changes as sum((d_i - k_i drift)^2 / k_i) / (m - 1).
+    the observed changes as sum((d_i - k_i drift)^2 / k_i) / (m - 1). With no
+    gap this is the drift method's usual estimate.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year; missing years are dropped, not filled in.
+
+    Returns
+    -------
+    dict
+        ``drift`` (log change per year), ``sigma2`` (variance of a one-year log step; NaN
+        with only two observed years), ``df`` (observed changes - 1), ``span`` (years from the
+        first to the last observed year), ``last_year`` and ``last_log`` (log t REO).
+
+    Raises
+    ------
+    ModelError
+        When a value is not positive or fewer than two years are observed.
     """
     years, ly = _clean_annual(series)
     if len(years) < 2:
@@ -86,7 +87,30 @@ def naive_drift(series: pd.Series) -> dict:
 
 
 def forecast_naive(series: pd.Series, targets, level: float = 0.9) -> pd.DataFrame:
-    """Forecast = last value x exp(h x drift); interval from var = sigma^2 (h + h^2 / span)."""
+    """Forecast of the random walk with drift: last value x exp(h x drift), with prediction intervals.
+
+    The h-year log variance is sigma^2 (h + h^2 / span): h steps of noise plus h^2 times the
+    drift estimate's variance, sigma^2 / span; a t interval with `naive_drift`'s df.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : sequence of int
+        Years to forecast, all after the last observed year.
+    level : float, default 0.9
+
+    Returns
+    -------
+    DataFrame
+        One row per target: year, mean, lower, upper (t REO); the interval is NaN when
+        only two years are observed.
+
+    Raises
+    ------
+    ModelError
+        As `naive_drift`, or when a target year is not after the last observed year.
+    """
     p = naive_drift(series)
     h = np.asarray(targets, float) - p["last_year"]
     if (h <= 0).any():
@@ -101,7 +125,25 @@ def forecast_naive(series: pd.Series, targets, level: float = 0.9) -> pd.DataFra
 def loglinear_fit(series: pd.Series):
     """OLS of log value on year with HAC (Newey-West) standard errors; gaps are just absent rows.
 
-    HAC treats the observed years as one sequence, so a gap counts as one step.
+    HAC treats the observed years as one sequence, so a gap counts as one step. The lag
+    count is `helpers.models.regression.nw_lags`'s rule of thumb.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+
+    Returns
+    -------
+    results : statsmodels RegressionResults
+        Intercept and slope (log t REO per year), HAC covariance, t inference.
+    x0 : int
+        The first observed year (the regressor is years since x0).
+
+    Raises
+    ------
+    ModelError
+        When a value is not positive or fewer than four years are observed.
     """
     years, ly = _clean_annual(series)
     if len(years) < 4:
@@ -112,7 +154,26 @@ def loglinear_fit(series: pd.Series):
 
 
 def loglinear_growth(series: pd.Series, level: float = 0.9) -> dict:
-    """Average annual growth rate exp(b) - 1 with its confidence interval (HAC, t distribution)."""
+    """Average annual growth rate exp(b) - 1 with its confidence interval (HAC, t distribution).
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    level : float, default 0.9
+
+    Returns
+    -------
+    dict
+        ``rate``, ``lower``, ``upper`` (growth per year as fractions, 0.05 = 5 %), ``n``
+        (observed years), ``se_log`` (standard error of the slope, log per year),
+        ``hac_lags``, ``first`` and ``last`` (observed years).
+
+    Raises
+    ------
+    ModelError
+        As `loglinear_fit`.
+    """
     res, _ = loglinear_fit(series)
     lo, hi = res.conf_int(alpha=1 - level)[1]
     b = res.params[1]
@@ -136,6 +197,11 @@ def forecast_loglinear(series: pd.Series, targets, level: float = 0.9) -> pd.Dat
     -------
     DataFrame
         One row per target: year, mean, lower, upper (t REO).
+
+    Raises
+    ------
+    ModelError
+        As `loglinear_fit`.
     """
     res, x0 = loglinear_fit(series)
     X = np.column_stack([np.ones(len(targets)), np.asarray(targets, float) - x0])
@@ -150,8 +216,24 @@ def usable_breaks(years, breaks, min_per_segment: int = 2) -> tuple[tuple[int, .
     """Keep the break years that leave at least `min_per_segment` observed years in every segment.
 
     Segments are: years before the first break, years from one break to the
-    next, years from the last break on. Returns the kept breaks and a note for
-    each dropped one.
+    next, years from the last break on. A thin segment drops the break that bounds it
+    (its left one; the right one for the first segment), and the check repeats.
+
+    Parameters
+    ----------
+    years : iterable of int
+        Observed years.
+    breaks : iterable of int
+        Wanted break years.
+    min_per_segment : int, default 2
+        Observed years each segment needs.
+
+    Returns
+    -------
+    kept : tuple of int
+        The break years kept, sorted.
+    notes : list of str
+        One sentence per dropped break, saying why.
     """
     years = np.asarray(sorted(years), int)
     kept = sorted(int(b) for b in breaks)
@@ -179,7 +261,31 @@ def _hinge_X(years, x0, breaks):
 
 
 def estimate_breaks(series: pd.Series, max_breaks: int = 2, min_per_segment: int = 3) -> tuple[int, ...]:
-    """Break years chosen by BIC among 0..max_breaks breaks (each candidate a whole year), in-sample only."""
+    """Break years chosen by BIC among 0..max_breaks breaks (each candidate a whole year), in-sample only.
+
+    BIC (Schwarz, 1978) = n log(SSR / n) + (p + k) log n for a hinge fit with p
+    coefficients and k breaks (a break year counts as a parameter), over the break sets that
+    `usable_breaks` keeps whole; the lowest BIC wins (a tie keeps fewer breaks, then earlier years).
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    max_breaks : int, default 2
+        Most breaks tried.
+    min_per_segment : int, default 3
+        Observed years each segment needs.
+
+    Returns
+    -------
+    tuple of int
+        The chosen break years (empty when a single trend wins).
+
+    Raises
+    ------
+    ModelError
+        When a value is not positive.
+    """
     years, ly = _clean_annual(series)
     n = len(years)
     candidates = list(range(int(years[0]) + 1, int(years[-1])))
@@ -200,7 +306,29 @@ def estimate_breaks(series: pd.Series, max_breaks: int = 2, min_per_segment: int
 
 
 def resolve_breaks(series: pd.Series, breaks="fixed") -> tuple[tuple[int, ...], list[str]]:
-    """The break years the segmented trend uses: 'fixed' (REGIME_BREAKS), 'estimated' or an explicit tuple."""
+    """The break years the segmented trend uses: 'fixed' (REGIME_BREAKS), 'estimated' or an explicit tuple.
+
+    Fixed and explicit breaks pass `usable_breaks` (2 years per segment); see `estimate_breaks`.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        Which break years.
+
+    Returns
+    -------
+    used : tuple of int
+        The break years used.
+    notes : list of str
+        Why any wanted break was dropped.
+
+    Raises
+    ------
+    ModelError
+        When `breaks` is another string, or a value is not positive.
+    """
     years, _ = _clean_annual(series)
     if isinstance(breaks, str):
         if breaks == "fixed":
@@ -215,7 +343,31 @@ def resolve_breaks(series: pd.Series, breaks="fixed") -> tuple[tuple[int, ...], 
 
 
 def segmented_fit(series: pd.Series, breaks="fixed"):
-    """Continuous piecewise log-linear trend (hinges at the break years), OLS with HAC errors."""
+    """Continuous piecewise log-linear trend (hinges at the break years), OLS with HAC errors.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        As `resolve_breaks`.
+
+    Returns
+    -------
+    results : statsmodels RegressionResults
+        Intercept, first slope and one slope change per break (log t REO per year).
+    x0 : int
+        The first observed year.
+    used : tuple of int
+        The break years used.
+    notes : list of str
+        Why any wanted break was dropped.
+
+    Raises
+    ------
+    ModelError
+        As `resolve_breaks`, or with fewer observed years than coefficients + 2.
+    """
     years, ly = _clean_annual(series)
     used, notes = resolve_breaks(series, breaks)
     X = _hinge_X(years, years[0], used)
@@ -225,7 +377,27 @@ def segmented_fit(series: pd.Series, breaks="fixed"):
 
 
 def segmented_growth(series: pd.Series, breaks="fixed", level: float = 0.9) -> pd.DataFrame:
-    """Annual growth rate in each segment with its confidence interval (HAC, t distribution)."""
+    """Annual growth rate in each segment with its confidence interval (HAC, t distribution).
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        As `resolve_breaks`.
+    level : float, default 0.9
+
+    Returns
+    -------
+    DataFrame
+        One row per segment: segment ("first-last" years), years_observed, rate, lower,
+        upper (growth per year as fractions).
+
+    Raises
+    ------
+    ModelError
+        As `segmented_fit`.
+    """
     res, x0, used, _ = segmented_fit(series, breaks)
     years = series.dropna().index.to_numpy(int)
     edges = [int(years.min())] + list(used) + [int(years.max())]
@@ -242,7 +414,28 @@ def segmented_growth(series: pd.Series, breaks="fixed", level: float = 0.9) -> p
 
 
 def forecast_segmented(series: pd.Series, targets, level: float = 0.9, breaks="fixed") -> pd.DataFrame:
-    """Extends the last segment's slope; prediction interval from the OLS fit (HAC covariance)."""
+    """Forecast that extends the last segment's slope; prediction interval from the OLS fit (HAC covariance).
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : sequence of int
+        Years to forecast.
+    level : float, default 0.9
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        As `resolve_breaks`.
+
+    Returns
+    -------
+    DataFrame
+        One row per target: year, mean, lower, upper (t REO).
+
+    Raises
+    ------
+    ModelError
+        As `segmented_fit`.
+    """
     res, x0, used, _ = segmented_fit(series, breaks)
     X = _hinge_X(targets, x0, used)
     sf = res.get_prediction(X).summary_frame(alpha=1 - level)
@@ -258,11 +451,28 @@ _HOLT_STARTS = ((0.1, 0.01, 0.98), (0.9, 0.3, 0.95), (0.5, 0.1, 0.9), (0.99, 0.5
 def holt_fit(series: pd.Series):
     """Holt's damped trend on log values as a state-space model (ETS(A,Ad,N), statsmodels).
 
-    The state-space form lets the Kalman filter pass over missing years as
-    missing observations (no interpolation). Fitted by maximum likelihood from
-    several starting points (the default start often stops in a poor local
-    optimum on short series); the best likelihood wins. The damping factor is
-    bounded at 0.98 by statsmodels.
+    The damped trend is Gardner and McKenzie's (1985). The state-space form lets the
+    Kalman filter pass over missing years as missing observations (no interpolation).
+    Fitted by maximum likelihood from several starting points (the default start often
+    stops in a poor local optimum on short series); the best likelihood wins. The damping
+    factor is bounded at 0.98 by statsmodels.
+
+    Parameters
+    ----------
+    series : Series
+        Annual quota in t REO, indexed by year.
+
+    Returns
+    -------
+    results : statsmodels ExponentialSmoothingResults
+        The best fit, on log t REO, over every year from the first to the last observed.
+    last : int
+        The last observed year.
+
+    Raises
+    ------
+    ModelError
+        When a value is not positive, fewer than six years are observed, or no start fits.
     """
     from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
 
@@ -298,6 +508,7 @@ def forecast_holt(series: pd.Series, targets, level: float = 0.9) -> pd.DataFram
     series : Series
         Annual quota in t REO, indexed by year.
     targets : sequence of int
+        Years to forecast, all after the last observed year.
     level : float, default 0.9
 
     Returns
@@ -348,7 +559,30 @@ def holt_params(series: pd.Series) -> dict:
 # ---- one entry point for every model ---------------------------------------------------------------
 
 def forecast(model: str, series: pd.Series, targets, level: float = 0.9, breaks="fixed") -> pd.DataFrame:
-    """Forecast frame (year, mean, lower, upper; t REO) of one annual model."""
+    """Forecast frame (year, mean, lower, upper; t REO) of one annual model.
+
+    Parameters
+    ----------
+    model : {"naive", "loglinear", "segmented", "holt"}
+        A key of `MODEL_NAMES`.
+    series : Series
+        Annual quota in t REO, indexed by year.
+    targets : iterable of int
+        Years to forecast.
+    level : float, default 0.9
+    breaks : {"fixed", "estimated"} or tuple of int, default "fixed"
+        Break years of the segmented trend (see `resolve_breaks`); the others ignore it.
+
+    Returns
+    -------
+    DataFrame
+        One row per target: year, mean, lower, upper (t REO).
+
+    Raises
+    ------
+    ModelError
+        When `model` is unknown or the model cannot be fitted.
+    """
     targets = list(targets)
     if model == "naive":
         return forecast_naive(series, targets, level)
@@ -359,209 +593,3 @@ def forecast(model: str, series: pd.Series, targets, level: float = 0.9, breaks=
     if model == "holt":
         return forecast_holt(series, targets, level)
     raise ModelError(f"unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}")
-
-
-# ---- rolling-origin backtest ----------------------------------------------------------------------
-
-def backtest(series: pd.Series, horizons=(1, 2), min_train: int = 6, level: float = 0.9, breaks="fixed",
-             models=tuple(MODEL_NAMES)) -> pd.DataFrame:
-    """Rolling-origin backtest: for each observed origin year, fit on the years up to it, forecast origin + h.
-
-    Origins are observed years with at least `min_train` observed years up to
-    and including them. A forecast is scored only when its target year is
-    observed (a missing year is never filled in to score against). A model that
-    cannot be fitted at an origin gives no forecast there (NaN).
-    """
-    s = series.dropna().sort_index()
-    years = s.index.to_numpy(int)
-    rows = []
-    for i, origin in enumerate(years):
-        if i + 1 < min_train:
-            continue
-        targets = [origin + h for h in horizons if (origin + h) in set(years)]
-        if not targets:
-            continue
-        train = s[s.index <= origin]
-        for m in models:
-            try:
-                fc = forecast(m, train, targets, level, breaks).set_index("year")
-            except ModelError:
-                fc = pd.DataFrame({"mean": np.nan, "lower": np.nan, "upper": np.nan}, index=targets)
-            for t in targets:
-                actual = float(s.loc[t])
-                f = fc.loc[t]
-                rows.append({"model": m, "origin": int(origin), "h": int(t - origin), "target": int(t),
-                             "actual": actual, "forecast": float(f["mean"]), "lower": float(f["lower"]),
-                             "upper": float(f["upper"])})
-    bt = pd.DataFrame(rows, columns=["model", "origin", "h", "target", "actual", "forecast", "lower", "upper"])
-    bt["error"] = bt["forecast"] - bt["actual"]
-    bt["abs_error"] = bt["error"].abs()
-    bt["ape"] = bt["abs_error"] / bt["actual"]
-    bt["covered"] = (bt["actual"] >= bt["lower"]) & (bt["actual"] <= bt["upper"])
-    return bt
-
-
-def backtest_scores(bt: pd.DataFrame, baseline: str = "naive") -> pd.DataFrame:
-    """MAE, MAPE, relative MAE and head-to-head wins against the baseline, on the forecasts every model made.
-
-    Scored per horizon and over all horizons ("all"). `verdict` says plainly
-    whether the model beat the naive baseline (lower MAE on the same forecasts).
-    """
-    if bt.empty:
-        return pd.DataFrame(columns=["model", "h", "n", "mae", "mape", "rel_mae", "wins", "coverage", "verdict"])
-    fitted = [m for m in bt["model"].unique() if bt.loc[bt["model"] == m, "forecast"].notna().any()]
-    wide = bt[bt["model"].isin(fitted)].pivot_table(index=["origin", "h"], columns="model", values="forecast",
-                                                     aggfunc="first", dropna=False)
-    common = wide.dropna().index
-    keep = bt.set_index(["origin", "h"]).index.isin(common) & bt["model"].isin(fitted).to_numpy()
-    b = bt[keep]
-    base = b[b["model"] == baseline].set_index(["origin", "h"])["abs_error"]
-    rows = []
-    for h in sorted(b["h"].unique().tolist()) + ["all"]:
-        part = b if h == "all" else b[b["h"] == h]
-        base_mae = part[part["model"] == baseline]["abs_error"].mean()
-        for m in bt["model"].unique():
-            pm = part[part["model"] == m]
-            if m not in fitted:
-                rows.append({"model": m, "h": h, "n": 0, "mae": np.nan, "mape": np.nan, "rel_mae": np.nan, "wins": 0,
-                             "coverage": np.nan, "verdict": "could not be fitted at any origin"})
-                continue
-            if pm.empty:
-                continue
-            mae = pm["abs_error"].mean()
-            ae = pm.set_index(["origin", "h"])["abs_error"]
-            wins = int((ae < base.reindex(ae.index)).sum())
-            if m == baseline:
-                verdict = "baseline"
-            elif mae < base_mae:
-                verdict = "beats naive"
-            else:
-                verdict = "does not beat naive"
-            rows.append({"model": m, "h": h, "n": len(pm), "mae": mae, "mape": pm["ape"].mean(),
-                         "rel_mae": mae / base_mae if base_mae > 0 else np.nan, "wins": wins,
-                         "coverage": pm["covered"].mean(), "verdict": verdict})
-    return pd.DataFrame(rows)
-
-
-def best_model(scores: pd.DataFrame) -> str:
-    """The model with the lowest MAE over all horizons (ties go to the naive baseline)."""
-    allh = scores[(scores["h"] == "all") & scores["mae"].notna()].copy()
-    allh["rank_tie"] = (allh["model"] != "naive").astype(int)
-    return str(allh.sort_values(["mae", "rank_tie"]).iloc[0]["model"])
-
-
-def backtest_table(scores: pd.DataFrame, level: float) -> pd.DataFrame:
-    """Scores as rounded text for printing."""
-    out = pd.DataFrame({
-        "model": scores["model"].map(MODEL_NAMES),
-        "horizon": scores["h"].map(lambda h: "1 and 2 years" if h == "all" else f"{h} year" + ("s" if h != 1 else "")),
-        "forecasts": scores["n"].astype(int),
-        "MAE (t REO)": scores["mae"].map(lambda v: f"{v:,.0f}"),
-        "MAPE": scores["mape"].map(lambda v: fmt_pct(v, 1, sign=False)),
-        "MAE / naive MAE": scores["rel_mae"].map(lambda v: f"{v:.2f}"),
-        "closer than naive": [f"{w} of {n}" if m != "naive" else "-" for w, n, m in
-                              zip(scores["wins"], scores["n"], scores["model"])],
-        f"{level:.0%} interval covered": scores["coverage"].map(lambda v: fmt_pct(v, 0, sign=False)),
-        "verdict": scores["verdict"],
-    })
-    return out
-
-
-# ---- slowdown and nowcast --------------------------------------------------------------------------
-
-def slowdown_test(series: pd.Series, fit_first: int, fit_last: int, test_year: int, level: float = 0.9) -> dict:
-    """Does `test_year` fall below the log-linear trend of fit_first..fit_last, beyond its prediction interval?
-
-    Plain OLS (classical errors: with so few years HAC is not meaningful) on the
-    observed years of the window; a t prediction interval at `level`.
-    """
-    s = series.dropna()
-    window = s[(s.index >= fit_first) & (s.index <= fit_last)]
-    out = {"fit_first": fit_first, "fit_last": fit_last, "test_year": test_year, "n": len(window), "level": level}
-    if len(window) < 4 or test_year not in s.index:
-        why = (f"the trend from {fit_first} needs a last year of at least {fit_first + 4}" if fit_last < fit_first + 3
-               else f"{len(window)} observed years in {fit_first}-{fit_last} (needs at least 4)")
-        if test_year not in s.index:
-            why += f" and a {test_year} value"
-        out.update(testable=False, verdict=f"not testable: {why}")
-        return out
-    years = window.index.to_numpy(int)
-    X = np.column_stack([np.ones(len(years)), years - fit_first])
-    res = _ols(np.log(window.to_numpy(float)), X, hac=False)
-    sf = res.get_prediction(np.array([[1.0, test_year - fit_first]])).summary_frame(alpha=1 - level).iloc[0]
-    actual = float(s.loc[test_year])
-    pred, lo, hi = math.exp(sf["mean"]), math.exp(sf["obs_ci_lower"]), math.exp(sf["obs_ci_upper"])
-    below = actual < lo
-    out.update(testable=True, trend_rate=math.expm1(res.params[1]), predicted=pred, lower=lo, upper=hi, actual=actual,
-               gap=actual / pred - 1, below_interval=bool(below),
-               verdict=(f"{test_year} ({actual:,.0f} t) is below the {level:.0%} prediction interval of the "
-                        f"{fit_first}-{fit_last} trend ({fmt_t(lo)} to {fmt_t(hi)} t): a slowdown beyond normal variation"
-                        if below else
-                        f"{test_year} ({actual:,.0f} t) is {abs(actual / pred - 1):.1%} "
-                        f"{'below' if actual < pred else 'above'} the {fit_first}-{fit_last} trend "
-                        f"({fmt_t(pred)} t) but inside its {level:.0%} prediction interval ({fmt_t(lo)} to {fmt_t(hi)} t): "
-                        "not a slowdown beyond normal variation on this test"))
-    return out
-
-
-def nowcast(series: pd.Series, targets, level: float = 0.9, breaks="fixed", models=tuple(MODEL_NAMES)) -> pd.DataFrame:
-    """Every model's forecast of the target years, fitted on the whole series; long frame."""
-    frames = []
-    for m in models:
-        try:
-            fc = forecast(m, series, targets, level, breaks)
-        except ModelError as exc:
-            fc = pd.DataFrame({"year": list(targets), "mean": np.nan, "lower": np.nan, "upper": np.nan})
-            fc["note"] = str(exc)
-        fc.insert(0, "model", m)
-        frames.append(fc)
-    out = pd.concat(frames, ignore_index=True)
-    if "note" not in out:
-        out["note"] = ""
-    out["note"] = out["note"].fillna("")
-    return out
-
-
-def nowcast_table(nc: pd.DataFrame, best: str, level: float) -> pd.DataFrame:
-    """The nowcast as a reader-facing table, the best model first.
-
-    Parameters
-    ----------
-    nc : DataFrame
-        The result of `nowcast`.
-    best : str
-        The best model's key.
-    level : float
-
-    Returns
-    -------
-    DataFrame
-    """
-    rows = nc.copy()
-    return pd.DataFrame({
-        "model": rows["model"].map(MODEL_NAMES) + np.where(rows["model"] == best, " (best in backtest)", ""),
-        "year": rows["year"].astype(int),
-        "estimate (t REO)": rows["mean"].map(fmt_t),
-        f"{level:.0%} prediction interval (t REO)": [fmt_interval(lo, hi) for lo, hi in zip(rows["lower"], rows["upper"])],
-    })
-
-
-
-def usgs_vs_quota(stage: str = "mining", country: str = "China", data_dir=None) -> pd.DataFrame:
-    """USGS's preferred China figure beside the annual quota, for every year both exist.
-
-    USGS has often printed China's mine production as the mining quota, but not always (an
-    early edition's round figure, a later revision): this table says in which years the two
-    agree, so the page states it from the data rather than as a rule.
-
-    Returns
-    -------
-    DataFrame
-        year, usgs (t), edition, quota (t REO), equal (bool).
-    """
-    p = hdata.load_production(country=country, data_dir=data_dir)
-    q = hdata.load_quotas(stage=stage, part="annual", segment="total", data_dir=data_dir).dropna(subset=["value"])
-    m = p[["year", "value", "edition"]].rename(columns={"value": "usgs"}).merge(
-        q[["year", "value"]].rename(columns={"value": "quota"}), on="year")
-    m["equal"] = np.isclose(m["usgs"].astype(float), m["quota"].astype(float))
-    return m.sort_values("year").reset_index(drop=True)

@@ -13,9 +13,9 @@ import pandas as pd
 from helpers.models.counterfactual import Counterfactual, Rebound, fit_counterfactual, rebound
 from helpers.models.shock_tests import (counterfactual_backtest, event_months, interrupted_time_series, placebo_test,
                                         second_event)
-from helpers.models.quota import (REGIME_BREAKS, backtest, backtest_scores, best_model, holt_params,
-                                  loglinear_growth, naive_drift, nowcast, resolve_breaks, segmented_growth,
-                                  slowdown_test, usgs_figure)
+from helpers.models.evaluation import backtest, backtest_scores, best_model, nowcast, slowdown_test, usgs_figure
+from helpers.models.quota import (REGIME_BREAKS, holt_params, loglinear_growth, naive_drift, resolve_breaks,
+                                  segmented_growth)
 from helpers.models.series import (EXPORT_SERIES, MIN_YEARS, ModelError, export_combined, export_history, quota_history,
                                    quota_series)
 
