@@ -19,9 +19,9 @@ from helpers.models.regression import _ols, _tq, nw_lags
 from helpers.models.series import ModelError
 
 
-#: Regime changes used as the segmented trend's fixed break years: quotas were
-#: flat around 94,000 t until 2013, rose in 2014 (105,000 t, after the industry's
-#: consolidation into six groups) and started rising every year from 2018 (data/quotas.csv).
+#: Regime changes used as the segmented trend's fixed break years, read off the mining
+#: quota series in data/quotas.csv: flat until 2013, a step in 2014, rising every year
+#: from 2018. `breaks='estimated'` lets BIC choose instead (the quota sweep compares both).
 REGIME_BREAKS: tuple[int, ...] = (2014, 2018)
 
 MODEL_NAMES: dict[str, str] = {
