@@ -139,3 +139,25 @@ def test_the_benchmarks_200_run_manifest_is_a_real_no_op(tmp_path, monkeypatch):
     again = run_report(root)
     assert "nothing changed" in again.stdout and "(7 reports)" in again.stdout, again.stdout
     assert len(list((root / "site" / "reports").glob("m-*-copy*.html"))) == 5
+
+
+def test_a_forked_child_forgets_the_parents_fork_servers_and_launch_thread():
+    """A report worker is forked from its parent (pool.py); if the parent already launched warm kernels
+    (a test session does), the child must not reuse the parent's fork servers or the executor whose
+    thread did not survive the fork: a launch waiting on it hung the in-process build for good."""
+    import os
+
+    from nbreport.execution import forking
+
+    forking._fork_executor().submit(lambda: None).result()  # the parent has a live launch thread
+    forking._servers[("json",), ()] = object()  # and (as far as the child can tell) a server
+    try:
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: report and leave at once
+            os.write(w, b"1" if forking._executor is None and not forking._servers else b"0")
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert os.read(r, 1) == b"1"
+    finally:
+        forking._servers.pop((("json",), ()), None)

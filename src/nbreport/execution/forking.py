@@ -235,6 +235,35 @@ def start_early(modules: tuple[str, ...], kernel: str = "python3") -> None:
         server(options=options)
 
 
+_executor = None  # this process's thread for waiting on a fork server's reply (see _fork_executor)
+
+
+def _fork_executor():
+    """The one-thread executor a kernel launch waits in, owned by this process.
+
+    Not the event loop's default executor: a report worker is forked (pool.py) from a process whose
+    loop may already have one (a test session that ran notebooks on warm kernels), and a forked
+    child inherits that executor without its threads, so a launch waiting in it never returned.
+    """
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(1, thread_name_prefix="nbreport-fork")
+    return _executor
+
+
+def _forget_inherited_servers() -> None:
+    """In a forked child, forget the parent's fork servers and executor (without closing them: the
+    parent owns them, and the executor's threads did not survive the fork)."""
+    global _executor
+    _servers.clear()
+    _executor = None
+
+
+os.register_at_fork(after_in_child=_forget_inherited_servers)
+
+
 def close_servers() -> None:
     """Stop every fork server of this process (the worker is exiting or killing its kernels)."""
     for srv in list(_servers.values()):
@@ -334,7 +363,7 @@ def provisioner_class():
             env = dict(kwargs.get("env") or os.environ)
             cwd = str(kwargs.get("cwd") or os.getcwd())
             loop = asyncio.get_running_loop()
-            pid = await loop.run_in_executor(None, srv.fork, cmd[cmd.index("-m") + 2:], env, cwd)
+            pid = await loop.run_in_executor(_fork_executor(), srv.fork, cmd[cmd.index("-m") + 2:], env, cwd)
             self.process = _Forked(pid)
             self.pid = self.pgid = pid
             self.cwd = cwd
