@@ -90,7 +90,9 @@ def _items(outputs) -> dict[str, object]:
                 number = row[0] if row and row[0].isdigit() else ""
                 label = next((c for c in row if c and not c.isdigit()), "")
                 key = f"claim {number} '{label}'" if number else f"row '{label}'"
-                items[key] = {k: v for k, v in cells.items() if v != number and v != label}
+                # a numbered claim keeps its phrase as a column: a number moved inside the phrase
+                # then reads as a change of that column, not as one claim gone and another new
+                items[key] = {k: v for k, v in cells.items() if v != number and (number or v != label)}
             continue
         text = _text(data.get("text/markdown") or data.get("text/plain") or out.get("text", ""))
         for j, line in enumerate(text.splitlines()):
@@ -125,15 +127,26 @@ def _moved(old: str, new: str) -> list[str]:
     return moves
 
 
+def _aligned(reference, fresh) -> tuple[dict, dict]:
+    """Stored and new items, a numbered claim named as stored even when its phrase changed."""
+    old, new = _items(reference), _items(fresh)
+    by_number = {k.split("'")[0]: k for k in old if k.startswith("claim ")}
+    renamed = {}
+    for k, v in new.items():
+        stored = by_number.get(k.split("'")[0]) if k.startswith("claim ") and k not in old else None
+        renamed[stored if stored and stored not in new else k] = v
+    return old, renamed
+
+
 def moved_keys(reference, fresh) -> list[str]:
     """The names of the claims or findings that differ between the stored and the new output."""
-    old, new = _items(reference), _items(fresh)
+    old, new = _aligned(reference, fresh)
     return [k for k in list(old) + [k for k in new if k not in old] if old.get(k) != new.get(k)]
 
 
 def explain(reference, fresh) -> list[str]:
     """Lines naming each claim or finding that differs between the stored and the new output."""
-    old, new = _items(reference), _items(fresh)
+    old, new = _aligned(reference, fresh)
     lines = []
     for key in moved_keys(reference, fresh):
         if key not in new:
