@@ -101,7 +101,10 @@ def findings_block() -> str:
                   for o in c.outputs if "text/markdown" in o.get("data", {})]
         if not stored:
             raise ValueError(f"notebooks/{rel}: no stored findings box (run `make snapshot`)")
-        lines = [line.lstrip("> ").strip() for line in stored[0].splitlines()]
+        boxes = [[line.lstrip("> ").strip() for line in box.splitlines()] for box in stored]
+        # a notebook may show more than one guarded box (the rebound's second event); take the one
+        # titled "Findings", else the first
+        lines = next((b for b in boxes if any(line.startswith("**Findings") for line in b)), boxes[0])
         title = next((line.strip("*") for line in lines if line.startswith("**")), rel)
         picked = [line for line in lines for label in labels if re.match(rf"^- \*\*{re.escape(label)}", line)]
         missing = [label for label in labels if not any(line.startswith(f"- **{label}") for line in picked)]
