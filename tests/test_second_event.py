@@ -119,7 +119,8 @@ def test_combined_totals_are_used_only_where_their_months_have_no_value_of_their
             ("months", "2026-01", "2026-02", "9000", "reported"), ("month", "2026-01", "2026-01", "4600", "derived")]
     write_table(tmp_path, "exports", [
         {"series": "rare_earths", "partner": "World", "period_kind": k, "period_start": a, "period_end": b, "value": v,
-         "unit": "t", "status": st, "formula": "9000 - 4400" if st == "derived" else "", "source_id": "doc_a",
+         "unit": "t", "status": st, "formula": "9000 - 4400" if st == "derived" else "",
+         "expression": "9000 - 4400" if st == "derived" else "", "source_id": "doc_a",
          "locator": f"{v} t", "preferred": "true"} for k, a, b, v, st in rows])
     c = models.export_combined("rare_earths", data_dir=tmp_path)
     assert c["used"].tolist() == [True, False]  # 2026's January has a (derived) value of its own
