@@ -322,8 +322,10 @@ def test_second_build_executes_nothing_and_one_change_reruns_only_that_notebook(
     assert proc.returncode == 0 and [k for k in after if after[k] != before[k]] == ["one-b"]
 
     # changed data re-runs everything
+    fields = ["art_b", "Someone", "Another", "", "2025", "", "https://example.com/b", "2025-11-02", "blog"]
+    width = len((root / "data" / "sources.csv").read_text().splitlines()[0].split(","))  # as wide as its header
     with open(root / "data" / "sources.csv", "a") as f:
-        f.write("art_b,Someone,Another,,2025,,https://example.com/b,2025-11-02,blog,,\n")
+        f.write(",".join(fields + [""] * (width - len(fields))) + "\n")
     before, proc = executed_at(root), run_report(root)
     after = executed_at(root)
     assert proc.returncode == 0 and all(after[k] != before[k] for k in after)
