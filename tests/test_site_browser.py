@@ -195,7 +195,9 @@ def test_no_serious_accessibility_violations(repo_build, chromium, width):
     """axe-core on every page (and the search page with results) at this width: no serious or critical violation."""
     with sitecheck.serve(repo_build.site) as base:
         paths = ["index.html", "data.html", "search.html"] + sorted(
-            f"reports/{p.name}" for p in (repo_build.site / "reports").glob("*.html"))
+            str(p.relative_to(repo_build.site)) for folder in ("reports", "sensitivity")
+            for p in (repo_build.site / folder).glob("*.html")) + (
+            ["sensitivity.html"] if (repo_build.site / "sensitivity.html").is_file() else [])
         problems = []
         for path in paths:
             visit = sitecheck.PageVisit(chromium, base, width=width).open(path)
