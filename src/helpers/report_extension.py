@@ -43,23 +43,25 @@ DATA_CHECK_HINT = "`make check-data` lists every problem"
 #: The kinds of notebook in notebooks/manifest.yml (nbreport.extension, KINDS): index heading, kind
 #: line, folder, and the keys an entry of that kind must have or must not have (JSON Schema, with the
 #: words a reader gets in x-message / x-messages, checked by nbreport.manifest).
+_NEEDS_SOURCE_ID = "an article needs 'source_id' (its id in data/sources.csv)"  # one message whether the key is absent or blank
+_NEEDS_TITLE = "a model needs 'title' (what the report is called on the site)"
 KINDS = {
     "article": {
         "heading": "Articles checked", "label": "Article", "folder": "articles",
         "entry": {"required": ["source_id"],
-                  "x-messages": {"required": "an article needs 'source_id' (its id in data/sources.csv)"},
+                  "x-messages": {"required": _NEEDS_SOURCE_ID},
                   "properties": {
                       "source_id": {"type": "string", "pattern": "\\S",
-                                    "x-message": "an article needs 'source_id' (its id in data/sources.csv)"},
+                                    "x-message": _NEEDS_SOURCE_ID},
                       "title": {"not": {}, "x-message": "'title' is for models; an article's title comes from "
                                                         "data/sources.csv via its source_id"}}}},
     "model": {
         "heading": "Models", "label": "Model", "folder": "models",
         "entry": {"required": ["title"],
-                  "x-messages": {"required": "a model needs 'title' (what the report is called on the site)"},
+                  "x-messages": {"required": _NEEDS_TITLE},
                   "properties": {
                       "title": {"type": "string", "pattern": "\\S",
-                                "x-message": "a model needs 'title' (what the report is called on the site)"},
+                                "x-message": _NEEDS_TITLE},
                       "source_id": {"not": {}, "x-message": "'source_id' is for articles; a model has a 'title'"}}}},
 }
 CLAIMS_COLUMNS = ["article", "publisher", "published", "claim", "stated", "unit", "recomputed", "status"]
