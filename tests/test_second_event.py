@@ -129,6 +129,19 @@ def test_combined_totals_are_used_only_where_their_months_have_no_value_of_their
     assert h.loc["2025-01":"2025-02", "status"].tolist() == ["combined", "combined"]
     assert h.loc["2025-01":"2025-02", "y"].isna().all()  # never split into two invented months
     assert str(h.index.max()) == "2026-02"
+    # cached per version of the folder: a caller's change never reaches the next caller ...
+    h.loc["2025-03", "y"] = -1.0
+    c.loc[0, "used"] = False
+    assert models.export_history("rare_earths", data_dir=tmp_path).loc["2025-03", "y"] == 4000
+    assert models.export_combined("rare_earths", data_dir=tmp_path)["used"].tolist() == [True, False]
+    # ... and an edited file is read again (a researcher adds a month and re-runs the cell)
+    rows.append(("month", "2026-03", "2026-03", "5100", "reported"))
+    write_table(tmp_path, "exports", [
+        {"series": "rare_earths", "partner": "World", "period_kind": k, "period_start": a, "period_end": b, "value": v,
+         "unit": "t", "status": st, "formula": "9000 - 4400" if st == "derived" else "",
+         "expression": "9000 - 4400" if st == "derived" else "", "source_id": "doc_a",
+         "locator": f"{v} t", "preferred": "true"} for k, a, b, v, st in rows])
+    assert models.export_history("rare_earths", data_dir=tmp_path).loc["2026-03", "y"] == 5100
 
 
 # --------------------------------------------------------------------------- "What the data show since"

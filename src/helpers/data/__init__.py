@@ -21,13 +21,13 @@ from helpers.data.loaders import (annual_quotas, cite, export_periods, load_even
 from helpers.data.numbers import SCALES, locator_has_value, numbers_in, printed_numbers
 from helpers.data.schema import (CONSTRAINTS, FIELD_TYPES, MAX_ERRORS, DataError, Problem, YearMonth, calendar_issue,
                                  read_package, resource)
-from helpers.data.tables import (load_table, schema_names, table_schema_problems, validate_all,
+from helpers.data.tables import (folder_stamp, load_table, schema_names, table_schema_problems, validate_all,
                                  validate_table)
 
 __all__ = [
     "CONSTRAINTS", "FIELD_TYPES", "MAX_ERRORS", "README_BEGIN", "README_END", "SCALES", "DataError", "Expression",
     "ExpressionError", "Literal", "Problem", "YearMonth", "annual_quotas", "calendar_issue", "check_descriptor",
-    "cite", "data_dictionary_markdown", "export_periods", "expression_problems", "field_rules", "load_events",
+    "cite", "data_dictionary_markdown", "export_periods", "expression_problems", "field_rules", "folder_stamp", "load_events",
     "load_exports", "load_production", "load_quotas", "load_sources", "load_table", "locator_has_value",
     "monthly_exports", "numbers_in", "parse_expression", "printed_numbers", "read_package",
     "readme_with_dictionary", "resource", "schema_names", "table_schema_problems", "validate_all",

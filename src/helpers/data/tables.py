@@ -411,8 +411,28 @@ def load_table(name: str, data_dir: Path | None = None) -> pd.DataFrame:
     """
     data_dir = Path(data_dir) if data_dir else paths.DATA
     # re-read when any file changes, so a researcher's edit is picked up on re-run
-    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in data_dir.glob("*") if p.is_file()))
-    return _load_cached(name, str(data_dir), stamp).copy()
+    return _load_cached(name, str(data_dir), folder_stamp(data_dir)).copy()
+
+
+def folder_stamp(data_dir: Path | None = None) -> tuple:
+    """The version of a data folder: every file's name, modification time (ns) and size.
+
+    Results computed from the data are cached under it (`load_table`, the models' series), so a
+    researcher's edit to any file is picked up on the next call, and an unchanged folder is not
+    read or validated again.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        A data folder laid out like data/ (default: the repository's data/).
+
+    Returns
+    -------
+    tuple
+        ``(name, mtime_ns, size)`` per file, sorted by name; hashable, for cache keys.
+    """
+    data_dir = Path(data_dir) if data_dir else paths.DATA
+    return tuple(sorted((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in data_dir.glob("*") if p.is_file()))
 
 
 def validate_all(data_dir: Path | None = None) -> list[Problem]:

@@ -7,6 +7,8 @@ use, without importing statsmodels or matplotlib. helpers.models re-exports ever
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import pandas as pd
 
@@ -119,12 +121,19 @@ def export_history(key: str, use_derived: bool = True, data_dir=None) -> pd.Data
     """
     if key not in EXPORT_SERIES:
         raise ModelError(f"unknown export series {key!r}; expected one of {', '.join(EXPORT_SERIES)}")
+    # cached per version of the data folder: parameter checks and notebooks ask for the same series
+    # many times, and an edited file is a new version (hdata.folder_stamp)
+    return _export_history(key, bool(use_derived), _folder(data_dir), hdata.folder_stamp(data_dir)).copy()
+
+
+@lru_cache(maxsize=64)
+def _export_history(key: str, use_derived: bool, data_dir, stamp: tuple) -> pd.DataFrame:
     spec = EXPORT_SERIES[key]
     rows = hdata.load_exports(series=spec["series"], partner=spec["partner"], period_kind="month", data_dir=data_dir)
     if rows.empty:
         raise ModelError(f"no monthly rows for {key} in data/exports.csv")
     idx = pd.PeriodIndex(rows["period_end"], freq="M")
-    comb = export_combined(key, use_derived, data_dir)
+    comb = _export_combined(key, use_derived, data_dir, stamp)
     first = min([idx.min()] + list(comb["period_start"]))  # a period given only as a total still counts
     last = max([idx.max()] + list(comb["period_end"]))
     full = pd.period_range(first, last, freq="M", name="month")
@@ -162,6 +171,15 @@ def export_combined(key: str, use_derived: bool = True, data_dir=None) -> pd.Dat
         the total is usable and none of its months has a usable value of its own (a total whose
         months are already in the data, e.g. a month derived from it, would count them twice).
     """
+    return _export_combined(key, bool(use_derived), _folder(data_dir), hdata.folder_stamp(data_dir)).copy()
+
+
+def _folder(data_dir) -> str | None:
+    return None if data_dir is None else str(data_dir)
+
+
+@lru_cache(maxsize=64)
+def _export_combined(key: str, use_derived: bool, data_dir, stamp: tuple) -> pd.DataFrame:
     spec = EXPORT_SERIES[key]
     per = hdata.export_periods(spec["series"], spec["partner"], data_dir=data_dir)
     single = per[~per["combined"] & (per["status"].eq("reported") | (per["status"].eq("derived") & use_derived))]
