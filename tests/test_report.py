@@ -200,6 +200,15 @@ def _kernel_dirs(workers: list[int]) -> list[str]:
     return [str(d) for pid in workers for d in Path("/tmp").glob(f"rek-{pid}-*")]
 
 
+# `python -m nbreport` as a terminal starts it, Ctrl-C at its default. A test session started from a
+# background job inherits SIGINT *ignored* (POSIX: `cmd &` in a non-interactive shell), Python keeps
+# an inherited ignore, and the build would then never see this test's SIGINT: it hung for 30 s
+# under `pytest -n 2` launched with `&`. A build that ignores an inherited SIGINT is right (that is
+# what nohup and `&` ask for); the test must not depend on how its own session was started.
+CTRL_C_AT_DEFAULT = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+                     "runpy.run_module('nbreport', run_name='__main__', alter_sys=True)")
+
+
 @pytest.mark.parametrize("sig, code", [(signal.SIGKILL, -9), (signal.SIGINT, 130), (signal.SIGTERM, 130),
                                        (signal.SIGHUP, 130)])
 def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
@@ -209,7 +218,7 @@ def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     write_notebook(root / "notebooks" / "models" / "two.ipynb",
                    ["import pathlib, time\npathlib.Path('started.marker').touch()\ntime.sleep(60)"])
     env = {**TINY_ENV, **os.environ, "CI": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO),
+    proc = subprocess.Popen([sys.executable, "-c", CTRL_C_AT_DEFAULT, "--root", str(root)], cwd=str(REPO),
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not marker.exists():
