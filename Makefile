@@ -14,14 +14,14 @@ TARGETS := help env report serve test lab bench docs check-data snapshot new-art
 # go in PYTEST_ARGS. Refuse the mistake before anything runs.
 ifneq ($(filter test,$(MAKECMDGOALS)),)
 ifneq ($(findstring k,$(filter-out -%,$(firstword $(MAKEFLAGS))))$(filter-out $(TARGETS),$(MAKECMDGOALS)),)
-$(error make test passes options to pytest only through PYTEST_ARGS, e.g. make test PYTEST_ARGS='-k quota' or PYTEST_ARGS='-n 2' ('-k' on make's own command line is make's keep-going flag, and '$(filter-out $(TARGETS),$(MAKECMDGOALS))' is not a target))
+$(error make test passes options to pytest only through PYTEST_ARGS, e.g. make test PYTEST_ARGS='-k quota' or PYTEST_ARGS='-x' ('-k' on make's own command line is make's keep-going flag, and '$(filter-out $(TARGETS),$(MAKECMDGOALS))' is not a target))
 endif
 endif
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 	@echo "  pytest options go in PYTEST_ARGS: make test PYTEST_ARGS='-k quota' runs the tests whose names match;"
-	@echo "  make test PYTEST_ARGS='-n 2' runs them on two workers (one notebook's cells stay on one worker)"
+	@echo "  make test runs on two workers (TEST_WORKERS=2; one notebook's cells stay on one worker); TEST_WORKERS=0: one process"
 
 $(STAMP): environment.yml pyproject.toml tools/pins.py
 	@echo "setting up $(VENV) from the pins in environment.yml"
@@ -43,8 +43,11 @@ serve: ## serve site/ on http://127.0.0.1:8000 (search needs it: browsers refuse
 	@echo "serving site/ at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
 	@$(PY3) -m http.server $(PORT) --bind 127.0.0.1 --directory site
 
-test: $(STAMP) ## run every test (unit, data, notebooks, site in a browser)
-	@$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
+# Two pytest-xdist workers: most tests wait on a kernel, a build or the browser, and the two cores
+# of CI overlap them (13 min 20 s serial, idle machine); TEST_WORKERS=0 runs them in one process.
+TEST_WORKERS ?= 2
+test: $(STAMP) ## run every test (unit, data, notebooks, site in a browser) on TEST_WORKERS=2 workers
+	@$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS); rc=$$?; \
 	  if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests; that is a failure" >&2; fi; exit $$rc
 
 lab: $(STAMP) ## open JupyterLab on 127.0.0.1 with the project's kernel
