@@ -41,6 +41,66 @@ def chromium():
         yield ctx
 
 
+CLAIMS_COLUMN_IN_VIEW = """Array.from(document.querySelectorAll('table.claims, table.re-claims')).map(t => {
+    let box = t.parentElement;
+    while (box && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+    const b = box.getBoundingClientRect();
+    return Array.from(t.rows).map(r => { const c = r.cells[r.cells.length - 1].getBoundingClientRect();
+      return c.left >= b.left - 1 && c.right <= b.right + 1; }).every(Boolean);
+  })"""
+
+
+class PagesAtWidth:
+    """Every page of the built site opened once per window width, every per-page check of this file run on that load.
+
+    Opening a page (images forced in, network idle) is most of a check's cost; four tests asked for
+    the same pages at the same widths and opened each one again. The results are plain data, so the
+    tests stay separate and each still fails on its own.
+    """
+
+    def __init__(self, site, ctx, base: str):
+        self.site, self.ctx, self.base = site, ctx, base
+        self._done: dict[int, dict[str, dict]] = {}
+
+    def paths(self) -> list[str]:
+        """Every page of the site (not Pagefind's own files), index and data page first."""
+        pages = sorted(str(p.relative_to(self.site)) for p in self.site.rglob("*.html")
+                       if p.relative_to(self.site).parts[0] != "pagefind")
+        first = [p for p in ("index.html", "data.html") if p in pages]
+        return first + [p for p in pages if p not in first]
+
+    def at(self, width: int) -> dict[str, dict]:
+        """{page: {"overflow": px, "charts": [...], "axe": [...], "claims": [...]}} at this width.
+
+        charts: report pages; axe: at the WIDTHS; claims (result column in view, one bool per
+        table): at 400 px, on the data page and the reports.
+        """
+        if width not in self._done:
+            found = {}
+            for path in self.paths():
+                visit = sitecheck.PageVisit(self.ctx, self.base, width=width).open(path)
+                try:
+                    r = {"overflow": visit.overflow()}
+                    if path.startswith("reports/"):
+                        r["charts"] = sitecheck.chart_readability(visit, self.site)
+                    if width in WIDTHS:
+                        r["axe"] = sitecheck.axe_problems(visit)
+                    if width == 400 and (path == "data.html" or path.startswith("reports/")):
+                        r["claims"] = visit.page.evaluate(CLAIMS_COLUMN_IN_VIEW)
+                finally:
+                    visit.close()
+                found[path] = r
+            self._done[width] = found
+        return self._done[width]
+
+
+@pytest.fixture(scope="module")
+def site_pages(repo_build, chromium):
+    """The repository's site served once for this file, its pages opened once per width (PagesAtWidth)."""
+    with sitecheck.serve(repo_build.site) as base:
+        yield PagesAtWidth(repo_build.site, chromium, base)
+
+
 def _crawl(ctx, base: str) -> dict[str, "sitecheck.PageVisit"]:
     """Open the index and every page it links to, transitively (same site only)."""
     seen: dict[str, sitecheck.PageVisit] = {}
@@ -99,17 +159,11 @@ def test_every_page_loads_cleanly_offline(repo_build, chromium):
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_pages_read_at_desktop_and_phone_width(repo_build, chromium, width):
-    """Nothing scrolls sideways: wide tables scroll inside their own box."""
-    with sitecheck.serve(repo_build.site) as base:
-        paths = ["index.html", "data.html"] + sorted(
-            f"reports/{p.name}" for p in (repo_build.site / "reports").glob("*.html"))
-        wide = []
-        for path in paths:
-            visit = sitecheck.PageVisit(chromium, base, width=width).open(path)
-            if visit.overflow() > 0:
-                wide.append(f"{path}: {visit.overflow()} px too wide")
-            visit.close()
+def test_pages_read_at_desktop_and_phone_width(site_pages, width):
+    """Nothing scrolls sideways on any page: wide tables scroll inside their own box."""
+    pages = site_pages.at(width)
+    assert {"index.html", "data.html", "search.html"} <= set(pages) and any(p.startswith("reports/") for p in pages)
+    wide = [f"{path}: {r['overflow']} px too wide" for path, r in pages.items() if r["overflow"] > 0]
     assert not wide, "\n".join(wide)
 
 
@@ -127,7 +181,7 @@ def test_script_in_titles_and_parameters_runs_nothing(fixture_site, chromium):
 
 
 @pytest.mark.parametrize("width", (1280, 800, 400))
-def test_charts_read_at_every_width(repo_build, chromium, width):
+def test_charts_read_at_every_width(repo_build, site_pages, width):
     """Every chart's smallest text is at least 11 CSS px as shown, and no two texts overlap.
 
     Smallest text as shown = smallest text in the image chosen by the browser (recorded in the PNG)
@@ -135,16 +189,15 @@ def test_charts_read_at_every_width(repo_build, chromium, width):
     """
     import re
 
-    with sitecheck.serve(repo_build.site) as base:
-        problems, figures = [], 0
-        for page in sorted((repo_build.site / "reports").glob("*.html")):
-            html = page.read_text(encoding="utf-8")
-            eager = [m for m in re.findall(r"<img\b[^>]*>", html) if 'loading="lazy"' not in m]
-            problems += [f"{page.name}: image not lazy-loaded: {m[:80]}" for m in eager]
-            figures += html.count("<figure")
-            visit = sitecheck.PageVisit(chromium, base, width=width).open(f"reports/{page.name}")
-            problems += [f"{page.name}: {p}" for p in sitecheck.chart_readability(visit, repo_build.site)]
-            visit.close()
+    problems, figures = [], 0
+    for page in sorted((repo_build.site / "reports").glob("*.html")):
+        html = page.read_text(encoding="utf-8")
+        eager = [m for m in re.findall(r"<img\b[^>]*>", html) if 'loading="lazy"' not in m]
+        problems += [f"{page.name}: image not lazy-loaded: {m[:80]}" for m in eager]
+        figures += html.count("<figure")
+    checked = {p: r["charts"] for p, r in site_pages.at(width).items() if "charts" in r}
+    assert len(checked) == len(list((repo_build.site / "reports").glob("*.html")))
+    problems += [f"{path[len('reports/'):]}: {p}" for path, found in checked.items() for p in found]
     assert figures, "no figure on any report: nothing was checked"
     assert not problems, "\n".join(problems)
 
@@ -191,42 +244,24 @@ def test_search_page_opened_as_a_file_says_how_to_serve_it(repo_build, chromium)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
-def test_no_serious_accessibility_violations(repo_build, chromium, width):
+def test_no_serious_accessibility_violations(repo_build, site_pages, chromium, width):
     """axe-core on every page (and the search page with results) at this width: no serious or critical violation."""
-    with sitecheck.serve(repo_build.site) as base:
-        paths = ["index.html", "data.html", "search.html"] + sorted(
-            str(p.relative_to(repo_build.site)) for folder in ("reports", "sensitivity")
-            for p in (repo_build.site / folder).glob("*.html")) + (
-            ["sensitivity.html"] if (repo_build.site / "sensitivity.html").is_file() else [])
-        problems = []
-        for path in paths:
-            visit = sitecheck.PageVisit(chromium, base, width=width).open(path)
-            problems += [f"{path}: {p}" for p in sitecheck.axe_problems(visit)]
-            visit.close()
-        visit = sitecheck.PageVisit(chromium, base, width=width).open("index.html")
-        sitecheck.search(visit, "quota")
-        problems += [f"search results: {p}" for p in sitecheck.axe_problems(visit)]
-        visit.close()
-    assert len(paths) == len(list(repo_build.site.rglob("*.html"))) - len(list(repo_build.site.glob("pagefind/**/*.html")))
+    pages = site_pages.at(width)
+    problems = [f"{path}: {p}" for path, r in pages.items() for p in r["axe"]]
+    visit = sitecheck.PageVisit(chromium, site_pages.base, width=width).open("index.html")
+    sitecheck.search(visit, "quota")
+    problems += [f"search results: {p}" for p in sitecheck.axe_problems(visit)]
+    visit.close()
+    assert len(pages) == len(list(repo_build.site.rglob("*.html"))) - len(list(repo_build.site.glob("pagefind/**/*.html")))
+    assert any(p.startswith("sensitivity/") for p in pages) and any(p.startswith("reports/") for p in pages)
     assert not problems, "\n".join(problems)
 
 
-def test_claims_tables_keep_the_result_column_in_view_on_a_phone(repo_build, chromium):
+def test_claims_tables_keep_the_result_column_in_view_on_a_phone(site_pages):
     """At 400 px the claims tables scroll sideways, and their last column (the result) stays inside the box."""
-    with sitecheck.serve(repo_build.site) as base:
-        paths = ["data.html"] + sorted(f"reports/{p.name}" for p in (repo_build.site / "reports").glob("*.html"))
-        hidden, tables = [], 0
-        for path in paths:
-            visit = sitecheck.PageVisit(chromium, base, width=400).open(path)
-            found = visit.page.evaluate("""Array.from(document.querySelectorAll('table.claims, table.re-claims')).map(t => {
-                let box = t.parentElement;
-                while (box && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
-                const b = box.getBoundingClientRect();
-                return Array.from(t.rows).map(r => { const c = r.cells[r.cells.length - 1].getBoundingClientRect();
-                  return c.left >= b.left - 1 && c.right <= b.right + 1; }).every(Boolean);
-              })""")
-            tables += len(found)
-            hidden += [f"{path}: claims table {i + 1}" for i, ok in enumerate(found) if not ok]
-            visit.close()
+    found = {path: r["claims"] for path, r in site_pages.at(400).items() if "claims" in r}
+    assert "data.html" in found and any(p.startswith("reports/") for p in found)
+    tables = sum(len(v) for v in found.values())
+    hidden = [f"{path}: claims table {i + 1}" for path, oks in found.items() for i, ok in enumerate(oks) if not ok]
     assert tables >= 2, "no claims table found: nothing was checked"
     assert not hidden, "result column out of view at 400 px:\n" + "\n".join(hidden)
