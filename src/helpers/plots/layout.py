@@ -26,7 +26,10 @@ SOURCE_GID = "rek-source-line"
 
 # Figures whose last layout draw (`_draw`) is current: the layout steps below read tick labels,
 # titles and axis labels where the last draw put them, and several steps in a row often change
-# nothing in between. A step that changes the figure calls `_changed`; the public entry points
+# nothing in between. A step that changes what a draw lays out (fonts, ticks, tick labels, axes,
+# titles, figure size) calls `_changed`. Moving or re-wording a free text (annotations, value
+# labels, the source line) or moving a legend needs no draw: matplotlib measures those boxes from
+# their own settings each time, and nothing a draw places depends on them. The public entry points
 # (desktop_layout, phone_layout, overlaps, png_bytes) trust no draw made before they were called.
 _fresh: "weakref.WeakSet" = weakref.WeakSet()
 
@@ -107,7 +110,7 @@ def _decorations_bottom(fig, renderer, skip) -> tuple[float, float]:
 
 
 def _wrap_to(t, renderer, max_px: float) -> None:
-    """Re-wrap a text so its widest line fits max_px (display px)."""
+    """Re-wrap a text so its widest line fits max_px (display px); `_changed` unless the text is free."""
     import textwrap
 
     width = _box(t, renderer).width
@@ -117,7 +120,13 @@ def _wrap_to(t, renderer, max_px: float) -> None:
     longest = max(len(line) for line in t.get_text().splitlines())
     chars = max(12, int(longest * max_px / width) - 1)
     t.set_text("\n".join(textwrap.wrap(text, width=chars)))
-    _changed(t.figure)
+    if not _free(t):
+        _changed(t.figure)
+
+
+def _free(t) -> bool:
+    """Whether a text is free: an annotation or label in an axes, or the source line (no draw places it)."""
+    return t in (t.axes.texts if t.axes is not None else ()) or t.get_gid() == SOURCE_GID
 
 
 def _stack_below(fig, legends_below: bool) -> None:
@@ -131,9 +140,7 @@ def _stack_below(fig, legends_below: bool) -> None:
     for leg in legends:
         # in figure fractions: the PNG is drawn again at twice the dpi
         leg.set_bbox_to_anchor((left / fig.bbox.width, (y - gap) / fig.bbox.height), transform=fig.transFigure)
-        leg._loc = 2  # upper left at the anchor
-        _changed(fig)
-        _draw(fig)
+        leg._loc = 2  # upper left at the anchor (a legend is measured where it now is: no draw)
         y = leg.get_window_extent(renderer).y0
     if source is not None:
         # a figure-level text: its place no longer depends on the axes' offsets
@@ -141,7 +148,6 @@ def _stack_below(fig, legends_below: bool) -> None:
         source.remove()
         src = fig.text(left / fig.bbox.width, (y - gap) / fig.bbox.height, " ".join(text.split()),
                        fontsize=source.get_fontsize(), color=source.get_color(), ha="left", va="top", gid=SOURCE_GID)
-        _changed(fig)
         _wrap_to(src, renderer, width_px)
 
 
@@ -314,8 +320,7 @@ def _separate(fig, drop_details: bool = False) -> int:
         box = _box(t, renderer)
         dx = min(0.0, area.x1 - box.x1) or max(0.0, area.x0 - box.x0)
         if dx:
-            _shift(t, dx, 0)
-            _changed(fig)
+            _shift(t, dx, 0)  # free texts move without a new draw (see _fresh)
             box = _box(t, renderer)
         detail = t.get_gid() == DETAIL_GID
 
@@ -329,13 +334,11 @@ def _separate(fig, drop_details: bool = False) -> int:
                 moved = box.translated(0, dy)
                 if not blocked(moved) and moved.y1 <= area.y1 and moved.y0 >= area.y0:
                     _shift(t, 0, dy)
-                    _changed(fig)
                     box = moved
                     break
             else:
                 if detail and drop_details:
                     t.set_visible(False)
-                    _changed(fig)
                     dropped += 1
                     continue
         placed.append(box)
@@ -396,7 +399,6 @@ def phone_layout(fig):
         src = _source(f)
         if src is not None:
             src.set_text(" ".join(src.get_text().split()) + " " + DETAIL_NOTE)
-            _changed(f)
             _wrap_to(src, renderer, f.bbox.width - 8)
     return f
 
@@ -514,7 +516,6 @@ def _free_legends(fig) -> bool:
             if best is None or c < best[0]:
                 best = (c, place)
         leg.set_loc(best[1])
-        _changed(fig)
         moved = moved or leg._loc != start
     return moved
 
