@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import os
 
 import matplotlib
 
@@ -30,6 +31,10 @@ from helpers.plots.layout import (  # noqa: E402
 # Metadata keys written into every PNG (read by the site's readability test)
 META_MIN_FONT = "rek-min-font-px"  # smallest text in the image, in image px
 META_OVERLAPS = "rek-overlaps"  # text boxes that overlap one another or leave the image, "" when none
+# The report builder sets this in the kernel of a sweep point (nbreport.execution.worker.SWEEP_ENV),
+# to the sweep's id. A sweep point has no page: the sensitivity page reads only its findings.
+SWEEP_ENV = "REPORT_SWEEP_POINT"
+SWEEP_NOTE = "sweep points draw no images: the sensitivity page reads only their findings"
 PAD_INCHES = 0.08  # white margin around the cropped image
 MARGIN_INCHES = 0.3  # room around the box measured at 1x for text that comes out wider at 2x
 # zlib level of the PNG: measured on the collection's 46 images (23 charts, desktop and phone) after
@@ -139,6 +144,12 @@ def show(fig, alt: str) -> None:
     The site switches to the phone image below the window width at which the desktop image,
     shrunk to fit, would show text under MIN_FONT_PX (plus 40 px of page padding).
 
+    In a sweep point's kernel (SWEEP_ENV set by the report builder) nothing is laid out or
+    rasterised: no page shows a sweep point's figures, and the two PNGs were most of a point's
+    time. The figure is still drawn once without rendering, so an error in chart code (a
+    formatter, units) still fails the point, and the output is ``text/plain`` "<Figure: alt>"
+    with the alt text, the sweep's id and SWEEP_NOTE in its metadata.
+
     Parameters
     ----------
     fig : matplotlib.figure.Figure
@@ -157,6 +168,16 @@ def show(fig, alt: str) -> None:
     if not alt or not alt.strip():
         raise ValueError("every figure needs alt text describing what it shows")
     from IPython.display import display
+
+    sweep = os.environ.get(SWEEP_ENV)
+    if sweep:
+        try:
+            fig.draw_without_rendering()
+        finally:
+            plt.close(fig)
+        display({"text/plain": f"<Figure: {alt}>"}, raw=True,
+                metadata={"text/plain": {"alt": alt, "sweep": sweep, "note": SWEEP_NOTE}})
+        return
 
     phone = phone_layout(fig)
     phone_png = _png(phone)
