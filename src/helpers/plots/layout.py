@@ -388,8 +388,9 @@ def phone_layout(fig):
     _thin_ticks(f, renderer)
     _draw(f)
     source = _source(f)
+    ticks = _tick_labels(f)  # wrapping the other texts moves no tick
     for t in _texts(f):  # titles, subtitles and annotations that no longer fit the narrow figure
-        if t is not source and not _is_tick_label(t):
+        if t is not source and id(t) not in ticks:
             _wrap_to(t, renderer, f.bbox.width * (0.98 if t.axes is None else 0.7))
     for ax in f.axes:
         _fit_title(ax)
@@ -442,8 +443,9 @@ def _box(t, renderer):
     return Text.get_window_extent(t, renderer)
 
 
-def _is_tick_label(t) -> bool:
-    return any(t in ax.get_xticklabels() or t in ax.get_yticklabels() for ax in t.figure.axes)
+def _tick_labels(fig) -> set[int]:
+    """The ids of the figure's major tick labels (each get_*ticklabels call updates the ticks: ask once)."""
+    return {id(t) for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
 
 
 def desktop_layout(fig):

@@ -38,8 +38,9 @@ SWEEP_NOTE = "sweep points draw no images: the sensitivity page reads only their
 PAD_INCHES = 0.08  # white margin around the cropped image
 MARGIN_INCHES = 0.3  # room around the box measured at 1x for text that comes out wider at 2x
 # zlib level of the PNG: measured on the collection's 46 images (23 charts, desktop and phone) after
-# the palette reduction, optimize=True (level 9 and a filter search) took 100 ms an image for 2,677 KB;
-# level 7 takes 15 ms for 2,864 KB (+7 %); the heaviest page plus its images stays under 500 KB
+# the palette reduction, optimize=True (zlib level 9) took 100 ms an image for 2,677 KB; level 7
+# takes 15 ms for 2,864 KB (+7 %; 2,736 KB with the maximum-coverage palette); the heaviest page
+# plus its images stays under 500 KB (make bench)
 PNG_LEVEL = 7
 
 
@@ -110,8 +111,10 @@ def _png(fig, scale: int = SCALE) -> bytes:
     info = PngImagePlugin.PngInfo()
     for k, v in meta.items():
         info.add_text(k, v)
-    # 256-colour palette: the charts use a few flat colours, and the file is a third of the RGB size
-    small = im.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    # 256-colour palette: the charts use a few flat colours, and the file is a third of the RGB size.
+    # Maximum coverage, measured on the collection's 46 images against median cut: 36 instead of
+    # 68 ms an image, 4 % smaller files, no pixel off by more than 9 of 255 (median cut: 57)
+    small = im.quantize(colors=256, method=Image.Quantize.MAXCOVERAGE, dither=Image.Dither.NONE)
     out = io.BytesIO()
     small.save(out, format="PNG", compress_level=PNG_LEVEL, pnginfo=info, dpi=(dpi, dpi))
     return out.getvalue()
