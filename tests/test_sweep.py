@@ -24,9 +24,10 @@ SWEEP_PARAMS = ('n: int = 3  # how many; range: 1..10\n'
                 '# requires: n + m <= 10; n and m together may not pass 10')
 
 # records a headline finding "total" = n + m with the interval n + m - 2 .. n + m + 2 (what a model notebook does)
-RECORD_CELL = ("from IPython.display import display\n"
+RECORD_CELL = ("import os\nfrom IPython.display import display\n"
                "t = n + m\n"
                "print(f'total {t}')\n"
+               "print('sweep point of', os.environ.get('REPORT_SWEEP_POINT'))\n"
                f"display({{'{MIME}': {{'version': 1, 'headline': 'total', 'findings': ["
                "{'name': 'total', 'label': 'total', 'value': float(t), 'unit': 'items', 'low': t - 2.0, "
                "'high': t + 2.0, 'level': 0.9, 'interval': 'interval', 'format': '.1f'}]}}, raw=True)")
@@ -119,6 +120,11 @@ def test_a_sweep_builds_one_sensitivity_page_with_refused_points_and_a_computed_
             in data["verdict"]["text"])
     assert "1 refused" in data["verdict"]["text"]
     assert data["verdict"]["text"] in html.unescape(page)
+    # a point's kernel is told it is one (REPORT_SWEEP_POINT: the charts then draw no image); a run's is not
+    def printed(run: str) -> str:
+        return (root / "build" / "notebooks" / f"{run}.ipynb").read_text(encoding="utf-8")
+
+    assert "sweep point of sweepy-sens" in printed("sweepy-sens-3-1") and "sweep point of None" in printed("sweepy-base")
     # one page for the sweep, none per point; the index lists the base run only, the header links the page
     assert not list((site / "reports").glob("sweepy-sens-*"))
     index = (site / "index.html").read_text(encoding="utf-8")

@@ -473,7 +473,7 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
             queue.append({**common, "op": "execute", "notebook": str(man.notebook_file(p.entry)),
                           "parameters": p.run.parameters, "timeout": cfg.timeout,
                           "start_timeout": cfg.start_timeout, "kernel": cfg.kernel,
-                          "preimport": list(inputs.preimport),
+                          "preimport": list(inputs.preimport), "sweep": p.run.sweep,
                           "work_dir": str(cfg.build / "work" / p.run.id), "tmp_dir": str(cfg.build / "tmp" / p.run.id),
                           "allow_writes": [str(cfg.build / "work" / p.run.id), str(cfg.build / "tmp" / p.run.id),
                                            str(cfg.build / "cache"), "/dev"],

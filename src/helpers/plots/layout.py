@@ -8,6 +8,8 @@ its historical names.
 """
 from __future__ import annotations
 
+import weakref
+
 DPI = 100  # figure px per inch at 1x: a 9 in figure is 900 CSS px wide on a desktop page
 SCALE = 2  # PNGs are written at 2x (DPI * SCALE px per inch) and shown at DPI, sharp on high-density screens
 MIN_FONT_PX = 11  # smallest text a reader sees, in CSS px, at 400 px and at 1280 px
@@ -22,12 +24,40 @@ DETAIL_NOTE = "Some point labels are left out at this width; a wider screen show
 SOURCE_GID = "rek-source-line"
 
 
+# Figures whose last layout draw (`_draw`) is current: the layout steps below read tick labels,
+# titles and axis labels where the last draw put them, and several steps in a row often change
+# nothing in between. A step that changes what a draw lays out (fonts, ticks, tick labels, axes,
+# titles, figure size) calls `_changed`. Moving or re-wording a free text (annotations, value
+# labels, the source line) or moving a legend needs no draw: matplotlib measures those boxes from
+# their own settings each time, and nothing a draw places depends on them. The public entry points
+# (desktop_layout, phone_layout, overlaps, png_bytes) trust no draw made before they were called.
+_fresh: "weakref.WeakSet" = weakref.WeakSet()
+
+
+def _draw(fig):
+    """Lay the figure out (draw it without rendering) unless no step changed it since the last time.
+
+    Why: one draw costs 20 to 70 ms and the steps of a layout asked for up to 30 per chart,
+    most of them after nothing had changed. Returns the renderer the draw used.
+    """
+    if fig not in _fresh:
+        fig.draw_without_rendering()
+        _fresh.add(fig)
+    return fig.canvas.get_renderer()
+
+
+def _changed(fig) -> None:
+    """Say that a layout step changed the figure: the next `_draw` draws again."""
+    _fresh.discard(fig)
+
+
 def _fit_title(ax) -> None:
     """Lift the title above its subtitle, however many lines the subtitle has (pad in points)."""
     sub = next((t for t in ax.texts if t.get_gid() == SUBTITLE_GID), None)
     if sub is not None:
         lines = sub.get_text().count("\n") + 1
         ax._set_title_offset_trans(5 + sub.get_fontsize() * 1.25 * lines + 4)
+        _changed(ax.figure)
 
 
 def _texts(fig):
@@ -56,6 +86,7 @@ def _clamp_fonts(fig, lo: float, hi: float | None = None) -> None:
             ax.tick_params(axis=axis, which="both", labelsize=fit(labels[0].get_fontsize() if labels else lo))
     for t in _texts(fig):
         t.set_fontsize(fit(t.get_fontsize()))
+    _changed(fig)
 
 
 def _source(fig):
@@ -79,7 +110,7 @@ def _decorations_bottom(fig, renderer, skip) -> tuple[float, float]:
 
 
 def _wrap_to(t, renderer, max_px: float) -> None:
-    """Re-wrap a text so its widest line fits max_px (display px)."""
+    """Re-wrap a text so its widest line fits max_px (display px); `_changed` unless the text is free."""
     import textwrap
 
     width = _box(t, renderer).width
@@ -89,12 +120,18 @@ def _wrap_to(t, renderer, max_px: float) -> None:
     longest = max(len(line) for line in t.get_text().splitlines())
     chars = max(12, int(longest * max_px / width) - 1)
     t.set_text("\n".join(textwrap.wrap(text, width=chars)))
+    if not _free(t):
+        _changed(t.figure)
+
+
+def _free(t) -> bool:
+    """Whether a text is free: an annotation or label in an axes, or the source line (no draw places it)."""
+    return t in (t.axes.texts if t.axes is not None else ()) or t.get_gid() == SOURCE_GID
 
 
 def _stack_below(fig, legends_below: bool) -> None:
     """Put the legend (phone) and the source line under the axes' labels, left-aligned, never over them."""
-    renderer = fig.canvas.get_renderer()
-    fig.draw_without_rendering()
+    renderer = _draw(fig)
     source = _source(fig)
     legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] if legends_below else []
     left, y = _decorations_bottom(fig, renderer, [source, *legends])
@@ -103,8 +140,7 @@ def _stack_below(fig, legends_below: bool) -> None:
     for leg in legends:
         # in figure fractions: the PNG is drawn again at twice the dpi
         leg.set_bbox_to_anchor((left / fig.bbox.width, (y - gap) / fig.bbox.height), transform=fig.transFigure)
-        leg._loc = 2  # upper left at the anchor
-        fig.draw_without_rendering()
+        leg._loc = 2  # upper left at the anchor (a legend is measured where it now is: no draw)
         y = leg.get_window_extent(renderer).y0
     if source is not None:
         # a figure-level text: its place no longer depends on the axes' offsets
@@ -131,6 +167,7 @@ def _legends_to_column(fig, fontsize: float) -> None:
         ax.legend(handles, ["\n".join(textwrap.wrap(lab, 38)) or lab for lab in labels], title=title or None,
                   loc="upper left", ncol=1, fontsize=fontsize, title_fontsize=fontsize, frameon=False,
                   borderaxespad=0, borderpad=0, handlelength=1.6)
+        _changed(fig)
 
 
 def _thin_ticks(fig, renderer) -> None:
@@ -149,11 +186,12 @@ def _thin_ticks(fig, renderer) -> None:
             if not _ticks_touch(ax, renderer):
                 break
             ax.set_xticks(ax.get_xticks()[::2])
+            _changed(fig)
 
 
 def _ticks_touch(ax, renderer) -> bool:
     """Whether two neighbouring x tick labels of the axes touch (less than 4 px apart)."""
-    ax.figure.draw_without_rendering()
+    _draw(ax.figure)
     boxes = [_box(t, renderer) for t in ax.get_xticklabels() if t.get_visible() and t.get_text().strip()]
     return any(a.x1 + 4 > b.x0 for a, b in zip(boxes, boxes[1:]))
 
@@ -187,21 +225,25 @@ def _fit_categories(ax, renderer) -> None:
     px = np.sort(ax.transData.transform([(x, 0) for x in ticks])[:, 0])
     room = (np.diff(px).min() if len(px) > 1 else ax.bbox.width) - 6
     ax.set_xticks(ticks, labels)  # the names become fixed: wrapping or turning them moves no tick
-    ax.figure.draw_without_rendering()
+    _changed(ax.figure)
+    _draw(ax.figure)
     wrapped = []
     for text, t in zip(labels, ax.get_xticklabels()):  # measured as drawn; get_xticklabels resets texts
         width = _box(t, renderer).width
         chars = max(4, int(len(text) * room / width)) if width > room else len(text)
         wrapped.append("\n".join(textwrap.wrap(text, chars, break_long_words=False)) or text)
     ax.set_xticks(ticks, wrapped)
+    _changed(ax.figure)
     if not _ticks_touch(ax, renderer):
         return
     ax.set_xticks(ticks, labels)  # turned, one line each is narrowest
+    _changed(ax.figure)
     for angle, ha, va in ((45, "right", "top"), (90, "right", "center")):
         if not _ticks_touch(ax, renderer):
             return
         for t in ax.get_xticklabels():
             t.set(rotation=angle, ha=ha, va=va, rotation_mode="anchor")
+        _changed(ax.figure)
 
 
 def _shift(t, dx: float, dy: float) -> None:
@@ -250,8 +292,7 @@ def _separate(fig, drop_details: bool = False) -> int:
     """
     from matplotlib.legend import Legend
 
-    renderer = fig.canvas.get_renderer()
-    fig.draw_without_rendering()
+    renderer = _draw(fig)
     movable = [t for ax in fig.axes for t in ax.texts if t.get_visible() and t.get_text().strip()
                and t.get_gid() not in (SOURCE_GID, SUBTITLE_GID)]
     ids = {id(t) for t in movable}
@@ -279,7 +320,7 @@ def _separate(fig, drop_details: bool = False) -> int:
         box = _box(t, renderer)
         dx = min(0.0, area.x1 - box.x1) or max(0.0, area.x0 - box.x0)
         if dx:
-            _shift(t, dx, 0)
+            _shift(t, dx, 0)  # free texts move without a new draw (see _fresh)
             box = _box(t, renderer)
         detail = t.get_gid() == DETAIL_GID
 
@@ -335,18 +376,21 @@ def phone_layout(fig):
     except Exception as exc:  # noqa: BLE001 - say what to change, not pickle's message alone
         raise TypeError(f"charts.phone_layout: the figure cannot be copied for the phone layout ({exc}); "
                         "use module-level functions for tick formatters") from exc
+    _changed(f)
     width, height = f.get_size_inches()
     f.set_size_inches(PHONE_WIDTH_IN, max(3.6, min(4.2, height * 0.85)))
     _panels_to_column(f)
     _legends_to_column(f, PHONE_MIN_PT)
     _clamp_fonts(f, PHONE_MIN_PT, PHONE_MAX_PT)
     f.subplots_adjust(left=0.2, right=0.96, top=0.84, bottom=0.16, wspace=0.15)
+    _changed(f)
     renderer = f.canvas.get_renderer()
     _thin_ticks(f, renderer)
-    f.draw_without_rendering()
+    _draw(f)
     source = _source(f)
+    ticks = _tick_labels(f)  # wrapping the other texts moves no tick
     for t in _texts(f):  # titles, subtitles and annotations that no longer fit the narrow figure
-        if t is not source and not _is_tick_label(t):
+        if t is not source and id(t) not in ticks:
             _wrap_to(t, renderer, f.bbox.width * (0.98 if t.axes is None else 0.7))
     for ax in f.axes:
         _fit_title(ax)
@@ -373,6 +417,7 @@ def _panels_to_column(fig) -> None:
     for i, ax in enumerate(axes):
         ax.set_subplotspec(gs[i, 0])
         ax.yaxis.set_tick_params(labelleft=True)
+    _changed(fig)
 
 
 def _clear_suptitle(fig) -> None:
@@ -382,12 +427,13 @@ def _clear_suptitle(fig) -> None:
         return
     renderer = fig.canvas.get_renderer()
     for _ in range(3):
-        fig.draw_without_rendering()
+        _draw(fig)
         top = max(ax.get_tightbbox(renderer).y1 for ax in fig.axes)
         floor = sup.get_window_extent(renderer).y0 - 6
         if top <= floor:
             return
         fig.subplots_adjust(top=fig.subplotpars.top - (top - floor) / fig.bbox.height)
+        _changed(fig)
 
 
 def _box(t, renderer):
@@ -397,8 +443,9 @@ def _box(t, renderer):
     return Text.get_window_extent(t, renderer)
 
 
-def _is_tick_label(t) -> bool:
-    return any(t in ax.get_xticklabels() or t in ax.get_yticklabels() for ax in t.figure.axes)
+def _tick_labels(fig) -> set[int]:
+    """The ids of the figure's major tick labels (each get_*ticklabels call updates the ticks: ask once)."""
+    return {id(t) for ax in fig.axes for t in (*ax.get_xticklabels(), *ax.get_yticklabels())}
 
 
 def desktop_layout(fig):
@@ -420,6 +467,7 @@ def desktop_layout(fig):
     matplotlib.figure.Figure
         The same figure.
     """
+    _changed(fig)  # the caller may have changed it since any earlier draw
     _clamp_fonts(fig, DESKTOP_MIN_PT)
     _thin_ticks(fig, fig.canvas.get_renderer())
     _stack_below(fig, legends_below=False)
@@ -446,7 +494,7 @@ def _free_legends(fig) -> bool:
         leg = ax.get_legend()
         if leg is None or leg._bbox_to_anchor is not None:  # placed outside on purpose
             continue
-        fig.draw_without_rendering()
+        _draw(fig)
         own = {id(t) for l in fig.findobj(Legend) for t in [*l.get_texts(), l.get_title()]}
         others = [_box(t, renderer) for t in _texts(fig) if id(t) not in own]
         marks = _data_points(fig)
@@ -463,8 +511,9 @@ def _free_legends(fig) -> bool:
         start = leg._loc
         best = None
         for place in LEGEND_PLACES:
+            # a legend at a fixed place measures where it will be drawn without a draw (its offset is
+            # computed from its place and its axes' box), and moving it moves nothing else
             leg.set_loc(place)
-            fig.draw_without_rendering()
             c = cost(leg.get_window_extent(renderer))
             if best is None or c < best[0]:
                 best = (c, place)
@@ -492,10 +541,15 @@ def overlaps(fig) -> list[str]:
         One ``'text a' overlaps 'text b'`` per overlapping pair (texts cut to 40 characters; a
         legend named ``'legend'``); boxes within 1 px count as overlapping.
     """
+    _changed(fig)  # the caller may have changed it since any earlier draw
+    return _overlaps(fig)
+
+
+def _overlaps(fig) -> list[str]:
+    """`overlaps`, measured on the last layout draw when no step changed the figure since (`_draw`)."""
     from matplotlib.legend import Legend
 
-    renderer = fig.canvas.get_renderer()
-    fig.draw_without_rendering()
+    renderer = _draw(fig)
     legend_texts = set()
     boxes = []
     for leg in fig.findobj(Legend):

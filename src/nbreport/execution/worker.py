@@ -34,6 +34,10 @@ from nbreport.execution.kernels import kernel_manager_class, kill_kernels
 from nbreport.execution.outcome import fix_text, mark_failure
 from nbreport.render import atomic_write, exporter, render
 
+# set in the kernel of a sweep point, to the sweep's id: its outputs feed the sensitivity page's
+# findings only, never a page of their own (nbreport.sweep)
+SWEEP_ENV = "REPORT_SWEEP_POINT"
+
 
 def _error_from_exception(exc: BaseException, timeout: float) -> dict:
     name = type(exc).__name__
@@ -62,7 +66,10 @@ def execute(job: dict) -> dict:
         ``pages_dir``, ``thumbs_dir``, ``timeout`` (seconds for the whole notebook),
         ``start_timeout`` (seconds for the kernel to start), optional ``kernel``,
         ``preimport`` (modules of the warm kernel), ``work_dir``, ``tmp_dir``,
-        ``allow_writes`` (paths the write guard lets the kernel write) and ``root``.
+        ``allow_writes`` (paths the write guard lets the kernel write), ``root`` and ``sweep``
+        (the sweep's id when the run is a sweep point, else None: the kernel then gets
+        ``REPORT_SWEEP_POINT=<id>`` (SWEEP_ENV), so a collection can skip work whose output only
+        a page shows, such as images; a sweep point has no page of its own).
 
     Returns
     -------
@@ -86,6 +93,8 @@ def execute(job: dict) -> dict:
         work.mkdir(parents=True, exist_ok=True)
     write_log = None
     kernels.kernel_env.clear()
+    if job.get("sweep"):
+        kernels.kernel_env[SWEEP_ENV] = str(job["sweep"])
     if job.get("tmp_dir"):
         tmp = Path(job["tmp_dir"])
         shutil.rmtree(tmp, ignore_errors=True)
