@@ -10,7 +10,10 @@ Figures (targets in brackets; issue 14):
   N            reports the site build executes (the manifest's site runs)
   floor        N bare cold kernels that only import pandas, seaborn and statsmodels, two at
                a time, on the runner's own worker pool (tools/bench_floor.py)
-  cold build   `python -m nbreport` into empty build and site dirs        [<= 1.0 x floor]
+  cold build   `python -m nbreport` into empty build and site dirs, the manifest's sweeps set
+               aside, so that the build, the floor and the peer run the same N reports [<= 1.0 x floor]
+  sweeps       the sweeps put back and built on top: only their points execute (seconds, points,
+               notebook time per point)
   peer         the common alternative on the same runs: papermill CLI, then nbconvert CLI
                to HTML, two runs at a time; `--pairs N` alternates N cold builds and N peer
                runs (A/B pairs) and compares the medians            [cold build <= 0.3 x peer]
@@ -259,6 +262,25 @@ def many_runs(root: Path, build: Path, site: Path, man, total: int) -> int:
     return added
 
 
+def set_sweeps_aside(root: Path) -> str | None:
+    """Write the copy's manifest without its `sweep` keys; return the original text (None: it had none).
+
+    The floor and the peer pipeline run the N site reports; the cold build must run the same N, or
+    the ratio compares N kernels with N + the sweep points.
+    """
+    import yaml
+
+    file = root / "notebooks" / "manifest.yml"
+    text = file.read_text(encoding="utf-8")
+    doc = yaml.safe_load(text)
+    if not any("sweep" in e for e in doc["notebooks"]):
+        return None
+    for e in doc["notebooks"]:
+        e.pop("sweep", None)
+    file.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return text
+
+
 def bench(tmp: Path, touch: str | None, pairs: int = 1) -> list[tuple[str, str, str, str]]:
     root, build, site = tmp / "repo", tmp / "build", tmp / "site"
     root.mkdir()
@@ -281,6 +303,7 @@ def bench(tmp: Path, touch: str | None, pairs: int = 1) -> list[tuple[str, str, 
     rows.append(("floor", f"{floor_s:.1f} s", "", ""))
 
     # cold build and the peer pipeline, alternated (A/B pairs); the last cold build stays for the rest
+    manifest_text = set_sweeps_aside(root)
     colds, peers, proc = [], [], None
     items = [(man.notebook_file(e), r) for e, r in site_runs]
     for i in range(pairs):
@@ -313,6 +336,23 @@ def bench(tmp: Path, touch: str | None, pairs: int = 1) -> list[tuple[str, str, 
         f"({proc.rss / gib:.2f} GiB RSS, shared pages counted per process) (target < {MEMORY_TARGET_GIB:g} GiB: {verdict(ok)})")
     rows.append(("peak memory, cold build", f"{proc.pss / gib:.2f} GiB", f"PSS ({proc.rss / gib:.2f} GiB RSS)",
                  f"< {MEMORY_TARGET_GIB:g} GiB: {verdict(ok)}"))
+
+    # the sweeps, built on top of the cold build: only their points execute
+    if manifest_text is not None:
+        (root / "notebooks" / "manifest.yml").write_text(manifest_text, encoding="utf-8")
+        before = set(state_runs(build))
+        sw_s, proc = report(root, build, site)
+        after = state_runs(build)
+        points = {k: v for k, v in after.items() if k not in before}
+        again = [k for k in before if after.get(k, {}).get("executed_at") != runs.get(k, {}).get("executed_at")]
+        per = sum(v.get("duration", 0.0) for v in points.values()) / max(1, len(points))
+        say(f"sweeps      {sw_s:.1f} s  {len(points)} sweep points executed on top of the cold build "
+            f"(notebook time {per:.1f} s a point){'; ALSO re-executed: ' + ', '.join(again) if again else ''}")
+        say(f"            {summary(proc)}")
+        for line in problems(proc):
+            say(f"            ! {line}")
+        rows.append(("sweeps on top", f"{sw_s:.1f} s", f"{len(points)} points, {per:.1f} s each",
+                     "site runs kept: ok" if not again else "site runs re-executed"))
 
     # no change
     nc_s, proc = report(root, build, site)
