@@ -234,7 +234,7 @@ def notice_timing_chart(part: str, years: Sequence[int], title: str, highlight: 
     """
     ev = data.load_events(kind="quota_notice")
     ev = ev[(ev["part"] == part) & ev["quota_year"].isin(years)].copy()
-    ev["day"] = ev["date"].dt.dayofyear
+    ev["day"] = ev["date"].dt.day_of_year
     ev = ev.sort_values(["quota_year", "date"]).groupby("quota_year", as_index=False).first()
     fig, ax = charts.figure(figsize=(9, 3.8))
     if band:
@@ -252,7 +252,7 @@ def notice_timing_chart(part: str, years: Sequence[int], title: str, highlight: 
         ax.annotate(when, (r["day"], str(r["quota_year"])), textcoords="offset points",
                     xytext=(8, -3), fontsize=8.5)
     month_starts = pd.date_range("2001-01-01", periods=12, freq="MS")
-    ax.set_xticks(month_starts.dayofyear, month_starts.strftime("%b"))
+    ax.set_xticks(month_starts.day_of_year, month_starts.strftime("%b"))
     ax.set_xlim(0, 366)
     charts.titles(ax, title, "Quota year", "Date of the notice (day of the year)")
     charts.source_line(fig, _sources_line(ev["source_id"]) + ". Hollow: dated by the report, the notice came on or just before.")
