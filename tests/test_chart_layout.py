@@ -76,6 +76,20 @@ def test_bars_labelled_by_hand_keep_every_label():
     plt.close(fig)
 
 
+def test_a_year_scale_keeps_whole_years_on_the_phone():
+    """The quota chart's year axis read 2007.5, 2012.5, ... on the phone: matplotlib picked a 2.5 step for 4 in."""
+    from helpers import models
+
+    history = models.quota_history("mining", 2010, None)
+    fig = models.plot_quota_fits(history, models.quota_series(history), "mining", 0.9, "fixed")
+    assert all(float(t).is_integer() for t in fig.axes[0].get_xticks())  # whole years on the desktop
+    phone = theme.phone_layout(fig)
+    shown = _shown_labels(phone.axes[0])
+    assert len(shown) >= 3 and all(label.isdigit() for label in shown), shown
+    plt.close(fig)
+    plt.close(phone)
+
+
 def test_scales_without_bars_are_still_thinned():
     """A line over years, and month names set by hand on a day-of-year scale, are thinned as before."""
     fig, axes = theme.figure(1, 2)

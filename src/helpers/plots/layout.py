@@ -378,6 +378,7 @@ def phone_layout(fig):
                         "use module-level functions for tick formatters") from exc
     _changed(f)
     width, height = f.get_size_inches()
+    _keep_whole_ticks(f)
     f.set_size_inches(PHONE_WIDTH_IN, max(3.6, min(4.2, height * 0.85)))
     _panels_to_column(f)
     _legends_to_column(f, PHONE_MIN_PT)
@@ -402,6 +403,26 @@ def phone_layout(fig):
             src.set_text(" ".join(src.get_text().split()) + " " + DETAIL_NOTE)
             _wrap_to(src, renderer, f.bbox.width - 8)
     return f
+
+
+def _keep_whole_ticks(fig) -> None:
+    """Scales whose ticks are whole numbers (years, counts) keep whole-number ticks when the figure narrows.
+
+    matplotlib's automatic ticks pick a step for the width: on the 4 in phone figure a year axis
+    went 2007.5, 2012.5, ... . Only axes on matplotlib's automatic locator are changed, to the same
+    locator with integer steps.
+    """
+    import numpy as np
+    from matplotlib.ticker import AutoLocator, MaxNLocator
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            if type(axis.get_major_locator()) is not AutoLocator:
+                continue
+            lo, hi = sorted(axis.get_view_interval())
+            ticks = [t for t in axis.get_majorticklocs() if lo <= t <= hi]
+            if len(ticks) >= 2 and np.allclose(ticks, np.round(ticks)):
+                axis.set_major_locator(MaxNLocator(nbins="auto", steps=[1, 2, 2.5, 5, 10], integer=True))
 
 
 def _panels_to_column(fig) -> None:
