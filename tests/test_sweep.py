@@ -96,6 +96,15 @@ def test_sweep_points_get_derived_ids_and_the_base_runs_parameters():
     assert all(manifest_mod.RUN_ID.fullmatch(p.id) for _, p in man.sweep_points())
 
 
+def test_list_shows_each_sweep_with_its_grid_and_page(tmp_path):
+    root = sweep_project(tmp_path, sweep_manifest("{n: [3, 9], m: [1, 4]}", 4))
+    proc = run_report(root, "--list")
+    assert proc.returncode == 0, proc.stderr
+    assert ("sweepy-sens                  notebooks/models/sweepy.ipynb  sweep of sweepy-base: n [3, 9] x m [1, 4], "
+            "4 points (cap 4), one page: sensitivity/sweepy-sens.html") in proc.stdout.splitlines()
+    assert _nothing_ran(root)
+
+
 def test_a_sweep_builds_one_sensitivity_page_with_refused_points_and_a_computed_verdict(tmp_path):
     # n + m > 10 at (9, 4): refused by the joint constraint; n = 9 lies outside the base interval 2..6
     root = sweep_project(tmp_path, sweep_manifest("{n: [3, 9], m: [1, 4]}", 4))

@@ -117,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
             for entry, run in man.runs():
                 flag = "" if run.site else "  (tests only)"
                 print(f"{run.id:28} notebooks/{entry.path}  {run.parameters or '{}'}{flag}", file=out)
+            for entry in (e for e in man.entries if e.sweep):
+                sw = entry.sweep
+                grid = " x ".join(f"{k} {list(v)}" for k, v in sw.grid.items())
+                print(f"{sw.id:28} notebooks/{entry.path}  sweep of {sw.base}: {grid}, {len(sw.points)} points "
+                      f"(cap {sw.max_points}), one page: sensitivity/{sw.id}.html", file=out)
         else:
             print(f"report: manifest OK: {len(man.entries)} notebooks, {len(man.runs())} runs, "
                   "every parameter set accepted", file=out)
