@@ -312,6 +312,13 @@ BROKEN = {
                      ["exports.csv, line 2, column 'value'", "expected a finite number, got '1e400'"]),
     "number_underflow": (lambda d: edit(d, "exports", 0, value="1e-400"), "exports",
                          ["exports.csv, line 2, column 'value'", "expected a finite number, got '1e-400'"]),
+    # a row whose contents were deleted, or an empty line added: the row would vanish without a word
+    "emptied_row": (lambda d: _line(d, "exports", 3, lambda ln: ""), "exports",
+                    ["exports.csv, line 3: blank row: expected", "restore the row or delete the line"]),
+    "commas_only_row": (lambda d: _line(d, "exports", 3, lambda ln: "," * ln.count(",")), "exports",
+                        ["exports.csv, line 3: blank row"]),
+    "added_blank_line": (lambda d: _rewrite(d, "quotas", lambda t: t.rstrip("\n") + "\n\n"), "quotas",
+                         ["quotas.csv, line", "blank row"]),
     "tabs": (lambda d: _rewrite(d, "sources", lambda t: t.replace(",", "\t")), "sources",
              ["sources.csv, line 1", "separated by tabs"]),
     "number_400_nines": (lambda d: edit(d, "quotas", 1, value="9" * 400), "quotas",

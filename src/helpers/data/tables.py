@@ -141,7 +141,9 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
             problems.append(Problem(path, reader.line_num, None, f"not valid CSV ({exc})"))
             break
         line = reader.line_num
-        if not any(c.strip() for c in cells):
+        if not any(c.strip() for c in cells):  # a row whose contents were deleted must not vanish silently
+            problems.append(Problem(path, line, None, f"blank row: expected {len(names)} fields "
+                                                      f"({','.join(names[:3])},...); restore the row or delete the line"))
             continue
         if len(cells) != len(names):
             semi = " (separated by ';'? expected commas)" if len(cells) == 1 and ";" in cells[0] else ""
