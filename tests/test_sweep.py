@@ -111,6 +111,7 @@ def test_a_sweep_builds_one_sensitivity_page_with_refused_points_and_a_computed_
     proc = run_report(root)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log
+    assert "report: 4 sweep points: 3 executed, 1 refused; 0 failed; sensitivity pages in site/sensitivity/" in log
     site = root / "site"
     page = (site / "sensitivity" / "sweepy-sens.html").read_text(encoding="utf-8")
     data = json.loads((site / "sensitivity" / "sweepy-sens.json").read_text(encoding="utf-8"))

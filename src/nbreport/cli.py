@@ -162,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
         if not cfg.quiet:
             for o in result.executed:
                 print(f"  ran {o.id} ({o.reason}) in {o.duration:.1f} s", file=out)
+    points = result.sweep_points
+    if points and not result.nothing_changed:
+        words = {"executed": "executed", "rendered": "re-rendered", "reused": "unchanged", "not-run": "not run"}
+        said = ["refused" if o.reason == "refused" else words.get(o.action, o.action) for o in points]
+        counts = {w: said.count(w) for w in dict.fromkeys(said)}
+        bad = sum(1 for o in points if o.status == "failed")
+        print(f"report: {len(points)} sweep points: {', '.join(f'{n} {w}' for w, n in counts.items())}; "
+              f"{bad} failed; sensitivity pages in {site}/sensitivity/", file=out)
     claims = result.claims or {}
     if claims.get("status") not in (None, "ok"):
         print(f"report: claims: {claims.get('message') or claims.get('status')}", file=sys.stderr)

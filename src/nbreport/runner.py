@@ -38,41 +38,10 @@ from nbreport.pool import LocalExecutor, Progress
 from nbreport.safety import (_diff, _lock, check_writable, protected_snapshot,  # noqa: F401
                              sweep_kernel_leftovers)
 from nbreport.state import load_state, save_state
-from nbreport.status import (BuildError, Interrupted, StorageError, describe_error,  # noqa: F401
+from nbreport.status import (BuildError, Interrupted, Outcome, StorageError, describe_error,  # noqa: F401
                              run_status, storage_error, strip_ansi)
 
 _describe_error = describe_error  # the name the CLI and older callers use
-
-
-@dataclass
-class Outcome:
-    """What became of one run in this build: what the CLI prints and the exit status counts.
-
-    Parameters
-    ----------
-    id, notebook : str
-        The run's id, and its notebook's path as the manifest names it.
-    action : str
-        What this build did: executed, rendered, reused or not-run.
-    status : str
-        The run's page now (nbreport.status.run_status): ok, warnings, failed, stale or missing.
-    reason : str, default ""
-        Why it was executed or rendered ("data changed", "forced" ...).
-    error : dict or None, default None
-        The recorded failure (nbreport.execution.outcome.mark_failure).
-    duration : float, default 0.0
-        Seconds the last execution took.
-    warnings : list of str, default []
-        What the run's page shows as warnings (stderr, cut output ...).
-    """
-    id: str
-    notebook: str
-    action: str            # executed | rendered | reused | not-run
-    status: str            # ok | failed | stale | missing
-    reason: str = ""
-    error: dict | None = None
-    duration: float = 0.0
-    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -93,6 +62,8 @@ class BuildResult:
         Problems that did not stop the build (unlisted notebooks, data changed while it ran).
     site : pathlib.Path
         The site folder.
+    sweep_points : list of Outcome, optional
+        One per sweep point planned (a failed point is also in `outcomes`); the CLI counts them.
     """
     outcomes: list[Outcome]
     site_written: bool
@@ -101,6 +72,7 @@ class BuildResult:
     claims: dict
     warnings: list[str]
     site: Path
+    sweep_points: list[Outcome] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Outcome]:
@@ -397,7 +369,7 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
             if stamp == _read_site_stamp(cfg):
                 outcomes = [_outcome(p, state) for p in planned if sweep_mod.listed(p, state, cfg.only)]
                 return BuildResult(outcomes, False, True, time.monotonic() - t0, state.get("claims", {}),
-                                   warnings, cfg.site)
+                                   warnings, cfg.site, [_outcome(p, state) for p in planned if p.run.sweep])
 
         check_writable(cfg.site, "the site")
         engine = None  # the Dask cluster is reached only when something is to run
@@ -413,7 +385,8 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
         if withheld:
             warnings.append("changed during the build and not published: " + ", ".join(sorted(withheld))
                             + "; restore them (git checkout) and run make report again")
-        return BuildResult(outcomes, True, False, time.monotonic() - t0, state.get("claims", {}), warnings, cfg.site)
+        return BuildResult(outcomes, True, False, time.monotonic() - t0, state.get("claims", {}), warnings, cfg.site,
+                           [_outcome(p, state) for p in planned if p.run.sweep])
     except OSError as exc:
         raise storage_error(exc) from None
     finally:

@@ -5,6 +5,7 @@ Standard library only (and nbreport.render.cells, which is too): every other mod
 from __future__ import annotations
 
 import errno
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from nbreport.render.cells import strip_ansi  # noqa: F401  (the CLI and the runner use it from here)
@@ -97,3 +98,33 @@ def describe_error(err: dict | None) -> str:
         text = err.get("message") or kind or "failed"
     return " ".join(strip_ansi(text).split())
 
+
+@dataclass
+class Outcome:
+    """What became of one run in this build: what the CLI prints and the exit status counts.
+
+    Parameters
+    ----------
+    id, notebook : str
+        The run's id, and its notebook's path as the manifest names it.
+    action : str
+        What this build did: executed, rendered, reused or not-run.
+    status : str
+        The run's page now (nbreport.status.run_status): ok, warnings, failed, stale or missing.
+    reason : str, default ""
+        Why it was executed or rendered ("data changed", "forced" ...).
+    error : dict or None, default None
+        The recorded failure (nbreport.execution.outcome.mark_failure).
+    duration : float, default 0.0
+        Seconds the last execution took.
+    warnings : list of str, default []
+        What the run's page shows as warnings (stderr, cut output ...).
+    """
+    id: str
+    notebook: str
+    action: str            # executed | rendered | reused | not-run
+    status: str            # ok | failed | stale | missing
+    reason: str = ""
+    error: dict | None = None
+    duration: float = 0.0
+    warnings: list[str] = field(default_factory=list)
