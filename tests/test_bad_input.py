@@ -284,6 +284,11 @@ BROKEN = {
                    ["quotas.csv, line 2, column 'value'", "132 is not printed in its locator"]),
     "extra_zero": (lambda d: edit(d, "exports", 1, value="61460"), "exports",
                    ["exports.csv, line 3, column 'value'", "61,460 is not printed", "expected the number as the source"]),
+    # a long locator is shown whole: the number the reader must compare sits in its middle
+    "long_locator": (lambda d: edit(d, "exports", 1, value="6164", locator=(
+        "In August, China exported 6,146 metric tons of rare earth permanent magnets, customs data showed")),
+        "exports", ["exports.csv, line 3, column 'value'", "6,164 is not printed",
+                    "'In August, China exported 6,146 metric tons of rare earth permanent magnets, customs data showed'"]),
     "production_typo": (lambda d: edit(d, "production", 0, value="27000"), "production",
                         ["production.csv, line 2, column 'value'", "27,000 is not printed"]),
     # a derived row's expression: syntax, references, result (helpers.data.expressions)

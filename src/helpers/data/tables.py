@@ -91,6 +91,11 @@ def _header_problem(header: list[str], names: list[str]) -> str:
     return "; ".join(detail) + f": {expected}"
 
 
+def _quoted_locator(locator: str) -> str:
+    """The locator in a message whole up to 200 characters: the reader needs the number it prints, often in the middle."""
+    return repr(locator) if len(locator) <= 200 else _short(locator)
+
+
 def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list | None = None) -> list[dict]:
     """Parse and check one CSV row by row; collect problems instead of raising."""
     fields = schema["fields"]
@@ -218,7 +223,7 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
                     and not locator_has_value(locator, value, strict_scale=True):
                 when = f" ({cond['field']} {cond['equals']})" if cond else ""
                 problems.append(Problem(path, line, name, f"{value:,g} is not printed in its {rule['field']}{when} "
-                                                          f"{_short(locator)}: expected the number as the source "
+                                                          f"{_quoted_locator(locator)}: expected the number as the source "
                                                           "prints it (a typo, a decimal comma or a wrong scale?)"))
                 ok = False
         for name, rule in calendar_by.items():
