@@ -12,6 +12,10 @@ DEFAULT_START_TIMEOUT = 60.0
 # side by side, each with a thread per core, oversubscribe the cores and OpenBLAS's spinning makes
 # the model notebooks' many small fits several times slower (quota_analysis: 13 s instead of 2 s).
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# set in the kernel of a sweep point, to the sweep's id (nbreport.execution.worker): its outputs feed
+# the sensitivity page's findings only, never a page of their own, so a collection may skip work
+# only a page shows (helpers.plots.output reads it and draws no images)
+SWEEP_ENV = "REPORT_SWEEP_POINT"
 
 
 def preimport_modules(ext=None) -> tuple[str, ...]:

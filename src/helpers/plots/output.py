@@ -16,6 +16,8 @@ import matplotlib
 matplotlib.use("Agg")  # headless under papermill; JupyterLab's inline backend still shows via show()
 import matplotlib.pyplot as plt  # noqa: E402
 
+from nbreport.config import SWEEP_ENV  # noqa: E402  (the builder sets it in a sweep point's kernel)
+
 from helpers.plots.layout import (  # noqa: E402
     DPI,
     MIN_FONT_PX,
@@ -31,9 +33,6 @@ from helpers.plots.layout import (  # noqa: E402
 # Metadata keys written into every PNG (read by the site's readability test)
 META_MIN_FONT = "rek-min-font-px"  # smallest text in the image, in image px
 META_OVERLAPS = "rek-overlaps"  # text boxes that overlap one another or leave the image, "" when none
-# The report builder sets this in the kernel of a sweep point (nbreport.execution.worker.SWEEP_ENV),
-# to the sweep's id. A sweep point has no page: the sensitivity page reads only its findings.
-SWEEP_ENV = "REPORT_SWEEP_POINT"
 SWEEP_NOTE = "sweep points draw no images: the sensitivity page reads only their findings"
 PAD_INCHES = 0.08  # white margin around the cropped image
 MARGIN_INCHES = 0.3  # room around the box measured at 1x for text that comes out wider at 2x

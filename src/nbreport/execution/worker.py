@@ -29,14 +29,12 @@ import time
 import traceback
 from pathlib import Path
 
+from nbreport.config import SWEEP_ENV
 from nbreport.execution import forking, kernels
 from nbreport.execution.kernels import kernel_manager_class, kill_kernels
 from nbreport.execution.outcome import fix_text, mark_failure
 from nbreport.render import atomic_write, exporter, render
 
-# set in the kernel of a sweep point, to the sweep's id: its outputs feed the sensitivity page's
-# findings only, never a page of their own (nbreport.sweep)
-SWEEP_ENV = "REPORT_SWEEP_POINT"
 
 
 def _error_from_exception(exc: BaseException, timeout: float) -> dict:
