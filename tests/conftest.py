@@ -331,3 +331,41 @@ def repo_build(tmp_path_factory) -> RepoBuild:
         build = RepoBuild(shared)
         build.save()
         return build
+
+
+# ---------------------------------------------------------------- nbval on warm kernels
+
+WARM_NBVAL_KEY = pytest.StashKey[str]()  # why nbval's kernels start cold ("" when they are warm)
+
+
+def pytest_configure(config):
+    """nbval's kernels are forked from a pre-imported server (kernelspec python3-warm, installed by
+    `make env`; nbreport.execution.provisioner): about 0.1 CPU-s per notebook instead of 2 s of imports.
+    Each notebook still gets a kernel process of its own (tests/test_warm_nbval.py). A kernel named on
+    the command line (--nbval-kernel-name, --nbval-current-env) is left alone; a warm kernelspec that
+    cannot be used leaves nbval on the notebook's own kernel, and the header and a warning say why."""
+    opt = config.option
+    if not (getattr(opt, "nbval", False) or getattr(opt, "nbval_lax", False)):
+        return
+    if getattr(opt, "nbval_kernel_name", None) or getattr(opt, "nbval_current_env", False):
+        return
+    from nbreport.execution import provisioner
+
+    why = provisioner.check()
+    config.stash[WARM_NBVAL_KEY] = why or ""
+    if why is None:
+        opt.nbval_kernel_name = provisioner.KERNEL
+    elif not hasattr(config, "workerinput"):  # said once, by the controller, not by every xdist worker
+        config.issue_config_time_warning(pytest.PytestWarning(
+            f"nbval starts cold kernels (about 2 s of imports per notebook): {why}"), stacklevel=2)
+
+
+def pytest_report_header(config):
+    why = config.stash.get(WARM_NBVAL_KEY, None)
+    if why is None:
+        return None
+    if why:
+        return f"nbval kernels: cold, {why}"
+    from nbreport.execution import provisioner
+
+    return f"nbval kernels: {provisioner.KERNEL}, each forked from a pre-imported server"

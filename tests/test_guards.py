@@ -151,7 +151,7 @@ def _guarded_copy(rel: str, dest: Path) -> dict[int, tuple[str, str]]:
 
 
 @pytest.mark.notebook
-def test_each_guard_fails_when_its_stored_output_is_altered(tmp_path):
+def test_each_guard_fails_when_its_stored_output_is_altered(tmp_path, pytestconfig):
     root = tmp_path / "copy"
     (root / "notebooks").mkdir(parents=True)
     shutil.copy(REPO / "conftest.py", root / "conftest.py")  # the readable failure message
@@ -159,8 +159,12 @@ def test_each_guard_fails_when_its_stored_output_is_altered(tmp_path):
     altered = {rel: _guarded_copy(rel, root / "notebooks" / rel) for rel in NOTEBOOKS}
     report = tmp_path / "report.xml"
     env = {**os.environ, "NBREPORT_ROOT": str(REPO)}
+    # the kernels this session's nbval uses (python3-warm, forked pre-imported, when tests/conftest.py
+    # found it usable; else each notebook's own)
+    kernel = getattr(pytestconfig.option, "nbval_kernel_name", None)
     proc = subprocess.run([sys.executable, "-m", "pytest", "notebooks", "--nbval-lax", "-p", "no:cacheprovider",
-                           "-p", "no:xdist", "-q", f"--junitxml={report}"],
+                           "-p", "no:xdist", "-q", f"--junitxml={report}",
+                           *(["--nbval-kernel-name", kernel] if kernel else [])],
                           cwd=root, env=env, capture_output=True, text=True, timeout=900)
     assert proc.returncode == 1, proc.stdout[-3000:] + proc.stderr[-2000:]
     results = {}

@@ -355,9 +355,11 @@ def provisioner_class():
     class ForkProvisioner(LocalProvisioner):
         """LocalProvisioner that forks the kernel from the fork server instead of exec'ing the argv."""
 
+        modules = None  # what the fork server imports; None: this process's `preimport` (a subclass may set it)
+
         async def launch_kernel(self, cmd: list[str], **kwargs):
             options = forkable(cmd)
-            srv = server(options=options) if options is not None else None
+            srv = server(self.modules, options=options) if options is not None else None
             if srv is None:
                 return await super().launch_kernel(cmd, **kwargs)
             env = dict(kwargs.get("env") or os.environ)
