@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -39,9 +40,9 @@ sys.left_by_another_notebook = 1
 """
 
 
-def _notebook(path: Path) -> None:
+def _notebook(path: Path, cells: int = 1) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(PROBE)]
+    nb.cells = [nbformat.v4.new_code_cell(PROBE) for _ in range(cells)]
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     path.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
@@ -115,10 +116,16 @@ def test_check_says_why_a_kernelspec_would_not_be_warm(tmp_path, monkeypatch):
 def test_nbval_kernels_are_forked_and_fresh_per_notebook(tmp_path):
     for name in ("a", "b", "c"):
         _notebook(tmp_path / "notebooks" / name / f"{name}.ipynb")
+    # the check itself, on what one kernel shared by three notebooks gives: the same probe in three cells
+    _notebook(tmp_path / "notebooks" / "z_shared" / "z.ipynb", cells=3)
     pid, code, out, records = run_nbval(tmp_path, {"REPORT_WARM_KERNELS": "colorsys"})
     assert code == 0, out
-    assert [r["notebook"] for r in records] == ["a", "b", "c"], records
-    check_fresh_and_forked(pid, records)
+    assert [r["notebook"] for r in records] == ["a", "b", "c"] + ["z_shared"] * 3, records
+    check_fresh_and_forked(pid, records[:3])
+    with pytest.raises(AssertionError, match="shared a kernel process"):
+        check_fresh_and_forked(pid, records[3:])
+    with pytest.raises(AssertionError, match="saw another's state"):
+        check_fresh_and_forked(pid, [{**r, "pid": i} for i, r in enumerate(records[3:])])
     assert "starts cold" not in out, out
 
 
@@ -134,6 +141,14 @@ def test_a_kernel_that_cannot_be_warm_starts_cold_and_says_so_once(tmp_path):
     assert {r["ppid"] for r in records} == {pid}, records  # started by nbval's own process, the ordinary way
     assert out.count("this kernel starts cold") == 1, out
     assert "REPORT_WARM_KERNELS=0" in out, out
+
+
+def test_the_reason_for_a_cold_kernel_is_logged_once_per_process(caplog):
+    """Where a Jupyter server reads its log: one line per reason, not one per kernel."""
+    log = logging.getLogger("warm-nbval-test")
+    for _ in range(3):
+        provisioner._say_once(log, "a reason only this test gives")
+    assert [r.getMessage().count("a reason only this test gives") for r in caplog.records] == [1]
 
 
 def test_a_changed_source_file_restarts_the_fork_server(tmp_path, monkeypatch):
