@@ -151,6 +151,33 @@ def test_the_reason_for_a_cold_kernel_is_logged_once_per_process(caplog):
     assert [r.getMessage().count("a reason only this test gives") for r in caplog.records] == [1]
 
 
+def test_a_failing_fork_server_gives_a_cold_kernel_not_an_error(monkeypatch, caplog):
+    from jupyter_client.manager import KernelManager
+
+    def broken(self, *args, **kw):
+        raise RuntimeError("the kernel fork server died")
+
+    monkeypatch.setattr(forking.ForkServer, "fork", broken)
+    monkeypatch.setenv("REPORT_WARM_KERNELS", "colorsys")
+    km = KernelManager(kernel_name=provisioner.KERNEL)
+    try:
+        km.start_kernel()
+        assert km.provisioner.process.pid and km.provisioner.process.poll() is None
+        assert _parent(km.provisioner.process.pid) == os.getpid(), "a cold kernel is this process's child"
+    finally:
+        km.shutdown_kernel(now=True)
+        srv = forking._servers.pop((("colorsys",), forking.forkable(km.kernel_spec.argv)), None)
+        if srv is not None:
+            srv.close()
+    said = [r.getMessage() for r in caplog.records if "the kernel fork server failed" in r.getMessage()]
+    assert len(said) == 1 and "died" in said[0], caplog.text
+
+
+def _parent(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        return int(f.read().rsplit(")", 1)[1].split()[1])
+
+
 def test_a_changed_source_file_restarts_the_fork_server(tmp_path, monkeypatch):
     """A researcher edits the collection's code and restarts the kernel: the new kernel runs the new code."""
     from jupyter_client.manager import KernelManager

@@ -20,9 +20,9 @@ their kernels to the same provisioner directly).
   collection's own sources, an editable install) and the folders of the installed ones (an install
   or upgrade rewrites them). A launch that finds the stamp changed (a researcher edited src/helpers
   and restarted the kernel) stops the server and starts a new one, which imports the new code.
-- **Cold when it cannot fork**: an argv that is not this interpreter's ipykernel, no modules, or an
-  extension that cannot be loaded: the kernel is started the ordinary way, and the reason is logged
-  once per process. `check` tells a client (tests/conftest.py, for nbval) beforehand whether the
+- **Cold when it cannot fork**: an argv that is not this interpreter's ipykernel, no modules, an
+  extension that cannot be loaded, or a fork server that fails: the kernel is started the ordinary
+  way, and the reason is logged once per process. `check` tells a client (tests/conftest.py, for nbval) beforehand whether the
   kernelspec is usable, and why not.
 """
 from __future__ import annotations
@@ -244,7 +244,14 @@ def _build_class():
             if srv is None:
                 _say_once(self.log, why)
             self.modules = modules or ()
-            return await super().launch_kernel(cmd, **kwargs)
+            try:
+                return await super().launch_kernel(cmd, **kwargs)
+            except (RuntimeError, OSError) as exc:  # the server died, could not fork, or never got ready
+                if not self.modules:
+                    raise
+                _say_once(self.log, f"the kernel fork server failed ({exc})")
+                self.modules = ()
+                return await super().launch_kernel(cmd, **kwargs)
 
     return WarmProvisioner
 
