@@ -4,7 +4,7 @@
 - nbval's kernel for a notebook is forked (its modules are there before any cell imports them, its
   parent is the fork server, not pytest) and fresh per notebook (another process; a global or module
   attribute one notebook set is absent in the next);
-- a kernel that cannot be warm starts cold, and says so once;
+- a kernel that cannot be warm (no modules, a fork server that fails) starts cold, and says so once;
 - a changed source file restarts the server, so a restarted kernel runs the new code.
 """
 from __future__ import annotations
