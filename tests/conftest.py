@@ -20,6 +20,11 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# A build's kernel fork server outlives it (nbreport.execution.shared_server), 600 s by default. The
+# tests build about seventy throwaway projects; their servers leave 20 s after their last build, not
+# ten minutes after the session (tests/test_shared_server.py sets its own).
+os.environ.setdefault("REPORT_FORK_IDLE", "20")
+
 
 def load_tool(name: str):
     """A script of tools/ as a module (tools/ is not a package), e.g. load_tool("snapshot_notebooks")."""

@@ -102,8 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         kw["timeout"] = args.timeout
     if args.workers:
         kw["workers"] = args.workers
-    cfg = runner.Config.resolve(root=args.root, manifest=args.manifest, build=args.build_dir,
-                                site=args.site_dir, force=args.force, only=args.only, **kw)
+    try:
+        cfg = runner.Config.resolve(root=args.root, manifest=args.manifest, build=args.build_dir,
+                                    site=args.site_dir, force=args.force, only=args.only, **kw)
+    except runner.BuildError as exc:  # a malformed REPORT_WORKERS or REPORT_TIMEOUT
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
     out = sys.stdout
     if args.check or args.list:
         try:

@@ -96,7 +96,33 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
         cache = build / "cache"
         env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),
                     "JUPYTER_RUNTIME_DIR": str(cache / "runtime")})
+        if preimport:
+            # the kernel fork server is shared by the workers and kept for the next build of this
+            # build folder (nbreport.execution.shared_server), unless REPORT_FORK_IDLE=0
+            from nbreport.execution import shared_server
+
+            try:
+                shared_server.idle_seconds()
+            except ValueError as exc:
+                from nbreport.status import BuildError
+
+                raise BuildError(str(exc)) from None
+            env[shared_server.HOME_ENV] = str(cache)
     return env
+
+
+def _env_number(name: str, kind, expected: str):
+    """The number in environment variable `name`; a BuildError naming it and what was expected."""
+    raw = os.environ[name]
+    try:
+        value = kind(raw.strip())
+    except ValueError:
+        value = None
+    if value is None or value <= 0 or value != value:
+        from nbreport.status import BuildError
+
+        raise BuildError(f"{name}={raw!r} is not {'a number of ' if kind is float else ''}{expected}")
+    return value
 
 
 def _truthy_env(name: str) -> bool:
@@ -171,9 +197,9 @@ class Config:
         manifest = Path(manifest).resolve() if manifest else root / "notebooks" / "manifest.yml"
         kw.setdefault("quiet", _truthy_env("CI"))
         if "REPORT_TIMEOUT" in os.environ and "timeout" not in kw:
-            kw["timeout"] = float(os.environ["REPORT_TIMEOUT"])
+            kw["timeout"] = _env_number("REPORT_TIMEOUT", float, "seconds a cell may run, e.g. 600")
         if "REPORT_WORKERS" in os.environ and "workers" not in kw:
-            kw["workers"] = int(os.environ["REPORT_WORKERS"])
+            kw["workers"] = _env_number("REPORT_WORKERS", int, "a whole number of workers, 1 or more")
         return cls(root=root, manifest=manifest, build=build, site=site, **kw)
 
     # build/ layout

@@ -23,6 +23,12 @@ forked one 0.11 to 0.12 CPU-s. Ten runs of 1.1 CPU-s of work each, two at a time
 forked kernels 39 s. Pre-starting only hides the imports when a core is idle; with two workers
 on two cores none is, and the imports still cost their CPU; a fork does not pay them at all.
 
+When the build names its cache folder (REPORT_FORK_HOME, set by nbreport.config.worker_env), the
+server is not the worker's own: nbreport.execution.shared_server keeps one per project and
+environment, shared by the workers and kept between builds until idle (REPORT_FORK_IDLE seconds) or
+stale (a file its imports read has changed). Either way a kernel dies with the worker that asked
+for it: it watches that worker's connection (`become_kernel`).
+
 Differences from a cold kernel, on purpose: Python's hash seed is the server's (set iteration
 order is the same in every run of a build); NumPy's legacy global random state and Python's
 ``random`` are reseeded from the OS in every child, as a fresh process would be.
@@ -160,8 +166,8 @@ class ForkServer:
     def close(self) -> None:
         """Stop the server: close the socket, SIGTERM, and SIGKILL after 2 s.
 
-        Kernels it forked then exit by themselves: each watches the server as its parent
-        (``--IPKernelApp.parent_handle``, ipykernel's ParentPollerUnix).
+        Kernels it forked then exit by themselves once this worker's end of the socket closes
+        (each watches it: `become_kernel`).
         """
         try:
             self.sock.close()
@@ -181,7 +187,8 @@ def server(modules: tuple[str, ...] | None = None, options: tuple[str, ...] = ()
     """This process's fork server for `modules` and interpreter `options`, started on first use.
 
     One server per (modules, options): a kernel forked from it runs the same interpreter with
-    the same imports a cold one would. A server that died is replaced.
+    the same imports a cold one would. A server that died is replaced. With REPORT_FORK_HOME set
+    (a build's worker) it is a connection to the shared server (nbreport.execution.shared_server).
 
     Parameters
     ----------
@@ -194,7 +201,7 @@ def server(modules: tuple[str, ...] | None = None, options: tuple[str, ...] = ()
 
     Returns
     -------
-    ForkServer or None
+    ForkServer or SharedForkServer or None
         The server (perhaps still importing); None when no module is named (cold kernels).
     """
     modules = tuple(preimport if modules is None else modules)
@@ -206,8 +213,19 @@ def server(modules: tuple[str, ...] | None = None, options: tuple[str, ...] = ()
         srv.close()
         srv = None
     if srv is None:
-        srv = _servers[key] = ForkServer(modules, options, env)
+        srv = _servers[key] = _start_server(modules, tuple(options), env)
     return srv
+
+
+def _start_server(modules: tuple[str, ...], options: tuple[str, ...], env: dict | None):
+    """A shared server (nbreport.execution.shared_server) when the build named its cache folder and
+    REPORT_FORK_IDLE is not 0; else a server of this worker's own, stopped with it."""
+    from nbreport.execution import shared_server
+
+    use = env if env is not None else os.environ
+    if use.get(shared_server.HOME_ENV) and shared_server.idle_seconds(use) > 0:
+        return shared_server.SharedForkServer(modules, options, env)
+    return ForkServer(modules, options, env)
 
 
 def start_early(modules: tuple[str, ...], kernel: str = "python3") -> None:
@@ -376,12 +394,56 @@ def provisioner_class():
 
 # --------------------------------------------------------------------------- the server's side
 
-def _child(request: dict, conn: socket.socket) -> None:
-    """In the forked child: become the kernel the request describes; never returns."""
+def _watch_worker(sock: socket.socket) -> None:
+    """In a kernel: kill this kernel's process group once the worker's end of `sock` is closed.
+
+    The worker that asked for the kernel holds the other end; when it exits, however it exits
+    (kill -9 included), the end closes and the kernel goes with it. The kernel never reads the
+    socket (its server does), it only waits for the hang-up (POLLRDHUP, Linux).
+    """
+    import select
+
+    fd = sock.fileno()
+    poller = select.poll()
+    poller.register(fd, getattr(select, "POLLRDHUP", 0x2000) | select.POLLHUP | select.POLLERR)
+
+    def wait():
+        while True:
+            try:
+                if poller.poll():
+                    break
+            except InterruptedError:
+                continue
+        try:
+            os.killpg(0, signal.SIGKILL)
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=wait, name="nbreport-worker-watch", daemon=True).start()
+
+
+def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
+    """In a forked child: become the kernel the request describes; never returns.
+
+    Parameters
+    ----------
+    request : dict
+        ``argv`` (the launcher's arguments), ``env`` (the kernel's whole environment) and ``cwd``.
+    watch : socket.socket
+        The connection to the worker that asked for the kernel: the kernel dies when the worker's
+        end closes (`_watch_worker`), not when the server exits (a shared server outlives builds).
+    close : iterable of socket.socket
+        The server's other sockets (its listening socket, other workers' connections): closed here,
+        so a kernel holds nothing that keeps a server reachable after it is gone.
+    """
     code = 1
     try:
         os.setsid()
-        conn.close()
+        for other in close:
+            try:
+                os.close(other.detach())  # detach: no later close of a reused descriptor
+            except OSError:
+                pass
         for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -397,10 +459,11 @@ def _child(request: dict, conn: socket.socket) -> None:
         tempfile.tempdir = None  # the run's TMPDIR, not the server's
         if "numpy.random" in sys.modules:
             sys.modules["numpy.random"].seed()
-        # the launcher's arguments (-f connection file); the parent a kernel watches is the server,
-        # which dies with its worker (IPKernelApp read JPY_PARENT_PID when the server imported it)
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())
-        sys.argv = [LAUNCHER, *request["argv"], f"--IPKernelApp.parent_handle={os.getppid()}"]
+        _watch_worker(watch)
+        # the launcher's arguments (-f connection file); no parent poller (parent_handle=0): the
+        # kernel watches its worker (above), and its parent, the server, may exit first
+        os.environ.pop("JPY_PARENT_PID", None)
+        sys.argv = [LAUNCHER, *request["argv"], "--IPKernelApp.parent_handle=0"]
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()
@@ -417,6 +480,38 @@ def _child(request: dict, conn: socket.socket) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def import_modules(modules: list[str]) -> dict:
+    """Import ipykernel's kernel app and `modules` in this (server) process, as a kernel would.
+
+    Parameters
+    ----------
+    modules : list of str
+        The modules to import; one that fails is reported, not fatal (the kernel meets the same
+        error when it imports it).
+
+    Returns
+    -------
+    dict
+        The ready report: ``imported``, ``failed`` (name to error text), ``seconds``, ``threads``, ``pid``.
+    """
+    # what ipykernel_launcher does before its imports: the server's cwd is not the kernel's
+    if sys.path and (sys.path[0] in ("", os.getcwd())):
+        del sys.path[0]
+    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as IPKernelApp sets it
+    t0 = time.perf_counter()
+    imported, failed = [], {}
+    import importlib
+
+    for name in ["ipykernel.kernelapp", "ipykernel.ipkernel", *modules]:
+        try:
+            importlib.import_module(name)
+            imported.append(name)
+        except Exception as exc:  # noqa: BLE001 - the kernel meets the same error when it imports it
+            failed[name] = f"{type(exc).__name__}: {exc}"
+    return {"imported": imported, "failed": failed, "seconds": round(time.perf_counter() - t0, 3),
+            "threads": threading.active_count(), "pid": os.getpid()}
 
 
 def serve(fd: int, modules: list[str]) -> None:
@@ -442,22 +537,7 @@ def serve(fd: int, modules: list[str]) -> None:
         pass
     conn = socket.socket(fileno=fd)
     f = conn.makefile("rwb", buffering=0)
-    # what ipykernel_launcher does before its imports: the server's cwd is not the kernel's
-    if sys.path and (sys.path[0] in ("", os.getcwd())):
-        del sys.path[0]
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as IPKernelApp sets it
-    t0 = time.perf_counter()
-    imported, failed = [], {}
-    import importlib
-
-    for name in ["ipykernel.kernelapp", "ipykernel.ipkernel", *modules]:
-        try:
-            importlib.import_module(name)
-            imported.append(name)
-        except Exception as exc:  # noqa: BLE001 - the kernel meets the same error when it imports it
-            failed[name] = f"{type(exc).__name__}: {exc}"
-    report = {"imported": imported, "failed": failed, "seconds": round(time.perf_counter() - t0, 3),
-              "threads": threading.active_count(), "pid": os.getpid()}
+    report = import_modules(modules)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel; a dead pid is gone
     f.write(json.dumps(report).encode() + b"\n")
     while True:
@@ -471,7 +551,7 @@ def serve(fd: int, modules: list[str]) -> None:
             f.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode() + b"\n")
             continue
         if pid == 0:
-            _child(request, conn)
+            become_kernel(request, watch=conn)
         f.write(json.dumps({"pid": pid}).encode() + b"\n")
 
 

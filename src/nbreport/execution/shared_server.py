@@ -1,0 +1,416 @@
+"""A kernel fork server shared by a build's workers and kept between builds, until idle or stale.
+
+nbreport.execution.forking forks each run's kernel from a server that imported the collection's
+heavy modules once. Started per worker and stopped with it, that server is paid again by every
+build: about 2 s of imports on the critical path of a one-notebook rebuild, the edit-and-rebuild
+loop a researcher lives in. Here the server outlives the build:
+
+- it listens on a Unix socket named by a *key*: this interpreter, its options, the modules, the
+  working folder and the whole environment the imports ran in (NBREPORT_ROOT, MPLCONFIGDIR, ...;
+  shell bookkeeping such as ``_`` or ``SHLVL`` left out). Another build of the same project in the
+  same environment finds it; anything else starts its own;
+- it records every file it read while importing (an audit hook on ``open``, and each module's
+  file) with its size and mtime, and checks them before every fork: an edited helper, a data file
+  read at import, an upgraded package make it *stale*. A stale server refuses to fork and exits,
+  and the client starts a fresh one, so a kernel never runs code older than the files on disk;
+- it exits after ``REPORT_FORK_IDLE`` seconds without a client (default IDLE_DEFAULT), and as
+  soon as it is idle once its build's cache folder is gone (``make clean``);
+- a kernel it forks dies with the *worker* that asked for it, not with the server: the child
+  watches the worker's connection for a hang-up and kills its own process group.
+
+Each run still gets a fresh process forked from the state right after the imports: what one run
+does never reaches the next, whichever build it belongs to.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import selectors
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+IDLE_DEFAULT = 600.0  # seconds a server waits for the next build (an edit-and-rebuild cycle)
+HOME_ENV, IDLE_ENV = "REPORT_FORK_HOME", "REPORT_FORK_IDLE"
+# variables a shell or make sets per command; they cannot change what an import does
+VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKE_TERMOUT",
+                      "MAKE_TERMERR", "MAKEOVERRIDES", "COLUMNS", "LINES", IDLE_ENV,
+                      "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID"})
+
+
+def idle_seconds(env: dict | None = None) -> float:
+    """How long a shared server waits for a client (REPORT_FORK_IDLE); 0 means no shared server.
+
+    Parameters
+    ----------
+    env : dict, optional
+        The environment to read; default this process's.
+
+    Returns
+    -------
+    float
+        Seconds; IDLE_DEFAULT when unset, 0 when unset-able values ("0", "off", "no") are given.
+
+    Raises
+    ------
+    ValueError
+        The value is neither a number of seconds nor an off word.
+    """
+    raw = (env if env is not None else os.environ).get(IDLE_ENV, "").strip()
+    if not raw:
+        return IDLE_DEFAULT
+    if raw.lower() in ("0", "off", "no", "false"):
+        return 0.0
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{IDLE_ENV}={raw!r}: expected seconds (a number, e.g. 600) or 0 to turn the "
+                         "shared kernel fork server off") from None
+    return max(0.0, value)
+
+
+def server_key(modules: tuple[str, ...], options: tuple[str, ...], env: dict, cwd: str) -> str:
+    """The name of the server that serves kernels for these modules, options, environment and folder.
+
+    Parameters
+    ----------
+    modules, options : tuple of str
+        The pre-imported modules and the kernelspec's interpreter options.
+    env : dict
+        The environment the server imports in (the worker's).
+    cwd : str
+        The server's working folder.
+
+    Returns
+    -------
+    str
+        24 hex digits of a sha256.
+    """
+    kept = sorted((k, v) for k, v in env.items() if k not in VOLATILE)
+    blob = json.dumps([os.path.realpath(sys.executable), list(options), list(modules), cwd, kept])
+    return hashlib.sha256(blob.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+
+
+def socket_folder() -> str:
+    """This user's folder of server sockets, mode 0700 (AF_UNIX paths must stay under 108 bytes,
+    so not under a deep build folder).
+
+    Returns
+    -------
+    str
+        ``<temp dir>/nbreport-fork-<uid>``.
+
+    Raises
+    ------
+    PermissionError
+        The folder exists and belongs to someone else or is open to others.
+    """
+    base = "/tmp" if os.path.isdir("/tmp") else __import__("tempfile").gettempdir()
+    folder = os.path.join(base, f"nbreport-fork-{os.getuid()}")
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    st = os.stat(folder)
+    if st.st_uid != os.getuid() or st.st_mode & 0o077:
+        raise PermissionError(f"{folder}: the kernel fork servers' folder must be yours and private (0700)")
+    return folder
+
+
+# --------------------------------------------------------------------------- the worker's side
+
+class SharedForkServer:
+    """A worker's connection to the shared fork server for its key, started when none runs.
+
+    The same interface as forking.ForkServer (`wait_ready`, `alive`, `fork`, `close`), so the
+    provisioner does not know which it has. `close` only closes this worker's connection: the
+    server stays for the next build.
+
+    Parameters
+    ----------
+    modules, options : tuple of str
+        As forking.ForkServer.
+    env : dict, optional
+        The server's environment; default this process's. Its HOME_ENV is the build's cache folder.
+    """
+
+    def __init__(self, modules: tuple[str, ...], options: tuple[str, ...] = (), env: dict | None = None):
+        self.modules, self.options = tuple(modules), tuple(options)
+        self.env = dict(env or os.environ)
+        self.home = self.env.get(HOME_ENV, "")
+        self.idle = idle_seconds(self.env) or IDLE_DEFAULT
+        self.path = os.path.join(socket_folder(), server_key(self.modules, self.options, self.env, os.getcwd()) + ".sock")
+        self.sock = self.file = None
+        self.ready: dict | None = None
+        self.started = False  # whether this worker started the server (for the benchmark and tests)
+        self.proc: subprocess.Popen | None = None
+        import threading
+
+        self.lock = threading.Lock()
+        self._connect()
+
+    def _start(self) -> None:
+        try:
+            os.unlink(self.path)  # a dead server's socket file
+        except FileNotFoundError:
+            pass
+        # its output (and its kernels' own, below Python) goes to a log in the build's cache: a
+        # server that outlives the build must not hold the build's stdout or stderr open (whoever
+        # reads them, `make` or a test, would wait for it)
+        os.makedirs(self.home, exist_ok=True)
+        with open(os.path.join(self.home, "fork-server.log"), "ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, *self.options, "-m", "nbreport.execution.shared_server", self.path,
+                 str(self.idle), self.home, *self.modules],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.env, start_new_session=True)
+        self.started = True
+        end = time.monotonic() + 30
+        while not os.path.exists(self.path):  # it binds before it imports: a few tens of ms
+            if self.proc.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"the shared kernel fork server did not start (exit {self.proc.poll()})")
+            time.sleep(0.01)
+
+    def _connect(self) -> None:
+        """Connect to the server for this key; under a lock, start one when none answers."""
+        with open(self.path + ".lock", "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # two workers of one build start one server, not two
+            try:
+                sock = self._try_connect()
+                if sock is None:
+                    self._start()
+                    sock = self._try_connect()
+                    if sock is None:
+                        raise RuntimeError("the shared kernel fork server does not accept connections")
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        self.sock, self.file = sock, sock.makefile("rwb", buffering=0)
+        self.ready = None
+
+    def _try_connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.connect(self.path)
+        except OSError:  # no file (ENOENT) or nobody listening (ECONNREFUSED): a dead server's
+            sock.close()
+            return None
+        return sock
+
+    def wait_ready(self, timeout: float = 120.0) -> dict:
+        """Block until the server has imported its modules; its report (see forking.ForkServer.wait_ready).
+
+        A server found stale is replaced once, here.
+
+        Raises
+        ------
+        RuntimeError
+            The server closed the connection before it was ready, twice.
+        TimeoutError
+            No report within `timeout`.
+        """
+        for attempt in (1, 2):
+            if self.ready is not None:
+                return self.ready
+            self.sock.settimeout(timeout)
+            try:
+                line = self.file.readline()
+            finally:
+                self.sock.settimeout(None)
+            reply = json.loads(line) if line else {"stale": "closed"}
+            if "stale" not in reply:
+                self.ready = reply
+                return reply
+            self._reconnect()
+        raise RuntimeError("the shared kernel fork server closed the connection before it was ready")
+
+    def _reconnect(self) -> None:
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+        self._connect()
+
+    def alive(self) -> bool:
+        """Whether this connection is still open (a server that exited is found again by `forking.server`)."""
+        return self.sock is not None and self.sock.fileno() >= 0
+
+    def fork(self, argv: list[str], env: dict, cwd: str | None) -> int:
+        """Fork a kernel (see forking.ForkServer.fork); a stale or vanished server is replaced once.
+
+        Raises
+        ------
+        RuntimeError
+            The server could not fork, or a fresh one failed too.
+        """
+        request = json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n"
+        with self.lock:
+            for attempt in (1, 2):
+                self.wait_ready()
+                try:
+                    self.file.write(request)
+                    line = self.file.readline()
+                except OSError:
+                    line = b""
+                reply = json.loads(line) if line else {"stale": "closed"}
+                if "pid" in reply:
+                    return int(reply["pid"])
+                if "stale" not in reply or attempt == 2:
+                    raise RuntimeError(f"the kernel fork server could not fork: {reply.get('error') or reply}")
+                self._reconnect()
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        """Close this worker's connection; the server stays for the next build (or exits when idle)."""
+        try:
+            if self.sock is not None:
+                self.sock.close()
+        except OSError:
+            pass
+
+
+# --------------------------------------------------------------------------- the server's side
+
+class _Listener:
+    """The server's state: its socket, its clients and the files its imports read."""
+
+    def __init__(self, path: str, idle: float, home: str):
+        self.path, self.idle, self.home = path, idle, home
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(path)
+        self.sock.listen(16)
+        self.inode = os.stat(path).st_ino
+        self.clients: dict[int, tuple[socket.socket, object]] = {}
+        self.files: dict[str, tuple[int, int]] = {}
+        self.last = time.monotonic()
+
+    def record(self, paths) -> None:
+        for p in paths:
+            try:
+                st = os.stat(p)
+            except OSError:
+                continue
+            self.files[p] = (st.st_size, st.st_mtime_ns)
+
+    def stale(self) -> str | None:
+        """The first file read during the imports that changed since, or None."""
+        for p, (size, mtime) in self.files.items():
+            try:
+                st = os.stat(p)
+            except OSError:
+                return p
+            if (st.st_size, st.st_mtime_ns) != (size, mtime):
+                return p
+        return None
+
+    def ours(self) -> bool:
+        """Whether the socket file is still this server's (not removed, not another server's)."""
+        try:
+            return os.stat(self.path).st_ino == self.inode
+        except OSError:
+            return False
+
+    def leave(self) -> None:
+        if self.ours():
+            try:
+                os.unlink(self.path)
+            except OSError:
+                pass
+        sys.exit(0)
+
+
+def _imported_files() -> list[str]:
+    return [f for m in list(sys.modules.values()) if isinstance(f := getattr(m, "__file__", None), str)]
+
+
+def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
+    """The shared server: bind `path`, import `modules`, then serve workers until idle or stale.
+
+    Runs as ``python -m nbreport.execution.shared_server PATH IDLE HOME MODULE...``, in its own
+    session (no terminal signal reaches it). Single-threaded: forks happen only from this loop.
+
+    Parameters
+    ----------
+    path : str
+        The Unix socket to listen on (bound before the imports, so a client can connect at once
+        and waits for the ready report).
+    idle : float
+        Seconds without a client after which the server exits.
+    home : str
+        The build's cache folder; once it is gone (``make clean``) the server exits when idle.
+    modules : list of str
+        The modules to import, as forking.serve.
+    """
+    from nbreport.execution import forking
+
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped without a wait
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
+    listener = _Listener(path, idle, home)
+    opened: list[str] = []
+    recording = [True]
+
+    def audit(event, args):  # the files the imports read (for `stale`); off once they are done
+        if not recording[0] or event != "open" or not isinstance(args[0], str):
+            return
+        mode, flags = args[1], args[2]
+        if isinstance(mode, str) and any(c in mode for c in "wax+"):
+            return
+        if not isinstance(mode, str) and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR):
+            return
+        opened.append(args[0])
+
+    sys.addaudithook(audit)  # audit hooks cannot be removed: it returns at once after the imports
+    report = forking.import_modules(modules)
+    recording[0] = False
+    listener.record(opened + _imported_files())
+    report["files"] = len(listener.files)
+    hello = json.dumps(report).encode() + b"\n"
+    sel = selectors.DefaultSelector()
+    sel.register(listener.sock, selectors.EVENT_READ, "accept")
+    while True:
+        events = sel.select(timeout=1.0)
+        for key, _ in events:
+            listener.last = time.monotonic()
+            if key.data == "accept":
+                conn, _ = listener.sock.accept()
+                f = conn.makefile("rwb", buffering=0)
+                why = listener.stale()
+                if why:
+                    f.write(json.dumps({"stale": why}).encode() + b"\n")
+                    conn.close()
+                    listener.leave()
+                f.write(hello)
+                listener.clients[conn.fileno()] = (conn, f)
+                sel.register(conn, selectors.EVENT_READ, "client")
+                continue
+            conn, f = listener.clients[key.fd]
+            try:
+                line = f.readline()
+            except OSError:
+                line = b""
+            if not line:
+                sel.unregister(conn)
+                del listener.clients[key.fd]
+                conn.close()
+                continue
+            why = listener.stale()
+            if why:
+                f.write(json.dumps({"stale": why}).encode() + b"\n")
+                listener.leave()
+            try:
+                request = json.loads(line)
+                pid = os.fork()
+            except Exception as exc:  # noqa: BLE001
+                f.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode() + b"\n")
+                continue
+            if pid == 0:
+                others = [listener.sock] + [c for c, _ in listener.clients.values() if c is not conn]
+                forking.become_kernel(request, watch=conn, close=others)
+            f.write(json.dumps({"pid": pid}).encode() + b"\n")
+        if not listener.clients:
+            gone = bool(listener.home) and not os.path.isdir(listener.home)
+            if gone or not listener.ours() or time.monotonic() - listener.last > listener.idle:
+                listener.leave()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4:])

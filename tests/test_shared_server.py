@@ -1,0 +1,207 @@
+"""The shared kernel fork server (nbreport.execution.shared_server): kept between builds, replaced
+when a file its imports read changes, gone when idle or when its build folder is removed; a kernel
+it forks still dies with the worker that asked for it, and still starts fresh for every run."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, make_project, run_report
+from nbreport.execution import shared_server
+
+# the notebook reports its kernel's pid, its parent (the fork server), what the pre-imported probe
+# module said at import, and whether anything of an earlier run is visible
+CELL = ("import json, os, sys\n"
+        "import probe_mod\n"
+        "print('STATE ' + json.dumps({'pid': os.getpid(), 'server': os.getppid(), 'value': probe_mod.VALUE,\n"
+        "    'data': probe_mod.DATA, 'leak': 'LEAKED' in globals() or hasattr(probe_mod, 'leaked'),\n"
+        "    'warm': WARM}))\n"
+        "LEAKED = 1\nprobe_mod.leaked = 1")
+FIRST = "import sys as _s\nWARM = 'probe_mod' in _s.modules"
+MANIFEST = """notebooks:
+  - path: models/probe.ipynb
+    kind: model
+    title: Probe
+    runs: [{id: probe-a, parameters: {label: a}}, {id: probe-b, parameters: {label: b}}]
+"""
+PROBE_MOD = "from pathlib import Path\nVALUE = {value}\nDATA = (Path(__file__).parent / 'probe.txt').read_text().strip()\n"
+
+
+def _project(tmp_path: Path) -> tuple[Path, dict]:
+    root = make_project(tmp_path / "proj", {"models/probe.ipynb": [FIRST, CELL]}, MANIFEST)
+    lib = tmp_path / "lib"
+    lib.mkdir()
+    (lib / "probe_mod.py").write_text(PROBE_MOD.format(value=1))
+    (lib / "probe.txt").write_text("first")
+    env = {"REPORT_WARM_KERNELS": "probe_mod", "PYTHONPATH": str(lib), "REPORT_FORK_IDLE": "60"}
+    return root, env
+
+
+def _states(root: Path) -> dict:
+    out = {}
+    for rid in ("probe-a", "probe-b"):
+        nb = json.loads((root / "build" / "notebooks" / f"{rid}.ipynb").read_text(encoding="utf-8"))
+        text = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+        out[rid] = json.loads(next(ln for ln in text.splitlines() if ln.startswith("STATE "))[6:])
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is gone for our purpose
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _wait_gone(pid: int, seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return not _alive(pid)
+
+
+def _build(root: Path, env: dict, *args: str):
+    proc = run_report(root, *args, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return _states(root)
+
+
+@pytest.fixture
+def project(tmp_path):
+    root, env = _project(tmp_path)
+    yield root, env
+    for s in _servers_of(root):
+        os.kill(s, signal.SIGTERM)
+
+
+def _servers_of(root: Path) -> list[int]:
+    """The live shared servers whose build folder is root's (from /proc: ps cuts long command lines)."""
+    home = str(root / "build" / "cache")
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            args = (proc / "cmdline").read_bytes().decode(errors="replace").split("\0")
+        except OSError:
+            continue
+        if "nbreport.execution.shared_server" in args and home in args and _alive(int(proc.name)):
+            found.append(int(proc.name))
+    return found
+
+
+def test_the_next_build_reuses_the_server_and_every_run_still_gets_a_fresh_kernel(project):
+    root, env = project
+    first = _build(root, env)
+    second = _build(root, env, "--force")
+    servers = {s["server"] for s in (*first.values(), *second.values())}
+    assert len(servers) == 1, f"one server for both builds and both workers, got {servers}"
+    assert _servers_of(root) == list(servers), "the server outlives the build"
+    kernels = [s["pid"] for s in (*first.values(), *second.values())]
+    assert len(set(kernels)) == 4, "each run has a kernel process of its own"
+    for s in (*first.values(), *second.values()):
+        assert s["warm"] and not s["leak"], f"a kernel saw an earlier run, or was not forked warm: {s}"
+
+
+@pytest.mark.parametrize("edit", ["module", "data read at import"])
+def test_an_edited_file_that_the_imports_read_replaces_the_server(project, tmp_path, edit):
+    root, env = project
+    first = _build(root, env)
+    assert {s["value"] for s in first.values()} == {1} and {s["data"] for s in first.values()} == {"first"}
+    time.sleep(0.05)  # a new mtime even on a coarse clock
+    if edit == "module":
+        (tmp_path / "lib" / "probe_mod.py").write_text(PROBE_MOD.format(value=2))
+    else:
+        (tmp_path / "lib" / "probe.txt").write_text("second")
+    second = _build(root, env, "--force")
+    want = (2, "first") if edit == "module" else (1, "second")
+    assert {(s["value"], s["data"]) for s in second.values()} == {want}, \
+        f"a kernel ran what the old server had imported: {second}"
+    old = {s["server"] for s in first.values()}
+    assert old.isdisjoint(s["server"] for s in second.values()), "the stale server was replaced"
+    assert all(_wait_gone(pid, 5) for pid in old), "the stale server left"
+
+
+def test_a_kernel_dies_with_its_worker_while_the_server_stays(project):
+    root, env = project
+    marker = root / "build" / "work" / "probe-a" / "kernel.pid"
+    from conftest import write_notebook
+
+    write_notebook(root / "notebooks" / "models" / "probe.ipynb",
+                   [FIRST, "import os, pathlib, time\npathlib.Path('kernel.pid').write_text(str(os.getpid()))\n"
+                           "time.sleep(120)"])
+    full = {**os.environ, "CI": "1", "REPORT_WORKERS": "1", **env}
+    build = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO), env=full,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not marker.exists():
+            time.sleep(0.1)
+        assert marker.exists(), "the notebook never started"
+        time.sleep(0.3)
+        kernel = int(marker.read_text())
+        workers = [int(x) for x in subprocess.run(["ps", "-o", "pid=", "--ppid", str(build.pid)],
+                                                  capture_output=True, text=True).stdout.split()]
+        assert workers
+        for w in workers:
+            os.kill(w, signal.SIGKILL)  # no clean-up code of the worker runs
+        assert _wait_gone(kernel, 10), "the kernel outlived the worker that asked for it"
+        assert _servers_of(root), "the server stays for the next build"
+    finally:
+        build.kill()
+        build.wait(30)
+
+
+def test_the_server_leaves_once_idle_and_at_once_when_its_build_folder_is_removed(project):
+    root, env = project
+    _build(root, {**env, "REPORT_FORK_IDLE": "2"})
+    (server,) = _servers_of(root)
+    assert _alive(server)
+    assert _wait_gone(server, 10), "an idle server left after REPORT_FORK_IDLE seconds"
+    states = _build(root, env, "--force")
+    (server,) = {s["server"] for s in states.values()}
+    subprocess.run(["rm", "-rf", "build", "site"], cwd=root, check=True)  # make clean
+    assert _wait_gone(server, 5), "the server left when its build folder was removed"
+
+
+def test_no_shared_server_with_idle_zero(project):
+    root, env = project
+    _build(root, {**env, "REPORT_FORK_IDLE": "0"})
+    assert not _servers_of(root)
+
+
+@pytest.mark.parametrize("var, value, expected", [
+    ("REPORT_FORK_IDLE", "ten", "REPORT_FORK_IDLE='ten': expected seconds"),
+    ("REPORT_WORKERS", "two", "REPORT_WORKERS='two' is not a whole number of workers, 1 or more"),
+    ("REPORT_WORKERS", "0", "REPORT_WORKERS='0' is not a whole number of workers"),
+    ("REPORT_TIMEOUT", "10m", "REPORT_TIMEOUT='10m' is not a number of seconds"),
+])
+def test_a_malformed_setting_is_named_before_anything_runs(project, var, value, expected):
+    root, env = project
+    proc = run_report(root, env={**env, var: value})
+    assert proc.returncode == 2
+    assert expected in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert not list(root.glob("build/notebooks/*.ipynb")), "nothing ran"
+
+
+def test_the_key_ignores_shell_bookkeeping_but_not_what_an_import_can_see():
+    env = {"NBREPORT_ROOT": "/a", "PATH": "/bin", "SHLVL": "1", "_": "/usr/bin/make"}
+    key = shared_server.server_key(("pandas",), (), env, "/w")
+    assert key == shared_server.server_key(("pandas",), (), {**env, "SHLVL": "3", "_": "/bin/x"}, "/w")
+    for other in ({**env, "NBREPORT_ROOT": "/b"}, {**env, "MPLBACKEND": "agg"}):
+        assert key != shared_server.server_key(("pandas",), (), other, "/w")
+    assert key != shared_server.server_key(("pandas", "seaborn"), (), env, "/w")
+    assert key != shared_server.server_key(("pandas",), ("-Xfrozen_modules=off",), env, "/w")
+    assert key != shared_server.server_key(("pandas",), (), env, "/elsewhere")
