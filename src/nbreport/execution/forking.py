@@ -71,7 +71,13 @@ class ForkServer:
     """
 
     def __init__(self, modules: tuple[str, ...], options: tuple[str, ...] = (), env: dict | None = None):
-        self.modules, self.options = tuple(modules), tuple(options)
+        self.modules, self.options, self.env = tuple(modules), tuple(options), env
+        self.replaced: str | None = None  # the changed file that made the last server stale (`fork`)
+        self.lock = threading.Lock()  # one request and its reply at a time
+        self._spawn()
+
+    def _spawn(self) -> None:
+        env = self.env
         ours, theirs = socket.socketpair()
         self.sock = ours
         self.file = ours.makefile("rwb", buffering=0)
@@ -81,7 +87,6 @@ class ForkServer:
             start_new_session=True)
         theirs.close()
         self.ready: dict | None = None
-        self.lock = threading.Lock()  # one request and its reply at a time
 
     def wait_ready(self, timeout: float = 120.0) -> dict:
         """Block until the server has imported its modules; its report (imported, failed, seconds).
@@ -150,18 +155,27 @@ class ForkServer:
         Raises
         ------
         RuntimeError
-            The server died or could not fork.
+            The server died or could not fork. A server that answers "stale" (a file its imports
+            read has changed, `changed_file`) is replaced once, and `replaced` names the file.
         """
         with self.lock:
-            self.wait_ready()
-            self.file.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
-            line = self.file.readline()
-        if not line:
-            raise RuntimeError("the kernel fork server died")
-        reply = json.loads(line)
-        if "pid" not in reply:
-            raise RuntimeError(f"the kernel fork server could not fork: {reply.get('error')}")
-        return int(reply["pid"])
+            for attempt in (1, 2):
+                self.wait_ready()
+                self.file.write(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
+                line = self.file.readline()
+                if not line:
+                    raise RuntimeError("the kernel fork server died")
+                reply = json.loads(line)
+                if "stale" in reply and attempt == 1:
+                    # a file its imports read has changed: a fresh server imports it anew
+                    self.replaced = reply["stale"]
+                    self.close()
+                    self._spawn()
+                    continue
+                if "pid" not in reply:
+                    raise RuntimeError(f"the kernel fork server could not fork: {reply.get('error') or reply}")
+                return int(reply["pid"])
+        raise AssertionError("unreachable")
 
     def close(self) -> None:
         """Stop the server: close the socket, SIGTERM, and SIGKILL after 2 s.
@@ -482,8 +496,13 @@ def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
             os._exit(code)
 
 
-def import_modules(modules: list[str]) -> dict:
+def import_modules(modules: list[str]) -> tuple[dict, dict]:
     """Import ipykernel's kernel app and `modules` in this (server) process, as a kernel would.
+
+    Every file the imports read is recorded (an audit hook on ``open``, and each module's file),
+    with its size and mtime, so that `changed_file` can tell when the server is stale: an edited
+    helper, a data file read at import, an upgraded package. A kernel must never run code older
+    than the files on disk (a researcher edits src/helpers and restarts the kernel).
 
     Parameters
     ----------
@@ -493,13 +512,30 @@ def import_modules(modules: list[str]) -> dict:
 
     Returns
     -------
-    dict
-        The ready report: ``imported``, ``failed`` (name to error text), ``seconds``, ``threads``, ``pid``.
+    report : dict
+        The ready report: ``imported``, ``failed`` (name to error text), ``seconds``, ``threads``,
+        ``pid`` and ``files`` (how many were recorded).
+    files : dict
+        Path to ``(size, mtime_ns)`` of every file read, for `changed_file`.
     """
     # what ipykernel_launcher does before its imports: the server's cwd is not the kernel's
     if sys.path and (sys.path[0] in ("", os.getcwd())):
         del sys.path[0]
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as IPKernelApp sets it
+    opened: list[str] = []
+    recording = [True]
+
+    def audit(event, args):  # reads only; off once the imports are done
+        if not recording[0] or event != "open" or not isinstance(args[0], str):
+            return
+        mode, flags = args[1], args[2]
+        if isinstance(mode, str) and any(c in mode for c in "wax+"):
+            return
+        if not isinstance(mode, str) and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR):
+            return
+        opened.append(args[0])
+
+    sys.addaudithook(audit)  # audit hooks cannot be removed: it returns at once after the imports
     t0 = time.perf_counter()
     imported, failed = [], {}
     import importlib
@@ -510,8 +546,43 @@ def import_modules(modules: list[str]) -> dict:
             imported.append(name)
         except Exception as exc:  # noqa: BLE001 - the kernel meets the same error when it imports it
             failed[name] = f"{type(exc).__name__}: {exc}"
-    return {"imported": imported, "failed": failed, "seconds": round(time.perf_counter() - t0, 3),
-            "threads": threading.active_count(), "pid": os.getpid()}
+    seconds = time.perf_counter() - t0
+    recording[0] = False
+    files: dict[str, tuple[int, int]] = {}
+    for path in opened + [f for m in list(sys.modules.values()) if isinstance(f := getattr(m, "__file__", None), str)]:
+        try:
+            st = os.stat(path)
+        except OSError:
+            continue
+        if not os.path.isdir(path):
+            files[path] = (st.st_size, st.st_mtime_ns)
+    return ({"imported": imported, "failed": failed, "seconds": round(seconds, 3),
+             "threads": threading.active_count(), "pid": os.getpid(), "files": len(files)}, files)
+
+
+def changed_file(files: dict) -> str | None:
+    """The first file read by the server's imports that changed or vanished since, or None.
+
+    About 3,000 stat calls for the collection's stack, a few ms: checked before every fork.
+
+    Parameters
+    ----------
+    files : dict
+        From `import_modules`.
+
+    Returns
+    -------
+    str or None
+        The path, or None when the server is current.
+    """
+    for path, (size, mtime) in files.items():
+        try:
+            st = os.stat(path)
+        except OSError:
+            return path
+        if (st.st_size, st.st_mtime_ns) != (size, mtime):
+            return path
+    return None
 
 
 def serve(fd: int, modules: list[str]) -> None:
@@ -537,12 +608,16 @@ def serve(fd: int, modules: list[str]) -> None:
         pass
     conn = socket.socket(fileno=fd)
     f = conn.makefile("rwb", buffering=0)
-    report = import_modules(modules)
+    report, files = import_modules(modules)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel; a dead pid is gone
     f.write(json.dumps(report).encode() + b"\n")
     while True:
         line = f.readline()
         if not line:
+            break
+        why = changed_file(files)
+        if why:  # the client starts a fresh server (ForkServer.fork)
+            f.write(json.dumps({"stale": why}).encode() + b"\n")
             break
         try:
             request = json.loads(line)

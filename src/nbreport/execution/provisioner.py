@@ -15,11 +15,10 @@ their kernels to the same provisioner directly).
   ``nbreport.extensions``), never a second list; REPORT_WARM_KERNELS=0 gives cold kernels.
 - **Fresh per kernel**: each launch forks a new child of the server, so nothing one notebook does
   reaches the next (the server runs no user code).
-- **Stale code**: before the server starts, `source_stamp` records the modification time and size
-  of every ``.py`` file of the named packages that live outside the interpreter's prefix (the
-  collection's own sources, an editable install) and the folders of the installed ones (an install
-  or upgrade rewrites them). A launch that finds the stamp changed (a researcher edited src/helpers
-  and restarted the kernel) stops the server and starts a new one, which imports the new code.
+- **Stale code**: the fork server records every file its imports read and refuses to fork once one
+  has changed (nbreport.execution.forking.changed_file); the launch then starts a fresh server, which
+  imports the new code, and says which file changed (a researcher edited src/helpers and restarted
+  the kernel).
 - **Cold when it cannot fork**: an argv that is not this interpreter's ipykernel, no modules, an
   extension that cannot be loaded, or a fork server that fails: the kernel is started the ordinary
   way, and the reason is logged once per process. `check` tells a client (tests/conftest.py, for nbval) beforehand whether the
@@ -27,7 +26,6 @@ their kernels to the same provisioner directly).
 """
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import sys
@@ -40,7 +38,6 @@ from nbreport.execution import forking
 NAME = "nbreport-fork"  # the entry point's name in jupyter_client.kernel_provisioners (pyproject.toml)
 KERNEL = "python3-warm"  # the kernelspec `install` writes
 _said: set[str] = set()  # reasons for a cold kernel already logged by this process
-_stamps: dict[int, tuple["forking.ForkServer", dict]] = {}  # id(server) -> (server, its source stamp)
 
 
 def collection_modules(extension: str = "") -> tuple[str, ...]:
@@ -68,106 +65,6 @@ def collection_modules(extension: str = "") -> tuple[str, ...]:
 
     ext = extension_mod.load(extension or None)
     return config.preimport_modules(ext if ext.module is not None else None)
-
-
-def _stat(path: str):
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return (st.st_mtime_ns, st.st_size)
-
-
-def source_stamp(modules) -> dict[str, tuple | None]:
-    """What the code of `modules` looks like on disk now, cheaply: compare two stamps to see a change.
-
-    For each top-level package (and ipykernel, which the server imports too): every ``.py`` file
-    under it when it lives outside the interpreter's prefixes (the collection's sources), else the
-    package's folder and the folder it is installed in (pip and uv rewrite both when they install,
-    upgrade or remove a package). Found with ``importlib.util.find_spec`` on top-level names, which
-    imports nothing.
-
-    Parameters
-    ----------
-    modules : iterable of str
-        Dotted module names.
-
-    Returns
-    -------
-    dict
-        Path (or an unfound package's name) to ``(mtime_ns, size)``, or None when absent.
-    """
-    prefixes = tuple(os.path.realpath(p) + os.sep for p in {sys.prefix, sys.base_prefix, sys.exec_prefix})
-    stamp: dict[str, tuple | None] = {}
-    for top in dict.fromkeys(m.split(".")[0] for m in ("ipykernel", *modules)):
-        try:
-            spec = importlib.util.find_spec(top)
-        except (ImportError, ValueError):
-            spec = None
-        if spec is None:
-            stamp[top] = None
-            continue
-        roots = list(spec.submodule_search_locations or []) or [spec.origin or top]
-        for root in roots:
-            real = os.path.realpath(root)
-            if real.startswith(prefixes) or not os.path.isdir(real):
-                for path in (real, os.path.dirname(real)):
-                    stamp[path] = _stat(path)
-                continue
-            for folder, dirs, files in os.walk(real):
-                dirs[:] = sorted(d for d in dirs if d != "__pycache__")
-                for name in files:
-                    if name.endswith(".py"):
-                        path = os.path.join(folder, name)
-                        stamp[path] = _stat(path)
-    return stamp
-
-
-def _changed(old: dict, new: dict) -> list[str]:
-    return sorted(k for k in old.keys() | new.keys() if old.get(k, 0) != new.get(k, 0))
-
-
-def fresh_server(modules: tuple[str, ...], options: tuple[str, ...], log=None,
-                 env: dict | None = None) -> "forking.ForkServer | None":
-    """This process's fork server for `modules`, restarted first when their code changed on disk.
-
-    The stamp is taken before a server starts, so an edit made while it imports is seen at the next
-    launch, never missed.
-
-    Parameters
-    ----------
-    modules : tuple of str
-        The modules the server imports.
-    options : tuple of str
-        The kernelspec's interpreter options (``-X...``).
-    log : logging.Logger, optional
-        Where a restart is reported.
-    env : dict, optional
-        Environment of a server started now (the kernel's: what a module reads as it is imported,
-        such as OpenBLAS's thread count, must be what the kernel would have); default this process's.
-
-    Returns
-    -------
-    ForkServer or None
-        None when `modules` is empty (cold kernels).
-    """
-    if not modules:
-        return None
-    stamp = source_stamp(modules)
-    srv = forking.server(modules, options, env)
-    known = _stamps.get(id(srv))
-    if known is not None and known[0] is srv:
-        changed = _changed(known[1], stamp)
-        if not changed:
-            return srv
-        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-        _tell(log, f"nbreport: {shown} changed since the kernel fork server imported it; restarting the "
-                   "server, so the new kernel runs the new code")
-        srv.close()
-        _stamps.pop(id(srv), None)
-        srv = forking.server(modules, options, env)  # the closed one is replaced (forking.server)
-    _stamps[id(srv)] = (srv, stamp)
-    return srv
 
 
 def _tell(log, message: str) -> None:
@@ -240,12 +137,17 @@ def _build_class():
                 why = "no module to pre-import (REPORT_WARM_KERNELS=0, or no extension)"
             if options is None:
                 why = f"its argv is not this interpreter's ipykernel ({' '.join(cmd[:3])} ...; this is {sys.executable})"
-            srv = fresh_server(modules, options, self.log, env) if options is not None else None
+            srv = forking.server(modules, options, env) if options is not None and modules else None
             if srv is None:
                 _say_once(self.log, why)
             self.modules = modules or ()
             try:
-                return await super().launch_kernel(cmd, **kwargs)
+                info = await super().launch_kernel(cmd, **kwargs)
+                if srv is not None and srv.replaced:
+                    _tell(self.log, f"nbreport: {srv.replaced} changed since the kernel fork server imported "
+                                    "it; a fresh server imported the new code for this kernel")
+                    srv.replaced = None
+                return info
             except (RuntimeError, OSError) as exc:  # the server died, could not fork, or never got ready
                 if not self.modules:
                     raise

@@ -144,6 +144,7 @@ class SharedForkServer:
         self.sock = self.file = None
         self.ready: dict | None = None
         self.started = False  # whether this worker started the server (for the benchmark and tests)
+        self.replaced: str | None = None  # the changed file that made the last server stale
         self.proc: subprocess.Popen | None = None
         import threading
 
@@ -220,6 +221,7 @@ class SharedForkServer:
             if "stale" not in reply:
                 self.ready = reply
                 return reply
+            self.replaced = reply["stale"] if line else self.replaced
             self._reconnect()
         raise RuntimeError("the shared kernel fork server closed the connection before it was ready")
 
@@ -256,6 +258,7 @@ class SharedForkServer:
                     return int(reply["pid"])
                 if "stale" not in reply or attempt == 2:
                     raise RuntimeError(f"the kernel fork server could not fork: {reply.get('error') or reply}")
+                self.replaced = reply["stale"] if line else self.replaced
                 self._reconnect()
         raise AssertionError("unreachable")
 
@@ -283,24 +286,11 @@ class _Listener:
         self.files: dict[str, tuple[int, int]] = {}
         self.last = time.monotonic()
 
-    def record(self, paths) -> None:
-        for p in paths:
-            try:
-                st = os.stat(p)
-            except OSError:
-                continue
-            self.files[p] = (st.st_size, st.st_mtime_ns)
-
     def stale(self) -> str | None:
-        """The first file read during the imports that changed since, or None."""
-        for p, (size, mtime) in self.files.items():
-            try:
-                st = os.stat(p)
-            except OSError:
-                return p
-            if (st.st_size, st.st_mtime_ns) != (size, mtime):
-                return p
-        return None
+        """The first file read during the imports that changed since, or None (forking.changed_file)."""
+        from nbreport.execution.forking import changed_file
+
+        return changed_file(self.files)
 
     def ours(self) -> bool:
         """Whether the socket file is still this server's (not removed, not another server's)."""
@@ -316,10 +306,6 @@ class _Listener:
             except OSError:
                 pass
         sys.exit(0)
-
-
-def _imported_files() -> list[str]:
-    return [f for m in list(sys.modules.values()) if isinstance(f := getattr(m, "__file__", None), str)]
 
 
 def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
@@ -345,24 +331,7 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped without a wait
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
     listener = _Listener(path, idle, home)
-    opened: list[str] = []
-    recording = [True]
-
-    def audit(event, args):  # the files the imports read (for `stale`); off once they are done
-        if not recording[0] or event != "open" or not isinstance(args[0], str):
-            return
-        mode, flags = args[1], args[2]
-        if isinstance(mode, str) and any(c in mode for c in "wax+"):
-            return
-        if not isinstance(mode, str) and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR):
-            return
-        opened.append(args[0])
-
-    sys.addaudithook(audit)  # audit hooks cannot be removed: it returns at once after the imports
-    report = forking.import_modules(modules)
-    recording[0] = False
-    listener.record(opened + _imported_files())
-    report["files"] = len(listener.files)
+    report, listener.files = forking.import_modules(modules)
     hello = json.dumps(report).encode() + b"\n"
     sel = selectors.DefaultSelector()
     sel.register(listener.sock, selectors.EVENT_READ, "accept")
