@@ -95,3 +95,25 @@ def test_the_data_page_renders_each_grid_as_an_accessible_table(gappy):
     assert t["col"] == 13 and t["row"] == 2  # Year + 12 months; one row header per year
     assert t["cells"].count("cov-combined") == 3 and t["cells"].count("cov-missing") == 8
     assert 'class="vh">combined total<' in page  # the word, not only the colour or the letter
+
+
+def test_the_data_page_keeps_its_grids_until_the_data_change(gappy, tmp_path_factory):
+    """A rebuild that changed only a notebook reads the grids back (no pandas in the builder); a changed
+    value, a damaged entry or another data folder gives grids computed afresh."""
+    from helpers import report_extension
+
+    cache = tmp_path_factory.mktemp("cache")  # beside the data folder (gappy), as build/ is beside data/
+    first, note = report_extension._coverage(gappy, set(), cache)
+    assert not note and first == coverage.coverage_grids(gappy)
+    (entry,) = cache.glob("grids-*.json")
+    entry.write_text(entry.read_text().replace('"reported"', '"REPORTED"'))  # only the cache could say this
+    again, _ = report_extension._coverage(gappy, set(), cache)
+    assert "REPORTED" in str(again), "the second build read its grids from the cache"
+    # one month more of data: the cached grids are not the data's any more
+    rows = (gappy / "exports.csv").read_text().splitlines()
+    (gappy / "exports.csv").write_text("\n".join(rows + [rows[-1].replace("2025-01,2025-01", "2025-03,2025-03")]) + "\n")
+    fresh, _ = report_extension._coverage(gappy, set(), cache)
+    assert "REPORTED" not in str(fresh) and fresh == coverage.coverage_grids(gappy) and fresh != first
+    assert len(list(cache.glob("grids-*.json"))) == 1, "one entry: the grids of the data as they are now"
+    next(cache.glob("grids-*.json")).write_text("{truncated")
+    assert report_extension._coverage(gappy, set(), cache)[0] == fresh, "a damaged entry is computed again"
