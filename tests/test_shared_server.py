@@ -205,3 +205,9 @@ def test_the_key_ignores_shell_bookkeeping_but_not_what_an_import_can_see():
     assert key != shared_server.server_key(("pandas", "seaborn"), (), env, "/w")
     assert key != shared_server.server_key(("pandas",), ("-Xfrozen_modules=off",), env, "/w")
     assert key != shared_server.server_key(("pandas",), (), env, "/elsewhere")
+
+
+def test_the_readme_states_the_idle_time_the_code_uses():
+    text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    assert f"leaves after {shared_server.IDLE_DEFAULT / 60:g} minutes without a build" in text
+    assert f"`{shared_server.IDLE_ENV}=<seconds>`" in text
