@@ -176,10 +176,13 @@ def test_the_server_leaves_once_idle_and_at_once_when_its_build_folder_is_remove
     assert _wait_gone(server, 5), "the server left when its build folder was removed"
 
 
-def test_no_shared_server_with_idle_zero(project):
+def test_no_shared_server_with_idle_zero_and_no_kernel_banner_in_the_builds_output(project):
     root, env = project
-    _build(root, {**env, "REPORT_FORK_IDLE": "0"})
+    proc = run_report(root, env={**env, "REPORT_FORK_IDLE": "0"})
+    assert proc.returncode == 0, proc.stderr
     assert not _servers_of(root)
+    # a kernel without a parent poller prints ipykernel's console banner; the build's output stays clean
+    assert "To connect another client" not in proc.stdout + proc.stderr
 
 
 @pytest.mark.parametrize("var, value, expected", [

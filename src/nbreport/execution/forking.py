@@ -474,10 +474,12 @@ def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
         if "numpy.random" in sys.modules:
             sys.modules["numpy.random"].seed()
         _watch_worker(watch)
-        # the launcher's arguments (-f connection file); no parent poller (parent_handle=0): the
-        # kernel watches its worker (above), and its parent, the server, may exit first
+        # the launcher's arguments (-f connection file). parent_handle=1 means "no parent poller" to
+        # ipykernel (pid 1 never goes away) without the console banner a 0 prints ("To connect another
+        # client ..."): the kernel watches its worker (above), and its parent, a shared server, may
+        # exit first without taking the kernel with it
         os.environ.pop("JPY_PARENT_PID", None)
-        sys.argv = [LAUNCHER, *request["argv"], "--IPKernelApp.parent_handle=0"]
+        sys.argv = [LAUNCHER, *request["argv"], "--IPKernelApp.parent_handle=1"]
         from ipykernel import kernelapp
 
         kernelapp.launch_new_instance()

@@ -202,6 +202,16 @@ class SharedForkServer:
 
         A server found stale is replaced once, here.
 
+        Parameters
+        ----------
+        timeout : float, default 120.0
+            Seconds to wait for the report.
+
+        Returns
+        -------
+        dict
+            As forking.ForkServer.wait_ready, with ``files``: how many files the imports read.
+
         Raises
         ------
         RuntimeError
@@ -233,11 +243,31 @@ class SharedForkServer:
         self._connect()
 
     def alive(self) -> bool:
-        """Whether this connection is still open (a server that exited is found again by `forking.server`)."""
+        """Whether this connection is still open (a server that exited is found again by `forking.server`).
+
+        Returns
+        -------
+        bool
+            False once `close` was called.
+        """
         return self.sock is not None and self.sock.fileno() >= 0
 
     def fork(self, argv: list[str], env: dict, cwd: str | None) -> int:
         """Fork a kernel (see forking.ForkServer.fork); a stale or vanished server is replaced once.
+
+        Parameters
+        ----------
+        argv : list of str
+            The launcher's arguments (``-f <connection file>``).
+        env : dict
+            The kernel's whole environment.
+        cwd : str or None
+            The kernel's working folder.
+
+        Returns
+        -------
+        int
+            The kernel's pid (a child of the server).
 
         Raises
         ------
@@ -299,13 +329,19 @@ class _Listener:
         except OSError:
             return False
 
-    def leave(self) -> None:
+    def leave(self, why: str) -> None:
+        _log(f"leaving: {why}")
         if self.ours():
             try:
                 os.unlink(self.path)
             except OSError:
                 pass
         sys.exit(0)
+
+
+def _log(message: str) -> None:
+    """One line in the server's log (build/cache/fork-server.log): what it did and when."""
+    print(f"{time.strftime('%Y-%m-%d %H:%M:%S')} fork server {os.getpid()}: {message}", file=sys.stderr, flush=True)
 
 
 def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
@@ -331,7 +367,10 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped without a wait
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
     listener = _Listener(path, idle, home)
+    _log(f"listening on {path}; importing {', '.join(modules)}")
     report, listener.files = forking.import_modules(modules)
+    _log(f"imported in {report['seconds']} s ({len(listener.files)} files recorded"
+         f"{'; failed: ' + ', '.join(report['failed']) if report['failed'] else ''})")
     hello = json.dumps(report).encode() + b"\n"
     sel = selectors.DefaultSelector()
     sel.register(listener.sock, selectors.EVENT_READ, "accept")
@@ -346,9 +385,10 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
                 if why:
                     f.write(json.dumps({"stale": why}).encode() + b"\n")
                     conn.close()
-                    listener.leave()
+                    listener.leave(f"stale: {why} changed")
                 f.write(hello)
                 listener.clients[conn.fileno()] = (conn, f)
+                _log(f"a worker connected ({len(listener.clients)} now)")
                 sel.register(conn, selectors.EVENT_READ, "client")
                 continue
             conn, f = listener.clients[key.fd]
@@ -364,7 +404,7 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
             why = listener.stale()
             if why:
                 f.write(json.dumps({"stale": why}).encode() + b"\n")
-                listener.leave()
+                listener.leave(f"stale: {why} changed")
             try:
                 request = json.loads(line)
                 pid = os.fork()
@@ -375,10 +415,12 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
                 others = [listener.sock] + [c for c, _ in listener.clients.values() if c is not conn]
                 forking.become_kernel(request, watch=conn, close=others)
             f.write(json.dumps({"pid": pid}).encode() + b"\n")
+            _log(f"forked kernel {pid} in {request.get('cwd')}")
         if not listener.clients:
             gone = bool(listener.home) and not os.path.isdir(listener.home)
             if gone or not listener.ours() or time.monotonic() - listener.last > listener.idle:
-                listener.leave()
+                listener.leave("its build folder was removed" if gone else "its socket was replaced"
+                               if not listener.ours() else f"no build for {listener.idle:g} s")
 
 
 if __name__ == "__main__":
