@@ -104,6 +104,29 @@ def test_a_key_leaves_the_figure_as_it_was():
     plt.close(fig)
 
 
+def date_chart(interval=3):
+    import datetime as dt
+
+    import matplotlib.dates as mdates
+
+    fig, ax = theme.figure()
+    ax.plot([dt.date(2019, 1, 1), dt.date(2020, 6, 1)], [1, 2])
+    ax.xaxis.set_major_locator(mdates.MonthLocator(interval=interval))
+    return fig
+
+
+def test_a_date_chart_made_a_second_later_has_the_same_key():
+    """A date locator's rule made without a start starts at the second it was made (dateutil): two
+    builds of the export-rebound charts had different keys. Its arguments still count."""
+    import time
+
+    first = chart_cache.key(date_chart())
+    time.sleep(1.05)
+    assert chart_cache.key(date_chart()) == first
+    assert chart_cache.key(date_chart(interval=2)) != first
+    plt.close("all")
+
+
 @pytest.mark.parametrize("change", ["data", "colour", "title", "rcParam", "source", "constant", "font", "version"])
 def test_what_decides_the_image_decides_the_key(change, monkeypatch):
     base = chart_cache.key(chart())

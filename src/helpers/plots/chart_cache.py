@@ -33,6 +33,7 @@ from pathlib import Path
 
 import matplotlib
 from matplotlib.cbook import CallbackRegistry
+from matplotlib.dates import rrulewrapper
 from matplotlib.figure import Figure
 from matplotlib.transforms import TransformNode
 
@@ -111,7 +112,11 @@ class _KeyPickler(pickle.Pickler):
     Figure's pyplot number (``_number``) is left out too: it names a window, and draws nothing.
     A CallbackRegistry's ``__getstate__`` takes the next callback id from its counter (pickling
     changes the figure: a second key would differ from the first); the counter is put back as it
-    was and its value left out of the key (ids name callbacks, and draw nothing).
+    was and its value left out of the key (ids name callbacks, and draw nothing). A date locator's
+    rule (matplotlib.dates.rrulewrapper) made without a start holds a dateutil rrule that starts
+    at the second it was made (two builds of one chart differed there); every use of the rule at
+    draw time first sets its start to the axis' range and rebuilds it from ``_construct``, so the
+    built rule is left out and ``_construct`` (the rule's arguments) stays in the key.
     """
 
     def __init__(self, file, protocol: int):
@@ -123,6 +128,8 @@ class _KeyPickler(pickle.Pickler):
             return _without(obj, self._protocol, "_parents", {})[0]
         if isinstance(obj, Figure):
             return _without(obj, self._protocol, "_number", None)[0]
+        if isinstance(obj, rrulewrapper) and "dtstart" not in getattr(obj, "_construct", {"dtstart": 0}):
+            return _without(obj, self._protocol, "_rrule", None)[0]
         if isinstance(obj, CallbackRegistry):
             rv, taken = _without(obj, self._protocol, "_cid_gen", 0)
             if isinstance(taken, int):
