@@ -156,6 +156,55 @@ def test_what_decides_the_image_decides_the_key(change, monkeypatch):
     plt.close("all")
 
 
+def _props(f):
+    return (f.name, f.style, f.variant, str(f.weight), str(f.stretch), str(f.size))
+
+
+def test_the_font_order_counts_only_where_it_picks_the_font(monkeypatch):
+    """matplotlib lists the fonts it finds in a set's order (a new order with each fresh font cache):
+    the key follows the font matplotlib picks, not the list's order. Of two alike fonts it picks the
+    first listed; the other is never drawn."""
+    import dataclasses
+
+    from matplotlib import font_manager
+
+    fm = font_manager.fontManager
+    fonts = list(fm.ttflist)
+    twin = dataclasses.replace(fonts[0], fname="/elsewhere/" + Path(fonts[0].fname).name)
+    fig = chart()
+    base = chart_cache.key(fig)
+    monkeypatch.setattr(fm, "ttflist", fonts + [twin])  # the twin is never picked
+    assert chart_cache.key(fig) == base
+    monkeypatch.setattr(fm, "ttflist", [fonts[0], twin] + fonts[1:][::-1])  # another order, the same picks
+    assert chart_cache.key(fig) == base
+    monkeypatch.setattr(fm, "ttflist", [twin] + fonts)  # the twin is picked
+    assert chart_cache.key(fig) != base
+    plt.close(fig)
+
+
+def test_fonts_are_listed_in_a_fixed_order_with_matplotlibs_own_first(monkeypatch):
+    """Which of two alike fonts (matplotlib's DejaVu Sans, the system's) a chart is drawn with must
+    not depend on the process that wrote the font cache: any order of the list becomes one order,
+    matplotlib's own fonts first."""
+    import dataclasses
+
+    from matplotlib import font_manager
+
+    fm = font_manager.fontManager
+    some = fm.ttflist[0]
+    name = Path(some.fname).name
+    mine = dataclasses.replace(some, fname=str(Path(matplotlib.get_data_path()) / "fonts" / "ttf" / name))
+    system = dataclasses.replace(some, fname="/usr/share/fonts/truetype/" + name)
+    fonts = [system, *fm.ttflist, mine]
+    monkeypatch.setattr(fm, "ttflist", list(fonts))
+    output._fonts_in_a_fixed_order()
+    fixed = list(fm.ttflist)
+    assert fixed.index(mine) < fixed.index(system)
+    monkeypatch.setattr(fm, "ttflist", fonts[::-1])
+    output._fonts_in_a_fixed_order()
+    assert fm.ttflist == fixed
+
+
 def test_the_source_digest_covers_every_plots_module():
     names = {p.name for p in (REPO / "src" / "helpers" / "plots").glob("*.py")}
     assert {"layout.py", "output.py", "chart_cache.py", "theme.py"} <= names

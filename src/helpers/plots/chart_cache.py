@@ -6,7 +6,7 @@ edit, `make test` re-executing the notebooks `make report` just ran, nbval on al
 
 The key is a SHA-256 of everything that decides the two images (`key`): the figure's full state
 (a pickle made deterministic for hashing only, never unpickled), all rcParams, the fonts
-matplotlib resolves, the versions of Python, matplotlib, FreeType, Pillow, zlib and numpy, the
+matplotlib can pick, the versions of Python, matplotlib, FreeType, Pillow, zlib and numpy, the
 source of helpers/plots/*.py (read once, when this module is imported: the code that runs) and
 the layout's and output's constants as they are at the call. A figure the key cannot pickle is
 not cached. An entry holds the two PNGs behind a checksum; one that does not check out is a miss
@@ -77,22 +77,31 @@ _font_stats: dict[str, tuple] = {}
 
 
 def _fonts() -> str:
-    """The fonts matplotlib resolves: each entry's name, style and file, with the file's size and time."""
+    """The fonts matplotlib can pick: for each name, style, variant, weight, stretch and size, the file it picks.
+
+    matplotlib picks the first font in its list among those that match a request equally well, so
+    of fonts alike in all of these (matplotlib's own DejaVu and the system's, say) only the first
+    listed is ever drawn; the others are left out, and the rest sorted, so the key does not change
+    with the list's order where the order decides nothing. Each file's size and time count too.
+    AFM fonts (PostScript and PDF only) are never drawn by Agg and are left out.
+    """
     from matplotlib import font_manager
 
-    fm = font_manager.fontManager
+    picked = {}
+    for f in font_manager.fontManager.ttflist:
+        picked.setdefault((f.name, f.style, f.variant, str(f.weight), str(f.stretch), str(f.size)), f.fname)
     rows = []
-    for f in [*fm.ttflist, *fm.afmlist]:
-        stat = _font_stats.get(f.fname)
+    for props, fname in picked.items():
+        stat = _font_stats.get(fname)
         if stat is None:
             try:
-                st = os.stat(f.fname)
+                st = os.stat(fname)
                 stat = (st.st_size, st.st_mtime_ns)
             except OSError:
                 stat = ()
-            _font_stats[f.fname] = stat
-        rows.append((f.fname, f.name, f.style, f.variant, f.weight, f.stretch, f.size, stat))
-    return repr(rows)
+            _font_stats[fname] = stat
+        rows.append((*props, fname, stat))
+    return repr(sorted(rows))
 
 
 def _constants() -> str:

@@ -10,6 +10,7 @@ import base64
 import io
 import math
 import os
+from pathlib import Path
 
 import matplotlib
 
@@ -42,6 +43,30 @@ MARGIN_INCHES = 0.3  # room around the box measured at 1x for text that comes ou
 # takes 15 ms for 2,864 KB (+7 %; 2,736 KB with the maximum-coverage palette); the heaviest page
 # plus its images stays under 500 KB (make bench)
 PNG_LEVEL = 7
+
+
+def _fonts_in_a_fixed_order() -> None:
+    """matplotlib's own fonts first, then the others by path, in the list matplotlib picks fonts from.
+
+    Why: of two fonts that match a request equally well, matplotlib draws the one listed first, and
+    it lists the fonts it finds in the order of a set of paths, which differs with each process'
+    hash seed. matplotlib ships DejaVu Sans and so does the system (different files): which one a
+    chart was drawn with depended on the process that wrote the font cache (each build folder has
+    its own). The fonts matplotlib ships are the ones it is tested with, and the same on every
+    machine with the same matplotlib.
+    """
+    from matplotlib import font_manager
+
+    own = str(Path(matplotlib.get_data_path()).resolve()) + os.sep
+    fm = font_manager.fontManager
+    order = sorted(fm.ttflist, key=lambda f: (not str(Path(f.fname).resolve()).startswith(own), f.fname, f.index,
+                                              f.name, f.style, f.variant, str(f.weight), str(f.stretch), str(f.size)))
+    if order != fm.ttflist:
+        fm.ttflist[:] = order
+        fm._findfont_cached.cache_clear()  # fonts already looked up are looked up again
+
+
+_fonts_in_a_fixed_order()
 
 
 def _min_font_px(fig, dpi: float) -> float:
