@@ -310,6 +310,26 @@ def test_a_figure_the_key_cannot_pickle_is_drawn_uncached(shown, cache_dir, monk
     assert list(cache_dir.glob("*.chart")) == []
 
 
+def test_a_text_drawn_by_tex_is_not_cached():
+    """TeX is an outside program (its version and fonts are not in the key): such a figure is drawn afresh."""
+    fig = chart()
+    assert chart_cache.key(fig)
+    fig.axes[0].set_xlabel("year", usetex=True)
+    assert chart_cache.key(fig) is None
+    plt.close(fig)
+
+
+def test_no_cache_folder_at_all_shows_the_chart_all_the_same(shown, monkeypatch):
+    """Outside a build the folder comes from helpers.paths, which raises when it finds no repository."""
+    def nowhere():
+        raise RuntimeError("cannot find the repository root")
+
+    monkeypatch.setattr(chart_cache, "folder", nowhere)
+    theme.show(chart(), alt="Bars")
+    theme.show(chart(), alt="Bars")
+    assert len(shown) == 2 and shown[0] == shown[1]
+
+
 def test_a_cache_folder_that_cannot_be_written_shows_the_chart_all_the_same(shown, tmp_path, monkeypatch):
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")

@@ -35,6 +35,7 @@ import matplotlib
 from matplotlib.cbook import CallbackRegistry
 from matplotlib.dates import rrulewrapper
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.transforms import TransformNode
 
 from nbreport.config import CACHE_ENV
@@ -62,7 +63,6 @@ def _versions() -> str:
     """Python, matplotlib, FreeType, Pillow, zlib (Python's and Pillow's) and numpy versions."""
     import zlib
 
-    import matplotlib
     import numpy
     import PIL
     from matplotlib import ft2font
@@ -133,6 +133,8 @@ class _KeyPickler(pickle.Pickler):
         self._protocol = protocol
 
     def reducer_override(self, obj):
+        if isinstance(obj, Text) and obj.get_usetex():
+            raise _Uncacheable("text drawn by TeX, an outside program the key cannot see")
         if isinstance(obj, TransformNode):
             return _without(obj, self._protocol, "_parents", {})[0]
         if isinstance(obj, Figure):
@@ -155,6 +157,10 @@ def _without(obj, protocol: int, name: str, value):
     return (*rv[:2], {**rv[2], name: value}, *rv[3:]), rv[2][name]
 
 
+class _Uncacheable(Exception):
+    """A figure whose images depend on something the key cannot cover."""
+
+
 class _Hashing:
     """A file-like object that feeds what the pickler writes to a hash (the pickle is never held whole)."""
 
@@ -173,9 +179,9 @@ def key(fig) -> str | None:
     Returns
     -------
     str or None
-        64 hex digits; None when the figure cannot be pickled (a lambda formatter, say), when text
-        goes through TeX (``text.usetex``: an outside program the key cannot see) or when the cache
-        is turned off (``REPORT_CHART_CACHE=0``). Never raises.
+        64 hex digits; None when the figure cannot be pickled (a lambda formatter, say), when any
+        text goes through TeX (``text.usetex``, for the figure or one text: an outside program the
+        key cannot see) or when the cache is turned off (``REPORT_CHART_CACHE=0``). Never raises.
     """
     global _VERSIONS
     if os.environ.get(SWITCH_ENV, "").strip().lower() in ("0", "false", "no", "off"):
@@ -234,10 +240,10 @@ def load(k: str | None) -> tuple[bytes, bytes] | None:
     """
     if not k:
         return None
-    path = _entry(k)
     try:
+        path = _entry(k)
         raw = path.read_bytes()
-    except OSError:
+    except Exception:  # noqa: BLE001 - no folder (no repository found), unreadable: a miss
         return None
     head = len(MAGIC) + 32 + _HEADER.size
     if len(raw) < head or not raw.startswith(MAGIC):
@@ -283,16 +289,16 @@ def store(k: str | None, desk: bytes, phone: bytes) -> bool:
         return False
     body = _HEADER.pack(len(desk), len(phone)) + desk + phone
     data = MAGIC + hashlib.sha256(body).digest() + body
-    target = _entry(k)
     tmp = None
     try:
+        target = _entry(k)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{k[:16]}-", suffix=".tmp", dir=target.parent)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.replace(tmp, target)
         tmp = None
-    except OSError:
+    except Exception:  # noqa: BLE001 - a folder that cannot be written: the chart is shown all the same
         return False
     finally:
         if tmp is not None:
