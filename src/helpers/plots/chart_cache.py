@@ -16,8 +16,9 @@ storing one key both leave a valid entry, and an interrupted write leaves none.
 Where: ``$REPORT_CACHE_DIR/charts`` (nbreport.config.CACHE_ENV, which the report builder sets for
 its kernels to build/cache/collection, a folder its write guard allows), else the repository's
 build/cache/collection/charts (JupyterLab, nbval under `make test`). ``REPORT_CHART_CACHE=0``
-turns the cache off. Size: at most MAX_ENTRIES entries (about 100 KB each, so about 20 MB); each
-store removes the least recently used beyond that (a hit refreshes an entry's time).
+turns the cache off. Size: at most MAX_ENTRIES entries (50 to 270 KB each, about 190 KB on
+average, so at most about 40 MB); each store removes the least recently used beyond that (a hit
+refreshes an entry's time).
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ from matplotlib.transforms import TransformNode
 
 from nbreport.config import CACHE_ENV
 
-MAX_ENTRIES = 200  # about 100 KB an entry (two PNGs): about 20 MB; the collection draws 23 charts
+MAX_ENTRIES = 200  # about 190 KB an entry (two PNGs): about 40 MB; a site build draws 34 charts
 SWITCH_ENV = "REPORT_CHART_CACHE"  # "0" (or false/no/off): draw every chart afresh, store nothing
 SUFFIX = ".chart"
 MAGIC = b"rek-chart-cache 1\n"  # format of an entry: MAGIC, sha256(body), body
