@@ -16,6 +16,10 @@ THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # the sensitivity page's findings only, never a page of their own, so a collection may skip work
 # only a page shows (helpers.plots.output reads it and draws no images)
 SWEEP_ENV = "REPORT_SWEEP_POINT"
+# set in every kernel of a build, to a build-owned folder (build/cache/collection) the collection may
+# keep caches in (helpers.plots.chart_cache keeps laid-out chart images there); the runner's write
+# guard lets kernels write under build/cache, so a cold build (empty build dir) starts with it empty
+CACHE_ENV = "REPORT_CACHE_DIR"
 
 
 def preimport_modules(ext=None) -> tuple[str, ...]:
@@ -72,7 +76,8 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
     the caches a kernel writes go to build-owned folders: matplotlib's config and font cache
     (MPLCONFIGDIR), IPython's profile (IPYTHONDIR, which holds the write guard) and Jupyter's
     connection files (JUPYTER_RUNTIME_DIR). A read-only or missing HOME then puts no cache warning
-    on a page and no temporary matplotlib folder in the temp dir.
+    on a page and no temporary matplotlib folder in the temp dir. The collection's own caches go to
+    CACHE_ENV (build/cache/collection), inside the folder the kernels' write guard allows.
 
     Parameters
     ----------
@@ -95,7 +100,7 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
     if build is not None:
         cache = build / "cache"
         env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),
-                    "JUPYTER_RUNTIME_DIR": str(cache / "runtime")})
+                    "JUPYTER_RUNTIME_DIR": str(cache / "runtime"), CACHE_ENV: str(cache / "collection")})
         if preimport:
             # the kernel fork server is shared by the workers and kept for the next build of this
             # build folder (nbreport.execution.shared_server), unless REPORT_FORK_IDLE=0

@@ -4,6 +4,7 @@
                   (imported as ``helpers.charts``)
 ``layout``        desktop and phone layouts, overlap checks
 ``output``        PNG with readability metadata, and ``show``
+``chart_cache``   the laid-out PNGs ``show`` drew before, found by a content-addressed key
 ``figures``       the shared article charts: quotas, batches, notice timing, monthly exports
                   (imported as ``helpers.figures``)
 ``model_charts``  the model notebooks' charts (re-exported by ``helpers.models``)

@@ -10,6 +10,7 @@ import base64
 import io
 import math
 import os
+from pathlib import Path
 
 import matplotlib
 
@@ -18,6 +19,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from nbreport.config import SWEEP_ENV  # noqa: E402  (the builder sets it in a sweep point's kernel)
 
+from helpers.plots import chart_cache  # noqa: E402
 from helpers.plots.layout import (  # noqa: E402
     DPI,
     MIN_FONT_PX,
@@ -41,6 +43,30 @@ MARGIN_INCHES = 0.3  # room around the box measured at 1x for text that comes ou
 # takes 15 ms for 2,864 KB (+7 %; 2,736 KB with the maximum-coverage palette); the heaviest page
 # plus its images stays under 500 KB (make bench)
 PNG_LEVEL = 7
+
+
+def _fonts_in_a_fixed_order() -> None:
+    """matplotlib's own fonts first, then the others by path, in the list matplotlib picks fonts from.
+
+    Why: of two fonts that match a request equally well, matplotlib draws the one listed first, and
+    it lists the fonts it finds in the order of a set of paths, which differs with each process'
+    hash seed. matplotlib ships DejaVu Sans and so does the system (different files): which one a
+    chart was drawn with depended on the process that wrote the font cache (each build folder has
+    its own). The fonts matplotlib ships are the ones it is tested with, and the same on every
+    machine with the same matplotlib.
+    """
+    from matplotlib import font_manager
+
+    own = str(Path(matplotlib.get_data_path()).resolve()) + os.sep
+    fm = font_manager.fontManager
+    order = sorted(fm.ttflist, key=lambda f: (not str(Path(f.fname).resolve()).startswith(own), f.fname, f.index,
+                                              f.name, f.style, f.variant, str(f.weight), str(f.stretch), str(f.size)))
+    if order != fm.ttflist:
+        fm.ttflist[:] = order
+        fm._findfont_cached.cache_clear()  # fonts already looked up are looked up again
+
+
+_fonts_in_a_fixed_order()
 
 
 def _min_font_px(fig, dpi: float) -> float:
@@ -152,6 +178,11 @@ def show(fig, alt: str) -> None:
     formatter, units) still fails the point, and the output is ``text/plain`` "<Figure: alt>"
     with the alt text, the sweep's id and SWEEP_NOTE in its metadata.
 
+    Elsewhere the two PNGs come from the chart cache when the same figure was drawn before under
+    the same settings, code and versions (helpers.plots.chart_cache: a content-addressed key, the
+    same bytes as a fresh render); a figure the cache cannot key is drawn afresh, as is every miss,
+    which is then stored.
+
     Parameters
     ----------
     fig : matplotlib.figure.Figure
@@ -181,11 +212,28 @@ def show(fig, alt: str) -> None:
                 metadata={"text/plain": {"alt": alt, "sweep": sweep, "note": SWEEP_NOTE}})
         return
 
-    phone = phone_layout(fig)
-    phone_png = _png(phone)
-    plt.close(phone)
-    desk_png = _png(desktop_layout(fig))
-    plt.close(fig)
+    cache_key = chart_cache.key(fig)  # None: not cached (a figure that cannot be pickled, say)
+    cached = chart_cache.load(cache_key)
+    if cached is not None:
+        plt.close(fig)
+        desk_png, phone_png = cached
+    else:
+        phone = phone_layout(fig)
+        phone_png = _png(phone)
+        plt.close(phone)
+        desk_png = _png(desktop_layout(fig))
+        plt.close(fig)
+        chart_cache.store(cache_key, desk_png, phone_png)
+    data, meta = _payload(desk_png, phone_png, alt)
+    display({"image/png": data, "text/plain": f"<Figure: {alt}>"}, raw=True, metadata={"image/png": meta})
+
+
+def _payload(desk_png: bytes, phone_png: bytes, alt: str) -> tuple[str, dict]:
+    """The `image/png` data (base64) and metadata `show` displays for the two PNGs, read from the PNGs alone.
+
+    Why from the PNGs alone: a cached chart (helpers.plots.chart_cache) then gives exactly what a
+    fresh render gives.
+    """
     from PIL import Image
 
     with Image.open(io.BytesIO(desk_png)) as im:
@@ -201,4 +249,4 @@ def show(fig, alt: str) -> None:
     meta = {"alt": alt, "width": css_width, "height": height // SCALE,
             "phone": {"png": base64.b64encode(phone_png).decode("ascii"), "width": phone_size[0] // SCALE,
                       "height": phone_size[1] // SCALE, "max_viewport": phone_below}}
-    display({"image/png": data, "text/plain": f"<Figure: {alt}>"}, raw=True, metadata={"image/png": meta})
+    return data, meta
