@@ -35,13 +35,16 @@ def _finalize(value):
     return Markup(html.escape(str(value), quote=True))
 
 
-def environment(extra: Path | None = None):
+def environment(extra: Path | None = None, cache: Path | None = None):
     """Make the Jinja2 environment pages are rendered with, autoescaping on so no data can inject markup.
 
     Parameters
     ----------
     extra : pathlib.Path, optional
         An extension's template folder, searched after templates/site.
+    cache : pathlib.Path, optional
+        A folder for compiled templates (`bytecode_cache`): the site's templates compile in about
+        0.1 s, which every rebuild paid again.
 
     Returns
     -------
@@ -52,7 +55,37 @@ def environment(extra: Path | None = None):
 
     folders = [str(TEMPLATES)] + ([str(extra)] if extra else [])
     return Environment(loader=FileSystemLoader(folders), autoescape=True, finalize=_finalize,
-                       keep_trailing_newline=True)
+                       keep_trailing_newline=True, bytecode_cache=bytecode_cache(cache))
+
+
+def bytecode_cache(folder: Path | None):
+    """Jinja2's own cache of compiled templates in `folder`, or None when there is none to use.
+
+    Jinja2 keys each entry by the template's name and checks the checksum of its source, so an
+    edited template is compiled again; it writes an entry by renaming a finished temporary file,
+    and a damaged one is compiled again, so two workers can share the folder.
+
+    Parameters
+    ----------
+    folder : pathlib.Path or None
+        The folder (build/cache/jinja/<environment>: one folder per Jinja2 environment, as an
+        entry is keyed by template and source, not by the settings it was compiled with); created
+        when missing.
+
+    Returns
+    -------
+    jinja2.FileSystemBytecodeCache or None
+        None when `folder` is None or cannot be created (templates are then compiled each time).
+    """
+    if folder is None:
+        return None
+    from jinja2 import FileSystemBytecodeCache
+
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return FileSystemBytecodeCache(str(folder))
 
 
 def fmt_time(ts: float | None) -> str:

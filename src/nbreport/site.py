@@ -125,7 +125,7 @@ class Writer:
                  withheld: set[str] | frozenset = frozenset()):
         self.cfg, self.tmp, self.ext, self.results = cfg, tmp, ext, results
         self.built, self.stamp, self.hook, self.withheld = built, stamp, hook, withheld
-        self.env = pages.environment(ext.templates)
+        self.env = pages.environment(ext.templates, cfg.build / "cache" / "jinja" / "site")
         self.citation = pages.read_citation(cfg.root)
 
     def emit(self, rel: str, data: str | bytes) -> None:

@@ -116,10 +116,17 @@ def clean_ansi(text) -> str:
     return _NON_SGR.sub("", "" if text is None else str(text))
 
 
-def exporter():
+def exporter(cache: Path | None = None):
     """Give this worker's nbconvert HTMLExporter, made once and reused.
 
-    Its first use costs about 0.3 s, later ones 0.02 s (measured on the build machine).
+    Its first use costs about 0.3 s, later ones 0.02 s (measured on the build machine); part of the
+    first is compiling nbconvert's templates, which `cache` keeps between workers and builds.
+
+    Parameters
+    ----------
+    cache : pathlib.Path, optional
+        A folder for compiled templates (nbreport.pages.bytecode_cache); given by the first caller
+        that knows the build, kept for the exporter's life.
 
     Returns
     -------
@@ -142,6 +149,10 @@ def exporter():
         _exporter = HTMLExporter(config=c)
         _exporter.register_filter("sanitize", sanitize)
         _exporter.register_filter("clean_ansi", clean_ansi)
+    if cache is not None and _exporter.environment.bytecode_cache is None:
+        from nbreport.pages import bytecode_cache
+
+        _exporter.environment.bytecode_cache = bytecode_cache(cache)
     return _exporter
 
 
@@ -299,7 +310,10 @@ def render(nb, run_id: str, pages_dir: Path, thumbs_dir: Path, error: dict | Non
 
     files_dir_name = f"{run_id}_files"
     phone_files = _phone_images(nb, run_id, files_dir_name)
-    body, resources = exporter().from_notebook_node(
+    # compiled templates kept beside the pages (build/cache/jinja/nbconvert when pages_dir is
+    # build/pages); not the site's folder: an entry is keyed by template file and source, not by
+    # the settings of the environment that compiled it
+    body, resources = exporter(pages_dir.parent / "cache" / "jinja" / "nbconvert").from_notebook_node(
         nb, resources={"unique_key": run_id, "output_files_dir": files_dir_name})
     resources.setdefault("outputs", {}).update(phone_files)
     files_dir = pages_dir / files_dir_name
