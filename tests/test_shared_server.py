@@ -214,3 +214,58 @@ def test_the_readme_states_the_idle_time_the_code_uses():
     text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
     assert f"leaves after {shared_server.IDLE_DEFAULT / 60:g} minutes without a build" in text
     assert f"`{shared_server.IDLE_ENV}=<seconds>`" in text
+
+
+def test_a_worker_that_leaves_before_its_reply_does_not_stop_the_server(tmp_path):
+    """A killed worker's connection is reset; the server drops it and serves the next one (it used to
+    die of the BrokenPipeError, and the next build waited for it)."""
+    import socket
+    import struct
+
+    env = {**os.environ, shared_server.HOME_ENV: str(tmp_path), shared_server.IDLE_ENV: "30"}
+    srv = shared_server.SharedForkServer(("json",), (), env)
+    try:
+        for _ in range(3):  # connected while the server imports, reset at once (RST: the write fails)
+            gone = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            gone.connect(srv.path)
+            gone.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            gone.close()
+        pid = srv.wait_ready()["pid"]
+        time.sleep(0.5)
+        assert _alive(pid), "the server died of a worker that left"
+        late = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        late.settimeout(10)
+        late.connect(srv.path)
+        assert json.loads(late.makefile("rb").readline())["pid"] == pid, "the same server answers the next worker"
+        late.close()
+    finally:
+        srv.close()
+        if srv.proc is not None:
+            srv.proc.terminate()
+            srv.proc.wait(5)
+
+
+def test_a_worker_forked_from_a_process_that_ran_kernels_gets_its_own_socket_folder():
+    """Two workers forked from one process named their kernels' sockets alike (the parent's folder and
+    counter), and a kernel got the other's messages: a 60 s hang, then a cold retry."""
+    from nbreport.execution import kernels
+
+    kernels._ipc_path()  # the parent has run a kernel
+    parent_dir, parent_next = kernels._ipc_dir, kernels._ipc_path()
+    kernels._kernel_pids.add(999999)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child reports what it would use, then leaves without any clean-up
+        os.close(r)
+        os.write(w, json.dumps([kernels._ipc_dir, sorted(kernels._kernel_pids), kernels._ipc_path()]).encode())
+        os._exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    child_dir_before, child_pids, child_path = json.loads(os.read(r, 65536))
+    os.close(r)
+    kernels._kernel_pids.discard(999999)
+    assert child_dir_before is None and child_pids == [], "the child forgot the parent's folder and kernels"
+    assert os.path.dirname(child_path) != parent_dir and child_path != parent_next
+    import shutil
+
+    shutil.rmtree(os.path.dirname(child_path), ignore_errors=True)

@@ -2,7 +2,7 @@
 
 A fresh kernel spends most of its start importing pandas, matplotlib, seaborn, statsmodels and
 the collection's own package (about 1.3 to 2.2 s of CPU, paid again for every run). Here a
-*fork server* (one per report worker, ``python -m nbreport.execution.forking``) imports the
+*fork server* (one per report worker, ``python -m nbreport.execution.fork_server``) imports the
 modules the collection names once (``PREIMPORT`` of the extension, nbreport.extension) and then,
 for each kernel the worker starts, forks a child that becomes the kernel: a new process with
 its own memory (copy-on-write), its own session and process group, the run's working folder
@@ -27,7 +27,7 @@ When the build names its cache folder (REPORT_FORK_HOME, set by nbreport.config.
 server is not the worker's own: nbreport.execution.shared_server keeps one per project and
 environment, shared by the workers and kept between builds until idle (REPORT_FORK_IDLE seconds) or
 stale (a file its imports read has changed). Either way a kernel dies with the worker that asked
-for it: it watches that worker's connection (`become_kernel`).
+for it: it watches that worker's connection (`fork_server.become_kernel`).
 
 Differences from a cold kernel, on purpose: Python's hash seed is the server's (set iteration
 order is the same in every run of a build); NumPy's legacy global random state and Python's
@@ -82,7 +82,7 @@ class ForkServer:
         self.sock = ours
         self.file = ours.makefile("rwb", buffering=0)
         self.proc = subprocess.Popen(
-            [sys.executable, *self.options, "-m", "nbreport.execution.forking", str(theirs.fileno()), *self.modules],
+            [sys.executable, *self.options, "-m", "nbreport.execution.fork_server", str(theirs.fileno()), *self.modules],
             pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, env=env or dict(os.environ),
             start_new_session=True)
         theirs.close()
@@ -156,7 +156,7 @@ class ForkServer:
         ------
         RuntimeError
             The server died or could not fork. A server that answers "stale" (a file its imports
-            read has changed, `changed_file`) is replaced once, and `replaced` names the file.
+            read has changed, `fork_server.changed_file`) is replaced once, and `replaced` names the file.
         """
         with self.lock:
             for attempt in (1, 2):
@@ -181,7 +181,7 @@ class ForkServer:
         """Stop the server: close the socket, SIGTERM, and SIGKILL after 2 s.
 
         Kernels it forked then exit by themselves once this worker's end of the socket closes
-        (each watches it: `become_kernel`).
+        (each watches it: `fork_server.become_kernel`).
         """
         try:
             self.sock.close()
@@ -404,233 +404,3 @@ def provisioner_class():
             return self.connection_info
 
     return ForkProvisioner
-
-
-# --------------------------------------------------------------------------- the server's side
-
-def _watch_worker(sock: socket.socket) -> None:
-    """In a kernel: kill this kernel's process group once the worker's end of `sock` is closed.
-
-    The worker that asked for the kernel holds the other end; when it exits, however it exits
-    (kill -9 included), the end closes and the kernel goes with it. The kernel never reads the
-    socket (its server does), it only waits for the hang-up (POLLRDHUP, Linux).
-    """
-    import select
-
-    fd = sock.fileno()
-    poller = select.poll()
-    poller.register(fd, getattr(select, "POLLRDHUP", 0x2000) | select.POLLHUP | select.POLLERR)
-
-    def wait():
-        while True:
-            try:
-                if poller.poll():
-                    break
-            except InterruptedError:
-                continue
-        try:
-            os.killpg(0, signal.SIGKILL)
-        finally:
-            os._exit(1)
-
-    threading.Thread(target=wait, name="nbreport-worker-watch", daemon=True).start()
-
-
-def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
-    """In a forked child: become the kernel the request describes; never returns.
-
-    Parameters
-    ----------
-    request : dict
-        ``argv`` (the launcher's arguments), ``env`` (the kernel's whole environment) and ``cwd``.
-    watch : socket.socket
-        The connection to the worker that asked for the kernel: the kernel dies when the worker's
-        end closes (`_watch_worker`), not when the server exits (a shared server outlives builds).
-    close : iterable of socket.socket
-        The server's other sockets (its listening socket, other workers' connections): closed here,
-        so a kernel holds nothing that keeps a server reachable after it is gone.
-    """
-    code = 1
-    try:
-        os.setsid()
-        for other in close:
-            try:
-                os.close(other.detach())  # detach: no later close of a reused descriptor
-            except OSError:
-                pass
-        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        if request.get("cwd"):
-            os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request["env"])
-        import tempfile
-
-        tempfile.tempdir = None  # the run's TMPDIR, not the server's
-        if "numpy.random" in sys.modules:
-            sys.modules["numpy.random"].seed()
-        _watch_worker(watch)
-        # the launcher's arguments (-f connection file). parent_handle=1 means "no parent poller" to
-        # ipykernel (pid 1 never goes away) without the console banner a 0 prints ("To connect another
-        # client ..."): the kernel watches its worker (above), and its parent, a shared server, may
-        # exit first without taking the kernel with it
-        os.environ.pop("JPY_PARENT_PID", None)
-        sys.argv = [LAUNCHER, *request["argv"], "--IPKernelApp.parent_handle=1"]
-        from ipykernel import kernelapp
-
-        kernelapp.launch_new_instance()
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    except BaseException:  # noqa: BLE001
-        import traceback
-
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
-
-
-def import_modules(modules: list[str]) -> tuple[dict, dict]:
-    """Import ipykernel's kernel app and `modules` in this (server) process, as a kernel would.
-
-    Every file the imports read is recorded (an audit hook on ``open``, and each module's file),
-    with its size and mtime, so that `changed_file` can tell when the server is stale: an edited
-    helper, a data file read at import, an upgraded package. A kernel must never run code older
-    than the files on disk (a researcher edits src/helpers and restarts the kernel).
-
-    Parameters
-    ----------
-    modules : list of str
-        The modules to import; one that fails is reported, not fatal (the kernel meets the same
-        error when it imports it).
-
-    Returns
-    -------
-    report : dict
-        The ready report: ``imported``, ``failed`` (name to error text), ``seconds``, ``threads``,
-        ``pid`` and ``files`` (how many were recorded).
-    files : dict
-        Path to ``(size, mtime_ns)`` of every file read, for `changed_file`.
-    """
-    # what ipykernel_launcher does before its imports: the server's cwd is not the kernel's
-    if sys.path and (sys.path[0] in ("", os.getcwd())):
-        del sys.path[0]
-    os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")  # as IPKernelApp sets it
-    opened: list[str] = []
-    recording = [True]
-
-    def audit(event, args):  # reads only; off once the imports are done
-        if not recording[0] or event != "open" or not isinstance(args[0], str):
-            return
-        mode, flags = args[1], args[2]
-        if isinstance(mode, str) and any(c in mode for c in "wax+"):
-            return
-        if not isinstance(mode, str) and isinstance(flags, int) and flags & (os.O_WRONLY | os.O_RDWR):
-            return
-        opened.append(args[0])
-
-    sys.addaudithook(audit)  # audit hooks cannot be removed: it returns at once after the imports
-    t0 = time.perf_counter()
-    imported, failed = [], {}
-    import importlib
-
-    for name in ["ipykernel.kernelapp", "ipykernel.ipkernel", *modules]:
-        try:
-            importlib.import_module(name)
-            imported.append(name)
-        except Exception as exc:  # noqa: BLE001 - the kernel meets the same error when it imports it
-            failed[name] = f"{type(exc).__name__}: {exc}"
-    seconds = time.perf_counter() - t0
-    recording[0] = False
-    files: dict[str, tuple[int, int]] = {}
-    for path in opened + [f for m in list(sys.modules.values()) if isinstance(f := getattr(m, "__file__", None), str)]:
-        try:
-            st = os.stat(path)
-        except OSError:
-            continue
-        if not os.path.isdir(path):
-            files[path] = (st.st_size, st.st_mtime_ns)
-    return ({"imported": imported, "failed": failed, "seconds": round(seconds, 3),
-             "threads": threading.active_count(), "pid": os.getpid(), "files": len(files)}, files)
-
-
-def changed_file(files: dict) -> str | None:
-    """The first file read by the server's imports that changed or vanished since, or None.
-
-    About 3,000 stat calls for the collection's stack, a few ms: checked before every fork.
-
-    Parameters
-    ----------
-    files : dict
-        From `import_modules`.
-
-    Returns
-    -------
-    str or None
-        The path, or None when the server is current.
-    """
-    for path, (size, mtime) in files.items():
-        try:
-            st = os.stat(path)
-        except OSError:
-            return path
-        if (st.st_size, st.st_mtime_ns) != (size, mtime):
-            return path
-    return None
-
-
-def serve(fd: int, modules: list[str]) -> None:
-    """The fork server: import `modules`, report, then fork one kernel per request until EOF.
-
-    Runs in the server process (``python -m nbreport.execution.forking FD MODULE...``). It asks
-    Linux for SIGTERM when its parent dies (prctl PR_SET_PDEATHSIG, prctl(2)), so a killed worker
-    leaves no server behind, and ignores SIGCHLD so forked kernels are reaped without a wait.
-
-    Parameters
-    ----------
-    fd : int
-        File descriptor of this end of the socket pair to the worker; requests and replies are
-        one JSON object per line.
-    modules : list of str
-        The modules to import; one that fails is reported, not fatal.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # die with the worker
-    except OSError:
-        pass
-    conn = socket.socket(fileno=fd)
-    f = conn.makefile("rwb", buffering=0)
-    report, files = import_modules(modules)
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel; a dead pid is gone
-    f.write(json.dumps(report).encode() + b"\n")
-    while True:
-        line = f.readline()
-        if not line:
-            break
-        why = changed_file(files)
-        if why:  # the client starts a fresh server (ForkServer.fork)
-            f.write(json.dumps({"stale": why}).encode() + b"\n")
-            break
-        try:
-            request = json.loads(line)
-            pid = os.fork()
-        except Exception as exc:  # noqa: BLE001
-            f.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode() + b"\n")
-            continue
-        if pid == 0:
-            become_kernel(request, watch=conn)
-        f.write(json.dumps({"pid": pid}).encode() + b"\n")
-
-
-if __name__ == "__main__":
-    serve(int(sys.argv[1]), sys.argv[2:])

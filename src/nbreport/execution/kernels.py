@@ -101,6 +101,20 @@ def _ipc_path() -> str:
     return os.path.join(_ipc_dir, f"k{next(_counter)}")
 
 
+def _forget_inherited_kernels() -> None:
+    """In a forked child (a report worker forked from a process that ran kernels itself, such as a
+    test session): its own socket folder and kernel list, not the parent's. With the parent's folder
+    and counter, two workers forked from it named their kernels' sockets alike, the kernels bound the
+    same paths, and a kernel got the other's messages ("Invalid Signature") and never became ready."""
+    global _ipc_dir, _counter
+    _ipc_dir, _counter = None, itertools.count()
+    _kernel_pids.clear()  # the parent's kernels are the parent's to kill
+    kernel_env.clear()
+
+
+os.register_at_fork(after_in_child=_forget_inherited_kernels)
+
+
 def kernel_manager_class():
     """AsyncKernelManager on IPC transport, each kernel with its own socket files.
 

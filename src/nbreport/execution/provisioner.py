@@ -16,7 +16,7 @@ their kernels to the same provisioner directly).
 - **Fresh per kernel**: each launch forks a new child of the server, so nothing one notebook does
   reaches the next (the server runs no user code).
 - **Stale code**: the fork server records every file its imports read and refuses to fork once one
-  has changed (nbreport.execution.forking.changed_file); the launch then starts a fresh server, which
+  has changed (nbreport.execution.fork_server.changed_file); the launch then starts a fresh server, which
   imports the new code, and says which file changed (a researcher edited src/helpers and restarted
   the kernel).
 - **Cold when it cannot fork**: an argv that is not this interpreter's ipykernel, no modules, an

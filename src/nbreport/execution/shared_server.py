@@ -317,8 +317,8 @@ class _Listener:
         self.last = time.monotonic()
 
     def stale(self) -> str | None:
-        """The first file read during the imports that changed since, or None (forking.changed_file)."""
-        from nbreport.execution.forking import changed_file
+        """The first file read during the imports that changed since, or None (fork_server.changed_file)."""
+        from nbreport.execution.fork_server import changed_file
 
         return changed_file(self.files)
 
@@ -337,6 +337,16 @@ class _Listener:
             except OSError:
                 pass
         sys.exit(0)
+
+
+def _send(f, message) -> bool:
+    """Write one reply line (a dict, or bytes already encoded); False when the worker has gone."""
+    data = message if isinstance(message, bytes) else json.dumps(message).encode() + b"\n"
+    try:
+        f.write(data)
+        return True
+    except OSError:  # BrokenPipeError, ConnectionResetError: the worker was killed or left
+        return False
 
 
 def _log(message: str) -> None:
@@ -360,15 +370,15 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
     home : str
         The build's cache folder; once it is gone (``make clean``) the server exits when idle.
     modules : list of str
-        The modules to import, as forking.serve.
+        The modules to import, as fork_server.serve.
     """
-    from nbreport.execution import forking
+    from nbreport.execution import fork_server
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped without a wait
     signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
     listener = _Listener(path, idle, home)
     _log(f"listening on {path}; importing {', '.join(modules)}")
-    report, listener.files = forking.import_modules(modules)
+    report, listener.files = fork_server.import_modules(modules)
     _log(f"imported in {report['seconds']} s ({len(listener.files)} files recorded"
          f"{'; failed: ' + ', '.join(report['failed']) if report['failed'] else ''})")
     hello = json.dumps(report).encode() + b"\n"
@@ -383,10 +393,12 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
                 f = conn.makefile("rwb", buffering=0)
                 why = listener.stale()
                 if why:
-                    f.write(json.dumps({"stale": why}).encode() + b"\n")
+                    _send(f, {"stale": why})
                     conn.close()
                     listener.leave(f"stale: {why} changed")
-                f.write(hello)
+                if not _send(f, hello):  # the worker left before the imports were done
+                    conn.close()
+                    continue
                 listener.clients[conn.fileno()] = (conn, f)
                 _log(f"a worker connected ({len(listener.clients)} now)")
                 sel.register(conn, selectors.EVENT_READ, "client")
@@ -403,18 +415,19 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
                 continue
             why = listener.stale()
             if why:
-                f.write(json.dumps({"stale": why}).encode() + b"\n")
+                _send(f, {"stale": why})
                 listener.leave(f"stale: {why} changed")
             try:
                 request = json.loads(line)
                 pid = os.fork()
             except Exception as exc:  # noqa: BLE001
-                f.write(json.dumps({"error": f"{type(exc).__name__}: {exc}"}).encode() + b"\n")
+                _send(f, {"error": f"{type(exc).__name__}: {exc}"})
                 continue
             if pid == 0:
                 others = [listener.sock] + [c for c, _ in listener.clients.values() if c is not conn]
-                forking.become_kernel(request, watch=conn, close=others)
-            f.write(json.dumps({"pid": pid}).encode() + b"\n")
+                fork_server.become_kernel(request, watch=conn, close=others)
+            # a worker gone before the reply: its kernel watches the same connection and follows it
+            _send(f, {"pid": pid})
             _log(f"forked kernel {pid} in {request.get('cwd')}")
         if not listener.clients:
             gone = bool(listener.home) and not os.path.isdir(listener.home)
