@@ -146,6 +146,11 @@ def peer(root: Path, out: Path, runs: list, workers: int = 2) -> float:
     each run, `workers` runs at a time, each kernel in a fresh working folder; wall seconds."""
     bindir = Path(sys.executable).parent
     env = {**os.environ, "NBREPORT_ROOT": str(root), **{k: os.environ.get(k, "1") for k in runner_env_threads()}}
+    # the common pipeline draws every chart: the collection's chart cache (helpers.plots.chart_cache,
+    # under the copy's build/ outside a build) would hand later pairs the first pair's images
+    from helpers.plots.chart_cache import SWITCH_ENV
+
+    env[SWITCH_ENV] = "0"
 
     def one(item) -> None:
         nb_file, run = item
