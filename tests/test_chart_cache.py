@@ -467,3 +467,44 @@ def test_threads_storing_one_key_never_fail(cache_dir):
     for t in threads:
         t.join()
     assert all(results) and chart_cache.load("cd" * 32) is not None
+
+
+def _formatted(fmt) -> Figure:
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.bar(["a", "b"], [1200, 3400])
+    ax.yaxis.set_major_formatter(FuncFormatter(fmt))
+    return fig
+
+
+def test_a_function_the_chart_names_puts_its_code_in_the_key(tmp_path, monkeypatch):
+    """pickle keeps a function's name, not its code: an edited formatter gave the old key and the old
+    image (found by a newcomer: 'AAA' stayed on the page after the code said 'BBB')."""
+    import importlib
+
+    (tmp_path / "fmtprobe.py").write_text("def fmt(x, pos):\n    return f'{x:,.0f} AAA'\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    probe = importlib.import_module("fmtprobe")
+    fig = _formatted(probe.fmt)
+    before = chart_cache.key(fig)
+    plt.close(fig)
+    (tmp_path / "fmtprobe.py").write_text("def fmt(x, pos):\n    return f'{x:,.0f} BBB'\n")
+    importlib.reload(probe)  # the next build's kernel: the same chart, a formatter of the same name
+    fig = _formatted(probe.fmt)
+    try:
+        after = chart_cache.key(fig)
+        assert before and after and before != after, "the module's new source changes the key"
+    finally:
+        plt.close(fig)
+        sys.modules.pop("fmtprobe", None)
+
+
+def test_a_function_defined_in_the_notebook_leaves_its_chart_uncached(monkeypatch):
+    main = sys.modules["__main__"]
+    ns = {"__name__": "__main__"}
+    exec("def notebook_fmt(x, pos):\n    return f'{x:,.0f} t'\n", ns)
+    monkeypatch.setattr(main, "notebook_fmt", ns["notebook_fmt"], raising=False)  # as a kernel has it
+    fig = _formatted(ns["notebook_fmt"])
+    try:
+        assert chart_cache.key(fig) is None, "a cell's function has no file whose source the key could take"
+    finally:
+        plt.close(fig)

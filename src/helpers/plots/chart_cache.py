@@ -30,6 +30,7 @@ import struct
 import sys
 import tempfile
 import time
+import types
 from pathlib import Path
 
 import matplotlib
@@ -132,8 +133,18 @@ class _KeyPickler(pickle.Pickler):
     def __init__(self, file, protocol: int):
         super().__init__(file, protocol=protocol)
         self._protocol = protocol
+        self.code: set[str] = set()  # source digests of the modules whose functions and classes it named
 
     def reducer_override(self, obj):
+        if isinstance(obj, types.BuiltinFunctionType) and not isinstance(getattr(obj, "__self__", None),
+                                                                        (types.ModuleType, type(None))):
+            return NotImplemented  # a bound C method (list.remove of a list): its object is pickled itself
+        if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, type)):
+            # pickle names a function or class and keeps none of its code: a formatter whose body was
+            # edited would give the old key. The key takes the source of the module that defines it;
+            # one defined in the notebook has no file to read, so its figure is not cached
+            self.code.add(_module_code(obj))
+            return NotImplemented
         if isinstance(obj, Text) and obj.get_usetex():
             raise _Uncacheable("text drawn by TeX, an outside program the key cannot see")
         if isinstance(obj, TransformNode):
@@ -156,6 +167,39 @@ def _without(obj, protocol: int, name: str, value):
     if not isinstance(rv, tuple) or len(rv) < 3 or not isinstance(rv[2], dict) or name not in rv[2]:
         return rv, None
     return (*rv[:2], {**rv[2], name: value}, *rv[3:]), rv[2][name]
+
+
+_MODULE_CODE: dict[str, tuple[tuple[int, int], str]] = {}  # module file -> ((mtime_ns, size), sha256 of its bytes)
+
+
+def _module_code(obj) -> str:
+    """``module:sha256`` of the source file of the module that defines function or class `obj`.
+
+    Raises
+    ------
+    _Uncacheable
+        `obj` comes from the notebook (``__main__``) or a module whose source cannot be read.
+    """
+    name = getattr(obj, "__module__", None)
+    if name is None and isinstance(obj, types.BuiltinFunctionType):
+        return "built-in"  # a C function of no module: the Python version is in the key
+    module = sys.modules.get(name) if name else None
+    if module is None or name == "__main__":
+        raise _Uncacheable(f"{getattr(obj, '__qualname__', obj)!s} is defined in the notebook: pickle keeps its "
+                           "name, not its code")
+    file = getattr(module, "__file__", None)
+    if not file:
+        return f"{name}:built-in"  # a module compiled into Python: the Python version is in the key
+    try:
+        st = os.stat(file)
+        stamp = (st.st_mtime_ns, st.st_size)
+        known = _MODULE_CODE.get(file)
+        if known is None or known[0] != stamp:
+            with open(file, "rb") as f:
+                known = _MODULE_CODE[file] = (stamp, hashlib.sha256(f.read()).hexdigest())
+    except OSError as exc:
+        raise _Uncacheable(f"the source of {name} cannot be read ({exc})") from None
+    return f"{name}:{known[1]}"
 
 
 class _Uncacheable(Exception):
@@ -198,7 +242,9 @@ def key(fig) -> str | None:
             part = part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass")
             h.update(len(part).to_bytes(8, "big") + part)
         h.update(b"figure\0")
-        _KeyPickler(_Hashing(h), protocol=5).dump(fig)
+        pickler = _KeyPickler(_Hashing(h), protocol=5)
+        pickler.dump(fig)
+        h.update(b"code\0" + "\n".join(sorted(pickler.code)).encode("utf-8", "surrogatepass"))
         return h.hexdigest()
     except Exception:  # noqa: BLE001 - an uncacheable figure is drawn as before, never an error here
         return None
