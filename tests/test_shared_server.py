@@ -269,3 +269,31 @@ def test_a_worker_forked_from_a_process_that_ran_kernels_gets_its_own_socket_fol
     import shutil
 
     shutil.rmtree(os.path.dirname(child_path), ignore_errors=True)
+
+
+def test_the_key_follows_the_contents_the_build_hashes_not_only_file_times(project, monkeypatch):
+    """A copy that keeps sizes and times (cp -p, rsync -a) passes the server's own check, but the build
+    hashes contents and executes again: the server's key holds that digest, so a server that imported
+    other contents is never asked (a newcomer's find: the pages kept 't' after the code said 'T')."""
+    from nbreport import config, fingerprint, runner
+
+    root, env = project
+    seen = []
+    real = runner.worker_env
+
+    def spy(*args, **kw):
+        out = real(*args, **kw)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(runner, "worker_env", spy)
+    for k, v in {**env, "CI": "1"}.items():
+        monkeypatch.setenv(k, v)
+    cfg = runner.Config.resolve(root=root, quiet=True)
+    runner.build(cfg)
+    inputs = fingerprint.Inputs.collect(cfg, runner.manifest_mod.load(cfg.manifest, root=root).ext)
+    (used,) = {e[shared_server.SOURCES_ENV] for e in seen}
+    assert used == fingerprint.digest([inputs.helpers, inputs.execution])
+    a = config.worker_env(root, root / "build", ("json",), sources="contents-a")
+    b = config.worker_env(root, root / "build", ("json",), sources="contents-b")
+    assert shared_server.server_key(("json",), (), a, "/w") != shared_server.server_key(("json",), (), b, "/w")

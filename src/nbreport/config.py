@@ -68,7 +68,7 @@ def preimport_modules(ext=None) -> tuple[str, ...]:
 _MODULE = re.compile(r"[A-Za-z_]\w*(\.[A-Za-z_]\w*)*")
 
 
-def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...] = ()) -> dict:
+def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...] = (), sources: str = "") -> dict:
     """The environment the workers (and so their kernels) get on top of the build's own.
 
     ``NBREPORT_ROOT`` tells the collection's code where the repository is; one BLAS/OpenMP thread
@@ -88,6 +88,12 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
     preimport : tuple of str
         Modules warm kernels import before they are needed (`preimport_modules`); set as
         REPORT_PREIMPORT, so each worker starts its kernel fork server while it loads papermill.
+    sources : str, default ""
+        A digest of the contents of the code the kernels import (the collection's package and
+        nbreport.execution, nbreport.fingerprint.Inputs): set as REPORT_FORK_SOURCES, part of the
+        shared fork server's key, so a server that imported other contents is never used, even
+        when a copy kept every file's size and time (``cp -p``, ``rsync -a``), which its own check
+        (nbreport.execution.fork_server.changed_file) compares.
 
     Returns
     -------
@@ -113,6 +119,7 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
 
                 raise BuildError(str(exc)) from None
             env[shared_server.HOME_ENV] = str(cache)
+            env[shared_server.SOURCES_ENV] = sources
     return env
 
 

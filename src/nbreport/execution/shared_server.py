@@ -36,6 +36,7 @@ import time
 
 IDLE_DEFAULT = 600.0  # seconds a server waits for the next build (an edit-and-rebuild cycle)
 HOME_ENV, IDLE_ENV = "REPORT_FORK_HOME", "REPORT_FORK_IDLE"
+SOURCES_ENV = "REPORT_FORK_SOURCES"  # the build's digest of the code's contents (nbreport.config.worker_env)
 # variables a shell or make sets per command; they cannot change what an import does
 VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKE_TERMOUT",
                       "MAKE_TERMERR", "MAKEOVERRIDES", "COLUMNS", "LINES", IDLE_ENV,
