@@ -187,6 +187,9 @@ def test_no_shared_server_with_idle_zero_and_no_kernel_banner_in_the_builds_outp
 
 @pytest.mark.parametrize("var, value, expected", [
     ("REPORT_FORK_IDLE", "ten", "REPORT_FORK_IDLE='ten': expected seconds"),
+    ("REPORT_FORK_IDLE", "-5", "REPORT_FORK_IDLE='-5': expected seconds (a number from 0 to 86400"),
+    ("REPORT_FORK_IDLE", "nan", "REPORT_FORK_IDLE='nan': expected seconds"),
+    ("REPORT_FORK_IDLE", "inf", "REPORT_FORK_IDLE='inf': expected seconds"),
     ("REPORT_WORKERS", "two", "REPORT_WORKERS='two' is not a whole number of workers, 1 or more"),
     ("REPORT_WORKERS", "0", "REPORT_WORKERS='0' is not a whole number of workers"),
     ("REPORT_TIMEOUT", "10m", "REPORT_TIMEOUT='10m' is not a number of seconds"),
@@ -297,3 +300,40 @@ def test_the_key_follows_the_contents_the_build_hashes_not_only_file_times(proje
     a = config.worker_env(root, root / "build", ("json",), sources="contents-a")
     b = config.worker_env(root, root / "build", ("json",), sources="contents-b")
     assert shared_server.server_key(("json",), (), a, "/w") != shared_server.server_key(("json",), (), b, "/w")
+
+
+def test_a_server_for_the_same_build_folder_in_another_environment_replaces_the_idle_one(project):
+    root, env = project
+    first = {s["server"] for s in _build(root, env).values()}
+    second = {s["server"] for s in _build(root, {**env, "A_SETTING_AN_IMPORT_COULD_READ": "1"}, "--force").values()}
+    assert first != second, "another environment, another server"
+    assert all(_wait_gone(pid, 6) for pid in first), "at most one idle server per build folder"
+    assert _servers_of(root) == list(second)
+
+
+def test_a_server_stopped_with_sigterm_leaves_no_socket_behind(project):
+    root, env = project
+    (server,) = {s["server"] for s in _build(root, env).values()}
+    path = next(a for a in Path(f"/proc/{server}/cmdline").read_bytes().decode().split("\0") if a.endswith(".sock"))
+    assert os.path.exists(path)
+    os.kill(server, signal.SIGTERM)
+    assert _wait_gone(server, 5)
+    assert not os.path.exists(path), "a killed server's socket file is removed"
+    assert not os.path.exists(path + ".lock"), "no lock file per server (they piled up)"
+
+
+def test_a_socket_folder_that_is_not_private_means_a_warning_and_a_server_per_worker(project, monkeypatch):
+    from nbreport import runner
+
+    root, env = project
+
+    def not_private():
+        raise PermissionError("/tmp/nbreport-fork-0: the kernel fork servers' folder must be yours and private (0700)")
+
+    monkeypatch.setattr(shared_server, "socket_folder", not_private)
+    for k, v in {**env, "CI": "1"}.items():
+        monkeypatch.setenv(k, v)
+    result = runner.build(runner.Config.resolve(root=root, quiet=True))
+    assert all(o.status == "ok" for o in result.outcomes), result.outcomes
+    assert any("not kept between builds" in w and "private (0700)" in w for w in result.warnings), result.warnings
+    assert not _servers_of(root), "no shared server: each worker had its own, gone with it"

@@ -118,8 +118,9 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
                 from nbreport.status import BuildError
 
                 raise BuildError(str(exc)) from None
-            env[shared_server.HOME_ENV] = str(cache)
-            env[shared_server.SOURCES_ENV] = sources
+            if shared_server.unusable() is None:  # else each worker keeps its own (runner warns)
+                env[shared_server.HOME_ENV] = str(cache)
+                env[shared_server.SOURCES_ENV] = sources
     return env
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from nbreport import extension as extension_mod
 from nbreport import manifest as manifest_mod
 from nbreport import sweep as sweep_mod
+from nbreport.execution import shared_server
 from nbreport.config import DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, worker_env  # noqa: F401
 from nbreport import findings as findings_mod
 from nbreport.fingerprint import NBREPORT_DIR, Inputs, digest, hash_file, hash_tree
@@ -352,6 +353,7 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
         shutil.rmtree(cfg.build / "tmp", ignore_errors=True)
         man, warnings = preflight(cfg, data=False)
         inputs = Inputs.collect(cfg, man.ext)
+        warnings += shared_server.warnings(inputs.preimport)
         state = load_state(cfg, warnings)
         planned = plan(cfg, man, inputs, state)
         check_data(man, planned)

@@ -14,7 +14,8 @@ loop a researcher lives in. Here the server outlives the build:
   read at import, an upgraded package make it *stale*. A stale server refuses to fork and exits,
   and the client starts a fresh one, so a kernel never runs code older than the files on disk;
 - it exits after ``REPORT_FORK_IDLE`` seconds without a client (default IDLE_DEFAULT), and as
-  soon as it is idle once its build's cache folder is gone (``make clean``);
+  soon as it is idle once its build's cache folder is gone (``make clean``) or a server was started
+  for the same build folder in another environment (at most one idle server per build folder);
 - a kernel it forks dies with the *worker* that asked for it, not with the server: the child
   watches the worker's connection for a hang-up and kills its own process group.
 
@@ -26,6 +27,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
 import os
 import selectors
 import signal
@@ -35,11 +37,18 @@ import sys
 import time
 
 IDLE_DEFAULT = 600.0  # seconds a server waits for the next build (an edit-and-rebuild cycle)
+MAX_IDLE = 86400.0  # a day: a server that never leaves is a process nobody remembers starting
 HOME_ENV, IDLE_ENV = "REPORT_FORK_HOME", "REPORT_FORK_IDLE"
+CURRENT = "fork-server.current"  # in the build's cache folder: the socket of the server started last
 SOURCES_ENV = "REPORT_FORK_SOURCES"  # the build's digest of the code's contents (nbreport.config.worker_env)
 # variables a shell or make sets per command; they cannot change what an import does
+# variables a shell, make, a terminal or pytest sets per command or per window; they cannot change
+# what an import does (any other difference, even one that cannot either, starts another server)
 VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKE_TERMOUT",
-                      "MAKE_TERMERR", "MAKEOVERRIDES", "COLUMNS", "LINES", IDLE_ENV,
+                      "MAKE_TERMERR", "MAKEOVERRIDES", "COLUMNS", "LINES", IDLE_ENV, "TMUX", "TMUX_PANE",
+                      "STY", "WINDOW", "WINDOWID", "TERM_SESSION_ID", "TERM_PROGRAM", "TERM_PROGRAM_VERSION",
+                      "COLORTERM", "VTE_VERSION", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK",
+                      "XDG_SESSION_ID", "XDG_VTNR", "PROMPT_COMMAND", "PS1", "HISTFILE", "HISTSIZE",
                       "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID"})
 
 
@@ -54,12 +63,12 @@ def idle_seconds(env: dict | None = None) -> float:
     Returns
     -------
     float
-        Seconds; IDLE_DEFAULT when unset, 0 when unset-able values ("0", "off", "no") are given.
+        Seconds; IDLE_DEFAULT when unset, 0 for "0", "off", "no" or "false".
 
     Raises
     ------
     ValueError
-        The value is neither a number of seconds nor an off word.
+        The value is not a number from 0 to MAX_IDLE (nan, negative, infinite) nor an off word.
     """
     raw = (env if env is not None else os.environ).get(IDLE_ENV, "").strip()
     if not raw:
@@ -69,9 +78,50 @@ def idle_seconds(env: dict | None = None) -> float:
     try:
         value = float(raw)
     except ValueError:
-        raise ValueError(f"{IDLE_ENV}={raw!r}: expected seconds (a number, e.g. 600) or 0 to turn the "
-                         "shared kernel fork server off") from None
-    return max(0.0, value)
+        value = math.nan
+    if not 0 <= value <= MAX_IDLE:  # nan, negative, inf, or longer than a day
+        raise ValueError(f"{IDLE_ENV}={raw!r}: expected seconds (a number from 0 to {MAX_IDLE:g}, e.g. 600) "
+                         "or 0 to turn the shared kernel fork server off")
+    return value
+
+
+def unusable() -> str | None:
+    """Why no shared server can be used here (its socket folder is not this user's and private), or None.
+
+    Returns
+    -------
+    str or None
+        The reason, naming the folder; None when a shared server can be used.
+    """
+    try:
+        socket_folder()
+    except OSError as exc:
+        return str(exc)
+    return None
+
+
+def warnings(preimport: tuple[str, ...]) -> list[str]:
+    """The build's warning when its kernels would use a shared server but cannot (each worker then
+    starts its own, as with REPORT_FORK_IDLE=0: slower, never wrong).
+
+    Parameters
+    ----------
+    preimport : tuple of str
+        The build's warm modules (none: cold kernels, no server at all).
+
+    Returns
+    -------
+    list of str
+        Zero or one message.
+    """
+    try:
+        if not preimport or idle_seconds() == 0:
+            return []
+    except ValueError:
+        return []  # a malformed REPORT_FORK_IDLE is refused by name before anything runs (config.worker_env)
+    why = unusable()
+    return [f"the kernel fork server is not kept between builds: {why}; each worker imports for itself "
+            "this time"] if why else []
 
 
 def server_key(modules: tuple[str, ...], options: tuple[str, ...], env: dict, cwd: str) -> str:
@@ -167,6 +217,11 @@ class SharedForkServer:
                  str(self.idle), self.home, *self.modules],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=self.env, start_new_session=True)
         self.started = True
+        if self.home:  # the servers of this build folder that are not this one leave once idle
+            tmp = os.path.join(self.home, f".fork-server.current.{os.getpid()}")
+            with open(tmp, "w", encoding="utf-8") as f:
+                f.write(self.path)
+            os.replace(tmp, os.path.join(self.home, CURRENT))
         end = time.monotonic() + 30
         while not os.path.exists(self.path):  # it binds before it imports: a few tens of ms
             if self.proc.poll() is not None or time.monotonic() > end:
@@ -175,7 +230,8 @@ class SharedForkServer:
 
     def _connect(self) -> None:
         """Connect to the server for this key; under a lock, start one when none answers."""
-        with open(self.path + ".lock", "a") as lock:
+        # one lock for the folder (not one file per key, which piled up): held only while a server starts
+        with open(os.path.join(os.path.dirname(self.path), ".start.lock"), "a") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # two workers of one build start one server, not two
             try:
                 sock = self._try_connect()
@@ -323,6 +379,14 @@ class _Listener:
 
         return changed_file(self.files)
 
+    def superseded(self) -> bool:
+        """Whether a server started later for the same build folder (another environment) is the current one."""
+        try:
+            with open(os.path.join(self.home, CURRENT), encoding="utf-8") as f:
+                return bool(self.home) and f.read().strip() not in ("", self.path)
+        except OSError:
+            return False
+
     def ours(self) -> bool:
         """Whether the socket file is still this server's (not removed, not another server's)."""
         try:
@@ -376,7 +440,7 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
     from nbreport.execution import fork_server
 
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # kernels are reaped without a wait
-    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))
+    signal.signal(signal.SIGTERM, lambda *a: (_ for _ in ()).throw(SystemExit(0)))  # leaves through `finally`
     listener = _Listener(path, idle, home)
     _log(f"listening on {path}; importing {', '.join(modules)}")
     report, listener.files = fork_server.import_modules(modules)
@@ -385,6 +449,18 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
     hello = json.dumps(report).encode() + b"\n"
     sel = selectors.DefaultSelector()
     sel.register(listener.sock, selectors.EVENT_READ, "accept")
+    try:
+        _loop(listener, sel, hello, fork_server)
+    finally:  # killed (SIGTERM) or leaving: no socket file is left behind for the next client to try
+        if listener.ours():
+            try:
+                os.unlink(path)
+            except OSError:
+                pass
+
+
+def _loop(listener: "_Listener", sel, hello: bytes, fork_server) -> None:
+    """Accept workers, answer their requests, fork kernels; return never (`_Listener.leave` exits)."""
     while True:
         events = sel.select(timeout=1.0)
         for key, _ in events:
@@ -432,9 +508,12 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
             _log(f"forked kernel {pid} in {request.get('cwd')}")
         if not listener.clients:
             gone = bool(listener.home) and not os.path.isdir(listener.home)
-            if gone or not listener.ours() or time.monotonic() - listener.last > listener.idle:
-                listener.leave("its build folder was removed" if gone else "its socket was replaced"
-                               if not listener.ours() else f"no build for {listener.idle:g} s")
+            why = ("its build folder was removed" if gone else "its socket was replaced" if not listener.ours()
+                   else "a newer server serves this build folder" if listener.superseded()
+                   else f"no build for {listener.idle:g} s" if time.monotonic() - listener.last > listener.idle
+                   else None)
+            if why:
+                listener.leave(why)
 
 
 if __name__ == "__main__":
