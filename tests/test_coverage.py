@@ -106,7 +106,7 @@ def test_the_data_page_keeps_its_grids_until_the_data_change(gappy, tmp_path_fac
     first, note = report_extension._coverage(gappy, set(), cache)
     assert not note and first == coverage.coverage_grids(gappy)
     (entry,) = cache.glob("grids-*.json")
-    entry.write_text(entry.read_text().replace('"reported"', '"REPORTED"'))  # only the cache could say this
+    entry.write_text(entry.read_text().replace('"word": "reported"', '"word": "REPORTED"'))  # only the cache says it
     again, _ = report_extension._coverage(gappy, set(), cache)
     assert "REPORTED" in str(again), "the second build read its grids from the cache"
     # one month more of data: the cached grids are not the data's any more
@@ -115,5 +115,6 @@ def test_the_data_page_keeps_its_grids_until_the_data_change(gappy, tmp_path_fac
     fresh, _ = report_extension._coverage(gappy, set(), cache)
     assert "REPORTED" not in str(fresh) and fresh == coverage.coverage_grids(gappy) and fresh != first
     assert len(list(cache.glob("grids-*.json"))) == 1, "one entry: the grids of the data as they are now"
-    next(cache.glob("grids-*.json")).write_text("{truncated")
-    assert report_extension._coverage(gappy, set(), cache)[0] == fresh, "a damaged entry is computed again"
+    for damaged in ("{truncated", "null", "[]", "{}", '[{"x": 1}]', '{"key": "other", "grids": []}'):
+        next(cache.glob("grids-*.json")).write_text(damaged)
+        assert report_extension._coverage(gappy, set(), cache)[0] == fresh, f"{damaged!r} is computed again"

@@ -462,9 +462,15 @@ def _coverage(data_dir: Path, withheld, cache: Path | None = None) -> tuple[list
     stored = cache / f"grids-{key}.json" if cache is not None else None
     if stored is not None and stored.is_file():
         try:
-            return json.loads(stored.read_text(encoding="utf-8")), ""
+            entry = json.loads(stored.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            pass  # a damaged entry: computed again below, and replaced
+            entry = None
+        # an entry is trusted only whole: written by this code for this key, grids as coverage_grids
+        # gives them (a damaged or hand-edited file is computed again below, and replaced)
+        if (isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("grids"), list)
+                and all(isinstance(g, dict) and {"series", "partner", "title", "rows", "counts"} <= g.keys()
+                        for g in entry["grids"])):
+            return entry["grids"], ""
     from helpers.coverage import coverage_grids
     from helpers.data import DataError
 
@@ -478,7 +484,7 @@ def _coverage(data_dir: Path, withheld, cache: Path | None = None) -> tuple[list
             for old in stored.parent.glob("grids-*.json"):
                 old.unlink(missing_ok=True)  # one entry: the grids of the data as they are now
             tmp = stored.with_suffix(f".tmp-{os.getpid()}")
-            tmp.write_text(json.dumps(grids), encoding="utf-8")
+            tmp.write_text(json.dumps({"key": key, "grids": grids}), encoding="utf-8")
             os.replace(tmp, stored)
         except OSError:
             pass  # no cache, same page
