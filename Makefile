@@ -31,7 +31,7 @@ $(STAMP): environment.yml pyproject.toml tools/pins.py
 	@$(PY) -m pip install -q "$$(grep '^uv==' build/requirements.txt)"
 	@$(VENV)/bin/uv pip install -q --python $(PY) --compile-bytecode -r build/requirements.txt -e .
 	@$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (rare-earth-notebooks)" >/dev/null
-	@$(PY) -m nbreport.execution.provisioner --name python3-warm --display-name "Python 3 (rare-earth-notebooks, pre-imported: starts in 0.1 s)" >/dev/null
+	@$(PY) -m nbreport.execution.provisioner --name python3-warm --display-name "Python 3 (rare-earth-notebooks, pre-imported)" >/dev/null
 	@touch $(STAMP)
 
 env: $(STAMP) ## create or update the virtual environment from environment.yml
