@@ -198,6 +198,22 @@ def run_report(root: Path, *args: str, env: dict | None = None, timeout: float =
                           capture_output=True, text=True, env=full_env, timeout=timeout, cwd=str(REPO))
 
 
+def count_figure_draws(monkeypatch) -> list:
+    """Record every Figure.draw from now on (the figures drawn, in order): how a chart test sees that
+    a layout step, a cached image or a sweep point drew what it should and nothing more."""
+    from matplotlib.figure import Figure
+
+    draws = []
+    real = Figure.draw
+
+    def counted(self, renderer):
+        draws.append(self)
+        return real(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    return draws
+
+
 @pytest.fixture(scope="session")
 def warm_kernels():
     """The report builder's kernel manager class with warm kernels (nbreport.execution.forking), for

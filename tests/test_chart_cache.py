@@ -20,7 +20,7 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from conftest import REPO, make_project, run_report
+from conftest import REPO, count_figure_draws, make_project, run_report
 from helpers.plots import chart_cache, output, theme
 
 
@@ -49,18 +49,6 @@ def chart(values=(3, 5, 4), color="#1f77b4", title="Quotas by year"):
     ax.annotate("peak", (1, max(values)))
     theme.source_line(fig, "Source: test")
     return fig
-
-
-def count_draws(monkeypatch) -> list:
-    draws = []
-    original = Figure.draw
-
-    def counted(self, renderer):
-        draws.append(self)
-        return original(self, renderer)
-
-    monkeypatch.setattr(Figure, "draw", counted)
-    return draws
 
 
 # --------------------------------------------------------------------------- the key
@@ -236,7 +224,7 @@ def test_a_hit_shows_exactly_what_a_fresh_render_shows_without_drawing(shown, ca
     monkeypatch.delenv(chart_cache.SWITCH_ENV)
     theme.show(chart(), alt="Bars by year")  # a miss: drawn and stored
     assert len(list(cache_dir.glob("*.chart"))) == 1
-    draws = count_draws(monkeypatch)
+    draws = count_figure_draws(monkeypatch)
     fig = chart()
     theme.show(fig, alt="Bars by year")  # a hit
     assert draws == [] and not plt.fignum_exists(fig.number)
@@ -277,7 +265,7 @@ def test_a_damaged_entry_is_a_miss_and_is_replaced(damage, shown, cache_dir, mon
     entry.write_bytes(bytes(raw))
     key = entry.name.removesuffix(chart_cache.SUFFIX)
     assert chart_cache.load(key) is None
-    draws = count_draws(monkeypatch)
+    draws = count_figure_draws(monkeypatch)
     theme.show(chart(), alt="Bars")
     assert draws, "a damaged entry was shown instead of a fresh render"
     assert shown[0] == shown[1]

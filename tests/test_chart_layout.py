@@ -113,10 +113,11 @@ def test_scales_without_bars_are_still_thinned():
 import io  # noqa: E402
 
 import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.legend import Legend  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 from PIL import Image  # noqa: E402
+
+from conftest import count_figure_draws  # noqa: E402
 
 from helpers.plots import figures, layout, output  # noqa: E402
 
@@ -199,18 +200,6 @@ def test_skipping_redundant_draws_changes_no_layout_decision(name, monkeypatch):
             assert fast[which][key] == slow[which][key], f"{name}, {which} layout: {key} differs"
 
 
-def _count_draws(monkeypatch) -> list:
-    calls = []
-    real = Figure.draw
-
-    def counted(self, renderer):
-        calls.append(renderer)
-        return real(self, renderer)
-
-    monkeypatch.setattr(Figure, "draw", counted)
-    return calls
-
-
 def test_the_png_is_drawn_once_after_the_layout_and_cropped_like_matplotlibs_tight_box(monkeypatch):
     fig = CHARTS["legend"]()
     theme.desktop_layout(fig)
@@ -219,7 +208,7 @@ def test_the_png_is_drawn_once_after_the_layout_and_cropped_like_matplotlibs_tig
     with Image.open(buf) as im:
         tight = im.size
     theme.desktop_layout(fig)  # the state show() leaves for the PNG
-    draws = _count_draws(monkeypatch)
+    draws = count_figure_draws(monkeypatch)
     png = output._png(fig)
     assert len(draws) == 1, f"{len(draws)} draws for one image after its layout (matplotlib's tight box: 2 more)"
     with Image.open(io.BytesIO(png)) as im:
@@ -264,7 +253,7 @@ def test_a_sweep_points_chart_is_drawn_but_not_rasterised(monkeypatch):
     monkeypatch.setattr("IPython.display.display", lambda obj, **kw: shown.append((obj, kw)))
     monkeypatch.setenv(output.SWEEP_ENV, "quota-sweep")
     fig = CHARTS["quota"]()
-    draws = _count_draws(monkeypatch)
+    draws = count_figure_draws(monkeypatch)
     theme.show(fig, alt="Quotas by year")
     assert len(draws) == 1 and not plt.fignum_exists(fig.number)
     (obj, kw), = shown
