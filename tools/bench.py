@@ -145,7 +145,9 @@ def peer(root: Path, out: Path, runs: list, workers: int = 2) -> float:
     """The common pipeline on the same runs: `papermill` CLI then `jupyter nbconvert --to html` CLI for
     each run, `workers` runs at a time, each kernel in a fresh working folder; wall seconds."""
     bindir = Path(sys.executable).parent
-    env = {**os.environ, "NBREPORT_ROOT": str(root), **{k: os.environ.get(k, "1") for k in runner_env_threads()}}
+    from nbreport.config import single_thread_env
+
+    env = {**os.environ, "NBREPORT_ROOT": str(root), **single_thread_env()}
     # the common pipeline draws every chart: the collection's chart cache (helpers.plots.chart_cache,
     # under the copy's build/ outside a build) would hand later pairs the first pair's images
     from helpers.plots.chart_cache import SWITCH_ENV
@@ -170,12 +172,6 @@ def peer(root: Path, out: Path, runs: list, workers: int = 2) -> float:
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
         list(pool.map(one, runs))
     return time.perf_counter() - t0
-
-
-def runner_env_threads() -> tuple[str, ...]:
-    from nbreport.config import THREAD_VARS
-
-    return THREAD_VARS
 
 
 def summary(proc: subprocess.CompletedProcess) -> str:

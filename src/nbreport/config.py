@@ -12,6 +12,25 @@ DEFAULT_START_TIMEOUT = 60.0
 # side by side, each with a thread per core, oversubscribe the cores and OpenBLAS's spinning makes
 # the model notebooks' many small fits several times slower (quota_analysis: 13 s instead of 2 s).
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# the words that turn a REPORT_* switch off (REPORT_WARM_KERNELS, REPORT_FORK_IDLE, CI, a collection's own)
+OFF_WORDS = ("0", "false", "no", "off")
+
+
+def single_thread_env(environ=None) -> dict:
+    """One BLAS/OpenMP thread per kernel unless `environ` says otherwise (see THREAD_VARS).
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment to read; default this process's.
+
+    Returns
+    -------
+    dict of str to str
+        THREAD_VARS, each with `environ`'s value or "1".
+    """
+    environ = os.environ if environ is None else environ
+    return {k: environ.get(k, "1") for k in THREAD_VARS}
 # set in the kernel of a sweep point, to the sweep's id (nbreport.execution.worker): its outputs feed
 # the sensitivity page's findings only, never a page of their own, so a collection may skip work
 # only a page shows (helpers.plots.output reads it and draws no images)
@@ -48,7 +67,7 @@ def preimport_modules(ext=None) -> tuple[str, ...]:
         PREIMPORT is not a list of dotted module names.
     """
     setting = os.environ.get("REPORT_WARM_KERNELS", "").strip()
-    if setting.lower() in ("0", "false", "no", "off"):
+    if setting.lower() in OFF_WORDS:
         return ()
     if setting and setting.lower() not in ("1", "true", "yes", "on"):
         names, where = [n.strip() for n in setting.split(",") if n.strip()], "REPORT_WARM_KERNELS"
@@ -100,7 +119,7 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
     dict of str to str
         Environment variables to set.
     """
-    env = {"NBREPORT_ROOT": str(root), **{k: os.environ.get(k, "1") for k in THREAD_VARS}}
+    env = {"NBREPORT_ROOT": str(root), **single_thread_env()}
     if preimport:
         env["REPORT_PREIMPORT"] = ",".join(preimport)
     if build is not None:
@@ -113,12 +132,12 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
             from nbreport.execution import shared_server
 
             try:
-                shared_server.idle_seconds()
+                shared = shared_server.wanted(preimport)
             except ValueError as exc:
                 from nbreport.status import BuildError
 
                 raise BuildError(str(exc)) from None
-            if shared_server.unusable() is None:  # else each worker keeps its own (runner warns)
+            if shared and shared_server.unusable() is None:  # else each worker keeps its own (runner warns)
                 env[shared_server.HOME_ENV] = str(cache)
                 env[shared_server.SOURCES_ENV] = sources
     return env
@@ -140,7 +159,7 @@ def _env_number(name: str, kind, expected: str):
 
 def _truthy_env(name: str) -> bool:
     value = os.environ.get(name, "")
-    return bool(value) and value.strip().lower() not in ("0", "false", "no", "off")
+    return bool(value) and value.strip().lower() not in OFF_WORDS
 
 
 @dataclass

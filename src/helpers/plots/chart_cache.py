@@ -40,7 +40,7 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import TransformNode
 
-from nbreport.config import CACHE_ENV
+from nbreport.config import CACHE_ENV, OFF_WORDS
 
 MAX_ENTRIES = 200  # about 190 KB an entry (two PNGs): about 40 MB; a site build draws 34 charts
 SWITCH_ENV = "REPORT_CHART_CACHE"  # "0" (or false/no/off): draw every chart afresh, store nothing
@@ -229,7 +229,7 @@ def key(fig) -> str | None:
         key cannot see) or when the cache is turned off (``REPORT_CHART_CACHE=0``). Never raises.
     """
     global _VERSIONS
-    if os.environ.get(SWITCH_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+    if os.environ.get(SWITCH_ENV, "").strip().lower() in OFF_WORDS:
         return None
     try:
         if matplotlib.rcParams.get("text.usetex"):

@@ -45,7 +45,8 @@ import sys
 import threading
 import time
 
-LAUNCHER = "ipykernel_launcher"
+from nbreport.execution.fork_server import LAUNCHER  # the launcher a forkable kernelspec runs
+
 _servers: dict[tuple, "ForkServer"] = {}
 preimport: tuple[str, ...] = ()  # set per job by the worker: the modules the collection names
 
@@ -232,12 +233,11 @@ def server(modules: tuple[str, ...] | None = None, options: tuple[str, ...] = ()
 
 
 def _start_server(modules: tuple[str, ...], options: tuple[str, ...], env: dict | None):
-    """A shared server (nbreport.execution.shared_server) when the build named its cache folder and
-    REPORT_FORK_IDLE is not 0; else a server of this worker's own, stopped with it."""
+    """A shared server (nbreport.execution.shared_server) when the build named its cache folder (which
+    config.worker_env does only when one is wanted and usable); else a server of this worker's own."""
     from nbreport.execution import shared_server
 
-    use = env if env is not None else os.environ
-    if use.get(shared_server.HOME_ENV) and shared_server.idle_seconds(use) > 0:
+    if (env if env is not None else os.environ).get(shared_server.HOME_ENV):  # set by config.worker_env
         return shared_server.SharedForkServer(modules, options, env)
     return ForkServer(modules, options, env)
 

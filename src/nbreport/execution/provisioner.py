@@ -121,13 +121,12 @@ def _build_class():
             dict
                 The kernel's connection information.
             """
-            from nbreport.config import THREAD_VARS
+            from nbreport.config import single_thread_env
 
             # as the build's kernels: one BLAS/OpenMP thread unless the environment says otherwise (two
             # kernels side by side, each with a thread per core, make the model fits several times slower)
-            kwargs["env"] = env = dict(kwargs.get("env") or os.environ)
-            for name in THREAD_VARS:
-                env.setdefault(name, "1")
+            env = dict(kwargs.get("env") or os.environ)
+            kwargs["env"] = env = {**env, **single_thread_env(env)}
             options = forking.forkable(cmd)
             try:
                 modules = collection_modules(self.extension)

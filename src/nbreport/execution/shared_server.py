@@ -34,14 +34,16 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+
+from nbreport.config import OFF_WORDS
 
 IDLE_DEFAULT = 600.0  # seconds a server waits for the next build (an edit-and-rebuild cycle)
 MAX_IDLE = 86400.0  # a day: a server that never leaves is a process nobody remembers starting
 HOME_ENV, IDLE_ENV = "REPORT_FORK_HOME", "REPORT_FORK_IDLE"
 CURRENT = "fork-server.current"  # in the build's cache folder: the socket of the server started last
 SOURCES_ENV = "REPORT_FORK_SOURCES"  # the build's digest of the code's contents (nbreport.config.worker_env)
-# variables a shell or make sets per command; they cannot change what an import does
 # variables a shell, make, a terminal or pytest sets per command or per window; they cannot change
 # what an import does (any other difference, even one that cannot either, starts another server)
 VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKE_TERMOUT",
@@ -63,7 +65,7 @@ def idle_seconds(env: dict | None = None) -> float:
     Returns
     -------
     float
-        Seconds; IDLE_DEFAULT when unset, 0 for "0", "off", "no" or "false".
+        Seconds; IDLE_DEFAULT when unset, 0 for an off word (nbreport.config.OFF_WORDS).
 
     Raises
     ------
@@ -73,7 +75,7 @@ def idle_seconds(env: dict | None = None) -> float:
     raw = (env if env is not None else os.environ).get(IDLE_ENV, "").strip()
     if not raw:
         return IDLE_DEFAULT
-    if raw.lower() in ("0", "off", "no", "false"):
+    if raw.lower() in OFF_WORDS:
         return 0.0
     try:
         value = float(raw)
@@ -83,6 +85,27 @@ def idle_seconds(env: dict | None = None) -> float:
         raise ValueError(f"{IDLE_ENV}={raw!r}: expected seconds (a number from 0 to {MAX_IDLE:g}, e.g. 600) "
                          "or 0 to turn the shared kernel fork server off")
     return value
+
+
+def wanted(preimport: tuple[str, ...]) -> bool:
+    """Whether a build's kernels come from a shared server: warm kernels, and REPORT_FORK_IDLE not 0.
+
+    Parameters
+    ----------
+    preimport : tuple of str
+        The build's warm modules (none: cold kernels, no server at all).
+
+    Returns
+    -------
+    bool
+        True when a shared server is wanted (it may still be `unusable`).
+
+    Raises
+    ------
+    ValueError
+        REPORT_FORK_IDLE is malformed (`idle_seconds`).
+    """
+    return bool(preimport) and idle_seconds() > 0
 
 
 def unusable() -> str | None:
@@ -115,7 +138,7 @@ def warnings(preimport: tuple[str, ...]) -> list[str]:
         Zero or one message.
     """
     try:
-        if not preimport or idle_seconds() == 0:
+        if not wanted(preimport):
             return []
     except ValueError:
         return []  # a malformed REPORT_FORK_IDLE is refused by name before anything runs (config.worker_env)
@@ -197,8 +220,6 @@ class SharedForkServer:
         self.started = False  # whether this worker started the server (for the benchmark and tests)
         self.replaced: str | None = None  # the changed file that made the last server stale
         self.proc: subprocess.Popen | None = None
-        import threading
-
         self.lock = threading.Lock()
         self._connect()
 
@@ -394,13 +415,16 @@ class _Listener:
         except OSError:
             return False
 
+    def refuse_if_stale(self, f) -> None:
+        """Answer "stale" and leave when a file the imports read has changed (the client starts a fresh server)."""
+        why = self.stale()
+        if why:
+            _send(f, {"stale": why})
+            self.leave(f"stale: {why} changed")
+
     def leave(self, why: str) -> None:
+        """Log why and exit; `serve` removes the socket on the way out."""
         _log(f"leaving: {why}")
-        if self.ours():
-            try:
-                os.unlink(self.path)
-            except OSError:
-                pass
         sys.exit(0)
 
 
@@ -468,11 +492,7 @@ def _loop(listener: "_Listener", sel, hello: bytes, fork_server) -> None:
             if key.data == "accept":
                 conn, _ = listener.sock.accept()
                 f = conn.makefile("rwb", buffering=0)
-                why = listener.stale()
-                if why:
-                    _send(f, {"stale": why})
-                    conn.close()
-                    listener.leave(f"stale: {why} changed")
+                listener.refuse_if_stale(f)
                 if not _send(f, hello):  # the worker left before the imports were done
                     conn.close()
                     continue
@@ -490,10 +510,7 @@ def _loop(listener: "_Listener", sel, hello: bytes, fork_server) -> None:
                 del listener.clients[key.fd]
                 conn.close()
                 continue
-            why = listener.stale()
-            if why:
-                _send(f, {"stale": why})
-                listener.leave(f"stale: {why} changed")
+            listener.refuse_if_stale(f)
             try:
                 request = json.loads(line)
                 pid = os.fork()
