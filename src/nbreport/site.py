@@ -82,16 +82,40 @@ def swap_in(tmp: Path, site: Path) -> None:
     site : pathlib.Path
         The published site folder (need not exist yet).
     """
+    old = site.with_name(f".{site.name}.old-{os.getpid()}")
     if site.exists() and _exchange(tmp, site):
-        shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous site
+        os.rename(tmp, old)  # tmp now holds the previous site
+        remove_later(old)
         return
     if site.exists():
-        old = site.with_name(f".{site.name}.old-{os.getpid()}")
         os.rename(site, old)
         os.rename(tmp, site)
-        shutil.rmtree(old, ignore_errors=True)
+        remove_later(old)
     else:
         os.rename(tmp, site)
+
+
+def remove_later(path: Path) -> None:
+    """Remove a folder the site no longer uses without waiting for it (a detached ``rm -rf``).
+
+    Why: unlinking the previous site's files took 0.3 to 0.5 s of a one-notebook rebuild (150
+    files), after the new site was already in place. The folder is named ``.<site>.old-<pid>``,
+    which no reader opens, and `clean_leftovers` removes it at the next build if ``rm`` was cut
+    short. Where ``rm`` cannot be started, the folder is removed here.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        A folder beside the site, already out of the site's way.
+    """
+    import subprocess
+
+    try:  # sh starts rm in the background and exits at once: no child of this process is left running
+        subprocess.run(["sh", "-c", 'rm -rf -- "$1" >/dev/null 2>&1 </dev/null &', "sh", str(path)],
+                       check=True, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL, start_new_session=True, timeout=10)
+    except (OSError, subprocess.SubprocessError):
+        shutil.rmtree(path, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- writer
