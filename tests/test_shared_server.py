@@ -99,7 +99,16 @@ def _servers_of(root: Path) -> list[int]:
             continue
         if "nbreport.execution.shared_server" in args and home in args and _alive(int(proc.name)):
             found.append(int(proc.name))
-    return found
+    # a server's forked children (kernels, its report-worker template and the workers it forks,
+    # nbreport.execution.kept_worker) show the same command line: only the root is the server
+    return [pid for pid in found if _ppid(pid) not in found]
+
+
+def _ppid(pid: int) -> int:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return 0
 
 
 def test_the_next_build_reuses_the_server_and_every_run_still_gets_a_fresh_kernel(project):
@@ -296,7 +305,7 @@ def test_the_key_follows_the_contents_the_build_hashes_not_only_file_times(proje
     runner.build(cfg)
     inputs = fingerprint.Inputs.collect(cfg, runner.manifest_mod.load(cfg.manifest, root=root).ext)
     (used,) = {e[shared_server.SOURCES_ENV] for e in seen}
-    assert used == fingerprint.digest([inputs.helpers, inputs.execution])
+    assert used == fingerprint.digest([inputs.helpers, inputs.execution, inputs.render])
     a = config.worker_env(root, root / "build", ("json",), sources="contents-a")
     b = config.worker_env(root, root / "build", ("json",), sources="contents-b")
     assert shared_server.server_key(("json",), (), a, "/w") != shared_server.server_key(("json",), (), b, "/w")

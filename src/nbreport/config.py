@@ -108,8 +108,9 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
         Modules warm kernels import before they are needed (`preimport_modules`); set as
         REPORT_PREIMPORT, so each worker starts its kernel fork server while it loads papermill.
     sources : str, default ""
-        A digest of the contents of the code the kernels import (the collection's package and
-        nbreport.execution, nbreport.fingerprint.Inputs): set as REPORT_FORK_SOURCES, part of the
+        A digest of the contents of the code the kernels and kept workers import (the collection's
+        package, nbreport.execution and nbreport.render, nbreport.fingerprint.Inputs; the kept
+        workers of nbreport.execution.kept_worker render pages): set as REPORT_FORK_SOURCES, part of the
         shared fork server's key, so a server that imported other contents is never used, even
         when a copy kept every file's size and time (``cp -p``, ``rsync -a``), which its own check
         (nbreport.execution.fork_server.changed_file) compares.

@@ -33,13 +33,22 @@ class Pool:
 
         self.ctx = mp.get_context("fork")
         self.env = env
+        from nbreport.execution import kept_worker
+
+        self.kept = kept_worker.wanted(env)  # try the kept server's pre-loaded workers first
         self.workers: list[dict] = []
         for _ in range(max(1, size)):
             self.workers.append(self._spawn())
 
     def _spawn(self) -> dict:
-        from nbreport.execution import worker
+        from nbreport.execution import kept_worker, worker
 
+        if self.kept:  # a pre-loaded worker from the kept kernel server of this build folder
+            got = kept_worker.fork_worker(self.env)
+            if got is not None:
+                proc, conn = got
+                return {"proc": proc, "conn": conn, "job": None, "since": 0.0, "kept": True}
+            self.kept = False  # none to be had: fork our own for the rest of this build
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=worker.main, args=(child, self.env), daemon=True, name="report-worker")
         proc.start()
@@ -133,6 +142,8 @@ class Pool:
             w["conn"].close()
         except OSError:
             pass
+        if hasattr(proc, "close") and w.get("kept"):
+            proc.close()
 
     def close(self, graceful: bool = True) -> None:
         """Stop every worker, so no worker or kernel outlives the build.

@@ -432,7 +432,9 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
 
     for d in (cfg.notebooks_out, cfg.pages, cfg.thumbs):
         d.mkdir(parents=True, exist_ok=True)
-    env = worker_env(cfg.root, cfg.build, inputs.preimport, sources=digest([inputs.helpers, inputs.execution]))
+    # the kept server's contents: the kernels' code and the workers' (a kept worker renders pages)
+    env = worker_env(cfg.root, cfg.build, inputs.preimport,
+                     sources=digest([inputs.helpers, inputs.execution, inputs.render]))
     startup = Path(env["IPYTHONDIR"]) / "profile_default" / "startup" / "00-report-write-guard.py"
     startup.parent.mkdir(parents=True, exist_ok=True)
     if not startup.is_file() or startup.read_text(encoding="utf-8") != kernels.WRITE_GUARD:

@@ -108,7 +108,7 @@ def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
             os._exit(code)
 
 
-def import_modules(modules: list[str]) -> tuple[dict, dict]:
+def import_modules(modules: list[str], then=None) -> tuple[dict, dict]:
     """Import ipykernel's kernel app and `modules` in this (server) process, as a kernel would.
 
     Every file the imports read is recorded (an audit hook on ``open``, and each module's file),
@@ -121,6 +121,9 @@ def import_modules(modules: list[str]) -> tuple[dict, dict]:
     modules : list of str
         The modules to import; one that fails is reported, not fatal (the kernel meets the same
         error when it imports it).
+    then : callable, optional
+        Called after the imports, while reads are still recorded (the worker template builds its
+        HTML exporter, which reads templates; nbreport.execution.kept_worker).
 
     Returns
     -------
@@ -158,6 +161,11 @@ def import_modules(modules: list[str]) -> tuple[dict, dict]:
             imported.append(name)
         except Exception as exc:  # noqa: BLE001 - the kernel meets the same error when it imports it
             failed[name] = f"{type(exc).__name__}: {exc}"
+    if then is not None:
+        try:
+            then()
+        except Exception as exc:  # noqa: BLE001
+            failed["then"] = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - t0
     recording[0] = False
     files: dict[str, tuple[int, int]] = {}

@@ -393,6 +393,7 @@ class _Listener:
         self.clients: dict[int, tuple[socket.socket, object]] = {}
         self.files: dict[str, tuple[int, int]] = {}
         self.last = time.monotonic()
+        self.template = None  # the report-worker template, forked once idle (nbreport.execution.kept_worker)
 
     def stale(self) -> str | None:
         """The first file read during the imports that changed since, or None (fork_server.changed_file)."""
@@ -485,6 +486,8 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
 
 def _loop(listener: "_Listener", sel, hello: bytes, fork_server) -> None:
     """Accept workers, answer their requests, fork kernels; return never (`_Listener.leave` exits)."""
+    from nbreport.execution import kept_worker
+
     while True:
         events = sel.select(timeout=1.0)
         for key, _ in events:
@@ -513,16 +516,23 @@ def _loop(listener: "_Listener", sel, hello: bytes, fork_server) -> None:
             listener.refuse_if_stale(f)
             try:
                 request = json.loads(line)
+                if "worker" in request:  # a build asks for a pre-loaded report worker
+                    kept_worker.serve_request(listener, f, conn, request)
+                    continue
                 pid = os.fork()
             except Exception as exc:  # noqa: BLE001
                 _send(f, {"error": f"{type(exc).__name__}: {exc}"})
                 continue
             if pid == 0:
                 others = [listener.sock] + [c for c, _ in listener.clients.values() if c is not conn]
+                if listener.template is not None and listener.template.alive():
+                    others.append(listener.template.sock)
                 fork_server.become_kernel(request, watch=conn, close=others)
             # a worker gone before the reply: its kernel watches the same connection and follows it
             _send(f, {"pid": pid})
             _log(f"forked kernel {pid} in {request.get('cwd')}")
+        if not events:
+            kept_worker.maybe_start_template(listener)
         if not listener.clients:
             gone = bool(listener.home) and not os.path.isdir(listener.home)
             why = ("its build folder was removed" if gone else "its socket was replaced" if not listener.ours()

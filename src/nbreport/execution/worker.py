@@ -240,7 +240,47 @@ def _die_with_parent() -> None:
         pass
 
 
-def main(conn, env: dict, preload: bool = True) -> None:
+def preload_modules() -> None:
+    """Import papermill and nbformat and build the HTML exporter and kernel manager class.
+
+    What a worker does before its first job; the worker template of nbreport.execution.kept_worker
+    does it once for the workers it forks.
+    """
+    # jsonschema (via nbformat) imports rfc3987_syntax when it is installed, and that module
+    # builds a parser at import: 0.7 s per worker for an IRI format check nbformat never uses.
+    sys.modules.setdefault("rfc3987_syntax", None)
+    import nbformat  # noqa: F401
+    import papermill  # noqa: F401
+
+    exporter()
+    kernel_manager_class()
+
+
+def _watch_build(conn) -> None:
+    """A kept worker (not the build's child): kill its kernels and exit once the build's end of
+    `conn` closes, however the build ended (POLLRDHUP, Linux), even in the middle of a job."""
+    import select
+    import threading
+
+    poller = select.poll()
+    poller.register(conn.fileno(), getattr(select, "POLLRDHUP", 0x2000) | select.POLLHUP | select.POLLERR)
+
+    def wait():
+        while True:
+            try:
+                if poller.poll():
+                    break
+            except InterruptedError:
+                continue
+        try:
+            kill_kernels()
+        finally:
+            os._exit(1)
+
+    threading.Thread(target=wait, name="nbreport-build-watch", daemon=True).start()
+
+
+def main(conn, env: dict, preload: bool = True, watch: bool = False) -> None:
     """Worker loop: receive a job dict, send back a result dict; None stops the worker.
 
     A job that raises still gets an answer (status "failed", kind "crash", the last 4000
@@ -256,10 +296,16 @@ def main(conn, env: dict, preload: bool = True) -> None:
         ``REPORT_PREIMPORT`` (comma-separated modules) starts the fork server at once.
     preload : bool, default True
         Import papermill and nbformat and build the HTML exporter and kernel manager before
-        answering "ready", so the first job does not pay for them.
+        answering "ready", so the first job does not pay for them (`preload_modules`).
+    watch : bool, default False
+        A kept worker (nbreport.execution.kept_worker), not the build's child: it leaves when the
+        build's end of `conn` closes, instead of when its parent dies.
     """
     parent = os.getppid()
-    _die_with_parent()
+    if watch:
+        _watch_build(conn)
+    else:
+        _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
     def on_term(signum, frame):
@@ -268,20 +314,13 @@ def main(conn, env: dict, preload: bool = True) -> None:
 
     signal.signal(signal.SIGTERM, on_term)
     signal.signal(signal.SIGHUP, on_term)  # a closed terminal hangs up the whole process group
-    if os.getppid() != parent:
+    if not watch and os.getppid() != parent:
         on_term(None, None)
     os.environ.update(env)
-    # jsonschema (via nbformat) imports rfc3987_syntax when it is installed, and that module
-    # builds a parser at import: 0.7 s per worker for an IRI format check nbformat never uses.
-    sys.modules.setdefault("rfc3987_syntax", None)
     if os.environ.get("REPORT_PREIMPORT"):  # the fork server imports while this worker loads papermill
         forking.start_early(tuple(m for m in os.environ["REPORT_PREIMPORT"].split(",") if m))
     if preload:
-        import nbformat  # noqa: F401
-        import papermill  # noqa: F401
-
-        exporter()
-        kernel_manager_class()
+        preload_modules()
     conn.send({"op": "ready", "pid": os.getpid()})
     try:
         while True:

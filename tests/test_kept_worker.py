@@ -1,0 +1,125 @@
+"""Report workers from the kept kernel server (nbreport.execution.kept_worker): a rebuild takes a
+pre-loaded worker instead of importing papermill and nbconvert again; such a worker still dies with
+its build, and a server started for other code never hands one out."""
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, write_notebook
+from test_shared_server import FIRST, _alive, _build, _project, _servers_of, _wait_gone
+
+from nbreport.execution import kept_worker
+
+
+@pytest.fixture
+def project(tmp_path):
+    root, env = _project(tmp_path)
+    yield root, env
+    for s in _servers_of(root):
+        os.kill(s, signal.SIGTERM)
+
+
+def _log(root: Path) -> str:
+    try:
+        return (root / "build" / "cache" / "fork-server.log").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def _wait_for(root: Path, pattern: str, seconds: float = 30) -> re.Match | None:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        m = re.search(pattern, _log(root))
+        if m:
+            return m
+        time.sleep(0.1)
+    return None
+
+
+def _template_ready(root: Path) -> None:
+    assert _wait_for(root, r"worker template ready"), f"no worker template after the build:\n{_log(root)[-2000:]}"
+    time.sleep(0.2)
+
+
+def test_a_rebuild_takes_a_preloaded_worker_and_every_run_still_gets_a_fresh_kernel(project):
+    root, env = project
+    first = _build(root, env)
+    _template_ready(root)
+    second = _build(root, env, "--force")
+    handed = re.findall(r"report worker (\d+) for ", _log(root))
+    assert handed, f"the rebuild forked its own workers:\n{_log(root)[-2000:]}"
+    kernels = [s["pid"] for s in (*first.values(), *second.values())]
+    assert len(set(kernels)) == 4, "each run has a kernel process of its own"
+    for s in second.values():
+        assert s["warm"] and not s["leak"], f"a kernel saw an earlier run, or was not forked warm: {s}"
+    assert all(_wait_gone(int(pid), 10) for pid in handed), "a kept worker outlived its build"
+    page = (root / "site" / "reports" / "probe-a.html").read_text(encoding="utf-8")
+    assert str(second["probe-a"]["pid"]) in page, "the page shows the rebuild's output"
+
+
+def test_a_kept_worker_and_its_kernel_die_with_a_killed_build(project):
+    root, env = project
+    _build(root, env)
+    _template_ready(root)
+    marker = root / "build" / "work" / "probe-a" / "kernel.pid"
+    write_notebook(root / "notebooks" / "models" / "probe.ipynb",
+                   [FIRST, "import os, pathlib, time\npathlib.Path('kernel.pid').write_text(str(os.getpid()))\n"
+                           "time.sleep(120)"])
+    full = {**os.environ, "CI": "1", **env}  # the environment of the first build: its server's key
+    build = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO), env=full,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not marker.exists():
+            time.sleep(0.1)
+        assert marker.exists(), f"the notebook never started:\n{_log(root)[-3000:]}"
+        time.sleep(0.3)
+        kernel = int(marker.read_text())
+        m = _wait_for(root, r"report worker (\d+) for ", 5)
+        assert m, f"the build forked its own worker:\n{_log(root)[-2000:]}"
+        worker = int(m.group(1))
+        assert _alive(worker) and _alive(kernel)
+        build.kill()  # kill -9: no clean-up code of the build runs
+        build.wait(30)
+        assert _wait_gone(worker, 10), "the kept worker outlived its build"
+        assert _wait_gone(kernel, 10), "the kernel outlived the build and its worker"
+        assert _servers_of(root), "the server stays for the next build"
+    finally:
+        build.kill()
+        build.wait(30)
+
+
+def _server_env(pid: int) -> dict:
+    raw = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return dict(item.decode(errors="replace").split("=", 1) for item in raw if b"=" in item)
+
+
+def test_a_server_started_for_other_code_hands_out_no_worker(project):
+    root, env = project
+    _build(root, env)
+    _template_ready(root)
+    (server,) = _servers_of(root)
+    sources = _server_env(server)["REPORT_FORK_SOURCES"]
+    home = str(root / "build" / "cache")
+    other = kept_worker.fork_worker({"REPORT_FORK_HOME": home, "REPORT_FORK_SOURCES": sources + "x"})
+    assert other is None, "a worker was handed out for other code"
+    assert "the build's code differs" in _log(root)
+    got = kept_worker.fork_worker({"REPORT_FORK_HOME": home, "REPORT_FORK_SOURCES": sources})
+    assert got is not None, f"no worker for the server's own code:\n{_log(root)[-2000:]}"
+    proc, conn = got
+    try:
+        assert conn.recv()["op"] == "ready"
+    finally:
+        conn.close()  # the build's end closes: the worker leaves
+    assert _wait_gone(proc.pid, 10), "a kept worker outlived the connection of its build"
+    proc.close()
+    assert kept_worker.fork_worker({"REPORT_FORK_HOME": home, "REPORT_FORK_SOURCES": sources,
+                                    "REPORT_KEPT_WORKERS": "0"}) is None, "REPORT_KEPT_WORKERS=0 is obeyed"
