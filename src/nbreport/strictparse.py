@@ -293,11 +293,14 @@ def _yaml_marks(loader, root) -> Marks:
             for key_node, value_node in node.value:
                 if key_node.tag == "tag:yaml.org,2002:merge":
                     continue
-                try:
-                    key = loader.construct_object(key_node, deep=True)
-                    hash(key)
-                except (TypeError, yaml.YAMLError):
-                    continue
+                if key_node.tag == "tag:yaml.org,2002:str":
+                    key = key_node.value  # the common case, without constructing it again
+                else:
+                    try:
+                        key = loader.construct_object(key_node, deep=True)
+                        hash(key)
+                    except (TypeError, yaml.YAMLError):
+                        continue
                 out.keys[path + (key,)], out.values[path + (key,)] = at(key_node), at(value_node)
                 walk(value_node, path + (key,), stack)
         elif isinstance(node, yaml.SequenceNode):
