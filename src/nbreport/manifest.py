@@ -361,11 +361,11 @@ def schema_problem(data, shown: str, kinds: dict | None = None, marks=None) -> s
     text = words.format(value=None if err.validator == "required" else inst, missing=missing, extra=extra,
                         allowed=", ".join(allowed), typename=type(inst).__name__,
                         missing_why=(schema.get("x-missing-why") or {}).get(missing, ""))
-    path = tuple(err.absolute_path)
-    if extra != "" or "propertyNames" in err.absolute_schema_path:  # the name itself is wrong
-        path, on_key = path + (extra if err.validator == "additionalProperties" else inst,), True
-    else:
-        on_key = False
+    path, on_key = tuple(err.absolute_path), False
+    if err.validator == "additionalProperties":  # an unknown key: point at it
+        path, on_key = path + (extra,), True
+    elif "propertyNames" in err.absolute_schema_path:  # a badly formed name: the instance is the name
+        path, on_key = path + (inst,), True
     place = marks.locate(shown, path, key=on_key) if marks is not None else shown
     return f"{_where(data, list(err.absolute_path), place)}: {text}"
 
