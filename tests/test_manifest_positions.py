@@ -60,6 +60,9 @@ CASES = [
     # the schema: shape, types, unknown keys, kinds
     ("unknown-entry-key", [("    runs:\n      - {id: art-a}", "    ‸runz:\n      - {id: art-a}")],
      "notebooks[0] (articles/a.ipynb): unknown key 'runz' in a notebook entry; expected path, kind"),
+    ("unknown-empty-key", [("      - {id: art-a}\n", '      - {id: art-a}\n    ‸"": 3\n')],
+     "notebooks[0] (articles/a.ipynb): unknown key '' in a notebook entry"),
+    ("unknown-number-key", [("{id: art-a}", "{id: art-a, ‸7: b}")], "runs[0] (art-a): unknown key 7 in a run"),
     ("unknown-run-key", [("{id: art-a}", "{id: art-a, ‸sight: false}")],
      "runs[0] (art-a): unknown key 'sight' in a run"),
     ("unknown-top-key", [("extension: helpers", "‸extensions: helpers")],
