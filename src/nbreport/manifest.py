@@ -30,7 +30,8 @@ extension's ``KINDS`` (nbreport.extension) join the schema before the check, so 
 nbreport.strictparse refuses syntax errors, duplicate keys and impossible dates with line and column, and
 keeps where every key and value stands (`Manifest.at`): every refusal here, and the collection's checks of
 runs, invalid sets and sweeps, start with ``"<file>, line L, column C: "`` of the key or value they refuse.
-Only parsing and validation here: a no-change `make report` reads it without pandas or papermill.
+Only parsing and validation here (the records it builds, Entry, Run, Sweep and Invalid, are in
+nbreport.manifest_records): a no-change `make report` reads it without pandas or papermill.
 """
 from __future__ import annotations
 
