@@ -261,8 +261,7 @@ def _sweep(item: dict, runs: list[Run], where, taken: dict[str, str], rel: str) 
     clash = sorted(set(fixed) & set(grid))
     if clash:
         raise ManifestError(f"{at('parameters', clash[0], key=True)}: parameter {clash[0]!r} is both fixed "
-                            "(parameters) and varied (grid); "
-                            "keep it in one place")
+                            "(parameters) and varied (grid); keep it in one place")
     points = []
     for values in itertools.product(*grid.values()):
         pid = "-".join([sw["id"], *(_slug(v) for v in values)])
