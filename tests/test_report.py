@@ -129,7 +129,8 @@ def test_bad_parameters_stop_the_build_before_anything_runs(tmp_path, run, fragm
     root = make_project(tmp_path / "p", OK_NOTEBOOKS, manifest)
     proc = run_report(root)
     assert proc.returncode == 2
-    assert "notebooks/manifest.yml: notebooks[0] (models/one.ipynb), run 'r1'" in proc.stderr
+    assert re.search(r"notebooks/manifest\.yml, line 6, column \d+: notebooks\[0\] \(models/one\.ipynb\), run 'r1'",
+                     proc.stderr), proc.stderr
     assert fragment in proc.stderr
     assert "nothing was executed" in proc.stderr
     assert _nothing_ran(root)

@@ -32,5 +32,6 @@ def test_an_extension_that_cannot_be_loaded_stops_the_build_with_its_name(tmp_pa
     root = make_project(tmp_path / "p", {"models/one.ipynb": ["print(label)"]}, manifest)
     proc = run_report(root)
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert proc.stderr.startswith("report: extension 'helpers.no_such_module' cannot be imported")
+    assert proc.stderr.startswith("report: notebooks/manifest.yml, line 1, column 12: extension 'helpers.no_such_module' "
+                                  "cannot be imported"), proc.stderr
     assert not (root / "site").exists()

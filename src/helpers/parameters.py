@@ -69,9 +69,20 @@ def months_between(first: str, last: str) -> int:
 
 
 class ParameterError(ValueError):
-    """One declared parameter of a notebook: its name, type and allowed values (see `read_spec`).
+    """A parameter value the notebook cannot run with; the message says which and why.
+
+    Parameters
+    ----------
+    message : str
+        The refusal.
+    names : sequence of str, optional
+        The parameters at fault, the one to point at first (`check` sets it): a caller that knows
+        where the values came from (the manifest's line and column) can place the message.
     """
-    """A parameter value the notebook cannot run with; the message says which and why."""
+
+    def __init__(self, message: str = "", names=()):
+        super().__init__(message)
+        self.names = tuple(names)
 
 
 @dataclass(frozen=True)
@@ -424,7 +435,8 @@ def check(spec: Spec, values: dict, where: str | None = None, data: bool = True)
     unknown = [k for k in values if k not in spec.params]
     if unknown:
         raise ParameterError(f"{where}: unknown parameter {unknown[0]!r}{_suggest(unknown[0], spec)}; "
-                             "this notebook takes: " + "; ".join(p.describe() for p in spec.params.values()))
+                             "this notebook takes: " + "; ".join(p.describe() for p in spec.params.values()),
+                             names=unknown[:1])
     merged = {**spec.defaults(), **values}
     for name, p in spec.params.items():
         value = merged[name]
@@ -434,28 +446,31 @@ def check(spec: Spec, values: dict, where: str | None = None, data: bool = True)
             ok, value = True, float(value)
             merged[name] = value
         if not ok:
-            raise ParameterError(f"{where}: parameter {name!r} must be {p.type}, got {value!r} ({type(value).__name__})")
+            raise ParameterError(f"{where}: parameter {name!r} must be {p.type}, got {value!r} ({type(value).__name__})",
+                                 names=[name])
         if p.choices and value not in p.choices:
             raise ParameterError(f"{where}: parameter {name!r}: unknown value {value!r}; expected one of "
-                                 + ", ".join(map(str, p.choices)))
+                                 + ", ".join(map(str, p.choices)), names=[name])
         kind = _calendar_param(p)
         if kind is not None:
             pattern = MONTH_RE if kind == "month" else DATE_RE
             form = "YYYY-MM" if kind == "month" else "YYYY-MM-DD"
             if not pattern.fullmatch(value):
-                raise ParameterError(f"{where}: parameter {name!r}: expected a {kind} {form}, got {value!r}")
+                raise ParameterError(f"{where}: parameter {name!r}: expected a {kind} {form}, got {value!r}",
+                                     names=[name])
             if _calendar_kind(value) != kind:
                 what = ("the month must be 01 to 12" if kind == "month"
                         else "the month must be 01 to 12 and the day exist in that month")
                 raise ParameterError(f"{where}: parameter {name!r}: {value!r} is not a calendar {kind}; "
-                                     f"expected {form} ({what})")
+                                     f"expected {form} ({what})", names=[name])
         if p.low is not None:
             if not p.low <= value <= p.high:
-                raise ParameterError(f"{where}: parameter {name!r} = {value!r} is out of range; expected {p.low} to {p.high}")
+                raise ParameterError(f"{where}: parameter {name!r} = {value!r} is out of range; expected {p.low} to {p.high}",
+                                     names=[name])
     for name, p in spec.params.items():
         if p.after and not merged[name] > merged[p.after]:
             raise ParameterError(f"{where}: parameter {name!r} = {merged[name]!r} must come after "
-                                 f"{p.after!r} = {merged[p.after]!r}")
+                                 f"{p.after!r} = {merged[p.after]!r}", names=[name, p.after])
     for req in spec.requires:
         if not data and req.reads_data:
             continue
@@ -466,12 +481,13 @@ def check(spec: Spec, values: dict, where: str | None = None, data: bool = True)
             raise
         except Exception as exc:  # a data problem while counting: say which requirement could not be checked
             raise ParameterError(f"{where}: cannot check `requires: {req.expression}` (parameters cell line "
-                                 f"{req.line}): {type(exc).__name__}: {exc}") from None
+                                 f"{req.line}): {type(exc).__name__}: {exc}", names=req.names()) from None
         if not ok:
             given = ", ".join(f"{n} = {merged[n]!r}" for n in req.names() if n in merged)
             found = "; ".join(f"{text} = {value!r}" for text, value in calls)
             raise ParameterError(f"{where}: parameters {given} cannot run together: {req.reason} "
-                                 f"(requires {req.expression}" + (f"; here {found}" if found else "") + ")")
+                                 f"(requires {req.expression}" + (f"; here {found}" if found else "") + ")",
+                                 names=req.names())
     return merged
 
 

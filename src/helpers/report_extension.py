@@ -133,13 +133,11 @@ def check_manifest(manifest) -> list[str]:
     Returns
     -------
     list of str
-        One message per unknown source_id, naming the entry.
+        One message per unknown source_id, naming the entry (and the value's line and column).
     """
-    from nbreport.manifest import display
-
     known = sources(manifest.root)
-    shown = display(manifest.file, manifest.root)
-    return [f"{shown}: {entry.label()}: source_id {entry.source_id!r} is not in data/sources.csv"
+    return [f"{manifest.at('notebooks', entry.index, 'source_id')}: {entry.label()}: source_id {entry.source_id!r} "
+            "is not in data/sources.csv"
             for entry in manifest.entries if entry.kind == "article" and known and entry.source_id not in known]
 
 
@@ -163,26 +161,29 @@ def check_parameters(manifest, data: bool = True, runs: set[str] | None = None) 
     Returns
     -------
     list of str
-        The problems (empty when all is well); each names the manifest entry.
+        The problems (empty when all is well); each names the manifest entry, and the line and column
+        of the value refused (of the name, when the notebook takes no such parameter).
     """
     from helpers.parameters import ParameterError, check, read_spec
-    from nbreport.manifest import display
+    from helpers.sweep_check import refused_at
 
     problems: list[str] = []
-    shown = display(manifest.file, manifest.root)
     for entry in manifest.entries:
+        at = ("notebooks", entry.index)
         try:
             spec = read_spec(manifest.notebook_file(entry))
         except (ParameterError, SyntaxError, ValueError, OSError) as exc:
-            problems.append(f"{shown}: {entry.label()}: cannot read the notebook's parameters cell: {exc}")
+            problems.append(f"{manifest.at(*at, 'path')}: {entry.label()}: cannot read the notebook's parameters "
+                            f"cell: {exc}")
             continue
-        for run in entry.runs:
+        for j, run in enumerate(entry.runs):
             if runs is not None and run.id not in runs:
                 continue
             try:
-                check(spec, run.parameters, where=f"{shown}: {entry.run_label(run)}", data=data)
+                check(spec, run.parameters, where=entry.run_label(run), data=data)
             except ParameterError as exc:
-                problems.append(str(exc))
+                path, key = refused_at(exc, at + ("runs", j), run.parameters, spec)
+                problems.append(f"{manifest.at(*path, key=key)}: {exc}")
         if runs is not None:
             continue
         for j, bad in enumerate(entry.invalid):
@@ -190,13 +191,14 @@ def check_parameters(manifest, data: bool = True, runs: set[str] | None = None) 
                 check(spec, bad.parameters, data=data)
             except ParameterError as exc:
                 if bad.error not in str(exc):
-                    problems.append(f"{shown}: {entry.label()}, invalid[{j}]: refused, but with the message "
-                                    f"{str(exc)!r}, which does not contain {bad.error!r}")
+                    problems.append(f"{manifest.at(*at, 'invalid', j, 'error')}: {entry.label()}, invalid[{j}]: "
+                                    f"refused, but with the message {str(exc)!r}, which does not contain {bad.error!r}")
             else:
                 if not data and any(r.reads_data for r in spec.requires):
                     continue
-                problems.append(f"{shown}: {entry.label()}, invalid[{j}]: parameters {bad.parameters} were "
-                                "accepted, but the manifest says they must be refused")
+                problems.append(f"{manifest.at(*at, 'invalid', j, 'parameters')}: {entry.label()}, invalid[{j}]: "
+                                f"parameters {bad.parameters} were accepted, but the manifest says they must be "
+                                "refused")
     return problems
 
 

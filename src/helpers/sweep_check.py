@@ -34,35 +34,39 @@ def check_sweep(manifest, entry, sweep, data: bool = True, points: set[str] | No
     Returns
     -------
     problems : list of str
-        Each names the manifest, the entry, the sweep and the parameter; empty when the grid is sound.
+        Each names the manifest (line and column of the name or value at fault), the entry, the sweep
+        and the parameter; empty when the grid is sound.
     refused : dict
         Point id -> the reason it cannot run (the joint constraint's message).
     """
     from helpers.parameters import ParameterError, check, read_spec
-    from nbreport.manifest import display
 
-    where = f"{display(manifest.file, manifest.root)}: {entry.label()}, sweep {sweep.id!r}"
+    where = f"{entry.label()}, sweep {sweep.id!r}"
+    at = ("notebooks", entry.index, "sweep")
     try:
         spec = read_spec(manifest.notebook_file(entry))
     except (ParameterError, SyntaxError, ValueError, OSError) as exc:
-        return [f"{where}: cannot read the notebook's parameters cell: {exc}"], {}
+        return [f"{manifest.at('notebooks', entry.index, 'path')}: {where}: cannot read the notebook's parameters "
+                f"cell: {exc}"], {}
     for part, names in (("grid", sweep.grid), ("parameters", sweep.parameters)):
         unknown = [n for n in names if n not in spec.params]
         if unknown:  # the same words (and did-you-mean) as a run's unknown parameter
             try:
                 check(spec, {unknown[0]: None}, where=f"{where}, {part}")
             except ParameterError as exc:
-                return [str(exc)], {}
+                return [f"{manifest.at(*at, part, unknown[0], key=True)}: {exc}"], {}
     # each value alone: the cell's types, choices and ranges, without the rules that join parameters
     loose = dataclasses.replace(spec, requires=[], params={n: dataclasses.replace(p, after=None)
                                                            for n, p in spec.params.items()})
     problems: list[str] = []
     for name, values in sweep.grid.items():
-        for value in values:
+        for k, value in enumerate(values):
             try:
                 check(loose, {**sweep.parameters, name: value}, where=f"{where}, grid {name!r}", data=False)
-            except ParameterError as exc:
-                problems.append(str(exc))
+            except ParameterError as exc:  # this value, or a fixed one (then placed at sweep.parameters)
+                path, key = (at + ("grid", name, k), False) if name in exc.names[:1] else \
+                    refused_at(exc, at, sweep.parameters, spec)
+                problems.append(f"{manifest.at(*path, key=key)}: {exc}")
     if problems:
         return problems, {}
     refused: dict[str, str] = {}
@@ -74,3 +78,33 @@ def check_sweep(manifest, entry, sweep, data: bool = True, points: set[str] | No
         except ParameterError as exc:
             refused[run.id] = str(exc).removeprefix(": ")
     return [], refused
+
+
+def refused_at(exc, at: tuple, given: dict, spec) -> tuple[tuple, bool]:
+    """Say where in the manifest a refused parameter set is wrong, for ``Manifest.at``.
+
+    Why: a refusal names the parameter at fault; a reader needs its line and column in the manifest.
+
+    Parameters
+    ----------
+    exc : helpers.parameters.ParameterError
+        The refusal; its ``names`` are the parameters at fault, the one to point at first.
+    at : tuple
+        The data path of the mapping that holds ``parameters`` (a run, a sweep).
+    given : dict
+        The values that mapping's ``parameters`` gives.
+    spec : helpers.parameters.Spec
+        The notebook's declaration: a name it does not take is pointed at as a key.
+
+    Returns
+    -------
+    path : tuple
+        The first name at fault that `given` sets (``at + ("parameters", name)``), else ``parameters``
+        itself, else the mapping (a default value, or a joint rule over defaults, is at fault).
+    key : bool
+        True when the name, not its value, is wrong (the notebook takes no such parameter).
+    """
+    name = next((n for n in getattr(exc, "names", ()) if n in given), None)
+    if name is None:
+        return (at + ("parameters",) if given else at), False
+    return at + ("parameters", name), name not in spec.params

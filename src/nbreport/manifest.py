@@ -27,8 +27,11 @@ index and the tests. Format (every key shown; anything else is refused):
 The shape (keys, types, run ids, the words of each refusal) is declared in manifest.schema.json and
 checked with jsonschema. The kinds, and the keys an entry of each kind needs, are the collection's: its
 extension's ``KINDS`` (nbreport.extension) join the schema before the check, so the builder names no kind.
-nbreport.strictparse refuses syntax errors, duplicate keys and impossible dates with line and column.
-Only parsing and validation here: a no-change `make report` reads it without pandas or papermill.
+nbreport.strictparse refuses syntax errors, duplicate keys and impossible dates with line and column, and
+keeps where every key and value stands (`Manifest.at`): every refusal here, and the collection's checks of
+runs, invalid sets and sweeps, start with ``"<file>, line L, column C: "`` of the key or value they refuse.
+Only parsing and validation here (the records it builds, Entry, Run, Sweep and Invalid, are in
+nbreport.manifest_records): a no-change `make report` reads it without pandas or papermill.
 """
 from __future__ import annotations
 
@@ -36,9 +39,12 @@ import copy
 import json
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from nbreport.manifest_records import Entry, Invalid, Run, Sweep  # the records; importable from here too
+from nbreport.strictparse import ParseError, load_yaml, located  # light: PyYAML is imported when a file is read
 
 SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
 SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
@@ -52,138 +58,6 @@ RUN_ID = re.compile(_DEFS["run"]["properties"]["id"]["pattern"])
 
 class ManifestError(ValueError):
     """The manifest is malformed; the message names the file, the entry and the fix."""
-
-
-@dataclass(frozen=True)
-class Run:
-    """One parameter set of a notebook: a report page of its own.
-
-    Parameters
-    ----------
-    id : str
-        Unique in the manifest; names the report's files.
-    parameters : dict
-        Values given to the notebook (empty: its defaults).
-    site : bool, default True
-        False: run by the tests only, not published.
-    sweep : str or None, optional
-        The sweep this run is a point of (never a page of its own).
-    """
-    id: str
-    parameters: dict
-    site: bool = True
-    sweep: str | None = None
-
-
-@dataclass
-class Sweep:
-    """A grid over an entry's parameters: `points` are runs (ids derived), shown on one sensitivity page.
-
-    Parameters
-    ----------
-    id, base : str
-        The sweep's id (names page and points); the run the points vary, whose findings are the yardstick.
-    grid, parameters : dict
-        Parameter -> list of values, in manifest order; fixed overrides on top of the base run's.
-    max_points : int
-        The cap: a larger grid is refused before anything runs.
-    points : list of Run
-        One run per grid point (``site=False``).
-    title, headline : str or None, optional
-        The page title; the finding the page and its verdict are about (default: the record's).
-    """
-    id: str
-    base: str
-    grid: dict
-    parameters: dict
-    max_points: int
-    points: list[Run]
-    title: str | None = None
-    headline: str | None = None
-
-    def values(self, run: Run) -> tuple:
-        """The grid values of one point, in grid order, to label it on the sensitivity page.
-
-        Parameters
-        ----------
-        run : Run
-            One of `points`.
-
-        Returns
-        -------
-        tuple
-            Its value of each grid parameter.
-        """
-        return tuple(run.parameters[name] for name in self.grid)
-
-
-@dataclass(frozen=True)
-class Invalid:
-    """A parameter set that must be refused, with a fragment of the expected message.
-
-    Parameters
-    ----------
-    parameters : dict
-        The values to refuse.
-    error : str
-        A fragment the refusal message must contain.
-    """
-    parameters: dict
-    error: str
-
-
-@dataclass
-class Entry:
-    """One notebook of the manifest with its runs.
-
-    Parameters
-    ----------
-    path, kind : str
-        Relative to notebooks/ (POSIX separators); one of the collection's kinds (its extension's KINDS).
-    runs : list of Run
-        Its parameter sets.
-    source_id, title : str or None, optional
-        A key some kinds need (the collection's rules say which); the report's name if the collection has none.
-    invalid : list of Invalid, optional
-        Parameter sets that must be refused.
-    index : int, default 0
-        Position in the manifest, for messages.
-    sweep : Sweep or None, optional
-        Its grid of runs, if it declares one.
-    """
-    path: str                      # relative to notebooks/, POSIX separators
-    kind: str
-    runs: list[Run]
-    source_id: str | None = None
-    title: str | None = None
-    invalid: list[Invalid] = field(default_factory=list)
-    index: int = 0                 # position in the manifest, for messages
-    sweep: Sweep | None = None
-
-    def label(self) -> str:
-        """The entry as messages name it: ``'notebooks[2] (models/x.ipynb)'``.
-
-        Returns
-        -------
-        str
-            Index and path.
-        """
-        return f"notebooks[{self.index}] ({self.path})"
-
-    def run_label(self, run: Run) -> str:
-        """One run of the entry as messages name it.
-
-        Parameters
-        ----------
-        run : Run
-            One of its runs.
-
-        Returns
-        -------
-        str
-            ``"notebooks[2] (models/x.ipynb), run 'quota-a'"``.
-        """
-        return f"{self.label()}, run {run.id!r}"
 
 
 @dataclass
@@ -200,12 +74,34 @@ class Manifest:
         The extension module the manifest names (nbreport.extension).
     ext : nbreport.extension.Extension, optional
         The loaded extension (set by `load`).
+    marks : nbreport.strictparse.Marks, optional
+        Where each key and value of the file stands (set by `load`), for `at`.
     """
     file: Path
     root: Path
     entries: list[Entry]
     extension: str | None = None   # the collection's extension module (nbreport.extension)
     ext: Any = None                # the loaded extension (nbreport.extension.Extension), set by load
+    marks: Any = None              # nbreport.strictparse.Marks of the file, set by load
+
+    def at(self, *path, key: bool = False) -> str:
+        """Where a key or value of the manifest stands, as every message about it starts.
+
+        Parameters
+        ----------
+        *path : str or int
+            Its data path: ``at("notebooks", 0, "runs", 1, "parameters", "first_year")``.
+        key : bool, default False
+            The key's position (an unknown or refused name) rather than the value's.
+
+        Returns
+        -------
+        str
+            ``"notebooks/manifest.yml, line 40, column 73"`` (the nearest recorded parent when the path
+            is not in the file, e.g. a default; only the file for a manifest built in code).
+        """
+        shown = display(self.file, self.root)
+        return self.marks.locate(shown, path, key) if self.marks is not None else shown
 
     @property
     def notebooks_dir(self) -> Path:
@@ -301,9 +197,10 @@ def display(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _where(data, path, shown: str) -> str:
-    """'<file>: notebooks[2] (models/x.ipynb), runs[0] (quota-a)' for a location in the manifest."""
-    where, node, parts = shown, data, list(path)
+def _where(data, path, place: str) -> str:
+    """'<place>: notebooks[2] (models/x.ipynb), runs[0] (quota-a)' for a location in the manifest
+    (place: the file, line and column, `Manifest.at`)."""
+    where, node, parts = place, data, list(path)
     i = 0
     while i < len(parts):
         key = parts[i]
@@ -331,43 +228,47 @@ def _slug(value) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or "x"
 
 
-def _sweep(item: dict, runs: list[Run], where: str, taken: dict[str, str], rel: str) -> Sweep:
-    """The entry's sweep, points expanded; ManifestError on a grid over its cap, an unknown base, a taken id."""
+def _sweep(item: dict, runs: list[Run], where, taken: dict[str, str], rel: str) -> Sweep:
+    """The entry's sweep, points expanded; ManifestError on a grid over its cap, an unknown base, a taken id.
+    ``where(part, key=False)``: the entry's label, placed at a key or value of the sweep (e.g. ``("base",)``)."""
     import itertools
 
     sw = item["sweep"]
-    where = f"{where}, sweep {sw['id']!r}"
+
+    def at(*part, key: bool = False) -> str:
+        return f"{where(part, key=key)}, sweep {sw['id']!r}"
+
     grid = {name: list(values) for name, values in sw["grid"].items()}
     size = 1
     for values in grid.values():
         size *= len(values)
     if size > sw["max_points"]:
         dims = " x ".join(f"{len(v)} {n}" for n, v in grid.items())
-        raise ManifestError(f"{where}: the grid has {size} points ({dims}), more than its max_points "
+        raise ManifestError(f"{at('grid', key=True)}: the grid has {size} points ({dims}), more than its max_points "
                             f"{sw['max_points']}; narrow the grid or raise max_points (nothing was run)")
     for name, values in grid.items():
         seen = set()
-        for v in values:
+        for k, v in enumerate(values):
             if (type(v), v) in seen:
-                raise ManifestError(f"{where}, grid {name!r}: value {v!r} is listed twice")
+                raise ManifestError(f"{at('grid', name, k)}, grid {name!r}: value {v!r} is listed twice")
             seen.add((type(v), v))
     base_id = sw.get("base") or runs[0].id
     base = next((r for r in runs if r.id == base_id), None)
     if base is None:
-        raise ManifestError(f"{where}: base {base_id!r} is not a run of this entry; expected one of "
+        raise ManifestError(f"{at('base')}: base {base_id!r} is not a run of this entry; expected one of "
                             + ", ".join(r.id for r in runs))
     fixed = dict(sw.get("parameters") or {})
     clash = sorted(set(fixed) & set(grid))
     if clash:
-        raise ManifestError(f"{where}: parameter {clash[0]!r} is both fixed (parameters) and varied (grid); "
-                            "keep it in one place")
+        raise ManifestError(f"{at('parameters', clash[0], key=True)}: parameter {clash[0]!r} is both fixed "
+                            "(parameters) and varied (grid); keep it in one place")
     points = []
     for values in itertools.product(*grid.values()):
         pid = "-".join([sw["id"], *(_slug(v) for v in values)])
         if len(pid) > 80 or not RUN_ID.fullmatch(pid) or pid in taken:
             pid = f"{sw['id']}-{len(points) + 1:03d}"
         if pid in taken:
-            raise ManifestError(f"{where}: its point id {pid!r} is already used by {taken[pid]}; rename the sweep")
+            raise ManifestError(f"{at('id')}: its point id {pid!r} is already used by {taken[pid]}; rename the sweep")
         taken[pid] = f"the sweep {sw['id']!r} ({rel})"
         points.append(Run(pid, {**base.parameters, **fixed, **dict(zip(grid, values))}, site=False, sweep=sw["id"]))
     return Sweep(id=sw["id"], base=base.id, grid=grid, parameters=fixed, max_points=sw["max_points"],
@@ -417,7 +318,7 @@ def schema_with_kinds(kinds: dict | None) -> dict:
     return schema
 
 
-def schema_problem(data, shown: str, kinds: dict | None = None) -> str | None:
+def schema_problem(data, shown: str, kinds: dict | None = None, marks=None) -> str | None:
     """The first way `data` breaks manifest.schema.json (with the collection's kinds), in the schema's words.
 
     Parameters
@@ -428,11 +329,14 @@ def schema_problem(data, shown: str, kinds: dict | None = None) -> str | None:
         The manifest's path as messages show it.
     kinds : dict, optional
         The extension's KINDS (see `schema_with_kinds`).
+    marks : nbreport.strictparse.Marks, optional
+        Where each key and value stands: the message then names the line and column of the fault
+        (an unknown or badly named key: the key; a missing key: its mapping; else the value).
 
     Returns
     -------
     str or None
-        ``'<file>: <entry>: <words>'`` for the first fault, in manifest order.
+        ``'<file>, line L, column C: <entry>: <words>'`` for the first fault, in manifest order.
     """
     errors = list(_validator(schema_with_kinds(kinds)).iter_errors(data))
     if not errors:
@@ -457,7 +361,13 @@ def schema_problem(data, shown: str, kinds: dict | None = None) -> str | None:
     text = words.format(value=None if err.validator == "required" else inst, missing=missing, extra=extra,
                         allowed=", ".join(allowed), typename=type(inst).__name__,
                         missing_why=(schema.get("x-missing-why") or {}).get(missing, ""))
-    return f"{_where(data, list(err.absolute_path), shown)}: {text}"
+    path, on_key = tuple(err.absolute_path), False
+    if err.validator == "additionalProperties":  # an unknown key: point at it
+        path, on_key = path + (extra,), True
+    elif "propertyNames" in err.absolute_schema_path:  # a badly formed name: the instance is the name
+        path, on_key = path + (inst,), True
+    place = marks.locate(shown, path, key=on_key) if marks is not None else shown
+    return f"{_where(data, list(err.absolute_path), place)}: {text}"
 
 
 def load(file: str | Path | None = None, root: str | Path | None = None, check_files: bool = True) -> Manifest:
@@ -482,9 +392,10 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     Raises
     ------
     ManifestError
-        Naming file, line and column (syntax, duplicate keys) or the entry and fix (shape, kinds, paths, ids).
+        Naming file, line and column of the key or value at fault, the entry and the fix (syntax,
+        duplicate keys, shape, kinds, paths, ids, sweeps).
     nbreport.extension.ExtensionError
-        When the extension cannot be imported.
+        When the extension cannot be imported (placed at the ``extension`` key's value).
     """
     root = Path(root or Path.cwd()).resolve()
     file = Path(file) if file else root / "notebooks" / "manifest.yml"
@@ -496,19 +407,22 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     except UnicodeDecodeError as exc:
         raw = file.read_bytes()[:exc.start]
         line, col = raw.count(b"\n") + 1, len(raw[raw.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
-        raise ManifestError(f"{shown}, line {line}, column {col}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
+        raise ManifestError(f"{located(shown, line, col)}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x}); "
                             "expected UTF-8") from None
-    from nbreport.strictparse import ParseError, load_yaml  # refuses duplicate keys and impossible dates
-
     try:
-        data = load_yaml(text, shown)
+        data, marks = load_yaml(text, shown, marks=True)
     except ParseError as exc:
         raise ManifestError(str(exc)) from None
     if data is None:
         data = {"notebooks": []}
-    ext = _extension(data)
+
+    def where(path, at=None, key=False) -> str:  # '<file>, line L, column C: notebooks[i] (...)': at `at` (or path)
+        return _where(data, path, marks.locate(shown, path if at is None else at, key))
+
+    ext = _extension(data, marks.locate(shown, ("extension",) if isinstance(data, dict) and "extension" in data
+                                        else ()))
     # the shape: keys, types, kinds, run ids (manifest.schema.json and the collection's KINDS)
-    problem = schema_problem(data, shown, ext.kinds if ext is not None else None)
+    problem = schema_problem(data, shown, ext.kinds if ext is not None else None, marks)
     if problem:
         raise ManifestError(problem)
 
@@ -518,26 +432,27 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     seen_paths: dict[str, str] = {}
     seen_runs: dict[str, str] = {}
     for i, item in enumerate(data.get("notebooks") or []):
-        where = _where(data, ["notebooks", i], shown)
+        here = where(["notebooks", i], at=("notebooks", i, "path"))
         rel = item["path"]
         if rel.startswith("/") or "\\" in rel or any(part in ("..", "") for part in rel.split("/")):
-            raise ManifestError(f"{where}: path {rel!r} must be relative to notebooks/ "
+            raise ManifestError(f"{here}: path {rel!r} must be relative to notebooks/ "
                                 "(no leading '/', no '..', forward slashes)")
         full = (nb_dir / rel).resolve()
         if nb_dir not in full.parents:
-            raise ManifestError(f"{where}: path {rel!r} resolves outside notebooks/; only notebooks inside "
+            raise ManifestError(f"{here}: path {rel!r} resolves outside notebooks/; only notebooks inside "
                                 "notebooks/ are run")
         if check_files and not full.is_file():
-            raise ManifestError(f"{where}: notebook file notebooks/{rel} does not exist")
+            raise ManifestError(f"{here}: notebook file notebooks/{rel} does not exist")
         if rel in seen_paths:
-            raise ManifestError(f"{where}: notebook {rel!r} is listed twice (also {seen_paths[rel]}); "
+            raise ManifestError(f"{here}: notebook {rel!r} is listed twice (also {seen_paths[rel]}); "
                                 "put every parameter set under one entry's runs")
         seen_paths[rel] = f"notebooks[{i}]"
         runs: list[Run] = []
         for j, run in enumerate(item["runs"]):
             rid = run["id"]
             if rid in seen_runs:
-                raise ManifestError(f"{_where(data, ['notebooks', i, 'runs', j], shown)}: duplicate run id "
+                raise ManifestError(f"{where(['notebooks', i, 'runs', j], at=('notebooks', i, 'runs', j, 'id'))}: "
+                                    "duplicate run id "
                                     f"{rid!r} (already used by {seen_runs[rid]})")
             seen_runs[rid] = f"notebooks[{i}] ({rel})"
             runs.append(Run(rid, dict(run.get("parameters") or {}), run.get("site", True)))
@@ -546,25 +461,33 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
                              title=item.get("title"), invalid=invalid, index=i))
     for i, item in enumerate(data.get("notebooks") or []):  # after every run id is known: point ids must not clash
         if item.get("sweep"):
-            if item["sweep"]["id"] in seen_runs:
-                raise ManifestError(f"{_where(data, ['notebooks', i], shown)}, sweep {item['sweep']['id']!r}: "
-                                    f"its id is already used by {seen_runs[item['sweep']['id']]}")
-            seen_runs[item["sweep"]["id"]] = f"the sweep of notebooks[{i}] ({item['path']})"
-            entries[i].sweep = _sweep(item, entries[i].runs, _where(data, ["notebooks", i], shown), seen_runs,
-                                      item["path"])
-    return Manifest(file=file, root=root, entries=entries, extension=data.get("extension"), ext=ext)
+            sid = item["sweep"]["id"]
+            if sid in seen_runs:
+                raise ManifestError(f"{where(['notebooks', i], at=('notebooks', i, 'sweep', 'id'))}, sweep {sid!r}: "
+                                    f"its id is already used by {seen_runs[sid]}")
+            seen_runs[sid] = f"the sweep of notebooks[{i}] ({item['path']})"
+
+            def in_sweep(part: tuple, key: bool = False, i: int = i) -> str:  # the entry, placed in its sweep
+                return where(["notebooks", i], ("notebooks", i, "sweep", *part), key)
+
+            entries[i].sweep = _sweep(item, entries[i].runs, in_sweep, seen_runs, item["path"])
+    return Manifest(file=file, root=root, entries=entries, extension=data.get("extension"), ext=ext, marks=marks)
 
 
-def _extension(data):
+def _extension(data, place: str):
     """The collection's extension the manifest names (or the registered one); None while the 'extension'
-    key itself is malformed (the schema check then says so); ExtensionError when it cannot be imported."""
+    key itself is malformed (the schema check then says so); ExtensionError, starting with `place` (where
+    the key's value stands), when it cannot be imported."""
     from nbreport import extension as extension_mod
 
     name = data.get("extension") if isinstance(data, dict) else None
     pattern = SCHEMA["properties"]["extension"]["pattern"]
     if name is not None and not (isinstance(name, str) and re.fullmatch(pattern, name)):
         return None
-    return extension_mod.load(name)
+    try:
+        return extension_mod.load(name)
+    except extension_mod.ExtensionError as exc:
+        raise extension_mod.ExtensionError(f"{place}: {exc}") from None
 
 
 def unlisted_notebooks(manifest: Manifest) -> list[str]:

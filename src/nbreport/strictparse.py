@@ -10,7 +10,12 @@ column), then walks the text once more to record the line of every key, so other
 checks (a data package validator, the manifest) can point at the line of a bad descriptor entry.
 `load_yaml` is PyYAML's safe loader with a mapping constructor that refuses a key
 it has already seen, and an impossible calendar date (`2024-13-01`) reported at its
-line instead of a ValueError from inside PyYAML.
+line instead of a ValueError from inside PyYAML. With ``marks=True`` it also gives the
+line and column of every key and value (`Marks`, from the composed nodes' marks), so the
+checks after parsing (the manifest's shape, ids, paths, sweeps, parameter refusals) can
+point at the key or value they refuse.
+
+`located` is the one place a message names a place in a file: ``"<file>, line L, column C"``.
 """
 from __future__ import annotations
 
@@ -25,6 +30,84 @@ _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 class ParseError(ValueError):
     """The text is not valid JSON/YAML, or repeats a key; the message names line and column."""
+
+
+def located(shown: str, line: int | None = None, column: int | None = None) -> str:
+    """Name a place in a file the way every message does: ``"<file>, line L, column C"``.
+
+    Parameters
+    ----------
+    shown : str
+        The file as messages show it.
+    line, column : int, optional
+        From 1. Without a line only the file is named; without a column, file and line.
+
+    Returns
+    -------
+    str
+        The place, for a message's start (``f"{located(...)}: what is wrong"``).
+    """
+    if line is None:
+        return shown
+    return f"{shown}, line {line}" + (f", column {column}" if column is not None else "")
+
+
+class Marks:
+    """Where each part of a parsed document stands, by data path (a tuple of keys and list indices).
+
+    Why: a check made after parsing (a schema, a duplicate id, a refused parameter) knows the data
+    path of what it refuses; the reader needs the line and column to find it.
+
+    Parameters
+    ----------
+    keys, values : dict of tuple to (int, int), optional
+        Line and column (from 1) of each mapping key, and of each value (a list item's key is the item).
+    """
+
+    def __init__(self, keys: dict | None = None, values: dict | None = None):
+        self.keys: dict[tuple, tuple[int, int]] = dict(keys or {})
+        self.values: dict[tuple, tuple[int, int]] = dict(values or {})
+
+    def find(self, path, key: bool = False) -> tuple[int, int] | None:
+        """The line and column of a path, or of its nearest recorded ancestor.
+
+        Parameters
+        ----------
+        path : sequence of str or int
+            Keys and list indices from the top (``("notebooks", 0, "runs")``).
+        key : bool, default False
+            The key's position (an unknown or refused name) rather than the value's.
+
+        Returns
+        -------
+        (int, int) or None
+            Line and column from 1; None when nothing on the path was recorded.
+        """
+        path = tuple(path)
+        if key and path in self.keys:
+            return self.keys[path]
+        while path not in self.values and path:
+            path = path[:-1]
+        return self.values.get(path)
+
+    def locate(self, shown: str, path, key: bool = False) -> str:
+        """The place of a path as messages name it (see `located` and `find`).
+
+        Parameters
+        ----------
+        shown : str
+            The file as messages show it.
+        path : sequence of str or int
+            The data path.
+        key : bool, default False
+            The key's position rather than the value's.
+
+        Returns
+        -------
+        str
+            ``"<file>, line L, column C"``, or ``"<file>"`` when the path has no mark.
+        """
+        return located(shown, *(self.find(path, key) or ()))
 
 
 def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
@@ -51,7 +134,7 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise ParseError(f"{shown}, line {exc.lineno}, column {exc.colno}: not valid JSON ({exc.msg})") from None
+        raise ParseError(f"{located(shown, exc.lineno, exc.colno)}: not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise ParseError(f"{shown}: not valid JSON (nested too deeply)") from None
     lines: dict[tuple, int] = {(): 1}
@@ -78,7 +161,7 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
                 line, col = _line_col(text, start)
                 if key in seen:
                     where = ".".join(str(p) for p in path) or "the top level"
-                    raise ParseError(f"{shown}, line {line}, column {col}: duplicate key {key!r} in {where} "
+                    raise ParseError(f"{located(shown, line, col)}: duplicate key {key!r} in {where} "
                                      f"(first on line {seen[key]}); expected each key once: JSON readers "
                                      "keep only the last, silently")
                 seen[key] = line
@@ -109,7 +192,7 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
         m = _NUMBER.match(text, pos)
         if not m or text.startswith(("NaN", "Infinity", "-Infinity"), pos):
             line, col = _line_col(text, pos)
-            raise ParseError(f"{shown}, line {line}, column {col}: not valid JSON (expected a number, true, false, "
+            raise ParseError(f"{located(shown, line, col)}: not valid JSON (expected a number, true, false, "
                              "null, a string, an object or a list; NaN and Infinity are not JSON)")
         return m.end()
 
@@ -120,7 +203,7 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
     return data, lines
 
 
-def load_yaml(text: str, shown: str):
+def load_yaml(text: str, shown: str, marks: bool = False):
     """Parse YAML text with PyYAML's safe loader, refusing duplicate keys and impossible dates.
 
     Parameters
@@ -129,11 +212,13 @@ def load_yaml(text: str, shown: str):
         The YAML.
     shown : str
         The file as messages show it.
+    marks : bool, default False
+        Also give where every key and value stands (from the nodes PyYAML composes, not a text search).
 
     Returns
     -------
-    object
-        The data (mappings, lists, scalars; None for an empty document).
+    object, or (object, Marks) with ``marks=True``
+        The data (mappings, lists, scalars; None for an empty document), and its `Marks`.
 
     Raises
     ------
@@ -157,7 +242,7 @@ def load_yaml(text: str, shown: str):
                 continue  # PyYAML's own error follows
             line = key_node.start_mark.line + 1
             if key in seen:
-                raise ParseError(f"{shown}, line {line}, column {key_node.start_mark.column + 1}: duplicate key "
+                raise ParseError(f"{located(shown, line, key_node.start_mark.column + 1)}: duplicate key "
                                  f"{key!r} (first on line {seen[key]}); expected each key once in a mapping: "
                                  "YAML readers keep only the last, silently")
             seen[key] = line
@@ -168,14 +253,62 @@ def load_yaml(text: str, shown: str):
             return yaml.SafeLoader.construct_yaml_timestamp(loader, node)
         except ValueError as exc:
             mark = node.start_mark
-            raise ParseError(f"{shown}, line {mark.line + 1}, column {mark.column + 1}: impossible date "
+            raise ParseError(f"{located(shown, mark.line + 1, mark.column + 1)}: impossible date "
                              f"{node.value!r} ({exc}); expected a real calendar date YYYY-MM-DD") from None
 
     StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
     StrictLoader.add_constructor("tag:yaml.org,2002:timestamp", timestamp)
+    loader = StrictLoader(text)  # what yaml.load does, keeping the composed node for the marks
     try:
-        return yaml.load(text, Loader=StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
+        found = _yaml_marks(loader, node) if marks else None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{shown}, line {mark.line + 1}, column {mark.column + 1}" if mark else shown
+        where = located(shown, mark.line + 1, mark.column + 1) if mark else shown
         raise ParseError(f"{where}: not valid YAML ({getattr(exc, 'problem', None) or exc})") from None
+    finally:
+        loader.dispose()
+    return (data, found) if marks else data
+
+
+def _yaml_marks(loader, root) -> Marks:
+    """Walk the composed nodes beside the data: each key's and value's start mark under its data path.
+
+    Merge keys (``<<: *base``) were already flattened into the mapping by the constructor, so a merged
+    key points at the anchored mapping it came from; an alias is walked once per path (never in a cycle).
+    """
+    import yaml
+
+    out = Marks()
+
+    def at(node) -> tuple[int, int]:
+        return node.start_mark.line + 1, node.start_mark.column + 1
+
+    def walk(node, path: tuple, stack: tuple) -> None:
+        if id(node) in stack:
+            return
+        stack += (id(node),)
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    continue
+                if key_node.tag == "tag:yaml.org,2002:str":
+                    key = key_node.value  # the common case, without constructing it again
+                else:
+                    try:
+                        key = loader.construct_object(key_node, deep=True)
+                        hash(key)
+                    except (TypeError, yaml.YAMLError):
+                        continue
+                out.keys[path + (key,)], out.values[path + (key,)] = at(key_node), at(value_node)
+                walk(value_node, path + (key,), stack)
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                out.keys[path + (i,)] = out.values[path + (i,)] = at(item)
+                walk(item, path + (i,), stack)
+
+    if root is not None:
+        out.keys[()] = out.values[()] = at(root)
+        walk(root, (), ())
+    return out
