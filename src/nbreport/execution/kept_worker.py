@@ -315,12 +315,10 @@ def maybe_start_template(listener) -> None:
     listener : nbreport.execution.shared_server._Listener
         The server's state; sets its ``template``.
     """
-    from nbreport.config import OFF_WORDS
-
     tpl = getattr(listener, "template", None)
     if tpl is not None and tpl.alive():
         return
-    if os.environ.get(SWITCH_ENV, "").strip().lower() in OFF_WORDS or listener.clients:
+    if listener.clients:  # (SWITCH_ENV is the build's to read: a server serves builds with either value)
         return
     if time.monotonic() - listener.last < TEMPLATE_AFTER:
         return

@@ -51,7 +51,9 @@ VOLATILE = frozenset({"_", "OLDPWD", "SHLVL", "MAKEFLAGS", "MAKELEVEL", "MFLAGS"
                       "STY", "WINDOW", "WINDOWID", "TERM_SESSION_ID", "TERM_PROGRAM", "TERM_PROGRAM_VERSION",
                       "COLORTERM", "VTE_VERSION", "SSH_CLIENT", "SSH_CONNECTION", "SSH_TTY", "SSH_AUTH_SOCK",
                       "XDG_SESSION_ID", "XDG_VTNR", "PROMPT_COMMAND", "PS1", "HISTFILE", "HISTSIZE",
-                      "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID"})
+                      "PYTEST_CURRENT_TEST", "PYTEST_XDIST_WORKER", "PYTEST_XDIST_TESTRUNUID",
+                      # the build's own settings, read by the build and never by an import
+                      "REPORT_WORKERS", "REPORT_TIMEOUT", "REPORT_KEPT_WORKERS"})
 
 
 def idle_seconds(env: dict | None = None) -> float:
