@@ -455,7 +455,7 @@ def pytest_collection_finish(session):
     import fcntl
 
     config = session.config
-    if (not os.environ.get("PYTEST_XDIST_WORKER") or config.option.collectonly
+    if (not hasattr(config, "workerinput") or config.option.collectonly
             or not any("repo_build" in getattr(i, "fixturenames", ()) for i in session.items)):
         return
     shared = _shared_build_folder(config._tmp_path_factory)
