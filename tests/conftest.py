@@ -398,10 +398,17 @@ def _file_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0]
 
 
-@pytest.hookimpl(trylast=True)
-def pytest_collection_modifyitems(config, items):
-    """Order the session (see the critical path above): costly tests without the repository build,
-    then those that read it, then quick ones; a file's tests stay together and in their order."""
+def scope_of(nodeid: str) -> str:
+    """The unit of work a test is handed out in: its file, or the test itself for SPLIT_FILES. A
+    notebook's cells are never split (nbval runs them in order in one kernel)."""
+    file = _file_of(nodeid)
+    return nodeid if file in SPLIT_FILES and file.endswith(".py") else file
+
+
+def session_order(items: list) -> list:
+    """The items in the session's order (see the critical path above): costly tests without the
+    repository build, then those that read it, then quick ones; a unit's tests stay together and in
+    their order. Items need ``nodeid`` and ``fixturenames``."""
     def needs_build(item) -> bool:
         return "repo_build" in getattr(item, "fixturenames", ())
 
@@ -410,27 +417,32 @@ def pytest_collection_modifyitems(config, items):
     def rank(pair):
         index, item = pair
         file = _file_of(item.nodeid)
-        waiting = needs_build(item) if file in SPLIT_FILES else file in waits
+        waiting = needs_build(item) if scope_of(item.nodeid) != file else file in waits
         cost = SLOW_FILES.get(file, 0)
         group = 2 if not cost else (1 if waiting else 0)
         return group, -cost, file, index
 
-    items[:] = [item for _, item in sorted(enumerate(items), key=rank)]
+    return [item for _, item in sorted(enumerate(items), key=rank)]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Run the session in session_order (every worker sorts the same collection the same way)."""
+    items[:] = session_order(items)
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_xdist_make_scheduler(config, log):
-    """`--dist loadfile` with SPLIT_FILES handed out test by test, in the session's own order (above)."""
+    """`--dist loadfile` with SPLIT_FILES handed out test by test (scope_of), in the session's own order."""
     if config.getvalue("dist") != "loadfile":
         return None
     from xdist.scheduler import LoadFileScheduling
 
     class CriticalPathScheduling(LoadFileScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            file = _file_of(nodeid)
-            return nodeid if file in SPLIT_FILES else file
+            return scope_of(nodeid)
 
-    config.option.loadscopereorder = False  # keep pytest_collection_modifyitems' order, not "most tests first"
+    config.option.loadscopereorder = False  # keep session_order, not "the file with most tests first"
     return CriticalPathScheduling(config, log)
 
 
