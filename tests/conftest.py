@@ -448,8 +448,11 @@ def pytest_xdist_make_scheduler(config, log):
 
 _BACKGROUND: list = []  # the background build this worker started (subprocess.Popen), if any
 
-BACKGROUND_BUILD = """import sys
+# SIGTERM (pytest_sessionfinish on an interrupted session) becomes SystemExit, so that subprocess.run
+# stops the build it waits for instead of leaving it to write into the folder on its own.
+BACKGROUND_BUILD = """import signal, sys
 from pathlib import Path
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 sys.path.insert(0, sys.argv[1])
 import conftest
 build = conftest.RepoBuild(Path(sys.argv[2]))
