@@ -308,10 +308,13 @@ class RepoBuild:
                                          str(base / "site-tests"), *args, timeout=1200)
 
     def save(self) -> None:
-        """Record the two build processes so that other workers can read this build."""
-        self.record.write_text(json.dumps([None if p is None else {
+        """Record the two build processes so that other workers can read this build (whole or not at all:
+        a record cut short by a kill would be read as a build)."""
+        tmp = self.record.with_name(self.record.name + ".tmp")
+        tmp.write_text(json.dumps([None if p is None else {
             "args": p.args, "returncode": p.returncode, "stdout": p.stdout, "stderr": p.stderr}
             for p in (self.proc, self.proc_tests)]), encoding="utf-8")
+        os.replace(tmp, self.record)
 
     def _build_of(self, run_id: str) -> Path:
         site_ids = {r.id for _, r in self.manifest.runs(site_only=True)}
@@ -331,19 +334,27 @@ class RepoBuild:
         return "\n".join(p.stdout + p.stderr for p in procs)
 
 
+def _shared_build_folder(tmp_path_factory) -> Path:
+    """The folder the pytest-xdist workers of one session share the repository's build in."""
+    return tmp_path_factory.getbasetemp().parent / "repo-build-shared"
+
+
 @pytest.fixture(scope="session")
 def repo_build(tmp_path_factory) -> RepoBuild:
     """The repository's build, made once per test session.
 
-    Under pytest-xdist (`-n 2`) the workers share it: the first worker that needs it
-    builds it under a file lock in the session's common temporary folder, the others
-    wait for the lock and read that build, so `-n 2` never executes every notebook twice.
+    Under pytest-xdist (`-n 2`) the workers share it: whoever holds the file lock in the session's
+    common temporary folder builds it, the others wait for the lock and read that build, so `-n 2`
+    never executes every notebook twice. The build is usually started at the end of collection, in
+    the background (pytest_collection_finish below), and holds the lock until it is recorded; when
+    that background build left no record (it was killed, it crashed), the first fixture to get the
+    lock builds it here, as before.
     """
     if not os.environ.get("PYTEST_XDIST_WORKER"):
         return RepoBuild(tmp_path_factory.mktemp("repo-build"))
     import fcntl
 
-    shared = tmp_path_factory.getbasetemp().parent / "repo-build-shared"
+    shared = _shared_build_folder(tmp_path_factory)
     with open(shared.parent / "repo-build-shared.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if (shared / "processes.json").is_file():
@@ -352,6 +363,146 @@ def repo_build(tmp_path_factory) -> RepoBuild:
         build = RepoBuild(shared)
         build.save()
         return build
+
+
+# ---------------------------------------------------------------- the session's critical path
+#
+# `make test` runs on two pytest-xdist workers. The longest chain is the repository's build (about
+# 95 s of two kernels) followed by the tests that read it (the browser crawl, the perturbed-data
+# comparison, the notebook checks). Three things keep the workers busy meanwhile:
+#
+# 1. The build starts as soon as a worker has collected a test that needs it, in a background
+#    process that holds the build's lock (repo_build above waits for it), not when the first such
+#    test happens to be reached.
+# 2. The queue is ordered so that the costly tests that need no repository build run first (while
+#    it builds), then the tests that read it, then the many quick ones; the costly ones are named in
+#    SLOW_FILES with their measured seconds (an unlisted file counts as quick).
+# 3. SPLIT_FILES are handed out test by test rather than as one file, so that two workers share
+#    them: their tests keep no state between them except fixtures (a module fixture is then made
+#    once on each worker that runs one of them). Every other file stays on one worker (`--dist
+#    loadfile`: all cells of one notebook must run in one kernel).
+
+SLOW_FILES = {  # seconds of one file's tests on CI (--durations, November 2026); the order only needs the rank
+    "tests/test_report.py": 170, "tests/test_site_browser.py": 100, "tests/test_notebooks.py": 90,
+    "tests/test_perturbed_data.py": 40, "tests/test_shared_server.py": 37, "tests/test_dask.py": 30,
+    "tests/test_accept_article.py": 27, "tests/test_new_article.py": 23, "tests/test_guards.py": 21,
+    "tests/test_warm_kernels.py": 15, "tests/test_models.py": 13, "tests/test_parameters.py": 12,
+    "tests/test_install.py": 12, "tests/test_chart_cache.py": 11, "tests/test_warm_nbval.py": 10,
+    "tests/test_site.py": 9, "tests/test_sensitivity_browser.py": 7, "tests/test_published_data.py": 7,
+    "tests/test_chart_layout.py": 7,
+}
+SPLIT_FILES = {"tests/test_report.py", "tests/test_notebooks.py"}
+
+
+def _file_of(nodeid: str) -> str:
+    return nodeid.split("::", 1)[0]
+
+
+def scope_of(nodeid: str) -> str:
+    """The unit of work a test is handed out in: its file, or the test itself for SPLIT_FILES. A
+    notebook's cells are never split (nbval runs them in order in one kernel)."""
+    file = _file_of(nodeid)
+    return nodeid if file in SPLIT_FILES and file.endswith(".py") else file
+
+
+def session_order(items: list) -> list:
+    """The items in the session's order (see the critical path above): costly tests without the
+    repository build, then those that read it, then quick ones; a unit's tests stay together and in
+    their order. Items need ``nodeid`` and ``fixturenames``."""
+    def needs_build(item) -> bool:
+        return "repo_build" in getattr(item, "fixturenames", ())
+
+    waits = {_file_of(i.nodeid) for i in items if needs_build(i)}  # a file that stays whole waits for its slowest
+
+    def rank(pair):
+        index, item = pair
+        file = _file_of(item.nodeid)
+        waiting = needs_build(item) if scope_of(item.nodeid) != file else file in waits
+        cost = SLOW_FILES.get(file, 0)
+        group = 2 if not cost else (1 if waiting else 0)
+        return group, -cost, file, index
+
+    return [item for _, item in sorted(enumerate(items), key=rank)]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Run the session in session_order (every worker sorts the same collection the same way)."""
+    items[:] = session_order(items)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_xdist_make_scheduler(config, log):
+    """`--dist loadfile` with SPLIT_FILES handed out test by test (scope_of), in the session's own order."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class CriticalPathScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return scope_of(nodeid)
+
+    config.option.loadscopereorder = False  # keep session_order, not "the file with most tests first"
+    return CriticalPathScheduling(config, log)
+
+
+_BACKGROUND: list = []  # the background build this worker started (subprocess.Popen), if any
+
+# SIGTERM (pytest_sessionfinish on an interrupted session) becomes SystemExit, so that subprocess.run
+# stops the build it waits for instead of leaving it to write into the folder on its own.
+BACKGROUND_BUILD = """import signal, sys
+from pathlib import Path
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+sys.path.insert(0, sys.argv[1])
+import conftest
+build = conftest.RepoBuild(Path(sys.argv[2]))
+build.save()
+"""
+
+
+def pytest_collection_finish(session):
+    """Start the repository's build in the background once a worker knows a test of it needs it.
+
+    Only under pytest-xdist (the workers share the build folder); not for --collect-only. The
+    background process inherits the build's lock and holds it until the build is recorded, so a
+    repo_build fixture reached earlier waits for this build instead of starting a second one.
+    """
+    import fcntl
+
+    config = session.config
+    if (not hasattr(config, "workerinput") or config.option.collectonly
+            or not any("repo_build" in getattr(i, "fixturenames", ()) for i in session.items)):
+        return
+    shared = _shared_build_folder(config._tmp_path_factory)
+    lock = open(shared.parent / "repo-build-shared.lock", "w")
+    try:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return  # the other worker started it (or is building)
+        if (shared / "processes.json").is_file():
+            return
+        shared.mkdir(exist_ok=True)
+        log = open(shared.parent / "repo-build-background.log", "w")
+        _BACKGROUND.append(subprocess.Popen([sys.executable, "-c", BACKGROUND_BUILD, str(Path(__file__).parent),
+                                             str(shared)], cwd=str(REPO), pass_fds=(lock.fileno(),),
+                                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT))
+        log.close()
+    finally:
+        lock.close()  # the background process keeps its copy, and with it the lock
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """A background build this worker started is waited for (another worker may still read it), or
+    stopped when the session was interrupted or failed early."""
+    for proc in _BACKGROUND:
+        if session.shouldstop or session.shouldfail or exitstatus == pytest.ExitCode.INTERRUPTED:
+            proc.terminate()
+        try:
+            proc.wait(timeout=1200)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    _BACKGROUND.clear()
 
 
 # ---------------------------------------------------------------- nbval on warm kernels

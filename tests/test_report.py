@@ -10,6 +10,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from conftest import (FIXTURE_MANIFEST, FIXTURE_NOTEBOOKS, REPO, TINY_ENV, figure_cell, make_project, run_report,
-                      write_notebook)
+from conftest import (FIXTURE_MANIFEST, FIXTURE_NOTEBOOKS, REPO, TINY_ENV, TINY_ROOTS, figure_cell, make_project,
+                      run_report, write_notebook)
 
 pytestmark = pytest.mark.notebook
 
@@ -52,11 +53,26 @@ def executed_at(root: Path) -> dict[str, float]:
     return {k: v["executed_at"] for k, v in state(root)["runs"].items()}
 
 
-@pytest.fixture
-def ok_project(tmp_path):
-    root = make_project(tmp_path / "proj", OK_NOTEBOOKS, OK_MANIFEST)
+@pytest.fixture(scope="module")
+def ok_built(tmp_path_factory):
+    """The OK project built once for this file: about twenty tests start from it, and each used to build it again."""
+    root = make_project(tmp_path_factory.mktemp("ok-built") / "proj", OK_NOTEBOOKS, OK_MANIFEST)
     proc = run_report(root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+    return root
+
+
+@pytest.fixture
+def ok_project(ok_built, tmp_path):
+    """A private copy of the built OK project (project, build/, site/, state): a test may change or break it.
+
+    The state records no absolute path of the project (a copy's second build executes nothing:
+    test_second_build_executes_nothing_and_one_change_reruns_only_that_notebook), so a copy is
+    what a fresh build in this folder would have left.
+    """
+    root = tmp_path / "proj"
+    shutil.copytree(ok_built, root, symlinks=True)
+    TINY_ROOTS.add(root.resolve())
     return root
 
 

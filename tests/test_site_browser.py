@@ -60,38 +60,51 @@ UNHINTED_SCROLL_BOXES = """Array.from(document.querySelectorAll('.table-scroll, 
 class PagesAtWidth:
     """Every page of the built site opened once per window width, every per-page check of this file run on that load.
 
-    Opening a page (images forced in, network idle) is most of a check's cost; four tests asked for
+    Opening a page (images forced in, network idle) is most of a check's cost; five tests asked for
     the same pages at the same widths and opened each one again. The results are plain data, so the
-    tests stay separate and each still fails on its own.
+    tests stay separate and each still fails on its own. At the WIDTHS every page is opened and what
+    the load itself showed is kept too (console errors, requests, images, links, ids: what
+    test_every_page_loads_cleanly_offline checks, which crawled every page a fifth time); at any other
+    width (800 px: the switch between the desktop and phone images) only the reports, for their charts.
     """
 
     def __init__(self, site, ctx, base: str):
         self.site, self.ctx, self.base = site, ctx, base
         self._done: dict[int, dict[str, dict]] = {}
 
-    def paths(self) -> list[str]:
-        """Every page of the site (not Pagefind's own files), index and data page first."""
+    def paths(self, width: int = WIDTHS[0]) -> list[str]:
+        """The pages opened at this width: at the WIDTHS every page of the site (not Pagefind's own
+        files), index and data page first; at another width the reports only."""
         pages = sorted(str(p.relative_to(self.site)) for p in self.site.rglob("*.html")
                        if p.relative_to(self.site).parts[0] != "pagefind")
+        if width not in WIDTHS:
+            return [p for p in pages if p.startswith("reports/")]
         first = [p for p in ("index.html", "data.html") if p in pages]
         return first + [p for p in pages if p not in first]
 
     def at(self, width: int) -> dict[str, dict]:
-        """{page: {"overflow": px, "charts": [...], "axe": [...], "claims": [...]}} at this width.
+        """{page: {"overflow": px, "charts": [...], "axe": [...], "claims": [...], "load": {...}}} at this width.
 
-        charts: report pages; axe: at the WIDTHS; claims (result column in view, one bool per
-        table): at 400 px, on the data page and the reports.
+        charts: report pages; axe and load (what the load showed): at the WIDTHS; claims (result
+        column in view, one bool per table): at 400 px, on the data page and the reports.
         """
         if width not in self._done:
             found = {}
-            for path in self.paths():
+            for path in self.paths(width):
                 visit = sitecheck.PageVisit(self.ctx, self.base, width=width).open(path)
                 try:
                     r = {"overflow": visit.overflow(), "unhinted": visit.page.evaluate(UNHINTED_SCROLL_BOXES)}
                     if path.startswith("reports/"):
                         r["charts"] = sitecheck.chart_readability(visit, self.site)
                     if width in WIDTHS:
+                        r["load"] = {"links": visit.links(), "ids": visit.ids(),
+                                     "images that did not load": visit.broken_images(),
+                                     "images without alt text": visit.images_without_alt()}
                         r["axe"] = sitecheck.axe_problems(visit)
+                        # read after everything ran on the page: an error raised by a check counts too
+                        r["load"].update({"console errors": list(visit.console_errors),
+                                          "requests off the machine": list(visit.blocked),
+                                          "dialogs": list(visit.dialogs), "failed requests": list(visit.failed)})
                     if width == 400 and (path == "data.html" or path.startswith("reports/")):
                         r["claims"] = visit.page.evaluate(CLAIMS_COLUMN_IN_VIEW)
                 finally:
@@ -133,35 +146,55 @@ def _status(url: str) -> int:
         return exc.code
 
 
-def test_every_page_loads_cleanly_offline(repo_build, chromium):
+def _reachable(pages: dict[str, dict], base: str) -> set[str]:
+    """The pages reached from the index by following links, transitively (same site only)."""
+    seen, todo = set(), ["index.html"]
+    while todo:
+        path = todo.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        for link in pages[path]["load"]["links"] if path in pages else ():
+            url, _ = urldefrag(link)
+            if url.startswith(base) and url.endswith(".html"):
+                todo.append(url[len(base):])
+    return seen
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_every_page_loads_cleanly_offline(repo_build, site_pages, width):
+    """From the index every report is reachable; no page has a console error, a request that left the
+    machine or failed, a broken image, an image without alt text, a dialog, or a link or anchor that
+    does not resolve. The pages are the ones the other checks opened at this width (PagesAtWidth)."""
     assert repo_build.proc.returncode == 0, repo_build.proc.stdout + repo_build.proc.stderr
-    with sitecheck.serve(repo_build.site) as base:
-        pages = _crawl(chromium, base)
-        reports = [p for p in pages if p.startswith("reports/")]
-        site_runs = {r.id for _, r in repo_build.manifest.runs(site_only=True)}
-        assert {p[len("reports/"):-len(".html")] for p in reports} == site_runs  # every report reachable
-        assert "data.html" in pages
-        problems = []
-        for path, visit in pages.items():
-            for what, found in (("console errors", visit.console_errors), ("requests off the machine", visit.blocked),
-                                ("images that did not load", visit.broken_images()),
-                                ("images without alt text", visit.images_without_alt()),
-                                ("dialogs", visit.dialogs), ("failed requests", visit.failed)):
-                if found:
-                    problems.append(f"{path}: {what}: {found[:3]}")
-            for link in visit.links():
-                url, frag = urldefrag(link)
-                if not url.startswith(base):
-                    assert url.split(":", 1)[0] in ("http", "https", "mailto"), f"{path}: odd link {link}"
-                    continue  # an outside address (a source article) is shown, never fetched here
-                if _status(url) != 200:
-                    problems.append(f"{path}: link {link} does not resolve")
-                elif frag and url.endswith(".html"):
-                    target = pages.get(url[len(base):])
-                    if target is not None and frag not in target.ids():
-                        problems.append(f"{path}: anchor #{frag} is not on {url[len(base):]}")
-        for visit in pages.values():
-            visit.close()
+    base, pages = site_pages.base, site_pages.at(width)
+    reached = _reachable(pages, base)
+    reports = [p for p in reached if p.startswith("reports/")]
+    site_runs = {r.id for _, r in repo_build.manifest.runs(site_only=True)}
+    assert {p[len("reports/"):-len(".html")] for p in reports} == site_runs  # every report reachable
+    assert "data.html" in reached
+    problems, status = [], {}
+    for path in sorted(reached):
+        if path not in pages:  # linked, but not a file of the site: the link check below names it
+            continue
+        load = pages[path]["load"]
+        for what in ("console errors", "requests off the machine", "images that did not load",
+                     "images without alt text", "dialogs", "failed requests"):
+            if load[what]:
+                problems.append(f"{path}: {what}: {load[what][:3]}")
+        for link in load["links"]:
+            url, frag = urldefrag(link)
+            if not url.startswith(base):
+                assert url.split(":", 1)[0] in ("http", "https", "mailto"), f"{path}: odd link {link}"
+                continue  # an outside address (a source article) is shown, never fetched here
+            if url not in status:
+                status[url] = _status(url)
+            if status[url] != 200:
+                problems.append(f"{path}: link {link} does not resolve")
+            elif frag and url.endswith(".html"):
+                target = pages.get(url[len(base):])
+                if target is not None and frag not in target["load"]["ids"]:
+                    problems.append(f"{path}: anchor #{frag} is not on {url[len(base):]}")
     assert not problems, "\n".join(problems)
 
 
