@@ -355,7 +355,10 @@ def _template_main(sock: socket.socket, close: list) -> None:
              f"{'; failed: ' + ', '.join(report['failed']) if report['failed'] else ''})")
         sock.sendall(json.dumps(report).encode() + b"\n")
         while True:
-            line = _read_line(sock)
+            try:
+                line = _read_line(sock)
+            except OSError:  # the server left (idle, stale, superseded): so does its template
+                break
             if not line:
                 break
             why = fork_server.changed_file(files)
