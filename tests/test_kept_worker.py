@@ -14,17 +14,9 @@ from pathlib import Path
 import pytest
 
 from conftest import REPO, write_notebook
-from test_shared_server import FIRST, _alive, _build, _project, _servers_of, _wait_gone
+from test_shared_server import FIRST, _alive, _build, _servers_of, _wait_gone, project  # noqa: F401 (fixture)
 
 from nbreport.execution import kept_worker
-
-
-@pytest.fixture
-def project(tmp_path):
-    root, env = _project(tmp_path)
-    yield root, env
-    for s in _servers_of(root):
-        os.kill(s, signal.SIGTERM)
 
 
 def _log(root: Path) -> str:

@@ -18,16 +18,24 @@ import time
 LAUNCHER = "ipykernel_launcher"
 
 
-def _watch_worker(sock: socket.socket) -> None:
-    """In a kernel: kill this kernel's process group once the worker's end of `sock` is closed.
+def watch_hangup(fd: int, then, name: str) -> None:
+    """Run `then` (which must end the process) once the other end of socket `fd` is closed.
 
-    The worker that asked for the kernel holds the other end; when it exits, however it exits
-    (kill -9 included), the end closes and the kernel goes with it. The kernel never reads the
-    socket (its server does), it only waits for the hang-up (POLLRDHUP, Linux).
+    Whoever holds the other end (the worker that asked for a kernel, the build that asked for a
+    kept worker) may exit however it likes (kill -9 included): its end closes and this process
+    follows. Nothing is read from the socket, a thread only waits for the hang-up (POLLRDHUP, Linux).
+
+    Parameters
+    ----------
+    fd : int
+        The socket's descriptor.
+    then : callable
+        Called in the watching thread on hang-up; it must not return (``os._exit``).
+    name : str
+        The thread's name.
     """
     import select
 
-    fd = sock.fileno()
     poller = select.poll()
     poller.register(fd, getattr(select, "POLLRDHUP", 0x2000) | select.POLLHUP | select.POLLERR)
 
@@ -38,37 +46,44 @@ def _watch_worker(sock: socket.socket) -> None:
                     break
             except InterruptedError:
                 continue
-        try:
-            os.killpg(0, signal.SIGKILL)
-        finally:
-            os._exit(1)
+        then()
 
-    threading.Thread(target=wait, name="nbreport-worker-watch", daemon=True).start()
+    threading.Thread(target=wait, name=name, daemon=True).start()
 
 
-def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
-    """In a forked child: become the kernel the request describes; never returns.
+def _kill_own_group() -> None:
+    try:
+        os.killpg(0, signal.SIGKILL)
+    finally:
+        os._exit(1)
+
+
+def run_child(body, request: dict, close=()) -> None:
+    """In a child forked by a server: set it up as `request` says, run `body()`, exit; never returns.
+
+    The set-up a kernel and a kept report worker share: a session of its own, the server's other
+    sockets closed (detach: no later close of a reused descriptor), default signal handlers (SIGINT
+    raises KeyboardInterrupt), stdin from /dev/null, the request's folder and whole environment,
+    Python's temp folder from that environment, NumPy's legacy random state reseeded.
 
     Parameters
     ----------
+    body : callable
+        What the child is for; its SystemExit code is the child's exit status.
     request : dict
-        ``argv`` (the launcher's arguments), ``env`` (the kernel's whole environment) and ``cwd``.
-    watch : socket.socket
-        The connection to the worker that asked for the kernel: the kernel dies when the worker's
-        end closes (`_watch_worker`), not when the server exits (a shared server outlives builds).
+        ``env`` (the whole environment) and ``cwd`` (or None).
     close : iterable of socket.socket
-        The server's other sockets (its listening socket, other workers' connections): closed here,
-        so a kernel holds nothing that keeps a server reachable after it is gone.
+        The server's sockets the child must not hold.
     """
     code = 1
     try:
         os.setsid()
         for other in close:
             try:
-                os.close(other.detach())  # detach: no later close of a reused descriptor
+                os.close(other.detach())
             except OSError:
                 pass
-        for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -77,22 +92,13 @@ def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
         if request.get("cwd"):
             os.chdir(request["cwd"])
         os.environ.clear()
-        os.environ.update(request["env"])
+        os.environ.update(request.get("env") or {})
         import tempfile
 
-        tempfile.tempdir = None  # the run's TMPDIR, not the server's
+        tempfile.tempdir = None  # the request's TMPDIR, not the server's
         if "numpy.random" in sys.modules:
             sys.modules["numpy.random"].seed()
-        _watch_worker(watch)
-        # the launcher's arguments (-f connection file). parent_handle=1 means "no parent poller" to
-        # ipykernel (pid 1 never goes away) without the console banner a 0 prints ("To connect another
-        # client ..."): the kernel watches its worker (above), and its parent, a shared server, may
-        # exit first without taking the kernel with it
-        os.environ.pop("JPY_PARENT_PID", None)
-        sys.argv = [LAUNCHER, *request["argv"], "--IPKernelApp.parent_handle=1"]
-        from ipykernel import kernelapp
-
-        kernelapp.launch_new_instance()
+        body()
         code = 0
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else 0
@@ -106,6 +112,36 @@ def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
             sys.stderr.flush()
         finally:
             os._exit(code)
+
+
+def become_kernel(request: dict, watch: socket.socket, close=()) -> None:
+    """In a forked child: become the kernel the request describes; never returns.
+
+    Parameters
+    ----------
+    request : dict
+        ``argv`` (the launcher's arguments), ``env`` (the kernel's whole environment) and ``cwd``.
+    watch : socket.socket
+        The connection to the worker that asked for the kernel: the kernel (its whole process
+        group) dies when the worker's end closes (`watch_hangup`), not when the server exits (a
+        shared server outlives builds).
+    close : iterable of socket.socket
+        The server's other sockets (its listening socket, other workers' connections): closed here,
+        so a kernel holds nothing that keeps a server reachable after it is gone.
+    """
+    def body():
+        watch_hangup(watch.fileno(), _kill_own_group, "nbreport-worker-watch")
+        # the launcher's arguments (-f connection file). parent_handle=1 means "no parent poller" to
+        # ipykernel (pid 1 never goes away) without the console banner a 0 prints ("To connect another
+        # client ..."): the kernel watches its worker (above), and its parent, a shared server, may
+        # exit first without taking the kernel with it
+        os.environ.pop("JPY_PARENT_PID", None)
+        sys.argv = [LAUNCHER, *request["argv"], "--IPKernelApp.parent_handle=1"]
+        from ipykernel import kernelapp
+
+        kernelapp.launch_new_instance()
+
+    run_child(body, request, close)
 
 
 def import_modules(modules: list[str], then=None) -> tuple[dict, dict]:

@@ -29,7 +29,6 @@ import os
 import select
 import signal
 import socket
-import sys
 import time
 
 SWITCH_ENV = "REPORT_KEPT_WORKERS"  # 0/false/no/off: every build forks its own workers
@@ -386,41 +385,13 @@ def _template_main(sock: socket.socket, close: list) -> None:
 
 def _become_worker(request: dict, pipe: socket.socket, close: list) -> None:
     """In a child of the template: become a report worker for the build at the other end of `pipe`."""
-    code = 1
-    try:
-        os.setsid()
-        for other in close:
-            try:
-                os.close(other.detach())
-            except OSError:
-                pass
-        for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
-            signal.signal(sig, signal.SIG_DFL)
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        if request.get("cwd"):
-            os.chdir(request["cwd"])
-        os.environ.clear()
-        os.environ.update(request.get("env") or {})
-        import tempfile
+    from nbreport.execution.fork_server import run_child
 
-        tempfile.tempdir = None
+    def body():
         from multiprocessing.connection import Connection
 
         from nbreport.execution import worker
 
         worker.main(Connection(pipe.detach()), {}, preload=False, watch=True)
-        code = 0
-    except SystemExit as exc:
-        code = exc.code if isinstance(exc.code, int) else 0
-    except BaseException:  # noqa: BLE001
-        import traceback
 
-        traceback.print_exc()
-    finally:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
+    run_child(body, request, close)

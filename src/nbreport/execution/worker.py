@@ -30,7 +30,7 @@ import traceback
 from pathlib import Path
 
 from nbreport.config import SWEEP_ENV
-from nbreport.execution import forking, kernels
+from nbreport.execution import fork_server, forking, kernels
 from nbreport.execution.kernels import kernel_manager_class, kill_kernels
 from nbreport.execution.outcome import fix_text, mark_failure
 from nbreport.render import atomic_write, exporter, render
@@ -256,28 +256,11 @@ def preload_modules() -> None:
     kernel_manager_class()
 
 
-def _watch_build(conn) -> None:
-    """A kept worker (not the build's child): kill its kernels and exit once the build's end of
-    `conn` closes, however the build ended (POLLRDHUP, Linux), even in the middle of a job."""
-    import select
-    import threading
-
-    poller = select.poll()
-    poller.register(conn.fileno(), getattr(select, "POLLRDHUP", 0x2000) | select.POLLHUP | select.POLLERR)
-
-    def wait():
-        while True:
-            try:
-                if poller.poll():
-                    break
-            except InterruptedError:
-                continue
-        try:
-            kill_kernels()
-        finally:
-            os._exit(1)
-
-    threading.Thread(target=wait, name="nbreport-build-watch", daemon=True).start()
+def _leave_now() -> None:
+    try:
+        kill_kernels()
+    finally:
+        os._exit(1)
 
 
 def main(conn, env: dict, preload: bool = True, watch: bool = False) -> None:
@@ -302,8 +285,8 @@ def main(conn, env: dict, preload: bool = True, watch: bool = False) -> None:
         build's end of `conn` closes, instead of when its parent dies.
     """
     parent = os.getppid()
-    if watch:
-        _watch_build(conn)
+    if watch:  # a kept worker, not the build's child: it leaves when the build's end of conn closes
+        fork_server.watch_hangup(conn.fileno(), _leave_now, "nbreport-build-watch")
     else:
         _die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
