@@ -188,8 +188,8 @@ def test_skipping_redundant_draws_changes_no_layout_decision(name, monkeypatch):
     """Laid out with a draw before every measurement (the old way), each chart ends the same.
 
     Every step's draw, and a draw before measuring any text box after a step changed what a draw
-    places (tick labels when thinning or turning them, titles when wrapping them): the layout
-    measures those without a draw."""
+    places (tick labels when thinning or turning them, titles when wrapping them), and before the
+    source line and legends are stacked below the axes: the layout measures those without a draw."""
     fast = _laid_out(CHARTS[name])
 
     def always(fig):
@@ -204,8 +204,15 @@ def test_skipping_redundant_draws_changes_no_layout_decision(name, monkeypatch):
             layout._fresh.add(t.figure)
         return real_box(t, t.figure.canvas.get_renderer())
 
+    real_bottom = layout._decorations_bottom
+
+    def drawn_bottom(fig, renderer, skip):  # the source line and legends went below a fresh draw
+        fig.draw_without_rendering()
+        return real_bottom(fig, fig.canvas.get_renderer(), skip)
+
     monkeypatch.setattr(layout, "_draw", always)
     monkeypatch.setattr(layout, "_box", drawn_box)
+    monkeypatch.setattr(layout, "_decorations_bottom", drawn_bottom)
     slow = _laid_out(CHARTS[name])
     assert fast["phone"]["texts"], "nothing measured"
     for which in ("phone", "desktop"):

@@ -130,11 +130,17 @@ def _free(t) -> bool:
 
 
 def _stack_below(fig, legends_below: bool) -> None:
-    """Put the legend (phone) and the source line under the axes' labels, left-aligned, never over them."""
-    renderer = _draw(fig)
+    """Put the legend (phone) and the source line under the axes' labels, left-aligned, never over them.
+
+    No draw first: measuring each axes' tight box places its tick labels, axis labels and titles
+    the way a draw does (matplotlib's own steps: `_update_ticks`, `_update_label_position`,
+    `_update_title_position`), so the figure counts as drawn afterwards (`_fresh`).
+    """
+    renderer = fig.canvas.get_renderer()
     source = _source(fig)
     legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] if legends_below else []
     left, y = _decorations_bottom(fig, renderer, [source, *legends])
+    _fresh.add(fig)
     gap = 8 * fig.dpi / 72
     width_px = fig.bbox.width - max(left, 0) - 4
     for leg in legends:
