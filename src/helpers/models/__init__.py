@@ -4,7 +4,8 @@ Sub-modules, one job each:
 
 ``series``          data access: the quota and export histories the models fit (no statsmodels)
 ``regression``      t quantiles, Newey-West lags, OLS
-``quota``           annual quota growth: naive, log-linear, segmented, Holt
+``quota``           annual quota growth: naive, log-linear, segmented; `forecast` for all four models
+``holt``            Holt's damped trend (the costly fit, remembered in the process)
 ``evaluation``      their out-of-sample evaluation: backtest, slowdown test, nowcast, USGS comparison
 ``counterfactual``  the monthly export shock: counterfactual and rebound figures
 ``shock_tests``     interrupted time series, placebo test, the events around a shock and a second event
@@ -30,9 +31,11 @@ _WHERE = {
     "helpers.models.regression": (
         "fit_log_sums", "nw_lags"),
     "helpers.models.quota": (
-        "MODEL_NAMES", "REGIME_BREAKS", "estimate_breaks", "forecast", "forecast_holt", "forecast_loglinear",
-        "forecast_naive", "forecast_segmented", "holt_fit", "holt_params", "loglinear_fit", "loglinear_growth",
+        "MODEL_NAMES", "REGIME_BREAKS", "estimate_breaks", "forecast", "forecast_loglinear",
+        "forecast_naive", "forecast_segmented", "loglinear_fit", "loglinear_growth",
         "naive_drift", "resolve_breaks", "segmented_fit", "segmented_growth", "usable_breaks"),
+    "helpers.models.holt": (
+        "forecast_holt", "holt_fit", "holt_params"),
     "helpers.models.evaluation": (
         "backtest", "backtest_scores", "backtest_table", "best_model", "nowcast", "nowcast_table", "slowdown_test",
         "usgs_figure", "usgs_vs_quota"),

@@ -1,8 +1,8 @@
 """Annual quota growth models (``notebooks/models/quota_growth.ipynb``).
 
 A random walk with drift on log quota (the naive baseline), a log-linear trend (OLS with HAC
-standard errors), a segmented (continuous, piecewise) log-linear trend and Holt's damped trend;
-`forecast` is the one entry point. Missing years are never filled in; each model's docstring
+standard errors), a segmented (continuous, piecewise) log-linear trend and Holt's damped trend
+(``helpers.models.holt``); `forecast` is the one entry point. Missing years are never filled in; each model's docstring
 says how it treats them. ``level`` is always an interval's coverage (0.9 = 90 %). The models'
 out-of-sample evaluation lives in ``helpers.models.evaluation``. Part of ``helpers.models``.
 """
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 
 import numpy as np
 import pandas as pd
@@ -443,119 +442,6 @@ def forecast_segmented(series: pd.Series, targets, level: float = 0.9, breaks="f
                          "lower": np.exp(sf["obs_ci_lower"].to_numpy()), "upper": np.exp(sf["obs_ci_upper"].to_numpy())})
 
 
-# ---- Holt's damped trend ---------------------------------------------------------------------------
-
-_HOLT_STARTS = ((0.1, 0.01, 0.98), (0.9, 0.3, 0.95), (0.5, 0.1, 0.9), (0.99, 0.5, 0.9))
-
-
-def holt_fit(series: pd.Series):
-    """Holt's damped trend on log values as a state-space model (ETS(A,Ad,N), statsmodels).
-
-    The damped trend is Gardner and McKenzie's (1985). The state-space form lets the
-    Kalman filter pass over missing years as missing observations (no interpolation).
-    Fitted by maximum likelihood from several starting points (the default start often
-    stops in a poor local optimum on short series); the best likelihood wins. The damping
-    factor is bounded at 0.98 by statsmodels.
-
-    Parameters
-    ----------
-    series : Series
-        Annual quota in t REO, indexed by year.
-
-    Returns
-    -------
-    results : statsmodels ExponentialSmoothingResults
-        The best fit, on log t REO, over every year from the first to the last observed.
-    last : int
-        The last observed year.
-
-    Raises
-    ------
-    ModelError
-        When a value is not positive, fewer than six years are observed, or no start fits.
-    """
-    from statsmodels.tsa.statespace.exponential_smoothing import ExponentialSmoothing
-
-    years, ly = _clean_annual(series)
-    if len(years) < 6:
-        raise ModelError("Holt's damped trend needs at least six observed years")
-    full = np.arange(years[0], years[-1] + 1)
-    y = pd.Series(ly, index=years).reindex(full).to_numpy()
-    best = None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        model = ExponentialSmoothing(y, trend=True, damped_trend=True)
-        # initial level and trend from the first two observed years (statsmodels' own start needs them consecutive)
-        init = [ly[0], (ly[1] - ly[0]) / (years[1] - years[0])]
-        for start in _HOLT_STARTS:
-            p0 = np.r_[start, init]
-            try:
-                res = model.fit(start_params=p0, disp=False)
-            except (np.linalg.LinAlgError, ValueError):
-                continue
-            if np.isfinite(res.llf) and (best is None or res.llf > best.llf + 1e-9):
-                best = res
-    if best is None:
-        raise ModelError("Holt's damped trend could not be fitted")
-    return best, int(full[-1])
-
-
-def forecast_holt(series: pd.Series, targets, level: float = 0.9) -> pd.DataFrame:
-    """Forecast of Holt's damped trend with prediction intervals.
-
-    Parameters
-    ----------
-    series : Series
-        Annual quota in t REO, indexed by year.
-    targets : sequence of int
-        Years to forecast, all after the last observed year.
-    level : float, default 0.9
-
-    Returns
-    -------
-    DataFrame
-        One row per target: year, mean, lower, upper (t REO).
-
-    Raises
-    ------
-    ModelError
-        When the model cannot be fitted.
-    """
-    res, last = holt_fit(series)
-    targets = np.asarray(targets, int)
-    steps = int(targets.max() - last)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fc = res.get_forecast(steps)
-        mean = np.asarray(fc.predicted_mean)
-        ci = np.asarray(fc.conf_int(alpha=1 - level))
-    idx = targets - last - 1
-    return pd.DataFrame({"year": targets, "mean": np.exp(mean[idx]), "lower": np.exp(ci[idx, 0]),
-                         "upper": np.exp(ci[idx, 1])})
-
-
-def holt_params(series: pd.Series) -> dict:
-    """Holt's fitted smoothing parameters.
-
-    Parameters
-    ----------
-    series : Series
-        Annual quota in t REO, indexed by year.
-
-    Returns
-    -------
-    dict
-        ``alpha`` (level smoothing), ``beta`` (trend smoothing), ``phi`` (damping), each in [0, 1].
-
-    Raises
-    ------
-    ModelError
-        When the model cannot be fitted.
-    """
-    res, _ = holt_fit(series)
-    return dict(zip(["alpha", "beta", "phi"], [float(v) for v in np.asarray(res.params)[:3]]))
-
-
 # ---- one entry point for every model ---------------------------------------------------------------
 
 def forecast(model: str, series: pd.Series, targets, level: float = 0.9, breaks="fixed") -> pd.DataFrame:
@@ -591,5 +477,7 @@ def forecast(model: str, series: pd.Series, targets, level: float = 0.9, breaks=
     if model == "segmented":
         return forecast_segmented(series, targets, level, breaks)
     if model == "holt":
+        from helpers.models.holt import forecast_holt  # holt imports this module
+
         return forecast_holt(series, targets, level)
     raise ModelError(f"unknown model {model!r}; expected one of {', '.join(MODEL_NAMES)}")

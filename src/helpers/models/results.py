@@ -14,7 +14,8 @@ from helpers.models.counterfactual import Counterfactual, Rebound, fit_counterfa
 from helpers.models.shock_tests import (counterfactual_backtest, event_months, interrupted_time_series, placebo_test,
                                         second_event)
 from helpers.models.evaluation import backtest, backtest_scores, best_model, nowcast, slowdown_test, usgs_figure
-from helpers.models.quota import (REGIME_BREAKS, holt_params, loglinear_growth, naive_drift, resolve_breaks,
+from helpers.models.holt import holt_params
+from helpers.models.quota import (REGIME_BREAKS, loglinear_growth, naive_drift, resolve_breaks,
                                   segmented_growth)
 from helpers.models.series import (EXPORT_SERIES, MIN_YEARS, ModelError, export_combined, export_history, quota_history,
                                    quota_series)
