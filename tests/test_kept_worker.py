@@ -57,7 +57,8 @@ def test_a_rebuild_takes_a_preloaded_worker_and_every_run_still_gets_a_fresh_ker
     assert str(second["probe-a"]["pid"]) in page, "the page shows the rebuild's output"
 
 
-def test_a_kept_worker_and_its_kernel_die_with_a_killed_build(project):
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_a_kept_worker_and_its_kernel_die_with_a_killed_build(project, sig):
     root, env = project
     _build(root, env)
     _template_ready(root)
@@ -79,10 +80,11 @@ def test_a_kept_worker_and_its_kernel_die_with_a_killed_build(project):
         assert m, f"the build forked its own worker:\n{_log(root)[-2000:]}"
         worker = int(m.group(1))
         assert _alive(worker) and _alive(kernel)
-        build.kill()  # kill -9: no clean-up code of the build runs
+        build.send_signal(sig)  # kill -9: no clean-up code of the build runs; SIGTERM: the build stops its workers
         build.wait(30)
         assert _wait_gone(worker, 10), "the kept worker outlived its build"
         assert _wait_gone(kernel, 10), "the kernel outlived the build and its worker"
+        assert not list(Path("/tmp").glob(f"rek-{worker}-*")), "the kept worker left its kernel socket folder"
         assert _servers_of(root), "the server stays for the next build"
     finally:
         build.kill()
