@@ -3,18 +3,14 @@ pre-loaded worker instead of importing papermill and nbconvert again; such a wor
 its build, and a server started for other code never hands one out."""
 from __future__ import annotations
 
-import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import REPO, write_notebook
-from test_shared_server import FIRST, _alive, _build, _servers_of, _wait_gone, project  # noqa: F401 (fixture)
+from test_shared_server import _alive, _build, _servers_of, _wait_gone, project, sleeping_build  # noqa: F401 (fixture)
 
 from nbreport.execution import kept_worker
 
@@ -62,20 +58,9 @@ def test_a_kept_worker_and_its_kernel_die_with_a_killed_build(project, sig):
     root, env = project
     _build(root, env)
     _template_ready(root)
-    marker = root / "build" / "work" / "probe-a" / "kernel.pid"
-    write_notebook(root / "notebooks" / "models" / "probe.ipynb",
-                   [FIRST, "import os, pathlib, time\npathlib.Path('kernel.pid').write_text(str(os.getpid()))\n"
-                           "time.sleep(120)"])
-    full = {**os.environ, "CI": "1", **env}  # the environment of the first build: its server's key
-    build = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO), env=full,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # the environment of the first build: its server's key
+    build, kernel = sleeping_build(root, env, why=lambda: f":\n{_log(root)[-3000:]}")
     try:
-        end = time.monotonic() + 60
-        while time.monotonic() < end and not marker.exists():
-            time.sleep(0.1)
-        assert marker.exists(), f"the notebook never started:\n{_log(root)[-3000:]}"
-        time.sleep(0.3)
-        kernel = int(marker.read_text())
         m = _wait_for(root, r"report worker (\d+) for ", 5)
         assert m, f"the build forked its own worker:\n{_log(root)[-2000:]}"
         worker = int(m.group(1))

@@ -143,24 +143,32 @@ def test_an_edited_file_that_the_imports_read_replaces_the_server(project, tmp_p
     assert all(_wait_gone(pid, 5) for pid in old), "the stale server left"
 
 
-def test_a_kernel_dies_with_its_worker_while_the_server_stays(project):
-    root, env = project
-    marker = root / "build" / "work" / "probe-a" / "kernel.pid"
+def sleeping_build(root: Path, env: dict, why=lambda: "") -> tuple[subprocess.Popen, int]:
+    """A build (`python -m nbreport` in the background) whose probe-a kernel sleeps for 2 minutes,
+    and that kernel's pid once it sleeps; `why()` adds to the message when it never starts."""
     from conftest import write_notebook
 
+    marker = root / "build" / "work" / "probe-a" / "kernel.pid"
     write_notebook(root / "notebooks" / "models" / "probe.ipynb",
                    [FIRST, "import os, pathlib, time\npathlib.Path('kernel.pid').write_text(str(os.getpid()))\n"
                            "time.sleep(120)"])
-    full = {**os.environ, "CI": "1", "REPORT_WORKERS": "1", **env}
-    build = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO), env=full,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    build = subprocess.Popen([sys.executable, "-m", "nbreport", "--root", str(root)], cwd=str(REPO),
+                             env={**os.environ, "CI": "1", **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    end = time.monotonic() + 60
+    while time.monotonic() < end and not marker.exists():
+        time.sleep(0.1)
+    if not marker.exists():
+        build.kill()
+        build.wait(30)
+        raise AssertionError(f"the notebook never started{why()}")
+    time.sleep(0.3)
+    return build, int(marker.read_text())
+
+
+def test_a_kernel_dies_with_its_worker_while_the_server_stays(project):
+    root, env = project
+    build, kernel = sleeping_build(root, {"REPORT_WORKERS": "1", **env})
     try:
-        end = time.monotonic() + 60
-        while time.monotonic() < end and not marker.exists():
-            time.sleep(0.1)
-        assert marker.exists(), "the notebook never started"
-        time.sleep(0.3)
-        kernel = int(marker.read_text())
         workers = [int(x) for x in subprocess.run(["ps", "-o", "pid=", "--ppid", str(build.pid)],
                                                   capture_output=True, text=True).stdout.split()]
         assert workers
