@@ -38,7 +38,7 @@ from nbreport.fingerprint import NBREPORT_DIR, Inputs, digest, hash_file, hash_t
 from nbreport.pool import LocalExecutor, Progress
 from nbreport.safety import (_diff, _lock, check_writable, protected_snapshot,  # noqa: F401
                              sweep_kernel_leftovers)
-from nbreport.state import load_state, save_state
+from nbreport.state import checked_data, load_state, save_state
 from nbreport.status import (BuildError, Interrupted, Outcome, StorageError, describe_error,  # noqa: F401
                              run_status, storage_error, strip_ansi)
 
@@ -255,7 +255,7 @@ def preflight(cfg: Config, data: bool = True) -> tuple[manifest_mod.Manifest, li
         raise BuildError(str(exc)) from None
     man.ext = ext
     # the collection's own data checks, without pandas: bad data never reaches a kernel
-    data_problems = ext.call("check_data", cfg.root, default=[])
+    data_problems = checked_data(cfg, ext)  # kept when clean on the same data, code and pins
     if data_problems:  # checked first: the joint constraints below count what data/ holds
         hint = ext._get("DATA_CHECK_HINT", "")
         raise BuildError(f"the data cannot be used; nothing was executed{f' ({hint})' if hint else ''}:\n  "

@@ -89,3 +89,49 @@ def save_state(cfg: Config, state: dict) -> None:
             pass
         raise storage_error(exc, cfg.state_file) from None
 
+
+
+DATA_CHECK = "data-check.json"  # in build/cache: the digest under which the extension's data check was clean
+
+
+def checked_data(cfg: Config, ext) -> list[str]:
+    """The extension's data check (``check_data``), skipped when it was clean on these very inputs.
+
+    Why: the check reads every data file (about 0.15 s), and a one-notebook rebuild pays it before
+    anything runs. A clean result is kept in build/cache under a digest of data/, the extension's
+    package (which holds the check) and the pins; any change there checks again. Problems are
+    never kept: they are found, and worded, afresh in every build.
+
+    Parameters
+    ----------
+    cfg : Config
+        The build's configuration (its root and build folder).
+    ext : nbreport.extension.Extension
+        The collection's extension.
+
+    Returns
+    -------
+    list of str
+        The check's messages; empty when the data are clean.
+    """
+    from nbreport.fingerprint import digest, hash_file, hash_tree
+
+    package = ext.package_dir()
+    key = digest([hash_tree(cfg.root / "data"), hash_tree(package) if package else "none",
+                  hash_file(cfg.root / "environment.yml")])
+    stamp = cfg.build / "cache" / DATA_CHECK
+    try:
+        if json.loads(stamp.read_text(encoding="utf-8")) == {"key": key, "problems": []}:
+            return []
+    except (OSError, ValueError):
+        pass
+    problems = ext.call("check_data", cfg.root, default=[])
+    if not problems and cfg.build.is_dir():  # --check before any build writes nothing
+        try:
+            stamp.parent.mkdir(parents=True, exist_ok=True)
+            tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
+            tmp.write_text(json.dumps({"key": key, "problems": []}), encoding="utf-8")
+            os.replace(tmp, stamp)
+        except OSError:
+            pass  # not kept: the next build checks again
+    return problems
