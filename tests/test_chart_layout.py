@@ -296,3 +296,27 @@ def test_a_sweep_points_chart_is_drawn_but_not_rasterised(monkeypatch):
     theme.show(CHARTS["bars"](), alt="Bars")
     obj, kw = shown[-1]
     assert "image/png" in obj and kw["metadata"]["image/png"]["phone"]["png"]
+
+
+def test_a_label_with_no_free_place_above_or_below_goes_beside_off_the_line():
+    """A label on a dense line whose column is full from bottom to top is moved sideways, onto a free
+    place, with its connector kept (the phone rebound chart's trough label stayed on the line)."""
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ys = np.tile([0.0, 10.0], 20)
+    ax.plot(np.linspace(4.6, 5.4, len(ys)), ys, color="k")  # a column of zigzags, top to bottom
+    ax.plot([0, 10], [-1, -1], color="k")  # the axes span x 0-10
+    ax.set_xlim(0, 10)
+    ax.set_ylim(-1, 11)
+    theme.annotate_value(ax, 5.0, 5.0, "trough: 77% below\nthe counterfactual", offset=(0, 0))
+    (label,) = [t for t in ax.texts if t.get_text().startswith("trough")]
+    layout._separate(fig)
+    renderer = layout._draw(fig)
+    box = layout._box(label, renderer)
+    marks = layout._data_points(fig)
+    inside = ((marks[:, 0] > box.x0) & (marks[:, 0] < box.x1) & (marks[:, 1] > box.y0) & (marks[:, 1] < box.y1))
+    assert not inside.any(), "the label was left on the plotted line"
+    area = ax.get_window_extent(renderer)
+    assert area.x0 <= box.x0 and box.x1 <= area.x1 and area.y0 <= box.y0 and box.y1 <= area.y1
+    plt.close(fig)

@@ -346,12 +346,35 @@ def _separate(fig, drop_details: bool = False) -> int:
                     box = moved
                     break
             else:
-                if detail and drop_details:
+                beside = None if detail else _beside(box, area, step, blocked)
+                if beside is not None:
+                    _shift(t, *beside)
+                    box = box.translated(*beside)
+                elif detail and drop_details:
                     t.set_visible(False)
                     dropped += 1
                     continue
         placed.append(box)
     return dropped
+
+
+def _beside(box, area, step: float, blocked) -> tuple[float, float] | None:
+    """The nearest free place for a label to the left or right of where it stands, or None.
+
+    Tried only when no place straight above or below is free: on a narrow (phone) chart a label
+    set beside a dense line finds none there (the rebound chart's trough label stayed on the line).
+    An annotation keeps its connector to its point wherever its text goes.
+    """
+    import math
+
+    moves = sorted(((i * box.width * 0.25, j * step) for i in range(-12, 13) if i for j in range(-12, 13)),
+                   key=lambda d: (math.hypot(*d), d))
+    for dx, dy in moves:
+        moved = box.translated(dx, dy)
+        if (area.x0 <= moved.x0 and moved.x1 <= area.x1 and area.y0 <= moved.y0 and moved.y1 <= area.y1
+                and not blocked(moved)):
+            return dx, dy
+    return None
 
 
 def phone_layout(fig):
