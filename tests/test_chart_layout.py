@@ -314,7 +314,9 @@ def test_a_label_with_no_free_place_above_or_below_goes_beside_off_the_line():
     layout._separate(fig)
     renderer = layout._draw(fig)
     box = layout._box(label, renderer)
-    marks = layout._data_points(fig)
+    from helpers.plots.placement import data_points
+
+    marks = data_points(fig)
     inside = ((marks[:, 0] > box.x0) & (marks[:, 0] < box.x1) & (marks[:, 1] > box.y0) & (marks[:, 1] < box.y1))
     assert not inside.any(), "the label was left on the plotted line"
     area = ax.get_window_extent(renderer)

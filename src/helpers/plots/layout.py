@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import weakref
 
+from helpers.plots.placement import data_points, free_place_beside, shift
+
 DPI = 100  # figure px per inch at 1x: a 9 in figure is 900 CSS px wide on a desktop page
 SCALE = 2  # PNGs are written at 2x (DPI * SCALE px per inch) and shown at DPI, sharp on high-density screens
 MIN_FONT_PX = 11  # smallest text a reader sees, in CSS px, at 400 px and at 1280 px
@@ -255,42 +257,6 @@ def _fit_categories(ax, renderer) -> None:
         _changed(ax.figure)
 
 
-def _shift(t, dx: float, dy: float) -> None:
-    """Move a text by (dx, dy) display px, whatever coordinates it was placed in."""
-    from matplotlib.text import Annotation
-
-    if isinstance(t, Annotation) and t.anncoords in ("offset points", "offset pixels"):
-        k = 72 / t.figure.dpi if t.anncoords == "offset points" else 1
-        x, y = t.xyann
-        t.xyann = (x + dx * k, y + dy * k)
-        return
-    tr = t.get_transform()
-    x, y = t._get_xy_display()  # handles dates and other units
-    t.set_position(tr.inverted().transform((x + dx, y + dy)))
-
-
-def _data_points(fig):
-    """Display px of the plotted data: points along every data line (every 2 px) and every marker."""
-    import numpy as np
-
-    pts = [np.empty((0, 2))]
-    for ax in fig.axes:
-        for line in ax.lines:
-            xy = np.asarray(line.get_xydata(), dtype=float)
-            if len(xy) < 2 or np.ptp(xy[:, 0]) == 0 or np.ptp(xy[:, 1]) == 0:  # event and reference rules
-                continue
-            d = line.get_transform().transform(xy)
-            d = d[np.isfinite(d).all(axis=1)]
-            for a, b in zip(d, d[1:]):
-                n = max(2, int(np.hypot(*(b - a)) / 2))
-                pts.append(a + (b - a) * np.linspace(0, 1, n)[:, None])
-        for coll in ax.collections:
-            offs = coll.get_offsets()
-            if len(offs):
-                pts.append(coll.get_offset_transform().transform(np.asarray(offs, dtype=float)))
-    return np.vstack(pts)
-
-
 def _separate(fig, drop_details: bool = False) -> int:
     """Move labels inside the axes (annotations, event and value labels) until no two texts overlap.
 
@@ -313,7 +279,7 @@ def _separate(fig, drop_details: bool = False) -> int:
         return any(min(box.x1, b.x1) - max(box.x0, b.x0) > -2 and min(box.y1, b.y1) - max(box.y0, b.y0) > -2
                    for b in placed)
 
-    marks = _data_points(fig)
+    marks = data_points(fig)
 
     def on_data(box) -> bool:
         if not len(marks):
@@ -323,13 +289,13 @@ def _separate(fig, drop_details: bool = False) -> int:
                   & (marks[:, 1] > box.y0 - r) & (marks[:, 1] < box.y1 + r))
         return bool(inside.any())
 
-    dropped = 0
+    dropped, stuck = 0, []
     for t in sorted(movable, key=lambda t: t.get_gid() == DETAIL_GID):  # article values first, details last
         area = t.axes.get_window_extent(renderer)
         box = _box(t, renderer)
         dx = min(0.0, area.x1 - box.x1) or max(0.0, area.x0 - box.x0)
         if dx:
-            _shift(t, dx, 0)  # free texts move without a new draw (see _fresh)
+            shift(t, dx, 0)  # free texts move without a new draw (see _fresh)
             box = _box(t, renderer)
         detail = t.get_gid() == DETAIL_GID
 
@@ -342,39 +308,25 @@ def _separate(fig, drop_details: bool = False) -> int:
                 dy = step * ((k + 1) // 2) * (1 if k % 2 else -1)
                 moved = box.translated(0, dy)
                 if not blocked(moved) and moved.y1 <= area.y1 and moved.y0 >= area.y0:
-                    _shift(t, 0, dy)
+                    shift(t, 0, dy)
                     box = moved
                     break
             else:
-                beside = None if detail else _beside(box, area, step, blocked)
-                if beside is not None:
-                    _shift(t, *beside)
-                    box = box.translated(*beside)
-                elif detail and drop_details:
+                if not detail:
+                    stuck.append((t, box, area, step))
+                elif drop_details:
                     t.set_visible(False)
                     dropped += 1
                     continue
         placed.append(box)
+    for t, box, area, step in stuck:  # once every other label has its place: beside, if anywhere
+        placed.remove(box)
+        move = free_place_beside(box, area, step, lambda b: hits(b) or on_data(b))
+        if move is not None:
+            shift(t, *move)
+            box = box.translated(*move)
+        placed.append(box)
     return dropped
-
-
-def _beside(box, area, step: float, blocked) -> tuple[float, float] | None:
-    """The nearest free place for a label to the left or right of where it stands, or None.
-
-    Tried only when no place straight above or below is free: on a narrow (phone) chart a label
-    set beside a dense line finds none there (the rebound chart's trough label stayed on the line).
-    An annotation keeps its connector to its point wherever its text goes.
-    """
-    import math
-
-    moves = sorted(((i * box.width * 0.25, j * step) for i in range(-12, 13) if i for j in range(-12, 13)),
-                   key=lambda d: (math.hypot(*d), d))
-    for dx, dy in moves:
-        moved = box.translated(dx, dy)
-        if (area.x0 <= moved.x0 and moved.x1 <= area.x1 and area.y0 <= moved.y0 and moved.y1 <= area.y1
-                and not blocked(moved)):
-            return dx, dy
-    return None
 
 
 def phone_layout(fig):
@@ -550,7 +502,7 @@ def _free_legends(fig) -> bool:
         _draw(fig)
         own = {id(t) for l in fig.findobj(Legend) for t in [*l.get_texts(), l.get_title()]}
         others = [_box(t, renderer) for t in _texts(fig) if id(t) not in own]
-        marks = _data_points(fig)
+        marks = data_points(fig)
 
         def cost(box) -> tuple[int, int]:
             texts = sum(min(box.x1, b.x1) - max(box.x0, b.x0) > -2 and min(box.y1, b.y1) - max(box.y0, b.y0) > -2
