@@ -142,8 +142,8 @@ class Pool:
             w["conn"].close()
         except OSError:
             pass
-        if hasattr(proc, "close") and w.get("kept"):
-            proc.close()
+        if w.get("kept"):
+            proc.close()  # its pidfd
 
     def close(self, graceful: bool = True) -> None:
         """Stop every worker, so no worker or kernel outlives the build.

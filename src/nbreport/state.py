@@ -90,7 +90,6 @@ def save_state(cfg: Config, state: dict) -> None:
         raise storage_error(exc, cfg.state_file) from None
 
 
-
 DATA_CHECK = "data-check.json"  # in build/cache: the digest under which the extension's data check was clean
 
 
@@ -127,11 +126,10 @@ def checked_data(cfg: Config, ext) -> list[str]:
         pass
     problems = ext.call("check_data", cfg.root, default=[])
     if not problems and cfg.build.is_dir():  # --check before any build writes nothing
+        from nbreport.render import atomic_write
+
         try:
-            stamp.parent.mkdir(parents=True, exist_ok=True)
-            tmp = stamp.with_name(f".{stamp.name}.{os.getpid()}.tmp")
-            tmp.write_text(json.dumps({"key": key, "problems": []}), encoding="utf-8")
-            os.replace(tmp, stamp)
+            atomic_write(stamp, json.dumps({"key": key, "problems": []}).encode("utf-8"))
         except OSError:
             pass  # not kept: the next build checks again
     return problems

@@ -403,11 +403,4 @@ def provisioner_class():
             self.cwd = cwd
             return self.connection_info
 
-        async def wait(self):
-            # LocalProvisioner polls a dying kernel every 0.1 s: 0.1 s of every run's shutdown
-            # (papermill kills the kernel once the last cell is done); 0.01 s here, then its own wait
-            while self.process is not None and await self.poll() is None:
-                await asyncio.sleep(0.01)
-            return await super().wait()
-
     return ForkProvisioner
