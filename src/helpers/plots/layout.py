@@ -289,6 +289,9 @@ def _separate(fig, drop_details: bool = False) -> int:
                   & (marks[:, 1] > box.y0 - r) & (marks[:, 1] < box.y1 + r))
         return bool(inside.any())
 
+    def blocked(box) -> bool:  # labels keep off other texts, and off the plotted lines and markers
+        return hits(box) or on_data(box)
+
     dropped, stuck = 0, []
     for t in sorted(movable, key=lambda t: t.get_gid() == DETAIL_GID):  # article values first, details last
         area = t.axes.get_window_extent(renderer)
@@ -298,10 +301,6 @@ def _separate(fig, drop_details: bool = False) -> int:
             shift(t, dx, 0)  # free texts move without a new draw (see _fresh)
             box = _box(t, renderer)
         detail = t.get_gid() == DETAIL_GID
-
-        def blocked(b) -> bool:  # labels keep off other texts, and off the plotted lines and markers
-            return hits(b) or on_data(b)
-
         if blocked(box) or box.y1 > area.y1 + 1:
             step = box.height * 0.5
             for k in range(1, 3 if detail else 13):  # a detail label moved far no longer reads as its point's
@@ -321,7 +320,7 @@ def _separate(fig, drop_details: bool = False) -> int:
         placed.append(box)
     for t, box, area, step in stuck:  # once every other label has its place: beside, if anywhere
         placed.remove(box)
-        move = free_place_beside(box, area, step, lambda b: hits(b) or on_data(b))
+        move = free_place_beside(box, area, step, blocked)
         if move is not None:
             shift(t, *move)
             box = box.translated(*move)
