@@ -64,11 +64,42 @@ def _kill_own_group() -> None:
         os._exit(1)
 
 
+def die_with_parent() -> None:
+    """Linux: get SIGTERM when the parent process dies (prctl PR_SET_PDEATHSIG, prctl(2)).
+
+    Why: a process another one started for its own use (a worker's fork server, a kept server's
+    worker template, a build's worker) must not outlive it, even after a kill -9. Elsewhere it
+    does nothing.
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)
+    except OSError:
+        pass
+
+
+def close_sockets(close) -> None:
+    """Close a forked child's copies of its server's sockets (detach: no later close of a reused
+    descriptor), so the child holds nothing that keeps a server reachable after it is gone.
+
+    Parameters
+    ----------
+    close : iterable of socket.socket
+        The sockets.
+    """
+    for other in close:
+        try:
+            os.close(other.detach())
+        except OSError:
+            pass
+
+
 def run_child(body, request: dict, close=()) -> None:
     """In a child forked by a server: set it up as `request` says, run `body()`, exit; never returns.
 
     The set-up a kernel and a kept report worker share: a session of its own, the server's other
-    sockets closed (detach: no later close of a reused descriptor), default signal handlers (SIGINT
+    sockets closed (`close_sockets`), default signal handlers (SIGINT
     raises KeyboardInterrupt), stdin from /dev/null, the request's folder and whole environment,
     Python's temp folder from that environment, NumPy's legacy random state reseeded.
 
@@ -84,11 +115,7 @@ def run_child(body, request: dict, close=()) -> None:
     code = 1
     try:
         os.setsid()
-        for other in close:
-            try:
-                os.close(other.detach())
-            except OSError:
-                pass
+        close_sockets(close)
         for sig in (signal.SIGCHLD, signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -262,12 +289,7 @@ def serve(fd: int, modules: list[str]) -> None:
     modules : list of str
         The modules to import; one that fails is reported, not fatal.
     """
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # die with the worker
-    except OSError:
-        pass
+    die_with_parent()  # the worker's
     conn = socket.socket(fileno=fd)
     f = conn.makefile("rwb", buffering=0)
     report, files = import_modules(modules)

@@ -176,14 +176,10 @@ def fork_worker(env: dict, timeout: float = 3.0):
 
 
 def _read_line(sock: socket.socket) -> bytes:
-    """One reply line, read a byte at a time (nothing after the newline is taken from the socket)."""
-    out = bytearray()
-    while not out.endswith(b"\n"):
-        b = sock.recv(1)
-        if not b:
-            break
-        out += b
-    return bytes(out)
+    """One reply line; unbuffered, so nothing after the newline is taken from the socket (a
+    descriptor may follow, for socket.recv_fds)."""
+    with sock.makefile("rb", buffering=0) as f:
+        return f.readline()
 
 
 def _read_reply(sock: socket.socket) -> tuple[bytes, list[int]]:
@@ -328,21 +324,13 @@ def _template_main(sock: socket.socket, close: list) -> None:
     """The worker template: import what a report worker needs, then fork one per request; never returns."""
     code = 0
     try:
-        import ctypes
-
-        try:
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # leave with the server
-        except OSError:
-            pass
-        for other in close:
-            try:
-                os.close(other.detach())
-            except OSError:
-                pass
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped without a wait
         from nbreport.execution import fork_server
         from nbreport.execution.shared_server import _log
+
+        fork_server.die_with_parent()  # leave with the server
+        fork_server.close_sockets(close)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # workers are reaped without a wait
 
         def load():
             from nbreport.execution import worker

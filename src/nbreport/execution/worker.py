@@ -19,7 +19,6 @@ Heavy modules are imported here, never in the parent process: the no-change path
 """
 from __future__ import annotations
 
-import ctypes
 import importlib
 import os
 import shutil
@@ -231,15 +230,6 @@ JOBS = {"execute": execute, "render": rerender, "call": call}
 
 # --------------------------------------------------------------------------- process
 
-def _die_with_parent() -> None:
-    """Linux: get SIGTERM when the parent dies (kill -9 of the build), so kernels are not orphaned."""
-    try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
 def preload_modules() -> None:
     """Import papermill and nbformat and build the HTML exporter and kernel manager class.
 
@@ -287,8 +277,8 @@ def main(conn, env: dict, preload: bool = True, watch: bool = False) -> None:
     parent = os.getppid()
     if watch:  # a kept worker, not the build's child: it leaves when the build's end of conn closes
         fork_server.watch_hangup(conn.fileno(), _leave_now, "nbreport-build-watch")
-    else:
-        _die_with_parent()
+    else:  # the build's child: SIGTERM when the build dies (kill -9), so kernels are not orphaned
+        fork_server.die_with_parent()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
 
     def on_term(signum, frame):
