@@ -238,16 +238,12 @@ class Template:
                 self.ready = True
             self.sock.sendall(json.dumps(request).encode() + b"\n")
             data, fds = _read_reply(self.sock)
+            if not data:
+                raise OSError("the worker template exited")
+            reply = json.loads(data)
         except OSError as exc:
-            self.sock.close()
-            self.sock = None
-            return {"error": f"the worker template is gone ({exc})"}, []
-        if not data:
-            self.sock.close()
-            self.sock = None
-            return {"error": "the worker template exited"}, []
-        reply = json.loads(data)
-        if "stale" in reply:
+            reply, fds = {"error": f"the worker template is gone ({exc})"}, []
+        if "pid" not in reply:  # gone, or stale (it left): the server forks a fresh template once idle
             self.sock.close()
             self.sock = None
         return reply, fds
