@@ -354,3 +354,28 @@ def test_a_socket_folder_that_is_not_private_means_a_warning_and_a_server_per_wo
     assert all(o.status == "ok" for o in result.outcomes), result.outcomes
     assert any("not kept between builds" in w and "private (0700)" in w for w in result.warnings), result.warnings
     assert not _servers_of(root), "no shared server: each worker had its own, gone with it"
+
+
+def test_the_socket_file_appears_only_once_the_server_listens(tmp_path, monkeypatch):
+    """A client that sees the socket file connects at once (CI once found it between bind and listen:
+    the connection was refused and the worker that had just started the server gave up)."""
+    import socket
+
+    path = str(tmp_path / "k.sock")
+    seen = []
+    listen = socket.socket.listen
+
+    def watching_listen(self, *args):
+        seen.append(os.path.exists(path))  # what a client polling for the file would see now
+        return listen(self, *args)
+
+    monkeypatch.setattr(socket.socket, "listen", watching_listen)
+    listener = shared_server._Listener(path, 60.0, str(tmp_path))
+    try:
+        assert seen == [False], "the socket file existed before the server listened"
+        client = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        client.connect(path)
+        client.close()
+        assert listener.ours() and sorted(os.listdir(tmp_path)) == ["k.sock"]
+    finally:
+        listener.sock.close()

@@ -161,3 +161,33 @@ def test_a_forked_child_forgets_the_parents_fork_servers_and_launch_thread():
         assert os.read(r, 1) == b"1"
     finally:
         forking._servers.pop((("json",), ()), None)
+
+
+def test_a_fork_server_that_cannot_be_started_means_a_cold_kernel_and_one_warning(monkeypatch, capsys):
+    """CI once found a worker whose fork server refused its first connection: the worker died with a
+    traceback. The worker's early start and the kernel launch now both go on without the server."""
+    import asyncio
+
+    from nbreport.execution import kernels
+
+    def refuse(*args):
+        raise RuntimeError("the shared kernel fork server does not accept connections")
+
+    monkeypatch.setattr(forking, "_start_server", refuse)
+    monkeypatch.setattr(forking, "_warned_cold", False)
+    forking.start_early(("colorsys",))  # the worker's early start: no exception
+    monkeypatch.setattr(forking, "preimport", ("colorsys",))
+
+    async def start_and_stop():
+        km = kernels.kernel_manager_class()(kernel_name="python3")
+        await km.start_kernel()
+        try:
+            forked = type(km.provisioner.process).__name__ == "_Forked"
+            return forked, await km.is_alive()
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    for _ in range(2):
+        assert asyncio.run(start_and_stop()) == (False, True)  # a cold kernel, and it runs
+    err = capsys.readouterr().err
+    assert err.count("the kernel fork server failed") == 1 and "start cold" in err and "Traceback" not in err, err

@@ -217,3 +217,31 @@ def test_a_changed_source_file_restarts_the_fork_server(tmp_path, monkeypatch):
         srv = forking._servers.pop((("warmprobe_pkg",), forking.forkable(km.kernel_spec.argv)), None)
         if srv is not None:
             srv.close()
+
+
+def test_the_warm_kernelspec_starts_cold_when_no_fork_server_can_be_reached(monkeypatch, caplog):
+    """JupyterLab's and nbval's warm kernelspec: a fork server that cannot be started or reached means
+    a cold kernel and a warning, not a failed kernel start."""
+    import asyncio
+
+    from jupyter_client.manager import AsyncKernelManager
+
+    def refuse(*args):
+        raise RuntimeError("the shared kernel fork server does not accept connections")
+
+    monkeypatch.setattr(forking, "_start_server", refuse)
+    monkeypatch.setattr(forking, "_servers", {})
+    monkeypatch.setattr(provisioner, "_said", set())
+
+    async def start_and_stop():
+        km = AsyncKernelManager(kernel_name=provisioner.KERNEL)
+        await km.start_kernel()
+        try:
+            return isinstance(km.provisioner, provisioner.WarmProvisioner), type(km.provisioner.process).__name__, \
+                await km.is_alive()
+        finally:
+            await km.shutdown_kernel(now=True)
+
+    assert asyncio.run(start_and_stop()) == (True, "Popen", True)
+    said = [r.getMessage() for r in caplog.records if "starts cold" in r.getMessage()]
+    assert len(said) == 1 and "the kernel fork server failed" in said[0], said

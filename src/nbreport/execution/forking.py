@@ -264,7 +264,10 @@ def start_early(modules: tuple[str, ...], kernel: str = "python3") -> None:
     except Exception:  # noqa: BLE001 - the first job starts its kernel and reports the problem
         return
     if options is not None:
-        server(options=options)
+        try:
+            server(options=options)
+        except (RuntimeError, OSError):  # the first job tries again, and starts its kernel cold if it must
+            pass
 
 
 _executor = None  # this process's thread for waiting on a fork server's reply (see _fork_executor)
@@ -372,6 +375,18 @@ class _Forked:
         self.send_signal(signal.SIGTERM)
 
 
+def _warn_cold(exc: BaseException) -> None:
+    """Say once per process, on stderr, that kernels start cold because the fork server failed."""
+    global _warned_cold
+    if not _warned_cold:
+        _warned_cold = True
+        print(f"nbreport: warning: the kernel fork server failed ({exc}); kernels start cold "
+              "(each imports everything itself, about 2 s)", file=sys.stderr, flush=True)
+
+
+_warned_cold = False
+
+
 def provisioner_class():
     """ForkProvisioner, built on first use (jupyter_client is imported only by workers).
 
@@ -391,7 +406,11 @@ def provisioner_class():
 
         async def launch_kernel(self, cmd: list[str], **kwargs):
             options = forkable(cmd)
-            srv = server(self.modules, options=options) if options is not None else None
+            try:
+                srv = server(self.modules, options=options) if options is not None else None
+            except (RuntimeError, OSError) as exc:  # none could be started or reached: a cold kernel
+                _warn_cold(exc)
+                srv = None
             if srv is None:
                 return await super().launch_kernel(cmd, **kwargs)
             env = dict(kwargs.get("env") or os.environ)

@@ -136,7 +136,10 @@ def _build_class():
                 why = "no module to pre-import (REPORT_WARM_KERNELS=0, or no extension)"
             if options is None:
                 why = f"its argv is not this interpreter's ipykernel ({' '.join(cmd[:3])} ...; this is {sys.executable})"
-            srv = forking.server(modules, options, env) if options is not None and modules else None
+            try:
+                srv = forking.server(modules, options, env) if options is not None and modules else None
+            except (RuntimeError, OSError) as exc:  # could not start or reach one: this kernel starts cold
+                srv, modules, why = None, (), f"the kernel fork server failed ({exc})"
             if srv is None:
                 _say_once(self.log, why)
             self.modules = modules or ()

@@ -24,6 +24,7 @@ does never reaches the next, whichever build it belongs to.
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -389,8 +390,18 @@ class _Listener:
     def __init__(self, path: str, idle: float, home: str):
         self.path, self.idle, self.home = path, idle, home
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(path)
-        self.sock.listen(16)
+        # bound and listening under a name of its own, then renamed into place: a client that sees
+        # `path` can connect at once (bound at `path` itself, a connect between bind and listen was
+        # refused, and the client that had just started this server gave up)
+        tmp = f"{path}.{os.getpid()}"
+        try:
+            self.sock.bind(tmp)
+            self.sock.listen(16)
+            os.rename(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
         self.inode = os.stat(path).st_ino
         self.clients: dict[int, tuple[socket.socket, object]] = {}
         self.files: dict[str, tuple[int, int]] = {}
