@@ -397,6 +397,15 @@ def _descriptor_line(datadir, text):
     return next(i for i, l in enumerate((datadir / "datapackage.json").read_text().splitlines(), 1) if text in l)
 
 
+def _descriptor_value_place(datadir, key, value_start, line_has=""):
+    """'line L, column C' of the value after `key` (its first character, `value_start`) on the first
+    line holding `key` and `line_has`, found in the text (not by the reader under test)."""
+    for i, line in enumerate((datadir / "datapackage.json").read_text().splitlines(), 1):
+        if key in line and line_has in line:
+            return f"line {i}, column {line.index(value_start, line.index(key) + len(key)) + 1}"
+    raise AssertionError(f"{key} is not in the descriptor")
+
+
 @pytest.fixture
 def project(tmp_path):
     """A repository-shaped folder: the small data set in data/, a manifest with one notebook."""
@@ -479,9 +488,10 @@ def test_crlf_line_endings_are_accepted(datadir):
     fails(datadir, "quotas", "quotas.csv, line 3, column 'value'")
 
 
-def test_descriptor_problems_name_their_line(datadir):
+def test_descriptor_problems_name_their_line_and_column(datadir):
     _descriptor(datadir, lambda p: _field(p, "quotas", "year").update(type="interger"))
-    fails(datadir, "quotas", f"datapackage.json, line {_descriptor_line(datadir, 'interger')}:")
+    place = _descriptor_value_place(datadir, '"type":', '"', line_has="interger")
+    fails(datadir, "quotas", f"datapackage.json, {place}:")
     _descriptor(datadir, lambda p: _field(p, "quotas", "year").update(type="integer"))
     _package(datadir, lambda t: t.rstrip().rstrip("}") + ',\n"resources": []}')
     n = len((datadir / "datapackage.json").read_text().splitlines())
@@ -490,18 +500,18 @@ def test_descriptor_problems_name_their_line(datadir):
           f"(first on line {first})")
 
 
-def test_declared_domain_rules_that_name_unknown_fields_are_refused_at_their_line(datadir):
+def test_declared_domain_rules_that_name_unknown_fields_are_refused_at_their_line_and_column(datadir):
     """x-empty-if and x-period (rules the validator once hard-coded) are checked like every declared rule."""
     _descriptor(datadir, lambda p: _field(p, "quotas", "value")["x-empty-if"].update(field="statsu"))
-    line = _descriptor_line(datadir, '"x-empty-if"')
-    fails(datadir, "quotas", f"datapackage.json, line {line}:", "x-empty-if names unknown field 'statsu'")
+    place = _descriptor_value_place(datadir, '"x-empty-if":', "{")
+    fails(datadir, "quotas", f"datapackage.json, {place}:", "x-empty-if names unknown field 'statsu'")
     _descriptor(datadir, lambda p: _field(p, "quotas", "value")["x-empty-if"].update(field="status"))
 
     def bad_period(pkg):
         next(r for r in pkg["resources"] if r["name"] == "exports")["schema"]["x-period"]["end"] = "period_ned"
     _descriptor(datadir, bad_period)
-    line = _descriptor_line(datadir, '"x-period"')
-    fails(datadir, "exports", f"datapackage.json, line {line}:", "x-period must be")
+    place = _descriptor_value_place(datadir, '"x-period":', "{")
+    fails(datadir, "exports", f"datapackage.json, {place}:", "x-period must be")
 
 def test_foreign_keys_written_as_arrays_work(datadir):
     def arrays(pkg):

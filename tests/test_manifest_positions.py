@@ -105,7 +105,13 @@ CASES = [
     ("outside-by-link", [("path: articles/a.ipynb", "path: ‸articles/link.ipynb")],
      "path 'articles/link.ipynb' resolves outside notebooks/"),
     ("listed-twice", [("path: models/sweepy.ipynb", "path: ‸articles/a.ipynb")],
-     "notebook 'articles/a.ipynb' is listed twice (also notebooks[0])"),
+     "notebook 'articles/a.ipynb' is listed twice (also notebooks[0] (articles/a.ipynb))"),
+    ("listed-twice-spelt-with-dot", [("path: models/sweepy.ipynb", "path: ‸./articles/a.ipynb")],
+     "path './articles/a.ipynb' must be relative to notebooks/ and written plainly"),
+    ("listed-twice-spelt-with-dot-inside", [("path: models/sweepy.ipynb", "path: ‸articles/./a.ipynb")],
+     "path 'articles/./a.ipynb' must be relative to notebooks/ and written plainly"),
+    ("listed-twice-through-a-link", [("path: models/sweepy.ipynb", "path: ‸articles/same.ipynb")],
+     "notebook 'articles/same.ipynb' is listed twice (also notebooks[0] (articles/a.ipynb))"),
     ("not-a-notebook", [("path: articles/a.ipynb", "path: ‸articles/a.txt")], "is not a notebook (.ipynb)"),
     # sweeps
     ("over-the-cap", [("max_points: 10", "max_points: 3"), ("      grid:", "      ‸grid:")],
@@ -165,6 +171,7 @@ def _project(root: Path, text: str) -> Path:
     write_notebook(root / "notebooks" / "models" / "sweepy.ipynb", ["print(n + m)"], params=SWEEP_PARAMS)
     (root / "outside.ipynb").write_text((root / "notebooks" / "articles" / "a.ipynb").read_text())
     os.symlink(root / "outside.ipynb", root / "notebooks" / "articles" / "link.ipynb")
+    os.symlink("a.ipynb", root / "notebooks" / "articles" / "same.ipynb")  # the listed notebook under another name
     return root
 
 

@@ -177,7 +177,12 @@ def test_invalid_manifest_entry_is_refused_with_the_entry_named(tmp_path, manife
 
 def test_only_runs_listed_notebooks(ok_project):
     proc = run_report(ok_project, "--only", "models/unlisted.ipynb")
-    assert proc.returncode == 2 and "is not listed in the manifest" in proc.stderr
+    assert proc.returncode == 2 and proc.stderr.startswith(
+        "report: --only 'models/unlisted.ipynb' is not a run id, sweep id or notebook path listed in "
+        "notebooks/manifest.yml"), proc.stderr
+    assert "Traceback" not in proc.stderr
+    near = run_report(ok_project, "--only", "one-c", "--check")  # a near miss is named
+    assert near.returncode == 2 and "did you mean 'one-" in near.stderr, near.stderr
 
 
 def test_article_source_id_must_exist(tmp_path):

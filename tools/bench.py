@@ -255,18 +255,29 @@ def page_sizes(site: Path) -> tuple[tuple[int, Path], tuple[int, Path, int]]:
     return biggest, heaviest
 
 
+def edit_manifest(root: Path, change) -> str:
+    """Rewrite the copy's notebooks/manifest.yml as `change(doc)` leaves it; return the text it had.
+
+    The copy's manifest, read and written in one place (comments are lost: the copy is the bench's own).
+    """
+    import yaml
+
+    file = root / "notebooks" / "manifest.yml"
+    text = file.read_text(encoding="utf-8")
+    doc = yaml.safe_load(text)
+    change(doc)
+    file.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return text
+
+
 def many_runs(root: Path, build: Path, site: Path, man, total: int) -> int:
     """Turn the copy into a manifest of `total` site runs: the real site runs repeated under new ids
     (same notebook, same parameters, so the same fingerprint), with their build outputs and state
     copied, as if all had been built. Returns how many runs were added."""
-    import yaml
-
-    file = root / "notebooks" / "manifest.yml"
-    doc = yaml.safe_load(file.read_text(encoding="utf-8"))
     state_file = build / "state.json"
     state = json.loads(state_file.read_text(encoding="utf-8"))
     site_runs = [(e, r) for e, r in man.runs(site_only=True)]
-    by_path = {e["path"]: e for e in doc["notebooks"]}
+    specs: dict[str, list[dict]] = {}
     added = 0
     while len(site_runs) + added < total:
         entry, run = site_runs[added % len(site_runs)]
@@ -274,7 +285,7 @@ def many_runs(root: Path, build: Path, site: Path, man, total: int) -> int:
         spec = {"id": new_id}
         if run.parameters:
             spec["parameters"] = dict(run.parameters)
-        by_path[entry.path]["runs"].append(spec)
+        specs.setdefault(entry.path, []).append(spec)
         prev = dict(state["runs"][run.id])
         for folder, suffix in (("notebooks", ".ipynb"), ("thumbs", ".png")):
             src = build / folder / f"{run.id}{suffix}"
@@ -290,7 +301,12 @@ def many_runs(root: Path, build: Path, site: Path, man, total: int) -> int:
             prev["thumb"] = {**prev["thumb"], "file": f"{new_id}.png"}
         state["runs"][new_id] = prev
         added += 1
-    file.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+
+    def add_runs(doc):
+        for e in doc["notebooks"]:
+            e["runs"].extend(specs.get(e["path"], []))
+
+    edit_manifest(root, add_runs)
     state_file.write_text(json.dumps(state), encoding="utf-8")
     return added
 
@@ -301,17 +317,14 @@ def set_sweeps_aside(root: Path) -> str | None:
     The floor and the peer pipeline run the N site reports; the cold build must run the same N, or
     the ratio compares N kernels with N + the sweep points.
     """
-    import yaml
+    had = []
 
-    file = root / "notebooks" / "manifest.yml"
-    text = file.read_text(encoding="utf-8")
-    doc = yaml.safe_load(text)
-    if not any("sweep" in e for e in doc["notebooks"]):
-        return None
-    for e in doc["notebooks"]:
-        e.pop("sweep", None)
-    file.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return text
+    def drop_sweeps(doc):
+        for e in doc["notebooks"]:
+            had.append(e.pop("sweep", None) is not None)
+
+    text = edit_manifest(root, drop_sweeps)
+    return text if any(had) else None
 
 
 def bench(tmp: Path, touch: str | None, pairs: int = 1) -> list[tuple[str, str, str, str]]:

@@ -14,6 +14,7 @@ DEFAULT_START_TIMEOUT = 60.0
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 # the words that turn a REPORT_* switch off (REPORT_WARM_KERNELS, REPORT_FORK_IDLE, CI, a collection's own)
 OFF_WORDS = ("0", "false", "no", "off")
+ON_WORDS = ("1", "true", "yes", "on")  # and the words that turn one on
 
 
 def single_thread_env(environ=None) -> dict:
@@ -69,7 +70,7 @@ def preimport_modules(ext=None) -> tuple[str, ...]:
     setting = os.environ.get("REPORT_WARM_KERNELS", "").strip()
     if setting.lower() in OFF_WORDS:
         return ()
-    if setting and setting.lower() not in ("1", "true", "yes", "on"):
+    if setting and setting.lower() not in ON_WORDS:
         names, where = [n.strip() for n in setting.split(",") if n.strip()], "REPORT_WARM_KERNELS"
     elif ext is None:
         return ()

@@ -36,6 +36,7 @@ nbreport.manifest_records): a no-change `make report` reads it without pandas or
 from __future__ import annotations
 
 import copy
+import difflib
 import json
 import re
 import sys
@@ -166,15 +167,19 @@ class Manifest:
         ManifestError
             When nothing in the manifest matches (the message lists what is listed).
         """
+        asked = key
         key = key.strip().removeprefix("./")
         norm = key.removeprefix("notebooks/")
         found = [(e, r) for e, r in self.runs() if r.id == key or e.path == norm]
         found += [(e, r) for e, r in self.sweep_points() if e.sweep.id == key]
         if not found:
-            listed = ", ".join(sorted({r.id for _, r in self.runs()} | {e.path for e in self.entries}
-                                      | {e.sweep.id for e in self.entries if e.sweep}))
-            raise ManifestError(f"{display(self.file, self.root)}: {key!r} is not listed in the manifest; "
-                                f"only listed notebooks are run (listed: {listed or 'none'})")
+            names = sorted({r.id for _, r in self.runs()} | {e.path for e in self.entries}
+                           | {e.sweep.id for e in self.entries if e.sweep})
+            close = difflib.get_close_matches(norm, names, n=3, cutoff=0.6)
+            hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
+            raise ManifestError(f"{asked!r} is not a run id, sweep id or notebook path listed in "
+                                f"{display(self.file, self.root)}, and only listed notebooks are run; {hint}"
+                                f"(listed: {', '.join(names) or 'none'})")
         return found
 
 
@@ -434,19 +439,20 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     for i, item in enumerate(data.get("notebooks") or []):
         here = where(["notebooks", i], at=("notebooks", i, "path"))
         rel = item["path"]
-        if rel.startswith("/") or "\\" in rel or any(part in ("..", "") for part in rel.split("/")):
-            raise ManifestError(f"{here}: path {rel!r} must be relative to notebooks/ "
-                                "(no leading '/', no '..', forward slashes)")
+        if rel.startswith("/") or "\\" in rel or any(part in ("..", ".", "") for part in rel.split("/")):
+            raise ManifestError(f"{here}: path {rel!r} must be relative to notebooks/ and written plainly "
+                                "(no leading '/', no '.' or '..' part, no '//', forward slashes)")
         full = (nb_dir / rel).resolve()
         if nb_dir not in full.parents:
             raise ManifestError(f"{here}: path {rel!r} resolves outside notebooks/; only notebooks inside "
                                 "notebooks/ are run")
         if check_files and not full.is_file():
             raise ManifestError(f"{here}: notebook file notebooks/{rel} does not exist")
-        if rel in seen_paths:
-            raise ManifestError(f"{here}: notebook {rel!r} is listed twice (also {seen_paths[rel]}); "
+        same = seen_paths.get(str(full))  # the file, not its spelling: a link to a listed notebook is the same notebook
+        if same:
+            raise ManifestError(f"{here}: notebook {rel!r} is listed twice (also {same}); "
                                 "put every parameter set under one entry's runs")
-        seen_paths[rel] = f"notebooks[{i}]"
+        seen_paths[str(full)] = f"notebooks[{i}] ({rel})"
         runs: list[Run] = []
         for j, run in enumerate(item["runs"]):
             rid = run["id"]

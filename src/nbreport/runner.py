@@ -249,7 +249,10 @@ def preflight(cfg: Config, data: bool = True) -> tuple[manifest_mod.Manifest, li
     try:
         man = manifest_mod.load(cfg.manifest, root=cfg.root)
         for key in cfg.only:  # --only names something the manifest lists, or nothing runs
-            man.find(key)
+            try:
+                man.find(key)
+            except manifest_mod.ManifestError as exc:
+                raise manifest_mod.ManifestError(f"--only {exc}") from None
         ext = extension_mod.load(man.extension)
     except (manifest_mod.ManifestError, extension_mod.ExtensionError) as exc:
         raise BuildError(str(exc)) from None

@@ -110,8 +110,8 @@ class Marks:
         return located(shown, *(self.find(path, key) or ()))
 
 
-def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
-    """Parse JSON text and note the line of every key, refusing a key repeated in one object.
+def load_json(text: str, shown: str) -> tuple[object, "Marks"]:
+    """Parse JSON text and note where every key and value stands, refusing a key repeated in one object.
 
     Parameters
     ----------
@@ -122,9 +122,9 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
 
     Returns
     -------
-    (object, dict of tuple to int)
-        The data, and the line of each key path (a tuple of keys and list indices, e.g.
-        ``("resources", 2, "schema")``).
+    (object, Marks)
+        The data, and the line and column of each key and value by data path (a tuple of keys
+        and list indices, e.g. ``("resources", 2, "schema")``).
 
     Raises
     ------
@@ -137,7 +137,8 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
         raise ParseError(f"{located(shown, exc.lineno, exc.colno)}: not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise ParseError(f"{shown}: not valid JSON (nested too deeply)") from None
-    lines: dict[tuple, int] = {(): 1}
+    keys: dict[tuple, tuple[int, int]] = {}
+    values: dict[tuple, tuple[int, int]] = {(): (1, 1)}
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def _line_col(text: str, pos: int) -> tuple[int, int]:
@@ -147,7 +148,7 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
 
     def value(pos: int, path: tuple) -> int:
         pos = _WS.match(text, pos).end()
-        lines[path] = _line_col(text, pos)[0]
+        values[path] = _line_col(text, pos)
         ch = text[pos]
         if ch == "{":
             seen: dict[str, int] = {}
@@ -166,8 +167,8 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
                                      "keep only the last, silently")
                 seen[key] = line
                 pos = _WS.match(text, pos).end() + 1  # the colon
+                keys[path + (key,)] = (line, col)
                 pos = value(pos, path + (key,))
-                lines[path + (key,)] = line
                 pos = _WS.match(text, pos).end()
                 if text[pos] == "}":
                     return pos + 1
@@ -200,7 +201,7 @@ def load_json(text: str, shown: str) -> tuple[object, dict[tuple, int]]:
         value(0, ())
     except RecursionError:
         raise ParseError(f"{shown}: not valid JSON (nested too deeply)") from None
-    return data, lines
+    return data, Marks(keys, values)
 
 
 def load_yaml(text: str, shown: str, marks: bool = False):

@@ -1,8 +1,8 @@
-"""Checks of data/datapackage.json that the loaders rely on, each with the line it stands on.
+"""Checks of data/datapackage.json that the loaders rely on, each with the line and column it stands on.
 
 Used by helpers.data when it reads the descriptor: a misspelt key, an unknown field
 type, a pattern that is not a regular expression or a key naming a missing field
-stops with the file and line, instead of a KeyError or TypeError inside the loaders.
+stops with the file, line and column, instead of a KeyError or TypeError inside the loaders.
 """
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import re
 from helpers.data.schema import _CALENDAR_FORMS, CONSTRAINTS, FIELD_TYPES, _keys, _parse
 
 
-def check_descriptor(package, lines: dict, shown: str) -> list[str]:
-    """Every problem that would stop the loaders from following datapackage.json, with its line.
+def check_descriptor(package, marks, shown: str) -> list[str]:
+    """Every problem that would stop the loaders from following datapackage.json, with its line and column.
 
     Checks what the loaders rely on: a `resources` list of tables with name, path and
     schema; known field types; compilable patterns; bounds of the field's type; keys
@@ -23,29 +23,28 @@ def check_descriptor(package, lines: dict, shown: str) -> list[str]:
     ----------
     package : object
         The parsed descriptor.
-    lines : dict
-        Line of each JSON path (tuple of keys and indices), from the strict JSON reader.
+    marks : nbreport.strictparse.Marks
+        Where each JSON path (tuple of keys and indices) stands, from the strict JSON reader.
     shown : str
         The descriptor's path as messages show it.
 
     Returns
     -------
     list of str
-        ``'<shown>, line N: <what is wrong and what was expected>'``; empty when it can be followed.
+        ``'<shown>, line L, column C: <what is wrong and what was expected>'``, at the value at
+        fault (or the nearest enclosing one); empty when it can be followed.
     """
     out: list[str] = []
 
     def at(path: tuple, msg: str) -> None:
-        while path not in lines and path:
-            path = path[:-1]
-        out.append(f"{shown}, line {lines.get(path, 1)}: {msg}")
+        out.append(f"{marks.locate(shown, path)}: {msg}")
 
     def close(word: str, keys) -> str:
         near = difflib.get_close_matches(word, [str(k) for k in keys], n=1, cutoff=0.6)
         return f" (found {near[0]!r}: misspelt?)" if near else ""
 
     if not isinstance(package, dict):
-        return [f"{shown}, line 1: expected a JSON object with a 'resources' list"]
+        return [f"{marks.locate(shown, ())}: expected a JSON object with a 'resources' list"]
     resources = package.get("resources")
     if not isinstance(resources, list) or not resources:
         what = "no 'resources' key" if resources is None else "'resources' is not a non-empty list"

@@ -147,15 +147,15 @@ def _read_package_cached(path: str, mtime: int, size: int) -> tuple[dict, dict]:
         raise DataError(f"{shown}, line {line}, column {col}: not UTF-8 text (byte 0x{raw[exc.start]:02x}); "
                         "expected UTF-8") from None
     try:
-        package, lines = load_json(text, shown)
+        package, marks = load_json(text, shown)
     except ParseError as exc:
         raise DataError(str(exc)) from None
     from helpers.data.descriptor import check_descriptor
 
-    problems = check_descriptor(package, lines, shown)
+    problems = check_descriptor(package, marks, shown)
     if problems:
         raise DataError(f"{len(problems)} problem(s) in the data package descriptor:\n  " + "\n  ".join(problems))
-    return package, lines
+    return package, marks
 
 
 FIELD_TYPES = ("string", "integer", "number", "boolean", "date", "yearmonth")
