@@ -233,3 +233,22 @@ def test_a_build_keeps_compiled_templates_per_environment(nav_site):
     assert folders == {"site", "nbconvert"}
     for name in folders:
         assert list((nav_site / "build" / "cache" / "jinja" / name).glob("*.cache")), name
+
+
+def test_an_article_page_names_its_outlet_and_date_once_above_the_boxes(repo_build):
+    """A reader at 400 px saw the outlet and date three times before the first box: in the breadcrumb,
+    in the notebook's own heading shown as a subtitle, and in the byline. The byline says it once."""
+    from helpers import report_extension
+    from nbreport.outline import text_of
+
+    sources = report_extension.sources(REPO)
+    articles = [(e, r) for e, r in repo_build.manifest.runs(site_only=True) if e.kind == "article"]
+    assert articles
+    for entry, run in articles:
+        page = (repo_build.site / "reports" / f"{run.id}.html").read_text(encoding="utf-8")
+        head = text_of(page[page.index("</h1>"):page.index('<div class="meta"')])  # under the title
+        src = sources[entry.source_id]
+        for said in (src["publisher"], src["published"]):
+            assert head.count(said) == 1, f"{run.id}: {said!r} is said {head.count(said)} times under the title: {head}"
+        crumbs = text_of(page[page.index('<p class="crumbs">'):page.index("</p>", page.index('<p class="crumbs">'))])
+        assert crumbs.split() == ["Reports", "›", *report_extension.KINDS["article"]["label"].split()], crumbs

@@ -47,7 +47,7 @@ _NEEDS_SOURCE_ID = "an article needs 'source_id' (its id in data/sources.csv)"  
 _NEEDS_TITLE = "a model needs 'title' (what the report is called on the site)"
 KINDS = {
     "article": {
-        "heading": "Articles checked", "label": "Article", "folder": "articles",
+        "heading": "Articles checked", "label": "Article check", "folder": "articles",
         "entry": {"required": ["source_id"],
                   "x-messages": {"required": _NEEDS_SOURCE_ID},
                   "properties": {
@@ -244,8 +244,9 @@ def describe(entry, root: Path, results: dict) -> dict:
     Returns
     -------
     dict
-        ``title``, ``kind_line``; for an article also ``outlet``, ``date``, ``address`` and
-        ``claims_line``.
+        ``title``, ``kind_line``; for an article also ``outlet``, ``date``, ``address``,
+        ``claims_line`` and ``notebook_heading`` (False: the notebook's first heading is not the
+        page's subtitle).
     """
     if entry.kind != "article":
         return {"title": entry.title, "kind_line": "Model"}
@@ -254,9 +255,11 @@ def describe(entry, root: Path, results: dict) -> dict:
     line = (results.get("summaries") or {}).get(entry.source_id, "")
     if not line and results.get("status") == "failed":
         line = "Claims check failed (see the data page)"
+    # the notebook's own first heading ("Outlet, date: headline", for JupyterLab) says again what the
+    # page's title and byline say: it is not shown as the page's subtitle
     return {"title": src.get("title") or entry.source_id, "outlet": outlet, "date": date,
-            "address": src.get("address", ""), "claims_line": line,
-            "kind_line": " · ".join(x for x in ("Article check", outlet, date) if x)}
+            "address": src.get("address", ""), "claims_line": line, "notebook_heading": False,
+            "kind_line": " · ".join(x for x in (KINDS["article"]["label"], outlet, date) if x)}
 
 
 def results_job(manifest) -> dict:

@@ -46,7 +46,8 @@ check_sweep(manifest, entry, sweep, data=True, points=None) -> (list[str], dict[
     range), and {point id: reason} for the points the joint-constraint rules refuse (listed on the
     sensitivity page, never run). Without it every point is run.
 describe(entry, root) -> dict
-    What the site shows of an entry: ``title``, ``kind_line``, ``outlet``, ``date``, ``address``.
+    What the site shows of an entry: ``title``, ``kind_line``, ``outlet``, ``date``, ``address``;
+    ``notebook_heading`` False: the notebook's first h1 is not shown as the page's subtitle.
 parameters(notebook, given) -> list[(name, value, is_default)]
     The notebook's parameters with the values a run uses.
 results_job(manifest) -> dict | None

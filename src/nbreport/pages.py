@@ -192,7 +192,8 @@ class Report:
         self.title = self.info.get("title") or entry.title or run.id
         kinds = ext.kinds if ext is not None else {}      # the collection's KINDS (nbreport.extension)
         spec = kinds.get(entry.kind) or {}
-        self.kind_line = self.info.get("kind_line") or spec.get("label") or entry.kind.capitalize()
+        self.kind_name = spec.get("label") or entry.kind.capitalize()  # the page's breadcrumb
+        self.kind_line = self.info.get("kind_line") or self.kind_name  # an index card's line (may add outlet, date)
         self.group = (list(kinds).index(entry.kind) if entry.kind in kinds else len(kinds), entry.kind,
                       spec.get("heading") or entry.kind.capitalize())
 

@@ -294,7 +294,8 @@ def write_site(cfg, man, state: dict, planned: list, stamp: str, inputs, hook=No
         for i, r in enumerate(reports):  # previous and next in manifest order
             page = outline.outline(fragments[r.id], r.title)
             site.emit(f"reports/{r.id}.html", site.render(
-                "report.html.j2", rel="../", title=r.title, r=r, fragment=page.fragment, subtitle=page.subtitle,
+                "report.html.j2", rel="../", title=r.title, r=r, fragment=page.fragment,
+                subtitle=page.subtitle if r.info.get("notebook_heading", True) else "",
                 contents=page.contents, prev=reports[i - 1] if i else None,
                 next=reports[i + 1] if i + 1 < len(reports) else None, published=published))
         site.emit("index.html", site.render("index.html.j2", title="Reports", current="index", searchable=False,
