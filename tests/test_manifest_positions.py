@@ -112,6 +112,8 @@ CASES = [
      "path 'articles/./a.ipynb' must be relative to notebooks/ and written plainly"),
     ("listed-twice-through-a-link", [("path: models/sweepy.ipynb", "path: ‸articles/same.ipynb")],
      "notebook 'articles/same.ipynb' is listed twice (also notebooks[0] (articles/a.ipynb))"),
+    ("listed-twice-through-a-hard-link", [("path: models/sweepy.ipynb", "path: ‸articles/hard.ipynb")],
+     "notebook 'articles/hard.ipynb' is listed twice (also notebooks[0] (articles/a.ipynb))"),
     ("not-a-notebook", [("path: articles/a.ipynb", "path: ‸articles/a.txt")], "is not a notebook (.ipynb)"),
     # sweeps
     ("over-the-cap", [("max_points: 10", "max_points: 3"), ("      grid:", "      ‸grid:")],
@@ -172,6 +174,7 @@ def _project(root: Path, text: str) -> Path:
     (root / "outside.ipynb").write_text((root / "notebooks" / "articles" / "a.ipynb").read_text())
     os.symlink(root / "outside.ipynb", root / "notebooks" / "articles" / "link.ipynb")
     os.symlink("a.ipynb", root / "notebooks" / "articles" / "same.ipynb")  # the listed notebook under another name
+    os.link(root / "notebooks" / "articles" / "a.ipynb", root / "notebooks" / "articles" / "hard.ipynb")  # and a second
     return root
 
 

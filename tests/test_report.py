@@ -166,6 +166,10 @@ def test_bad_parameters_stop_the_build_before_anything_runs(tmp_path, run, fragm
     ("notebooks:\n  - {path: models/one.ipynb, kind: model, title: One, runs: [{id: r1}],\n"
      "     invalid: [{parameters: {n: 5}, error: out of range}]}\n",
      "invalid[0]: parameters {'n': 5} were accepted, but the manifest says they must be refused"),
+    # an emptied or truncated manifest would publish an empty site
+    ("notebooks: []\n", "notebooks/manifest.yml, line 1, column 1: the manifest lists no notebook"),
+    ("notebooks:\n", "notebooks/manifest.yml, line 1, column 1: the manifest lists no notebook"),
+    ("# nothing but a comment\n", "the manifest lists no notebook"),
 ])
 def test_invalid_manifest_entry_is_refused_with_the_entry_named(tmp_path, manifest, fragment):
     root = make_project(tmp_path / "p", OK_NOTEBOOKS, manifest)
@@ -178,7 +182,7 @@ def test_invalid_manifest_entry_is_refused_with_the_entry_named(tmp_path, manife
 def test_only_runs_listed_notebooks(ok_project):
     proc = run_report(ok_project, "--only", "models/unlisted.ipynb")
     assert proc.returncode == 2 and proc.stderr.startswith(
-        "report: --only 'models/unlisted.ipynb' is not a run id, sweep id or notebook path listed in "
+        "report: --only 'models/unlisted.ipynb' is not a run id, sweep id, sweep point or notebook path listed in "
         "notebooks/manifest.yml"), proc.stderr
     assert "Traceback" not in proc.stderr
     near = run_report(ok_project, "--only", "one-c", "--check")  # a near miss is named
@@ -390,6 +394,26 @@ def test_only_marks_the_others_stale_not_current(ok_project):
     page = (root / "site" / "reports" / "two.html").read_text()
     assert "Stale:" in page and ">Stale<" in page
     assert re.search(r'<li class="card stale">.*?reports/two\.html', (root / "site" / "index.html").read_text(), re.S)
+    again = run_report(root, "--only", "one-a")  # nothing to do for one-a; two is still not current
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.startswith("report: nothing changed; site/ is as it was (3 reports, 1 of them not current)"), \
+        again.stdout
+    assert "report: 1 report(s) on the site are not current (not run in this build): two" in again.stderr
+
+
+def test_only_counts_the_site_and_the_runs_it_selected(tmp_path):
+    """A tests-only run (site: false) is neither counted among the site's reports nor called not current
+    by an --only build that did not select it; selected, it is run and counted."""
+    manifest = OK_MANIFEST.replace("    runs: [{id: two}]", "    runs: [{id: two}, {id: two-hidden, site: false}]")
+    root = make_project(tmp_path / "p", OK_NOTEBOOKS, manifest)
+    assert run_report(root).returncode == 0
+    proc = run_report(root, "--only", "one-a")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith("report: nothing changed; site/ is current (3 reports)"), proc.stdout
+    assert "not current" not in proc.stderr, proc.stderr
+    hidden = run_report(root, "--only", "two-hidden")
+    assert hidden.returncode == 0, hidden.stderr
+    assert hidden.stdout.startswith("report: 4 reports: 1 executed"), hidden.stdout
 
 
 def test_ci_build_prints_no_progress_bar(fixture_site):
@@ -795,3 +819,19 @@ def test_an_unwritable_home_puts_no_cache_warning_on_a_page(tmp_path):
     page = (root / "site" / "reports" / "plot.html").read_text()
     assert "stderr" not in page and str(root / "build" / "cache" / "matplotlib") in page
     assert not (root / "build" / "tmp").exists()
+
+
+@pytest.mark.parametrize("option, value, expected", [
+    ("--workers", "0", "argument --workers: '0' is not a number of workers; expected a whole number, 1 or more"),
+    ("--workers", "-1", "argument --workers: '-1' is not a number of workers"),
+    ("--timeout", "0", "argument --timeout: '0' is not a number of seconds; expected a number above 0"),
+    ("--timeout", "-5", "argument --timeout: '-5' is not a number of seconds"),
+    ("--timeout", "nan", "argument --timeout: 'nan' is not a number of seconds"),
+    ("--connect-timeout", "0", "argument --connect-timeout: '0' is not a number of seconds"),
+])
+def test_an_option_out_of_range_is_named_before_anything_runs(tmp_path, option, value, expected):
+    """A zero or negative worker count or time limit was accepted (0 silently meant the default)."""
+    root = make_project(tmp_path / "p", OK_NOTEBOOKS, OK_MANIFEST)
+    proc = run_report(root, option, value)
+    assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+    assert _nothing_ran(root)

@@ -210,6 +210,11 @@ def test_no_shared_server_with_idle_zero_and_no_kernel_banner_in_the_builds_outp
     ("REPORT_WORKERS", "two", "REPORT_WORKERS='two' is not a whole number of workers, 1 or more"),
     ("REPORT_WORKERS", "0", "REPORT_WORKERS='0' is not a whole number of workers"),
     ("REPORT_TIMEOUT", "10m", "REPORT_TIMEOUT='10m' is not a number of seconds"),
+    ("REPORT_TIMEOUT", "inf", "REPORT_TIMEOUT='inf' is not a number of seconds"),
+    # on/off settings: a word that is neither is refused, not taken as on
+    ("REPORT_KEPT_WORKERS", "abc", "REPORT_KEPT_WORKERS='abc' is not an on/off setting; expected one of 1, true"),
+    ("REPORT_KEPT_WORKERS", "of", "REPORT_KEPT_WORKERS='of' is not an on/off setting"),
+    ("REPORT_CHART_CACHE", "maybe", "REPORT_CHART_CACHE='maybe' is not an on/off setting"),  # the collection's own
 ])
 def test_a_malformed_setting_is_named_before_anything_runs(project, var, value, expected):
     root, env = project

@@ -102,6 +102,10 @@ def test_list_shows_each_sweep_with_its_grid_and_page(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert ("sweepy-sens                  notebooks/models/sweepy.ipynb  sweep of sweepy-base: n [3, 9] x m [1, 4], "
             "4 points (cap 4), one page: sensitivity/sweepy-sens.html") in proc.stdout.splitlines()
+    points = [line.split()[0] for line in proc.stdout.splitlines() if line.startswith("  ")]  # each point, listed
+    assert len(points) == 4 and all(p.startswith("sweepy-sens-") for p in points), proc.stdout
+    one = run_report(root, "--check", "--only", points[0])  # a listed point can be asked for by its id
+    assert one.returncode == 0, one.stderr
     assert _nothing_ran(root)
 
 

@@ -26,12 +26,14 @@ import json
 import os
 from pathlib import Path
 
+from helpers.plots import CHART_CACHE_SWITCH
 from helpers.sweep_check import check_sweep  # noqa: F401  (a sweep's grid, before anything runs: nbreport.sweep)
 
 PACKAGE = "helpers"
 SITE_NAME = "China rare earths: research notebooks"
 TEMPLATES = Path(__file__).with_name("report_templates")
 NAV = [("data", "data.html", "Data")]
+SWITCHES = (CHART_CACHE_SWITCH,)  # on/off settings the collection's code reads, checked before a build
 # What every notebook's kernel finds already imported (nbreport's warm kernels fork each kernel from a
 # process that imported these once): the heavy libraries and the helpers the notebooks import.
 PREIMPORT = ["numpy", "pandas", "scipy.stats", "matplotlib", "matplotlib.pyplot", "matplotlib_inline.backend_inline",

@@ -55,6 +55,16 @@ def _positive_int(text: str) -> int:
     return n
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        n = float(text)
+    except ValueError:
+        n = 0.0
+    if not n > 0 or n == float("inf"):  # 0, negative, nan, inf: no limit a build can keep
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; expected a number above 0, e.g. 600")
+    return n
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``python -m nbreport`` (``make report``): check, execute what changed, write the site.
 
@@ -78,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], metavar="RUN_OR_PATH",
                         help="execute only this run id or notebook path (repeatable); must be in the manifest")
     parser.add_argument("--force", action="store_true", help="execute everything, changed or not")
-    parser.add_argument("--timeout", type=float, help="seconds allowed per notebook (default 600)")
-    parser.add_argument("--workers", type=int, help="parallel workers (default 2)")
+    parser.add_argument("--timeout", type=_positive_seconds, help="seconds allowed per notebook (default 600)")
+    parser.add_argument("--workers", type=_positive_int, help="parallel workers (default 2)")
     dask = parser.add_mutually_exclusive_group()
     dask.add_argument("--scheduler", metavar="ADDRESS", type=_scheduler_address,
                       help="run the jobs on the Dask scheduler at ADDRESS (tcp://host:8786); its workers need "
@@ -89,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--worker-memory", metavar="SIZE", default="1GiB",
                         help="memory limit of each --local-cluster worker process (default 1GiB; kernels are "
                         "processes of their own and not counted)")
-    parser.add_argument("--connect-timeout", metavar="SECONDS", type=float, default=5.0,
+    parser.add_argument("--connect-timeout", metavar="SECONDS", type=_positive_seconds, default=5.0,
                         help="seconds to wait for the --scheduler to answer (default 5)")
     parser.add_argument("--check", action="store_true", help="validate manifest and parameters only")
     parser.add_argument("--list", action="store_true", help="list the manifest's runs and exit")
@@ -126,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
                 grid = " x ".join(f"{k} {list(v)}" for k, v in sw.grid.items())
                 print(f"{sw.id:28} notebooks/{entry.path}  sweep of {sw.base}: {grid}, {len(sw.points)} points "
                       f"(cap {sw.max_points}), one page: sensitivity/{sw.id}.html", file=out)
+                for point in sw.points:
+                    print(f"  {point.id:26} {point.parameters}", file=out)
         else:
             print(f"report: manifest OK: {len(man.entries)} notebooks, {len(man.runs())} runs, "
                   "every parameter set accepted", file=out)
@@ -153,7 +165,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: warning: {w}", file=sys.stderr)
     site = _rel(cfg.site, cfg.root)
     n = len(result.outcomes)
-    if result.nothing_changed:
+    stale = [o for o in result.outcomes if o.status in ("stale", "missing")]
+    if result.nothing_changed and stale:  # --only: what it selected is up to date, the rest is not current
+        print(f"report: nothing changed; {site}/ is as it was ({n} reports, {len(stale)} of them not current) "
+              f"[{result.seconds:.2f} s]", file=out)
+    elif result.nothing_changed:
         print(f"report: nothing changed; {site}/ is current ({n} reports) [{result.seconds:.2f} s]", file=out)
     else:
         counts = {a: sum(1 for o in result.outcomes if o.action == a) for a in ("executed", "rendered", "reused")}
@@ -184,7 +200,6 @@ def main(argv: list[str] | None = None) -> int:
         for o in warned:
             print("  " + o.id + ": " + "; ".join(o.warnings[:3]) + ("; and more" if len(o.warnings) > 3 else ""),
                   file=sys.stderr)
-    stale = [o for o in result.outcomes if o.status in ("stale", "missing")]
     if stale:
         print(f"report: {len(stale)} report(s) on the site are not current (not run in this build): "
               + ", ".join(o.id for o in stale), file=sys.stderr)

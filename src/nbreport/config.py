@@ -152,11 +152,51 @@ def _env_number(name: str, kind, expected: str):
         value = kind(raw.strip())
     except ValueError:
         value = None
-    if value is None or value <= 0 or value != value:
+    if value is None or value <= 0 or value != value or value == float("inf"):
         from nbreport.status import BuildError
 
         raise BuildError(f"{name}={raw!r} is not {'a number of ' if kind is float else ''}{expected}")
     return value
+
+
+def switch(name: str, environ=None) -> bool:
+    """Whether the on/off setting in environment variable `name` is on (unset or empty: on).
+
+    A word that is neither on nor off (``REPORT_KEPT_WORKERS=abc``) is refused rather than taken
+    as on: a typo in ``=of`` would otherwise leave on what the user meant to turn off.
+
+    Parameters
+    ----------
+    name : str
+        The variable (``REPORT_KEPT_WORKERS``, or a collection's own, e.g. ``REPORT_CHART_CACHE``).
+    environ : mapping, optional
+        Where to read it; default ``os.environ``.
+
+    Returns
+    -------
+    bool
+
+    Raises
+    ------
+    nbreport.status.BuildError
+        The value is not one of OFF_WORDS or ON_WORDS (named, with the words expected).
+    """
+    raw = (os.environ if environ is None else environ).get(name, "")
+    word = raw.strip().lower()
+    if word in OFF_WORDS:
+        return False
+    if not word or word in ON_WORDS:
+        return True
+    from nbreport.status import BuildError
+
+    raise BuildError(f"{name}={raw!r} is not an on/off setting; expected one of "
+                     f"{', '.join(ON_WORDS)} (on) or {', '.join(OFF_WORDS)} (off)")
+
+
+#: The builder's own on/off settings, checked by Config.resolve before anything runs (a collection
+#: names its own in its extension's SWITCHES, checked by runner.preflight).
+KEPT_WORKERS_ENV = "REPORT_KEPT_WORKERS"  # 0/false/no/off: every build forks its own workers (execution.kept_worker)
+SWITCHES = (KEPT_WORKERS_ENV,)
 
 
 def _truthy_env(name: str) -> bool:
@@ -234,6 +274,8 @@ class Config:
             kw["timeout"] = _env_number("REPORT_TIMEOUT", float, "seconds a cell may run, e.g. 600")
         if "REPORT_WORKERS" in os.environ and "workers" not in kw:
             kw["workers"] = _env_number("REPORT_WORKERS", int, "a whole number of workers, 1 or more")
+        for name in SWITCHES:
+            switch(name)
         return cls(root=root, manifest=manifest, build=build, site=site, **kw)
 
     # build/ layout

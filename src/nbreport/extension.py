@@ -22,6 +22,9 @@ TEMPLATES : pathlib.Path
     includes where they exist (``extension/card.html.j2`` and the others nbreport.pages lists).
 NAV : list of (key, href, label)
     Extra links in every page's header, after "Reports".
+SWITCHES : tuple of str
+    The collection's on/off environment settings (e.g. ``REPORT_CHART_CACHE``); a value that is
+    neither an on nor an off word (nbreport.config.switch) stops the build before anything runs.
 MISSING_ALT_HINT : str
     HTML (trusted) appended to the "figures have no description" note of a report page.
 KINDS : dict of str to dict
@@ -126,6 +129,11 @@ class Extension:
     def templates(self) -> Path | None:
         """Path or None: the collection's Jinja2 template folder (TEMPLATES)."""
         return self._get("TEMPLATES")
+
+    @property
+    def switches(self) -> tuple:
+        """tuple of str: the collection's on/off environment settings (SWITCHES), checked before a build."""
+        return tuple(self._get("SWITCHES", ()))
 
     @property
     def nav(self) -> list:

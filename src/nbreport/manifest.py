@@ -150,7 +150,7 @@ class Manifest:
         return [(e, r) for e in self.entries if e.sweep for r in e.sweep.points]
 
     def find(self, key: str) -> list[tuple[Entry, Run]]:
-        """Runs selected by a run id, a sweep id (its points) or a notebook path (relative to notebooks/ or the root).
+        """Runs selected by a run id, a sweep id (its points), a sweep point's id or a notebook path (relative to notebooks/ or the root).
 
         Parameters
         ----------
@@ -171,15 +171,15 @@ class Manifest:
         key = key.strip().removeprefix("./")
         norm = key.removeprefix("notebooks/")
         found = [(e, r) for e, r in self.runs() if r.id == key or e.path == norm]
-        found += [(e, r) for e, r in self.sweep_points() if e.sweep.id == key]
+        found += [(e, r) for e, r in self.sweep_points() if key in (e.sweep.id, r.id)]
         if not found:
-            names = sorted({r.id for _, r in self.runs()} | {e.path for e in self.entries}
+            names = sorted({r.id for _, r in self.runs() + self.sweep_points()} | {e.path for e in self.entries}
                            | {e.sweep.id for e in self.entries if e.sweep})
             close = difflib.get_close_matches(norm, names, n=3, cutoff=0.6)
-            hint = f"did you mean {' or '.join(map(repr, close))}? " if close else ""
-            raise ManifestError(f"{asked!r} is not a run id, sweep id or notebook path listed in "
-                                f"{display(self.file, self.root)}, and only listed notebooks are run; {hint}"
-                                f"(listed: {', '.join(names) or 'none'})")
+            hint = f"; did you mean {' or '.join(map(repr, close))}?" if close else "."
+            raise ManifestError(f"{asked!r} is not a run id, sweep id, sweep point or notebook path listed in "
+                                f"{display(self.file, self.root)}, and only listed notebooks are run{hint} "
+                                "`python -m nbreport --list` lists them all.")
         return found
 
 
@@ -430,11 +430,15 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     problem = schema_problem(data, shown, ext.kinds if ext is not None else None, marks)
     if problem:
         raise ManifestError(problem)
+    if not data.get("notebooks"):  # an emptied or truncated manifest would publish an empty site
+        raise ManifestError(f"{marks.locate(shown, ('notebooks',) if 'notebooks' in data else (), key=True)}: the manifest lists "
+                            "no notebook; expected a 'notebooks' list with at least one entry (path, kind, runs), "
+                            "as in the comments at the top of notebooks/manifest.yml")
 
     # what a schema cannot say: paths stay inside notebooks/ and exist, paths and run ids are unique
     nb_dir = (root / "notebooks").resolve()
     entries: list[Entry] = []
-    seen_paths: dict[str, str] = {}
+    seen_paths: dict[object, str] = {}
     seen_runs: dict[str, str] = {}
     for i, item in enumerate(data.get("notebooks") or []):
         here = where(["notebooks", i], at=("notebooks", i, "path"))
@@ -448,11 +452,15 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
                                 "notebooks/ are run")
         if check_files and not full.is_file():
             raise ManifestError(f"{here}: notebook file notebooks/{rel} does not exist")
-        same = seen_paths.get(str(full))  # the file, not its spelling: a link to a listed notebook is the same notebook
+        try:  # the file, not its spelling: a symbolic or hard link to a listed notebook is the same notebook
+            ident: object = (full.stat().st_dev, full.stat().st_ino)
+        except OSError:
+            ident = str(full)
+        same = seen_paths.get(ident)
         if same:
             raise ManifestError(f"{here}: notebook {rel!r} is listed twice (also {same}); "
                                 "put every parameter set under one entry's runs")
-        seen_paths[str(full)] = f"notebooks[{i}] ({rel})"
+        seen_paths[ident] = f"notebooks[{i}] ({rel})"
         runs: list[Run] = []
         for j, run in enumerate(item["runs"]):
             rid = run["id"]

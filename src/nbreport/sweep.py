@@ -103,8 +103,8 @@ def refuse(cfg, man, planned: list, state: dict) -> None:
 def listed(p, state: dict, only) -> bool:
     """Decide whether a planned run is one of the build's listed outcomes.
 
-    Site runs are (every run with --only); a sweep point only when it failed (the build then fails;
-    its page is the sensitivity page).
+    Site runs are, and with --only the runs it selected (a tests-only run too); a sweep point only
+    when it failed (the build then fails; its page is the sensitivity page).
 
     Parameters
     ----------
@@ -122,7 +122,7 @@ def listed(p, state: dict, only) -> bool:
     """
     if p.run.sweep:
         return run_status(state["runs"].get(p.run.id), p.fingerprint) == "failed"
-    return p.run.site or bool(only)
+    return p.run.site or (bool(only) and p.action != "skip")
 
 
 def reused_refusal(prev: dict | None, fingerprint: str) -> bool:

@@ -9,3 +9,7 @@
                   (imported as ``helpers.figures``)
 ``model_charts``  the model notebooks' charts (re-exported by ``helpers.models``)
 """
+
+# The on/off setting of the chart cache ("0", or false/no/off: draw every chart afresh, store nothing),
+# named here, where importing it costs nothing, so the report extension can list it (SWITCHES)
+CHART_CACHE_SWITCH = "REPORT_CHART_CACHE"

@@ -40,10 +40,11 @@ from matplotlib.figure import Figure
 from matplotlib.text import Text
 from matplotlib.transforms import TransformNode
 
+from helpers.plots import CHART_CACHE_SWITCH
 from nbreport.config import CACHE_ENV, OFF_WORDS
 
 MAX_ENTRIES = 200  # about 190 KB an entry (two PNGs): about 40 MB; a site build draws 34 charts
-SWITCH_ENV = "REPORT_CHART_CACHE"  # "0" (or false/no/off): draw every chart afresh, store nothing
+SWITCH_ENV = CHART_CACHE_SWITCH  # "0" (or false/no/off): draw every chart afresh, store nothing
 SUFFIX = ".chart"
 MAGIC = b"rek-chart-cache 1\n"  # format of an entry: MAGIC, sha256(body), body
 _HEADER = struct.Struct(">II")  # body: lengths of the desktop and the phone PNG, then the two PNGs

@@ -31,7 +31,8 @@ import signal
 import socket
 import time
 
-SWITCH_ENV = "REPORT_KEPT_WORKERS"  # 0/false/no/off: every build forks its own workers
+from nbreport.config import KEPT_WORKERS_ENV as SWITCH_ENV  # 0/false/no/off: every build forks its own workers
+
 TEMPLATE_AFTER = 1.0  # seconds without a build before the kernel server forks the worker template
 
 
@@ -112,11 +113,11 @@ def wanted(env: dict) -> bool:
     -------
     bool
     """
-    from nbreport.config import OFF_WORDS
+    from nbreport.config import switch
     from nbreport.execution.shared_server import HOME_ENV
 
     full = {**os.environ, **env}
-    return bool(full.get(HOME_ENV)) and full.get(SWITCH_ENV, "").strip().lower() not in OFF_WORDS \
+    return bool(full.get(HOME_ENV)) and switch(SWITCH_ENV, full) \
         and hasattr(os, "pidfd_open") and hasattr(socket, "recv_fds")
 
 
