@@ -39,10 +39,8 @@ env: $(STAMP) ## create or update the virtual environment from environment.yml
 report: $(STAMP) ## execute every notebook in the manifest and build site/
 	@$(PY) -m nbreport
 
-serve: ## serve site/ on http://127.0.0.1:8000 (search needs it: browsers refuse its index from file://)
-	@test -f site/index.html || { echo "make serve: no site/ yet; run make report first" >&2; exit 2; }
-	@echo "serving site/ at http://127.0.0.1:$(PORT)/ (Ctrl-C stops it)"
-	@$(PY3) -m http.server $(PORT) --bind 127.0.0.1 --directory site
+serve: ## serve site/ on http://127.0.0.1:8000 (search needs it: browsers refuse its index from file://; PORT=8001 for another port)
+	@$(PY3) tools/serve.py "$(PORT)" site
 
 # Two pytest-xdist workers: most tests wait on a kernel, a build or the browser, and the two cores
 # of CI overlap them (13 min 20 s serial, idle machine); TEST_WORKERS=0 runs them in one process.
