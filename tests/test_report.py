@@ -835,3 +835,11 @@ def test_an_option_out_of_range_is_named_before_anything_runs(tmp_path, option, 
     proc = run_report(root, option, value)
     assert proc.returncode == 2 and expected in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert _nothing_ran(root)
+
+
+def test_a_root_that_does_not_exist_is_named(tmp_path):
+    """It said 'notebooks/manifest.yml: manifest file is missing', as if the folder were a repository."""
+    proc = run_report(tmp_path / "no-such-folder", "--check")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert proc.stderr.startswith(f"report: {tmp_path / 'no-such-folder'}: the repository folder does not exist"), \
+        proc.stderr

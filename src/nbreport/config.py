@@ -266,6 +266,11 @@ class Config:
             The resolved configuration (absolute paths).
         """
         root = Path(root or os.environ.get("NBREPORT_ROOT") or Path.cwd()).resolve()
+        if not root.is_dir():
+            from nbreport.status import BuildError
+
+            raise BuildError(f"{root}: the repository folder does not exist (given by --root or NBREPORT_ROOT); "
+                             "expected the folder holding notebooks/ and data/")
         build = Path(build or os.environ.get("REPORT_BUILD_DIR") or root / "build").resolve()
         site = Path(site or os.environ.get("REPORT_SITE_DIR") or root / "site").resolve()
         manifest = Path(manifest).resolve() if manifest else root / "notebooks" / "manifest.yml"

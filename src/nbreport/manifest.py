@@ -364,13 +364,16 @@ def schema_problem(data, shown: str, kinds: dict | None = None, marks=None) -> s
     missing = next((k for k in err.validator_value if k not in inst), "") if err.validator == "required" else ""
     extra = next((k for k in inst if k not in allowed), "") if err.validator == "additionalProperties" else ""
     text = words.format(value=None if err.validator == "required" else inst, missing=missing, extra=extra,
-                        allowed=", ".join(allowed), typename=type(inst).__name__,
+                        allowed=", ".join(allowed), typename="nothing (an empty value)" if inst is None
+                        else type(inst).__name__,
                         missing_why=(schema.get("x-missing-why") or {}).get(missing, ""))
     path, on_key = tuple(err.absolute_path), False
     if err.validator == "additionalProperties":  # an unknown key: point at it
         path, on_key = path + (extra,), True
     elif "propertyNames" in err.absolute_schema_path:  # a badly formed name: the instance is the name
         path, on_key = path + (inst,), True
+    elif inst is None and path:  # a key left without a value: point at the key (the value has no place)
+        on_key = True
     place = marks.locate(shown, path, key=on_key) if marks is not None else shown
     return f"{_where(data, list(err.absolute_path), place)}: {text}"
 
@@ -468,7 +471,7 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
                 raise ManifestError(f"{where(['notebooks', i, 'runs', j], at=('notebooks', i, 'runs', j, 'id'))}: "
                                     "duplicate run id "
                                     f"{rid!r} (already used by {seen_runs[rid]})")
-            seen_runs[rid] = f"notebooks[{i}] ({rel})"
+            seen_runs[rid] = f"a run of notebooks[{i}] ({rel})"
             runs.append(Run(rid, dict(run.get("parameters") or {}), run.get("site", True)))
         invalid = [Invalid(dict(bad["parameters"]), bad["error"]) for bad in item.get("invalid") or []]
         entries.append(Entry(path=rel, kind=item["kind"], runs=runs, source_id=item.get("source_id"),
