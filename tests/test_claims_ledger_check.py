@@ -32,7 +32,7 @@ BAD = {
     "unknown_lookup": ('qouta("mining", 2019)', ["unknown function 'qouta' (did you mean 'quota'?)"]),
     "unknown_stage": ('quota("minig", 2019)',
                       ["quota('minig', 2019): unknown stage 'minig' (did you mean 'mining'?)",
-                       "expected a stage of quotas.csv: mining, smelting"]),
+                       "expected one of quotas.csv's stage values: mining, smelting"]),
     "unknown_series": ('exports("magnet", "2025-06")', ["unknown series 'magnet' (did you mean 'magnets'?)"]),
     "unknown_hs_code": ('imports("China", 2020, product="HS 28466")',
                         ["unknown product 'HS 28466' (did you mean 'HS 2846'?)"]),

@@ -155,8 +155,8 @@ def _call_problems(node: ast.Call, data: _Data) -> list[str]:
             known = data.known(keys.table, column)
             if value not in known:
                 names_ok = False
-                out.append(f"{call}: unknown {column} {value!r}{did_you_mean(value, known)}; expected a {column} "
-                           f"of {file}: {_shown(known)}")
+                out.append(f"{call}: unknown {column} {value!r}{did_you_mean(value, known)}; expected one of "
+                           f"{file}'s {column} values: {_shown(known)}")
     if not (keys.row_required and names_ok):
         return out
     rows = data.rows(keys.table)
