@@ -147,3 +147,25 @@ def test_every_lookup_is_described_by_columns_of_its_table():
         fields = {f["name"] for f in data.resource(keys.table, package)["schema"]["fields"]}
         assert set(keys.columns) <= set(params), name
         assert set(keys.columns.values()) <= fields, name
+
+
+@pytest.mark.parametrize("stated, text, unit", [(5, "7 t", "t"), (13200, "132,000 tons", "t REO")])
+def test_a_stated_number_its_text_does_not_print_is_named_at_the_stated_text(ddir, stated, text, unit):
+    rows = CLAIMS + [claim("mismatch", stated, text, unit, 'quota("mining", 2019)')]
+    write_table(ddir, "claims", rows)
+    problems = [str(p) for p in ledger_check.ledger_problems(ddir)]
+    assert len(problems) == 1 and problems[0].startswith(
+        f"{ddir / 'claims.csv'}, line {len(rows) + 1}, column 'stated_text': claim {A}__mismatch: "), problems
+    with pytest.raises(C.ClaimError) as err:
+        C.check_claims(data_dir=ddir)
+    assert str(err.value) == problems[0]
+    # the claims checker's own message has the same place when it is the one that finds the fault
+    monkey = pytest.MonkeyPatch()
+    monkey.setattr(C.ledger, "ledger_problems", lambda *a, **k: [])
+    try:
+        with pytest.raises(C.ClaimError) as err:
+            C.check_claims(data_dir=ddir)
+    finally:
+        monkey.undo()
+    assert str(err.value).startswith(f"{ddir / 'claims.csv'}, line {len(rows) + 1}, column 'stated_text': "
+                                     f"{A}__mismatch: "), str(err.value)

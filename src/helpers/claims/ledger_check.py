@@ -18,6 +18,7 @@ from pathlib import Path
 from helpers import paths
 from helpers.claims.lookups import LOOKUPS, _period_kind
 from helpers.claims.recipe import _literal, did_you_mean, parse_recipe, signature
+from helpers.claims.stated import stated_interval
 from helpers.data.schema import DataError, Problem, YearMonth, _read_package, resource
 from helpers.data.tables import _validate
 
@@ -189,14 +190,15 @@ def _recipe_problems(recipe: str, data: _Data) -> list[str]:
 
 
 def ledger_problems(data_dir: Path | None = None, source_id: str | None = None) -> list[Problem]:
-    """Every recipe of data/claims.csv that cannot be evaluated, found without evaluating it.
+    """Every claim of data/claims.csv that cannot be checked, found without evaluating a recipe.
 
     A recipe must parse as the recipe language (``helpers.claims.recipe``), call only its
     functions with arguments that fit them (a close name suggested for a misspelt one), name
     only stages, series, partners, HS codes, element items, event and source ids the curated
     tables hold (the closest one suggested), and ask for rows that exist where the lookup needs
-    one (a quota year, an export month). A row or table that breaks its own schema is left to
-    the tables' check, which reports it.
+    one (a quota year, an export month). The stated number must be the one its text prints,
+    read as the checker reads it. A row or table that breaks its own schema is left to the
+    tables' check, which reports it.
 
     Parameters
     ----------
@@ -208,8 +210,8 @@ def ledger_problems(data_dir: Path | None = None, source_id: str | None = None) 
     Returns
     -------
     list of Problem
-        ``data/claims.csv, line N, column 'recipe': claim <id>: <what is wrong and what was expected>``;
-        empty when every recipe can be evaluated.
+        ``data/claims.csv, line N, column 'recipe': claim <id>: <what is wrong and what was expected>``
+        (column 'stated_text' for a stated number); empty when every claim can be checked.
 
     Raises
     ------
@@ -226,10 +228,14 @@ def ledger_problems(data_dir: Path | None = None, source_id: str | None = None) 
     claims, _ = _validate("claims", data_dir, package)
     out = []
     for row in claims:
+        if source_id is not None and row.get("source_id") != source_id:
+            continue
+        try:                    # the interval the printed number allows, as check_claim reads it
+            stated_interval(row["stated"], row["stated_text"], row["unit"], row["qualifier"])
+        except ValueError as exc:
+            out.append(Problem(path, row["_line"], "stated_text", f"claim {row['claim_id']}: {exc}"))
         recipe = row.get("recipe")
         if not isinstance(recipe, str) or not recipe.strip():
-            continue
-        if source_id is not None and row.get("source_id") != source_id:
             continue
         for msg in _recipe_problems(recipe, data):
             out.append(Problem(path, row["_line"], "recipe", f"claim {row['claim_id']}: {msg}"))
