@@ -578,8 +578,11 @@ def test_check_claims_for_one_article(ddir):
 def test_broken_recipe_in_the_ledger_stops_the_check(ddir):
     rows = CLAIMS + [claim("broken", 1, "1 t", "t", 'quota("mining", 1999)')]
     write_table(ddir, "claims", rows)
-    with pytest.raises(C.ClaimError, match=f"{A}__broken: no quotas row for quota mining 1999"):
+    with pytest.raises(C.ClaimError) as err:
         C.check_claims(data_dir=ddir)
+    # found before any recipe runs, at its place in the ledger (helpers.claims.ledger_check)
+    assert str(err.value).startswith(f"{ddir / 'claims.csv'}, line {len(rows) + 1}, column 'recipe': claim {A}__broken: "
+                                     "quota('mining', 1999) needs data the curated tables lack"), str(err.value)
 
 
 def test_ledger_requires_a_reason_when_there_is_no_recipe(ddir):

@@ -44,8 +44,20 @@ class ClaimError(ValueError):
     """A recipe cannot be evaluated (bad syntax, unknown function, missing data key).
 
     The message names the claim and what is missing. This is a bug in the ledger
-    or the data, not a property of the claim, so check_claims raises it.
+    or the data, not a property of the claim, so check_claims raises it, with the
+    line and column of data/claims.csv it stands on.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong and what was expected.
+    column : str, optional
+        The ledger column at fault (``recipe`` unless the stated number is).
     """
+
+    def __init__(self, message: str, column: str = "recipe"):
+        super().__init__(message)
+        self.column = column
 
 
 class NotCheckable(Exception):

@@ -10,11 +10,11 @@ import math
 from fractions import Fraction
 from pathlib import Path
 
-import pandas as pd
-
 from helpers import data as _data
+from helpers.data.schema import pd  # pandas on first use: checking the ledger (make check-data) needs none
 from helpers.claims.derived import article_number_forms
 from helpers.claims.intervals import ClaimError, DATE_UNITS, NotCheckable
+from helpers.claims.ledger_check import claim_lines, ledger_problems
 from helpers.claims.lookups import Context, Tables
 from helpers.claims.present import (_decimals, _display_decimals, _fmt_interval, _fmt_stated_interval, _fmt_value,
                                     gap_number, status_words)
@@ -52,7 +52,7 @@ def check_claim(claim: dict, tables: Tables, article_numbers: frozenset = frozen
     try:
         st = stated_interval(claim["stated"], claim["stated_text"], unit, qual)
     except ValueError as exc:
-        raise ClaimError(f"{cid}: {exc}") from None
+        raise ClaimError(f"{cid}: {exc}", column="stated_text") from None
     out = {"claim_id": cid, "stated_interval": st, "value": None, "status": "not_checkable",
            "gap": None, "point_diff": None, "reason": None}
     recipe = claim.get("recipe")
@@ -115,6 +115,16 @@ def _bound(x, kind: str) -> float:
     return float(x)
 
 
+def _refuse(problems: list) -> None:
+    """Raise ClaimError listing the ledger's problems (each with its line), if there are any."""
+    if len(problems) == 1:
+        raise ClaimError(str(problems[0]))
+    if problems:
+        shown = "\n  ".join(str(p) for p in problems[:_data.MAX_ERRORS])
+        more = f"\n  ... and {len(problems) - _data.MAX_ERRORS} more" if len(problems) > _data.MAX_ERRORS else ""
+        raise ClaimError(f"{len(problems)} problems in the claims ledger:\n  {shown}{more}")
+
+
 def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> pd.DataFrame:
     """Recompute every claim of the ledger (or of one article) from the curated data.
 
@@ -140,12 +150,16 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
     Raises
     ------
     ClaimError
-        When a recipe is broken or names data that do not exist.
+        When a recipe is broken or names data that do not exist; the message names
+        data/claims.csv, the line and the column (``ledger_check.ledger_problems``).
     DataError
         When a data file does not match its schema.
     """
     tables = Tables(data_dir)
     claims = load_claims(tables.data_dir)
+    _refuse(ledger_problems(tables.data_dir, source_id))  # every recipe that cannot run, before any runs
+    lines = claim_lines(tables.data_dir)
+    where = tables.data_dir / _data.resource("claims", _data.read_package(tables.data_dir))["path"]
     sources = tables.frame("sources").set_index("source_id")
     numbers = _numbers_by_article(claims)
     if source_id is not None:
@@ -157,7 +171,11 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
         claim = {k: (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in claim.items()}
         claim["source_id"], claim["unit"], claim["qualifier"] = (str(claim["source_id"]), str(claim["unit"]),
                                                                  str(claim["qualifier"]))
-        res = check_claim(claim, tables, numbers.get(claim["source_id"], frozenset()))
+        try:
+            res = check_claim(claim, tables, numbers.get(claim["source_id"], frozenset()))
+        except ClaimError as exc:       # the row's place in the ledger, as the tables' checks give it
+            raise ClaimError(str(_data.Problem(where, lines.get(claim["claim_id"]), exc.column, str(exc))),
+                             exc.column) from None
         value, st, unit = res["value"], res["stated_interval"], claim["unit"]
         src = sources.loc[claim["source_id"]] if claim["source_id"] in sources.index else None
         if value is not None and value.kind == "number":

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-import pandas as pd
-
 from helpers import data as _data, paths
+from helpers.data.schema import pd  # pandas on first use: checking the ledger (make check-data) needs none
 from helpers.claims.derived import derived_interval
 from helpers.claims.intervals import (ClaimError, Input, NotCheckable, Q, REPORT_WINDOW_DAYS, STRUCTURAL_CONSTANTS,
                                       _frac, data_value)
@@ -547,4 +546,3 @@ HELPERS = {"pct_change": _pct_change, "pct_below": _pct_below, "pct_above": _pct
            "days_between": _days_between, "months_between": _months_between,
            "months_later_in_year": _months_later_in_year, "year": _year, "weekday": _weekday}
 FUNCTIONS = tuple(sorted(LOOKUPS)) + tuple(sorted(HELPERS))
-

@@ -149,6 +149,8 @@ and ``evaluate(recipe, context)`` for one claim or recipe.
 from __future__ import annotations
 
 import ast
+import difflib
+import inspect
 from functools import lru_cache
 
 from helpers.claims.derived import _BINOPS
@@ -164,9 +166,61 @@ def parse_recipe(recipe: str) -> ast.Expression:
     try:
         tree = ast.parse(recipe.strip(), mode="eval")
     except SyntaxError as exc:
-        raise ValueError(f"recipe is not a valid expression ({exc.msg}, column {exc.offset})") from None
+        raise ValueError(f"recipe is not a valid expression ({exc.msg}, at character {exc.offset}): expected one "
+                         "expression such as pct_change(quota(\"mining\", 2018), quota(\"mining\", 2019))") from None
     _vet(tree.body, in_lookup=False)
     return tree
+
+
+def did_you_mean(word: str, known) -> str:
+    """' (did you mean 'x'?)' for the closest of `known` to a misspelt `word` (difflib), else ''.
+
+    Parameters
+    ----------
+    word : str
+        What the ledger wrote.
+    known : iterable of str
+        What it may write.
+
+    Returns
+    -------
+    str
+        The hint, to append to a message; empty when nothing is close.
+    """
+    near = difflib.get_close_matches(str(word), [str(k) for k in known], n=1, cutoff=0.6)
+    return f" (did you mean {near[0]!r}?)" if near else ""
+
+
+def signature(name: str) -> inspect.Signature:
+    """The parameters a recipe passes to a function of the language (a lookup's context left out).
+
+    Parameters
+    ----------
+    name : str
+        A key of ``LOOKUPS`` or ``HELPERS``.
+
+    Returns
+    -------
+    inspect.Signature
+        Read from the function itself, so the check and the interpreter never disagree.
+    """
+    sig = inspect.signature(LOOKUPS[name] if name in LOOKUPS else HELPERS[name])
+    params = list(sig.parameters.values())
+    return sig.replace(parameters=params[1:] if name in LOOKUPS else params)
+
+
+def _check_arguments(node: ast.Call, name: str) -> None:
+    """Refuse a call whose arguments do not fit the function (count, unknown or repeated keywords)."""
+    sig = signature(name)
+    try:
+        sig.bind(*node.args, **{kw.arg: kw.value for kw in node.keywords})
+    except TypeError as exc:
+        hint = ""
+        for kw in node.keywords:
+            if kw.arg not in sig.parameters:
+                hint = did_you_mean(kw.arg, sig.parameters)
+                break
+        raise ValueError(f"{name}(): {exc}{hint}; expected {name}{sig}") from None
 
 
 def _vet(node, in_lookup: bool) -> None:
@@ -203,7 +257,7 @@ def _vet(node, in_lookup: bool) -> None:
             raise ValueError("only the listed functions may be called")
         name = node.func.id
         if name not in LOOKUPS and name not in HELPERS:
-            raise ValueError(f"unknown function {name!r}; allowed: {', '.join(FUNCTIONS)}")
+            raise ValueError(f"unknown function {name!r}{did_you_mean(name, FUNCTIONS)}; allowed: {', '.join(FUNCTIONS)}")
         for arg in node.args:
             if isinstance(arg, ast.Starred):
                 raise ValueError("*arguments are not allowed")
@@ -212,6 +266,7 @@ def _vet(node, in_lookup: bool) -> None:
             if kw.arg is None:
                 raise ValueError("**arguments are not allowed")
             _vet(kw.value, name in LOOKUPS)
+        _check_arguments(node, name)
         return
     raise ValueError(f"{type(node).__name__} is not allowed in a recipe")
 

@@ -17,6 +17,9 @@ else:
     try:
         found = validate_all()  # the loaders' checks; frictionless's second opinion when they pass
         problems = [str(p) for p in found or table_schema_problems()]
+        from helpers.claims.ledger_check import ledger_problems  # the recipes of data/claims.csv, without pandas
+
+        problems += [str(p) for p in ledger_problems()]
     except DataError as exc:
         problems = [str(exc)]
     for p in problems:
