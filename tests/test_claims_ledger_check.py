@@ -169,3 +169,18 @@ def test_a_stated_number_its_text_does_not_print_is_named_at_the_stated_text(ddi
         monkey.undo()
     assert str(err.value).startswith(f"{ddir / 'claims.csv'}, line {len(rows) + 1}, column 'stated_text': "
                                      f"{A}__mismatch: "), str(err.value)
+
+
+def test_the_build_refuses_a_ledger_that_cannot_be_checked_before_anything_runs(ddir, tmp_path):
+    """The report builder's data check (the extension's check_data, run before any notebook) lists the
+    ledger's problems as check-data does; without it the build ran every notebook, then failed its claims."""
+    from helpers import report_extension
+
+    root = tmp_path / "proj"
+    shutil.copytree(ddir, root / "data")
+    assert report_extension.check_data(root) == []
+    (cid, line), = bad_ledger(root / "data", 'quota("minig", 2019)').values()
+    problems = report_extension.check_data(root)
+    assert len(problems) == 1 and problems[0].startswith(
+        f"{root / 'data' / 'claims.csv'}, line {line}, column 'recipe': claim {cid}: "), problems
+    assert "'minig'" in problems[0], problems

@@ -104,7 +104,11 @@ def sources(root: Path) -> dict[str, dict]:
 
 
 def check_data(root: Path) -> list[str]:
-    """The loaders' own checks of data/ (helpers.data.validate_all, without pandas), as messages.
+    """The loaders' own checks of data/ and the claims ledger's recipes, without pandas, as messages.
+
+    The same checks as `make check-data` (helpers.data.validate_all, then
+    helpers.claims.ledger_check when the tables are sound): a recipe that cannot be checked stops
+    the build before anything runs, instead of failing the claims job after every notebook ran.
 
     Parameters
     ----------
@@ -119,7 +123,12 @@ def check_data(root: Path) -> list[str]:
     from helpers import data as data_mod
 
     try:
-        return [str(p) for p in data_mod.validate_all(Path(root) / "data")]
+        found = data_mod.validate_all(Path(root) / "data")
+        if found:
+            return [str(p) for p in found]
+        from helpers.claims.ledger_check import ledger_problems
+
+        return [str(p) for p in ledger_problems(Path(root) / "data")]
     except data_mod.DataError as exc:
         return [str(exc)]
 
