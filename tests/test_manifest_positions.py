@@ -277,3 +277,17 @@ def test_the_json_reader_names_its_places_the_same_way():
 
     with pytest.raises(ParseError, match=r"^f.json, line 2, column 3: duplicate key 'a'"):
         load_json('{"a": 1,\n  "a": 2}', "f.json")
+
+
+@pytest.mark.parametrize("text, place, closing", [
+    ('{"a": [1, 2,\n  ]}', (1, 12), "']'"),
+    ('{"a": 1,\n "b": 2,\n}', (2, 8), "'}'"),
+])
+def test_a_trailing_comma_in_json_is_named_where_it_stands(text, place, closing):
+    """The standard library says 'Expecting property name' on the next line; the comma is the fault."""
+    from nbreport.strictparse import ParseError, load_json
+
+    with pytest.raises(ParseError) as err:
+        load_json(text, "f.json")
+    assert str(err.value) == (f"f.json, line {place[0]}, column {place[1]}: not valid JSON (a comma after the last "
+                              f"item; expected the next item or the closing {closing} without the comma)")

@@ -134,6 +134,13 @@ def load_json(text: str, shown: str) -> tuple[object, "Marks"]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
+        before = text[:exc.pos].rstrip()
+        if before.endswith(",") and text[exc.pos:exc.pos + 1] in "]}":  # the commonest slip: said where it is
+            comma = len(before) - 1
+            line = text.count("\n", 0, comma) + 1
+            col = comma - (text.rfind("\n", 0, comma) + 1) + 1
+            raise ParseError(f"{located(shown, line, col)}: not valid JSON (a comma after the last item; "
+                             f"expected the next item or the closing {text[exc.pos]!r} without the comma)") from None
         raise ParseError(f"{located(shown, exc.lineno, exc.colno)}: not valid JSON ({exc.msg})") from None
     except RecursionError:
         raise ParseError(f"{shown}: not valid JSON (nested too deeply)") from None
