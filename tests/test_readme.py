@@ -71,3 +71,13 @@ def test_every_number_word_the_checker_accepts_is_listed_in_the_readme():
     missing = [w for w in list(claims._WORDS) + list(claims._FRACTION_WORDS) if w not in words]
     assert not missing, f"README does not list the number words {missing}"
     assert "**No self-confirmation.**" in README
+
+
+def test_the_readme_gives_the_on_and_off_words_the_code_reads():
+    from nbreport.config import OFF_WORDS, ON_WORDS
+
+    def listed(words):
+        return ", ".join(words[:-1]) + " or " + words[-1]
+
+    text = " ".join(README.split())
+    assert f"takes {listed(OFF_WORDS)}, and {listed(ON_WORDS)}" in text
