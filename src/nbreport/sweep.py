@@ -169,6 +169,13 @@ def _point_words(sweep, row: dict) -> str:
     return ", ".join(f"{n} = {v}" for n, v in zip(sweep.grid, row["values"]))
 
 
+# why a base run that is not ok gives no interval to compare with (run_status's kinds): a stale run has
+# findings, but from other inputs than today's
+BASE_NOT_CURRENT = {"stale": "is stale: it was not re-run on the current inputs",
+                    "failed": "failed on the current inputs", "missing": "has not run yet",
+                    "refused": "is refused by the notebook's parameter rules"}
+
+
 def verdict(sweep, base_status: str, base_head: dict | None, rows: list[dict], name: str | None) -> tuple[str, str]:
     """Say whether the headline finding holds across the sweep (robust) or not (fragile).
 
@@ -200,9 +207,12 @@ def verdict(sweep, base_status: str, base_head: dict | None, rows: list[dict], n
         for r in skipped:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         tail = " (" + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ", not counted)"
-    if base_status not in ("ok", "warnings") or not base_head or base_head.get("low") is None:
-        return "none", (f"No verdict: the base run {sweep.base} has no recorded interval for "
-                        f"{name or 'its headline finding'} ({base_status}).")
+    what = name or "its headline finding"
+    if base_status not in ("ok", "warnings"):  # say why there is nothing to compare with, as it is
+        why = BASE_NOT_CURRENT.get(base_status, f"has no current result ({base_status})")
+        return "none", f"No verdict: the base run {sweep.base} {why}, so there is no current interval for {what}."
+    if not base_head or base_head.get("low") is None:
+        return "none", f"No verdict: the base run {sweep.base} recorded no interval for {what}."
     ran = [r for r in rows if r["status"] in ("ok", "warnings") and _inside(r["by_name"].get(base_head["name"]),
                                                                              base_head) is not None]
     if not ran:
