@@ -304,6 +304,7 @@ def test_search_box_leads_to_the_right_report(repo_build, chromium, start, query
     with sitecheck.serve(repo_build.site) as base:
         visit = sitecheck.PageVisit(chromium, base).open(start)
         results = sitecheck.search(visit, query)
+        told = visit.page.inner_text("main")
         urls = [url for url, _ in results]
         target = base + f"reports/{run_id}.html"
         assert target in urls[:3], f"{query!r}: {run_id} is not among the first three results: {urls}"
@@ -313,6 +314,8 @@ def test_search_box_leads_to_the_right_report(repo_build, chromium, start, query
         problems = visit.console_errors + visit.blocked + visit.failed
         visit.close()
     assert landed == target
+    # served over HTTP, with results: nothing about pages opened as files (it does not apply here)
+    assert "make serve" not in told and "as a file" not in told and "on disk" not in told, told
     title = sitecheck.PageFacts((repo_build.site / "reports" / f"{run_id}.html").read_text(encoding="utf-8")).h1
     assert [h1] == title
     assert not problems
@@ -326,9 +329,14 @@ def test_search_page_opened_as_a_file_says_how_to_serve_it(repo_build, chromium)
         page.wait_for_function("document.getElementById('search-status').textContent.includes('make serve')",
                                timeout=10000)
         loaded = page.evaluate("import('./pagefind/pagefind.js').then(() => 'loaded', e => 'refused')")
+        text = page.inner_text("main")
+        commands = page.locator("#search-status code").all_inner_texts()
     finally:
         page.close()
     assert loaded == "refused"  # if a browser ever allows it, the message on the page is wrong
+    # said once, with the command as code (not as raw backticks)
+    assert text.count("make serve") == 1 and text.count("browsers refuse") == 1, text
+    assert "`" not in text and "make serve" in commands, (text, commands)
 
 
 @pytest.mark.parametrize("width", WIDTHS)
