@@ -77,3 +77,55 @@ def test_sensitivity_pages_read_cleanly_and_state_the_computed_verdict(repo_buil
             assert shown.startswith("Robust: " if robust else "Not robust: "), shown
             visit.close()
     assert not problems, "\n".join(problems)
+
+
+# the chart a reader sees (the one SVG shown at this width): does any box around it scroll sideways, which of
+# its texts reach past the chart or the window, and its smallest text in CSS px on screen (font size times
+# the SVG's scale)
+SHOWN_CHART = """(() => {
+  const shown = Array.from(document.querySelectorAll('figure.sweep-chart svg[role=img]'))
+    .filter(s => s.getClientRects().length && getComputedStyle(s).visibility !== 'hidden');
+  return shown.map(svg => {
+    const r = svg.getBoundingClientRect();
+    const scrollers = [];
+    for (let e = svg.parentElement; e; e = e.parentElement)
+      if (e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflowX !== 'visible')
+        scrollers.push(e.tagName + '.' + e.className);
+    const texts = Array.from(svg.querySelectorAll('text'));
+    const cut = texts.filter(t => { const b = t.getBoundingClientRect();
+      return b.left < Math.max(r.left, 0) - 0.5 || b.right > Math.min(r.right, window.innerWidth) + 0.5; })
+      .map(t => t.textContent);
+    const px = Math.min(...texts.map(t => parseFloat(getComputedStyle(t).fontSize) * t.getScreenCTM().a));
+    return {scrollers, cut, px, texts: texts.length, width: r.width};
+  });
+})()"""
+
+
+@pytest.mark.parametrize("width", (1280, 761, 760, 400, 320))
+def test_the_whole_chart_shows_at_every_width_with_legible_text(repo_build, chromium, width):
+    """A phone sees the whole sensitivity chart: no scroll box around it, no axis text cut by the chart's or
+    the window's edge, and its smallest text at least 11 CSS px as shown (the report charts' rule). 760 and
+    761 px sit either side of the switch between the desktop and the narrow layout; 320 px is a small phone."""
+    assert repo_build.proc.returncode == 0, repo_build.log()
+    sweeps = [e.sweep for e in repo_build.manifest.entries if e.sweep]
+    problems = []
+    with sitecheck.serve(repo_build.site) as base:
+        for sweep in sweeps:
+            path = f"sensitivity/{sweep.id}.html"
+            visit = sitecheck.PageVisit(chromium, base, width=width).open(path)
+            try:
+                charts = visit.page.evaluate(SHOWN_CHART)
+            finally:
+                visit.close()
+            if len(charts) != 1:
+                problems.append(f"{path}: {len(charts)} charts shown at {width} px (one expected)")
+                continue
+            c = charts[0]
+            assert c["texts"] >= 4, c  # ticks and the axis label: something was measured
+            if c["scrollers"]:
+                problems.append(f"{path}: the chart sits in a box that scrolls sideways: {c['scrollers']}")
+            if c["cut"]:
+                problems.append(f"{path}: text cut at the edge: {c['cut']}")
+            if c["px"] < 11:
+                problems.append(f"{path}: smallest text {c['px']:.1f} px at {width} px (chart {c['width']:.0f} px wide)")
+    assert not problems, "\n".join(problems)

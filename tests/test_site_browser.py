@@ -51,11 +51,52 @@ CLAIMS_COLUMN_IN_VIEW = """Array.from(document.querySelectorAll('table.claims, t
   })"""
 
 
-# boxes with more content to the side than they show, whose edge shows no shadow (site.css): a reader
-# at 400 px took a table cut at the screen's edge for a table that ends there
-UNHINTED_SCROLL_BOXES = """Array.from(document.querySelectorAll('.table-scroll, .html-output, .md-output'))
-  .filter(b => b.scrollWidth > b.clientWidth + 1 && !getComputedStyle(b).backgroundImage.includes('radial-gradient'))
-  .map(b => (b.getAttribute('aria-label') || b.className).slice(0, 60))"""
+# every box that scrolls sideways (whatever its class: a code box, a printed line, a table) shows that it
+# does: a shadow painted at its edges (site.css), and where something it holds covers the edge with its
+# own background (the sticky result column of a claims table), that cover shows a shadow itself, only
+# while there is more (it changes when the box is scrolled to the other end). A reader at 400 px took a
+# table cut at the screen's edge for a table that ends there. Returns one line per box that does not.
+UNHINTED_SCROLL_BOXES = """async () => {
+  const frames = () => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)));
+  const scrolls = b => { const s = getComputedStyle(b);
+    return (s.overflowX === 'auto' || s.overflowX === 'scroll') && b.getClientRects().length > 0
+      && b.scrollWidth > b.clientWidth + 1; };
+  const paints = e => { const s = getComputedStyle(e);
+    return s.backgroundImage !== 'none' || !/^(transparent|rgba\\(.*,\\s*0\\))$/.test(s.backgroundColor); };
+  const look = e => ['', '::before', '::after'].map(p => { const s = getComputedStyle(e, p || null);
+    return [s.boxShadow, s.content, s.opacity, s.backgroundImage, s.visibility].join('|'); }).join('#');
+  const out = [], x0 = window.scrollX, y0 = window.scrollY;
+  for (const b of Array.from(document.querySelectorAll('body *')).filter(scrolls)) {
+    const name = (b.getAttribute('aria-label') || (b.tagName.toLowerCase() + '.' + b.className)).slice(0, 60);
+    if (!getComputedStyle(b).backgroundImage.includes('radial-gradient')) { out.push(name + ': no shadow at its edges'); continue; }
+    b.scrollIntoView({block: 'center'});
+    for (const [at, side] of [[0, 'right'], [b.scrollWidth, 'left']]) {  // the edge where there is more
+      b.scrollLeft = at;
+      const r = b.getBoundingClientRect(), top = Math.max(r.top, 0), bottom = Math.min(r.bottom, window.innerHeight);
+      const covers = [];  // at five heights along the edge: what paints over the box's shadow there
+      for (const f of [0.1, 0.3, 0.5, 0.7, 0.9]) {
+        const hit = document.elementFromPoint(side === 'right' ? r.right - 3 : r.left + 3, top + f * (bottom - top));
+        let cover = null;
+        for (let e = hit; e && e !== b && b.contains(e); e = e.parentElement) if (paints(e)) cover = e;
+        covers.push(cover);
+      }
+      if (covers.some(c => !c)) continue;  // the box's own shadow shows along that edge
+      await frames(); const more = covers.map(look);
+      b.scrollLeft = at ? 0 : b.scrollWidth; await frames();
+      if (covers.every((c, i) => look(c) === more[i]))
+        out.push(`${name}: its ${side} edge is covered by ${covers[0].tagName.toLowerCase()}s that show no shadow there`);
+    }
+    b.scrollLeft = 0;
+  }
+  window.scrollTo(x0, y0);
+  return out;
+}"""
+
+# printed output (pre.stream) that runs out of its box on a phone instead of wrapping
+PRINTED_LINES_CUT = """Array.from(document.querySelectorAll('pre.stream'))
+  .filter(p => p.getClientRects().length && p.scrollWidth > p.clientWidth + 1)
+  .map(p => `${p.getAttribute('aria-label') || 'printed output'}: ${p.scrollWidth} px in a ${p.clientWidth} px box`
+            + ` ("${(p.textContent.trim().split('\\n').find(l => l.length > 40) || '').slice(0, 50)}")`)"""
 
 
 class PagesAtWidth:
@@ -94,7 +135,8 @@ class PagesAtWidth:
             for path in self.paths(width):
                 visit = sitecheck.PageVisit(self.ctx, self.base, width=width).open(path)
                 try:
-                    r = {"overflow": visit.overflow(), "unhinted": visit.page.evaluate(UNHINTED_SCROLL_BOXES)}
+                    r = {"overflow": visit.overflow(), "unhinted": visit.page.evaluate(UNHINTED_SCROLL_BOXES),
+                         "cut lines": visit.page.evaluate(PRINTED_LINES_CUT) if width <= 700 else []}
                     if path.startswith("reports/"):
                         r["charts"] = sitecheck.chart_readability(visit, self.site)
                     if width in WIDTHS:
@@ -201,12 +243,15 @@ def test_every_page_loads_cleanly_offline(repo_build, site_pages, width):
 
 @pytest.mark.parametrize("width", WIDTHS)
 def test_pages_read_at_desktop_and_phone_width(site_pages, width):
-    """Nothing scrolls sideways on any page: wide tables scroll inside their own box."""
+    """Nothing scrolls sideways on any page: wide tables scroll inside their own box, and every box that
+    scrolls shows it (UNHINTED_SCROLL_BOXES); on a phone printed lines wrap (PRINTED_LINES_CUT)."""
     pages = site_pages.at(width)
     assert {"index.html", "data.html", "search.html"} <= set(pages) and any(p.startswith("reports/") for p in pages)
     wide = [f"{path}: {r['overflow']} px too wide" for path, r in pages.items() if r["overflow"] > 0]
-    wide += [f"{path}: box {name!r} scrolls sideways with no shadow at its edge" for path, r in pages.items()
-             for name in r["unhinted"]]
+    wide += [f"{path}: box that scrolls sideways shows no sign of it: {what}" for path, r in pages.items()
+             for what in r["unhinted"]]
+    wide += [f"{path}: printed line cut instead of wrapped: {what}" for path, r in pages.items()
+             for what in r["cut lines"]]
     assert not wide, "\n".join(wide)
 
 
@@ -259,6 +304,7 @@ def test_search_box_leads_to_the_right_report(repo_build, chromium, start, query
     with sitecheck.serve(repo_build.site) as base:
         visit = sitecheck.PageVisit(chromium, base).open(start)
         results = sitecheck.search(visit, query)
+        told = visit.page.inner_text("main")
         urls = [url for url, _ in results]
         target = base + f"reports/{run_id}.html"
         assert target in urls[:3], f"{query!r}: {run_id} is not among the first three results: {urls}"
@@ -268,6 +314,8 @@ def test_search_box_leads_to_the_right_report(repo_build, chromium, start, query
         problems = visit.console_errors + visit.blocked + visit.failed
         visit.close()
     assert landed == target
+    # served over HTTP, with results: nothing about pages opened as files (it does not apply here)
+    assert "make serve" not in told and "as a file" not in told and "on disk" not in told, told
     title = sitecheck.PageFacts((repo_build.site / "reports" / f"{run_id}.html").read_text(encoding="utf-8")).h1
     assert [h1] == title
     assert not problems
@@ -281,9 +329,14 @@ def test_search_page_opened_as_a_file_says_how_to_serve_it(repo_build, chromium)
         page.wait_for_function("document.getElementById('search-status').textContent.includes('make serve')",
                                timeout=10000)
         loaded = page.evaluate("import('./pagefind/pagefind.js').then(() => 'loaded', e => 'refused')")
+        text = page.inner_text("main")
+        commands = page.locator("#search-status code").all_inner_texts()
     finally:
         page.close()
     assert loaded == "refused"  # if a browser ever allows it, the message on the page is wrong
+    # said once, with the command as code (not as raw backticks)
+    assert text.count("make serve") == 1 and text.count("browsers refuse") == 1, text
+    assert "`" not in text and "make serve" in commands, (text, commands)
 
 
 @pytest.mark.parametrize("width", WIDTHS)

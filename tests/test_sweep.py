@@ -151,6 +151,26 @@ def test_a_sweep_builds_one_sensitivity_page_with_refused_points_and_a_computed_
     assert again.returncode == 0 and "nothing changed" in again.stdout, again.stdout + again.stderr
 
 
+@pytest.mark.parametrize("status, true, false", [
+    ("stale", "not re-run on the current inputs", "no recorded interval"),  # after an --only build: it has one
+    ("failed", "failed on the current inputs", "no recorded interval"),
+    ("missing", "has not run yet", "no recorded interval"),
+])
+def test_no_verdict_says_why_the_base_run_gives_nothing_to_compare_with(status, true, false):
+    """A base run that is not current gives no verdict, and the sentence says what is true of it: a stale
+    run has its interval (from other inputs), so "no recorded interval" would be false."""
+    from types import SimpleNamespace
+
+    from nbreport import sweep as sweep_mod
+
+    s = SimpleNamespace(base="base-run", grid={"n": [1, 2]})
+    kind, text = sweep_mod.verdict(s, status, None, [], "total")
+    assert kind == "none" and true in text and false not in text and "base-run" in text, text
+    head = {"name": "total", "label": "total", "value": 3.0}  # current, but recorded without an interval
+    kind, text = sweep_mod.verdict(s, "ok", head, [], "total")
+    assert kind == "none" and "recorded no interval for total" in text, text
+
+
 def test_findings_record_is_read_by_mimetype_and_formatted_as_recorded():
     from nbreport import findings
 

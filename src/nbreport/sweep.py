@@ -169,6 +169,13 @@ def _point_words(sweep, row: dict) -> str:
     return ", ".join(f"{n} = {v}" for n, v in zip(sweep.grid, row["values"]))
 
 
+# why a base run that is not ok gives no interval to compare with (run_status's kinds): a stale run has
+# findings, but from other inputs than today's
+BASE_NOT_CURRENT = {"stale": "is stale: it was not re-run on the current inputs",
+                    "failed": "failed on the current inputs", "missing": "has not run yet",
+                    "refused": "is refused by the notebook's parameter rules"}
+
+
 def verdict(sweep, base_status: str, base_head: dict | None, rows: list[dict], name: str | None) -> tuple[str, str]:
     """Say whether the headline finding holds across the sweep (robust) or not (fragile).
 
@@ -200,9 +207,12 @@ def verdict(sweep, base_status: str, base_head: dict | None, rows: list[dict], n
         for r in skipped:
             counts[r["status"]] = counts.get(r["status"], 0) + 1
         tail = " (" + ", ".join(f"{n} {s}" for s, n in sorted(counts.items())) + ", not counted)"
-    if base_status not in ("ok", "warnings") or not base_head or base_head.get("low") is None:
-        return "none", (f"No verdict: the base run {sweep.base} has no recorded interval for "
-                        f"{name or 'its headline finding'} ({base_status}).")
+    what = name or "its headline finding"
+    if base_status not in ("ok", "warnings"):  # say why there is nothing to compare with, as it is
+        why = BASE_NOT_CURRENT.get(base_status, f"has no current result ({base_status})")
+        return "none", f"No verdict: the base run {sweep.base} {why}, so there is no current interval for {what}."
+    if not base_head or base_head.get("low") is None:
+        return "none", f"No verdict: the base run {sweep.base} recorded no interval for {what}."
     ran = [r for r in rows if r["status"] in ("ok", "warnings") and _inside(r["by_name"].get(base_head["name"]),
                                                                              base_head) is not None]
     if not ran:
@@ -233,11 +243,54 @@ def _ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     return [first + i * step for i in range(int(math.ceil((hi - first) / step)) + 1)]
 
 
+# The chart is drawn twice, each SVG scaled to the width of its column (width 100%, up to twice its
+# natural size): a desktop layout and a narrow one a phone shows instead (site.css swaps them). Scaled
+# down to a 296 px column (a 320 px phone) the narrow layout's text stays at 11 px or more on screen.
+LAYOUTS = {"desktop": {"w": 720, "h": 340, "left": 92, "right": 16, "top": 20, "bottom": 56, "font": 12},
+           "phone": {"w": 340, "h": 300, "left": 64, "right": 10, "top": 16, "bottom": 50, "font": 13}}
+
+
+def _geometry(sweep, pts: list[dict], series_keys: list, name: str, base_head: dict | None, ticks: list[float],
+              xs: list, f0: dict, w: int, h: int, left: int, right: int, top: int, bottom: int, font: int) -> dict:
+    lo, hi = ticks[0], ticks[-1]
+    pw, ph = w - left - right, h - top - bottom
+
+    def ypos(v):
+        return top + ph * (1 - (v - lo) / (hi - lo))
+
+    col = pw / max(1, len(xs))
+    n = len(series_keys)
+    spread = min(col * 0.6, 18 * n)
+    marks = []
+    for r in pts:
+        f = r["by_name"][name]
+        k = series_keys.index(tuple(r["values"][1:]))
+        off = (k - (n - 1) / 2) * spread / (n - 1) if n > 1 else 0
+        x = left + col * (xs.index(r["values"][0]) + 0.5) + off
+        inside = _inside(f, base_head)
+        marks.append({"x": round(x, 1), "y": round(ypos(f["value"]), 1),
+                      "y_lo": round(ypos(f["low"]), 1) if f.get("low") is not None else None,
+                      "y_hi": round(ypos(f["high"]), 1) if f.get("high") is not None else None,
+                      "colour": COLOURS[k % len(COLOURS)], "marker": MARKERS[k % len(MARKERS)],
+                      "outside": inside is False,
+                      "title": f"{_point_words(sweep, r)}: {findings_mod.fmt(f)}"
+                               + (f" ({findings_mod.interval_text(f)})" if findings_mod.interval_text(f) else "")})
+    band = None
+    if base_head and base_head.get("low") is not None and base_head.get("high") is not None:
+        band = {"y": round(ypos(base_head["high"]), 1), "h": round(ypos(base_head["low"]) - ypos(base_head["high"]), 1),
+                "mid": round(ypos(base_head["value"]), 1) if base_head.get("value") is not None else None}
+    return {"w": w, "h": h, "left": left, "top": top, "pw": pw, "ph": ph, "font": font, "marks": marks, "band": band,
+            "x_ticks": [{"x": round(left + col * (i + 0.5), 1), "label": str(v)} for i, v in enumerate(xs)],
+            "y_ticks": [{"y": round(ypos(t), 1), "label": findings_mod.fmt(f0, t)} for t in ticks]}
+
+
 def chart(sweep, rows: list[dict], name: str, base_head: dict | None) -> dict | None:
     """Lay out the sensitivity chart, so the template only draws what is computed here.
 
     One column per value of the first grid parameter, one series (colour and marker) per combination
     of the others; each point its headline value with its interval, the base run's interval as a band.
+    Laid out twice (LAYOUTS): at a desktop width and at a phone's, so a phone shows the whole chart
+    with legible text instead of a wide chart in a scroll box or one shrunk to unreadable text.
 
     Parameters
     ----------
@@ -253,7 +306,8 @@ def chart(sweep, rows: list[dict], name: str, base_head: dict | None) -> dict | 
     Returns
     -------
     dict or None
-        The geometry (SVG units) with ticks and labels; None when no point has the finding.
+        ``layouts`` (one geometry per LAYOUTS key, in SVG units, with ticks), the legend, labels and
+        description; None when no point has the finding.
     """
     pts = [r for r in rows if r["by_name"].get(name) and r["by_name"][name].get("value") is not None]
     if not pts:
@@ -266,46 +320,18 @@ def chart(sweep, rows: list[dict], name: str, base_head: dict | None) -> dict | 
     if base_head:
         nums += [x for x in (base_head.get("low"), base_head.get("high")) if x is not None]
     ticks = _ticks(min(nums), max(nums))
-    lo, hi = ticks[0], ticks[-1]
-    w, h, left, right, top, bottom = 720, 340, 92, 16, 20, 56
-    pw, ph = w - left - right, h - top - bottom
-
-    def ypos(v):
-        return top + ph * (1 - (v - lo) / (hi - lo))
-
-    col = pw / max(1, len(xs))
-    spread = min(col * 0.6, 18 * len(series_keys))
     f0 = pts[0]["by_name"][name]
-    marks = []
-    for r in pts:
-        f = r["by_name"][name]
-        k = series_keys.index(tuple(r["values"][1:]))
-        n = len(series_keys)
-        off = (k - (n - 1) / 2) * spread / (n - 1) if n > 1 else 0
-        x = left + col * (xs.index(r["values"][0]) + 0.5) + off
-        inside = _inside(f, base_head)
-        marks.append({"x": round(x, 1), "y": round(ypos(f["value"]), 1),
-                      "y_lo": round(ypos(f["low"]), 1) if f.get("low") is not None else None,
-                      "y_hi": round(ypos(f["high"]), 1) if f.get("high") is not None else None,
-                      "colour": COLOURS[k % len(COLOURS)], "marker": MARKERS[k % len(MARKERS)],
-                      "outside": inside is False,
-                      "title": f"{_point_words(sweep, r)}: {findings_mod.fmt(f)}"
-                               + (f" ({findings_mod.interval_text(f)})" if findings_mod.interval_text(f) else "")})
-    band = None
-    if base_head and base_head.get("low") is not None and base_head.get("high") is not None:
-        band = {"y": round(ypos(base_head["high"]), 1), "h": round(ypos(base_head["low"]) - ypos(base_head["high"]), 1),
-                "mid": round(ypos(base_head["value"]), 1) if base_head.get("value") is not None else None}
+    layouts = {key: _geometry(sweep, pts, series_keys, name, base_head, ticks, xs, f0, **spec)
+               for key, spec in LAYOUTS.items()}
+    band = layouts["desktop"]["band"]
     legend = [{"label": ", ".join(f"{n} = {v}" for n, v in zip(others, key)) or name,
                "colour": COLOURS[k % len(COLOURS)], "marker": MARKERS[k % len(MARKERS)]}
               for k, key in enumerate(series_keys)] if others else []
     alt = (f"{f0.get('label', name)} for each point of the grid, by {first}"
            + (f" and {', '.join(others)}" if others else "") + ", with each point's interval"
            + (" and the base run's interval as a shaded band" if band else "") + ".")
-    return {"w": w, "h": h, "left": left, "top": top, "pw": pw, "ph": ph, "marks": marks, "band": band,
-            "legend": legend, "alt": alt, "x_label": first,
-            "y_label": f"{f0.get('label', name)}" + (f" ({findings_mod.unit_text(f0)})" if findings_mod.unit_text(f0) else ""),
-            "x_ticks": [{"x": round(left + col * (i + 0.5), 1), "label": str(v)} for i, v in enumerate(xs)],
-            "y_ticks": [{"y": round(ypos(t), 1), "label": findings_mod.fmt(f0, t)} for t in ticks]}
+    return {"layouts": layouts, "band": band, "legend": legend, "alt": alt, "x_label": first,
+            "y_label": f"{f0.get('label', name)}" + (f" ({findings_mod.unit_text(f0)})" if findings_mod.unit_text(f0) else "")}
 
 
 # --------------------------------------------------------------------------- pages

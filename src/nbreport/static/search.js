@@ -3,7 +3,7 @@
    Every other page only has the search box, a plain form that opens this page: no script
    runs there. Results are built as DOM nodes (titles as text; excerpts keep only Pagefind's
    <mark> highlights), never as HTML strings. Browsers refuse the index's fetches from file://,
-   so the page says how to serve the site instead. */
+   so there (and only there) the page says how to serve the site instead. */
 (function () {
   "use strict";
   var out = document.getElementById("search-results");
@@ -14,7 +14,16 @@
   if (box) { box.value = query; }
   var root = new URL(document.body.getAttribute("data-root") || "./", window.location.href);
 
-  function say(text) { status.textContent = text; }
+  function say(text) {
+    /* `text` is a string, or a list of strings and {code: "..."} parts (a command, shown as code) */
+    status.textContent = "";
+    [].concat(text).forEach(function (part) {
+      if (typeof part === "string") { status.appendChild(document.createTextNode(part)); return; }
+      var c = document.createElement("code");
+      c.textContent = part.code;
+      status.appendChild(c);
+    });
+  }
 
   function excerpt(html) {
     /* Pagefind's excerpt is text with <mark> around the matched words: keep exactly that. */
@@ -47,12 +56,14 @@
     });
   }
 
-  if (!query) { say("Type a word or a phrase into the search box: an element, a month, an outlet."); return; }
+  /* the one place the page explains the file:// limit, and only where it applies */
   if (window.location.protocol === "file:") {
-    say("Search cannot run from a file opened on disk: browsers refuse to load its index there. " +
-        "Run `make serve` in the repository folder and open http://127.0.0.1:8000/search.html");
+    say(["Search cannot run from a file opened on disk: browsers refuse to load its index there. " +
+         "Run ", {code: "make serve"}, " in the repository folder and open ",
+         {code: "http://127.0.0.1:8000/search.html"}, "."]);
     return;
   }
+  if (!query) { say("Type a word or a phrase into the search box: an element, a month, an outlet."); return; }
   say("Searching\u2026");
   import(new URL("pagefind/pagefind.js", root).href).then(function (pagefind) {
     return pagefind.options({ baseUrl: root.pathname }).then(function () {
@@ -68,6 +79,6 @@
       : n + (n === 1 ? " page matches" : " pages match") + " \u201c" + query + "\u201d" +
         (n > 20 ? "; the first 20 are listed." : "."));
   }).catch(function (err) {
-    say("The search index could not be loaded (" + err.message + "). Run `make report` to build it.");
+    say(["The search index could not be loaded (" + err.message + "). Run ", {code: "make report"}, " to build it."]);
   });
 })();
