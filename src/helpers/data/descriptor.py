@@ -183,7 +183,8 @@ def _check_field(ck: _Checker, f: dict, fp: tuple, where: str, fields: dict) -> 
     ck.keys(f, fp, SPEC_KEYS["field"] + own + PROJECT_KEYS["field"], ("name",), f"field {where}", other)
     if not isinstance(ftype, str) or ftype not in FIELD_TYPES:
         near = difflib.get_close_matches(str(ftype), FIELD_TYPES, n=1, cutoff=0.6)
-        ck.at(fp + ("type",), f"{where}: unknown or unsupported type {_json(ftype)}"
+        shown_type = repr(ftype) if isinstance(ftype, str) else _json(ftype)
+        ck.at(fp + ("type",), f"{where}: unknown or unsupported type {shown_type}"
                               f"{f' (found {near[0]!r}: misspelt?)' if near else ''}; expected one of {', '.join(FIELD_TYPES)}")
         return
     if "unit" in f and not isinstance(f["unit"], str):
