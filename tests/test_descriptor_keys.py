@@ -119,6 +119,11 @@ KINDS = {
     "fk_resource_list": (lambda p: table(p, "quotas")["schema"]["foreignKeys"][0]["reference"].update(resource=[1]),
                          ('"name": "quotas"', '"foreignKeys"'), "resource", True,
                          "quotas: foreignKeys[0] refers to [1]: expected a table name"),
+    # a spec key whose value has another JSON type than the spec's profile gives (frictionless named no line)
+    "description_number": (lambda p: field(p, "quotas", "year").update(description=5), QUOTAS_YEAR, "description",
+                           True, "field quotas.year: 'description' must be a string, got 5"),
+    "licenses_text": (lambda p: p.update(licenses="CC-BY-4.0"), (), "licenses", True,
+                      "the top level: 'licenses' must be a list, got \"CC-BY-4.0\""),
     # a misspelt or unknown key: the rule it carried would be dropped in silence
     "primaryKy": (lambda p: table(p, "quotas")["schema"].update(primaryKy=table(p, "quotas")["schema"].pop("primaryKey")),
                   ('"name": "quotas"',), "primaryKy", False,

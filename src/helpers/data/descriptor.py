@@ -31,6 +31,10 @@ def _either(words) -> str:
     return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
 
 
+def _a(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _json(value) -> str:
     """A JSON value as the descriptor writes it (for messages)."""
     import json
@@ -50,15 +54,22 @@ class _Checker:
     def key_at(self, path: tuple, msg: str) -> None:
         self.out.append(f"{self.marks.locate(self.shown, path, key=True)}: {msg}")
 
-    def keys(self, obj: dict, path: tuple, known, required, where: str, other: dict | None = None) -> None:
-        """Refuse keys outside `known`; a missing required key with a near unknown one is one message.
+    def keys(self, obj: dict, path: tuple, spec: dict, project, required, where: str, other: dict | None = None,
+             checked=()) -> None:
+        """Refuse keys outside the spec's and the project's; a missing required key with a near unknown one is
+        one message; a spec key's value must have the JSON type the spec's profile gives it (except the
+        `checked` keys, which the caller checks with its own words).
 
         `other` maps keys known elsewhere (another field type's) to why they do not apply here.
         """
-        known = list(known)
+        known = [*spec, *project]
         missing = [k for k in required if k not in obj]
         for key in obj:
             if key in known:
+                want = spec.get(key)
+                if key not in checked and want and not _has_type(obj[key], want):
+                    self.at(path + (key,), f"{where}: {key!r} must be {_either(_JSON_NAMES[w] for w in _listed(want))}, "
+                                           f"got {_json(obj[key])}")
                 continue
             if other and key in other:
                 self.key_at(path + (key,), f"{where}: {other[key]}")
@@ -72,6 +83,22 @@ class _Checker:
                 self.key_at(path + (key,), f"unknown key {key!r} in {where}{hint}")
         for key in missing:
             self.at(path, f"{where}: no {key!r} key")
+
+
+_JSON_TYPES = {"string": str, "array": list, "object": dict, "boolean": bool, "integer": int, "number": (int, float),
+               "null": type(None)}
+_JSON_NAMES = {"string": "a string", "array": "a list", "object": "an object", "boolean": "true or false",
+               "integer": "a whole number", "number": "a number", "null": "null"}
+
+
+def _listed(want) -> list:
+    return want if isinstance(want, list) else [want]
+
+
+def _has_type(value, want) -> bool:
+    """Whether a JSON value has one of the JSON Schema types `want` (true and false are not numbers)."""
+    return any(isinstance(value, _JSON_TYPES[w]) and not (w in ("integer", "number") and isinstance(value, bool))
+               for w in _listed(want) if w in _JSON_TYPES)
 
 
 def check_descriptor(package, marks, shown: str) -> list[str]:
@@ -101,7 +128,8 @@ def check_descriptor(package, marks, shown: str) -> list[str]:
     ck = _Checker(marks, shown)
     if not isinstance(package, dict):
         return [f"{marks.locate(shown, ())}: expected a JSON object with a 'resources' list"]
-    ck.keys(package, (), SPEC_KEYS["package"] + PROJECT_KEYS["package"], ("resources",), "the top level")
+    ck.keys(package, (), SPEC_KEYS["package"], PROJECT_KEYS["package"], ("resources",), "the top level",
+            checked=("resources",))
     resources = package.get("resources")
     if "resources" in package and (not isinstance(resources, list) or not resources):
         ck.at(("resources",), "'resources' is not a non-empty list: expected 'resources': [ ...one entry per table... ]")
@@ -126,7 +154,8 @@ def _check_resource(ck: _Checker, res, i: int, names: dict) -> dict | None:
         return None
     name = res.get("name")
     where = f"resource {name!r}" if isinstance(name, str) else f"resources[{i}]"
-    ck.keys(res, rp, SPEC_KEYS["resource"] + PROJECT_KEYS["resource"], ("name", "path", "schema"), where)
+    ck.keys(res, rp, SPEC_KEYS["resource"], PROJECT_KEYS["resource"], ("name", "path", "schema"), where,
+            checked=("name", "path", "schema"))
     if "name" in res and not isinstance(name, str):
         ck.at(rp + ("name",), f"resources[{i}]: 'name' must be a string (the table's name), got {_json(name)}")
     if isinstance(name, str):
@@ -142,7 +171,8 @@ def _check_resource(ck: _Checker, res, i: int, names: dict) -> dict | None:
     if not isinstance(schema, dict):
         ck.at(sp, f"the schema of {name!r} must be an object {{\"fields\": [...], ...}}, got {_json(schema)}")
         return None
-    ck.keys(schema, sp, SPEC_KEYS["schema"] + PROJECT_KEYS["schema"], ("fields",), f"the schema of {name!r}")
+    ck.keys(schema, sp, SPEC_KEYS["schema"], PROJECT_KEYS["schema"], ("fields",), f"the schema of {name!r}",
+            checked=("fields", "primaryKey", "foreignKeys"))
     flist = schema.get("fields")
     if "fields" in schema and (not isinstance(flist, list) or not flist):
         got = "an empty list" if flist == [] else _json(flist)
@@ -162,7 +192,7 @@ def _check_resource(ck: _Checker, res, i: int, names: dict) -> dict | None:
                 ck.at(fp + ("name",), f"{name}: fields[{j}]: 'name' must be a string (the column's header), "
                                       f"got {_json(fname)}")
             else:
-                ck.keys(f, fp, SPEC_KEYS["field"] + PROJECT_KEYS["field"], ("name",), f"{name}: fields[{j}]")
+                ck.keys(f, fp, SPEC_KEYS["field"], PROJECT_KEYS["field"], ("name",), f"{name}: fields[{j}]")
             continue
         if fname in fields:
             ck.at(fp + ("name",), f"{name}: field {fname!r} is declared twice")
@@ -177,10 +207,11 @@ def _check_field(ck: _Checker, f: dict, fp: tuple, where: str, fields: dict) -> 
     """One field: its keys, type, constraints and the project's rules."""
     ftype = f.get("type", "string")
     typed = {t: SPEC_KEYS["field_by_type"][t] for t in FIELD_TYPES}
-    own = typed.get(ftype, ()) if isinstance(ftype, str) else ()
+    own = typed.get(ftype, {}) if isinstance(ftype, str) else {}
     other = {k: f"{k!r} applies to {_either(t for t in FIELD_TYPES if k in typed[t])} fields, not to {ftype}"
              for t in FIELD_TYPES for k in typed[t] if k not in own}
-    ck.keys(f, fp, SPEC_KEYS["field"] + own + PROJECT_KEYS["field"], ("name",), f"field {where}", other)
+    ck.keys(f, fp, {**SPEC_KEYS["field"], **own}, PROJECT_KEYS["field"], ("name",), f"field {where}", other,
+            checked=("name", "type", "constraints", "trueValues", "falseValues"))
     if not isinstance(ftype, str) or ftype not in FIELD_TYPES:
         near = difflib.get_close_matches(str(ftype), FIELD_TYPES, n=1, cutoff=0.6)
         shown_type = repr(ftype) if isinstance(ftype, str) else _json(ftype)
@@ -218,9 +249,8 @@ def _check_constraints(ck: _Checker, f: dict, cp: tuple, where: str, ftype: str)
                                f"{f' (found {near[0]!r}: misspelt?)' if near else ''}; expected {', '.join(CONSTRAINTS)}")
     for types, keys in misplaced.items():
         verb = "needs" if len(keys) == 1 else "need"
-        article = "an" if types[0][0] in "aeiou" else "a"
         given = ftype if "type" in f else f"{ftype} (no 'type' given, and string is the default)"
-        ck.key_at(cp + (keys[0],), f"{where}: {' and '.join(keys)} {verb} {article} {_either(types)} field, not {given}")
+        ck.key_at(cp + (keys[0],), f"{where}: {' and '.join(keys)} {verb} {_a(types[0])} {_either(types)} field, not {given}")
     for key in ("required", "unique"):
         if key in c and not isinstance(c[key], bool):
             ck.at(cp + (key,), f"{where}: {key} must be true or false, got {_json(c[key])}")
@@ -270,7 +300,7 @@ def _check_enum(ck: _Checker, enum, f: dict, ep: tuple, where: str, ftype: str) 
         else:
             ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (ftype == "number" or float(v).is_integer())
         if not ok:
-            ck.at(ep + (k,), f"{where}: enum value {_json(v)} is not a {ftype} value; expected "
+            ck.at(ep + (k,), f"{where}: enum value {_json(v)} is not {_a(ftype)} {ftype} value; expected "
                              f"{'JSON strings' if ftype == 'string' else f'values of the field type {ftype}'}")
 
 
@@ -367,7 +397,7 @@ def _check_schema_keys(ck: _Checker, res: dict, sp: tuple, fields: dict, names: 
         if not isinstance(fk, dict):
             ck.at(kp, f"{here} must be an object {{\"fields\": ..., \"reference\": {{\"resource\": ..., \"fields\": ...}}}}")
             continue
-        ck.keys(fk, kp, ("fields", "reference"), ("fields", "reference"), here)
+        ck.keys(fk, kp, {"fields": None, "reference": None}, (), ("fields", "reference"), here)
         ref = fk.get("reference")
         if "reference" in fk and not isinstance(ref, dict):
             ck.at(kp + ("reference",), f"{here}: reference must be {{\"resource\": <a table>, \"fields\": ...}}")
@@ -381,7 +411,7 @@ def _check_schema_keys(ck: _Checker, res: dict, sp: tuple, fields: dict, names: 
         if not isinstance(ref, dict):
             continue
         rp = kp + ("reference",)
-        ck.keys(ref, rp, ("resource", "fields"), ("resource", "fields"), f"{here}.reference")
+        ck.keys(ref, rp, {"resource": None, "fields": None}, (), ("resource", "fields"), f"{here}.reference")
         target_name = ref.get("resource")
         if "resource" in ref and not isinstance(target_name, str):
             ck.at(rp + ("resource",), f"{here} refers to {_json(target_name)}: expected a table name "
