@@ -257,3 +257,15 @@ def test_no_count_of_articles_is_typed_into_the_descriptor_or_the_data_readme():
     texts.append(readme[readme.index(data.README_BEGIN):readme.index(data.README_END)])
     found = [m.group(0) for t in texts for m in _COUNT.finditer(t)]
     assert not found, f"typed counts: {found}"
+
+
+def test_a_package_level_fault_only_frictionless_sees_is_placed(root):
+    """Inside a spec key's value (a licence object) the loaders' check does not look; frictionless's
+    package-level message gives a JSON pointer, which check-data turns into a line and column."""
+    ddir = root / "data"
+    change(ddir, lambda p: p["licenses"][0].update(name=5))
+    proc = subprocess.run([sys.executable, "-m", "helpers.data"], capture_output=True, text=True, cwd=str(REPO),
+                          env={**os.environ, "NBREPORT_ROOT": str(root)}, timeout=120)
+    out = proc.stdout + proc.stderr
+    where = place(ddir, '"licenses"', key="name", value=True)
+    assert proc.returncode == 1 and f"datapackage.json, {where}: The data package has an error" in out, out

@@ -526,7 +526,12 @@ def table_schema_problems(data_dir: Path | None = None, known: list[Problem] | N
                 continue
             out.append(Problem(data_dir / file, line, getattr(err, "field_name", None),
                                f"{err.note} (Table Schema rule '{err.type}', checked by frictionless)"))
+    marks = _read_package(data_dir)[1]
     for err in report.errors:
-        out.append(Problem(data_dir / "datapackage.json", None, None, f"{err.message} (checked by frictionless)"))
+        # a package-level error names its place as a JSON pointer from the top: give its line and column
+        m = re.search(r"at property '([^']*)'", err.message) if err.type == "package-error" else None
+        place = marks.find(tuple(int(x) if x.isdigit() else x for x in m.group(1).split("/"))) if m else None
+        out.append(Problem(data_dir / "datapackage.json", place[0] if place else None,
+                           str(place[1]) if place else None, f"{err.message} (checked by frictionless)"))
     return out
 
