@@ -9,6 +9,7 @@ Sub-modules, one job each:
 ``loaders``     the DataFrames the notebooks load, and citations of their sources
 ``dictionary``  the data dictionary written from the schema (README, site data page)
 ``descriptor``  checks of the descriptor itself, with the line of each fault
+``spec_keys``   the keys the Data Package and Table Schema specs allow, from frictionless's profiles
 
 ``from helpers import data`` keeps working: the public API is re-exported here. Checking
 the data never imports pandas; building a frame does.

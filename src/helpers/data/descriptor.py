@@ -1,8 +1,9 @@
 """Checks of data/datapackage.json that the loaders rely on, each with the line and column it stands on.
 
-Used by helpers.data when it reads the descriptor: a misspelt key, an unknown field
-type, a pattern that is not a regular expression or a key naming a missing field
-stops with the file, line and column, instead of a KeyError or TypeError inside the loaders.
+Used by helpers.data when it reads the descriptor: a misspelt or unknown key, an unknown field
+type, a constraint of the wrong JSON type or on the wrong field type, a pattern that is not a
+regular expression or a key naming a missing field stops with the file, line and column,
+instead of a KeyError or TypeError inside the loaders, or a rule dropped in silence.
 """
 from __future__ import annotations
 
@@ -10,14 +11,104 @@ import difflib
 import re
 
 from helpers.data.schema import _CALENDAR_FORMS, CONSTRAINTS, FIELD_TYPES, _keys, _parse
+from helpers.data.spec_keys import SPEC_KEYS
+
+# The project's own keys, beside the spec's (helpers.data.spec_keys), level by level: the only
+# place they are listed. Each is read by the loaders (helpers.data.tables, expressions) or the
+# data dictionary; "unit" predates the x- prefix.
+PROJECT_KEYS = {
+    "package": ("x-curated-from",),
+    "resource": (),
+    "schema": ("x-one-preferred-per", "x-period"),
+    "field": ("unit", "x-required-if", "x-required-unless", "x-empty-if", "x-printed-in", "x-expression-of",
+              "x-calendar", "x-calendar-by"),
+}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _either(words) -> str:
+    words = list(words)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
+def _a(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _json(value) -> str:
+    """A JSON value as the descriptor writes it (for messages)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False)
+
+
+class _Checker:
+    """Collects the problems of one descriptor, each at the line and column of its key or value."""
+
+    def __init__(self, marks, shown: str):
+        self.marks, self.shown, self.out = marks, shown, []
+
+    def at(self, path: tuple, msg: str) -> None:
+        self.out.append(f"{self.marks.locate(self.shown, path)}: {msg}")
+
+    def key_at(self, path: tuple, msg: str) -> None:
+        self.out.append(f"{self.marks.locate(self.shown, path, key=True)}: {msg}")
+
+    def keys(self, obj: dict, path: tuple, spec: dict, project, required, where: str, other: dict | None = None,
+             checked=()) -> None:
+        """Refuse keys outside the spec's and the project's; a missing required key with a near unknown one is
+        one message; a spec key's value must have the JSON type the spec's profile gives it (except the
+        `checked` keys, which the caller checks with its own words).
+
+        `other` maps keys known elsewhere (another field type's) to why they do not apply here.
+        """
+        known = [*spec, *project]
+        missing = [k for k in required if k not in obj]
+        for key in obj:
+            if key in known:
+                want = spec.get(key)
+                if key not in checked and want and not _has_type(obj[key], want):
+                    self.at(path + (key,), f"{where}: {key!r} must be {_either(_JSON_NAMES[w] for w in _listed(want))}, "
+                                           f"got {_json(obj[key])}")
+                continue
+            if other and key in other:
+                self.key_at(path + (key,), f"{where}: {other[key]}")
+                continue
+            near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+            if near and near[0] in missing:
+                self.key_at(path + (key,), f"{where}: no {near[0]!r} key (found {key!r}: misspelt?)")
+                missing.remove(near[0])
+            else:
+                hint = f" (did you mean {near[0]!r}?)" if near else f"; expected one of {', '.join(known)}"
+                self.key_at(path + (key,), f"unknown key {key!r} in {where}{hint}")
+        for key in missing:
+            self.at(path, f"{where}: no {key!r} key")
+
+
+_JSON_TYPES = {"string": str, "array": list, "object": dict, "boolean": bool, "integer": int, "number": (int, float),
+               "null": type(None)}
+_JSON_NAMES = {"string": "a string", "array": "a list", "object": "an object", "boolean": "true or false",
+               "integer": "a whole number", "number": "a number", "null": "null"}
+
+
+def _listed(want) -> list:
+    return want if isinstance(want, list) else [want]
+
+
+def _has_type(value, want) -> bool:
+    """Whether a JSON value has one of the JSON Schema types `want` (true and false are not numbers)."""
+    return any(isinstance(value, _JSON_TYPES[w]) and not (w in ("integer", "number") and isinstance(value, bool))
+               for w in _listed(want) if w in _JSON_TYPES)
 
 
 def check_descriptor(package, marks, shown: str) -> list[str]:
     """Every problem that would stop the loaders from following datapackage.json, with its line and column.
 
     Checks what the loaders rely on: a `resources` list of tables with name, path and
-    schema; known field types; compilable patterns; bounds of the field's type; keys
-    (primaryKey, foreignKeys, x- rules) naming fields that exist.
+    schema; only keys of the Data Package and Table Schema specs or the project's own
+    (`PROJECT_KEYS`); known field types; constraints of the right JSON type that apply to the
+    field's type; compilable patterns; bounds of the field's type; keys (primaryKey,
+    foreignKeys, x- rules) naming fields that exist.
 
     Parameters
     ----------
@@ -31,160 +122,320 @@ def check_descriptor(package, marks, shown: str) -> list[str]:
     Returns
     -------
     list of str
-        ``'<shown>, line L, column C: <what is wrong and what was expected>'``, at the value at
-        fault (or the nearest enclosing one); empty when it can be followed.
+        ``'<shown>, line L, column C: <what is wrong and what was expected>'``, at the key or value
+        at fault (or the nearest enclosing one); empty when it can be followed.
     """
-    out: list[str] = []
-
-    def at(path: tuple, msg: str) -> None:
-        out.append(f"{marks.locate(shown, path)}: {msg}")
-
-    def close(word: str, keys) -> str:
-        near = difflib.get_close_matches(word, [str(k) for k in keys], n=1, cutoff=0.6)
-        return f" (found {near[0]!r}: misspelt?)" if near else ""
-
+    ck = _Checker(marks, shown)
     if not isinstance(package, dict):
         return [f"{marks.locate(shown, ())}: expected a JSON object with a 'resources' list"]
+    ck.keys(package, (), SPEC_KEYS["package"], PROJECT_KEYS["package"], ("resources",), "the top level",
+            checked=("resources",))
     resources = package.get("resources")
-    if not isinstance(resources, list) or not resources:
-        what = "no 'resources' key" if resources is None else "'resources' is not a non-empty list"
-        at(("resources",), f"{what}{close('resources', package) if resources is None else ''}: expected "
-                           "'resources': [ ...one entry per table... ]")
-        return out
+    if "resources" in package and (not isinstance(resources, list) or not resources):
+        ck.at(("resources",), "'resources' is not a non-empty list: expected 'resources': [ ...one entry per table... ]")
+    if not isinstance(resources, list):
+        return ck.out
     names: dict[str, dict] = {}
+    usable: dict[int, dict] = {}  # resource index -> {field name: field}, for tables whose fields can be read
     for i, res in enumerate(resources):
-        rp = ("resources", i)
-        if not isinstance(res, dict):
-            at(rp, f"resources[{i}] is not an object: expected {{name, path, schema}}")
+        fields = _check_resource(ck, res, i, names)
+        if fields is not None:
+            usable[i] = fields
+    for i, fields in usable.items():
+        _check_schema_keys(ck, resources[i], ("resources", i, "schema"), fields, names, resources, usable)
+    return ck.out
+
+
+def _check_resource(ck: _Checker, res, i: int, names: dict) -> dict | None:
+    """A resource's own keys and its fields; its fields by name, or None when its schema cannot be read."""
+    rp = ("resources", i)
+    if not isinstance(res, dict):
+        ck.at(rp, f"resources[{i}] is not an object: expected {{name, path, schema}}")
+        return None
+    name = res.get("name")
+    where = f"resource {name!r}" if isinstance(name, str) else f"resources[{i}]"
+    ck.keys(res, rp, SPEC_KEYS["resource"], PROJECT_KEYS["resource"], ("name", "path", "schema"), where,
+            checked=("name", "path", "schema"))
+    if "name" in res and not isinstance(name, str):
+        ck.at(rp + ("name",), f"resources[{i}]: 'name' must be a string (the table's name), got {_json(name)}")
+    if isinstance(name, str):
+        if name in names:
+            ck.at(rp + ("name",), f"table name {name!r} is used twice")
+        names[name] = res
+    path = res.get("path")
+    if "path" in res and (not isinstance(path, str) or "/" in path or "\\" in path or not path.endswith(".csv")):
+        ck.at(rp + ("path",), f"path {_json(path)}: expected a file name in data/ ending in .csv")
+    if "schema" not in res:
+        return None
+    schema, sp = res["schema"], rp + ("schema",)
+    if not isinstance(schema, dict):
+        ck.at(sp, f"the schema of {name!r} must be an object {{\"fields\": [...], ...}}, got {_json(schema)}")
+        return None
+    ck.keys(schema, sp, SPEC_KEYS["schema"], PROJECT_KEYS["schema"], ("fields",), f"the schema of {name!r}",
+            checked=("fields", "primaryKey", "foreignKeys"))
+    flist = schema.get("fields")
+    if "fields" in schema and (not isinstance(flist, list) or not flist):
+        got = "an empty list" if flist == [] else _json(flist)
+        ck.at(sp + ("fields",), f"the schema of {name!r}: 'fields' must list one object per column "
+                                f"({{\"name\": ..., \"type\": ...}}), got {got}")
+    if not isinstance(flist, list) or not flist:
+        return None
+    fields: dict[str, dict] = {}
+    for j, f in enumerate(flist):
+        fp = sp + ("fields", j)
+        if not isinstance(f, dict):
+            ck.at(fp, f"{name}: fields[{j}] must be an object {{\"name\": ..., \"type\": ...}}, got {_json(f)}")
             continue
-        for key in ("name", "path", "schema"):
-            if key not in res:
-                at(rp, f"resources[{i}] has no {key!r}{close(key, res)}")
-        name = res.get("name")
-        if isinstance(name, str):
-            if name in names:
-                at(rp + ("name",), f"table name {name!r} is used twice")
-            names[name] = res
-        path = res.get("path")
-        if "path" in res and (not isinstance(path, str) or "/" in path or "\\" in path or not path.endswith(".csv")):
-            at(rp + ("path",), f"path {path!r}: expected a file name in data/ ending in .csv")
-        schema = res.get("schema")
-        if "schema" in res and not (isinstance(schema, dict) and isinstance(schema.get("fields"), list)
-                                    and schema["fields"]):
-            at(rp + ("schema",), f"schema of {name!r} has no 'fields' list{close('fields', schema or {})}")
-            res["_broken"] = True
-    for i, res in enumerate(resources):
-        if not isinstance(res, dict) or not isinstance(res.get("schema"), dict) or res.get("_broken"):
+        fname = f.get("name")
+        if not isinstance(fname, str):
+            if "name" in f:
+                ck.at(fp + ("name",), f"{name}: fields[{j}]: 'name' must be a string (the column's header), "
+                                      f"got {_json(fname)}")
+            else:
+                ck.keys(f, fp, SPEC_KEYS["field"], PROJECT_KEYS["field"], ("name",), f"{name}: fields[{j}]")
             continue
-        sp = ("resources", i, "schema")
-        schema, tname = res["schema"], res.get("name")
-        fields = {}
-        for j, f in enumerate(schema["fields"]):
-            fp = sp + ("fields", j)
-            if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-                at(fp, f"{tname}: fields[{j}] has no 'name'")
-                continue
-            fname = f["name"]
-            if fname in fields:
-                at(fp + ("name",), f"{tname}: field {fname!r} is declared twice")
-            fields[fname] = f
-            ftype = f.get("type", "string")
-            if ftype not in FIELD_TYPES:
-                at(fp + ("type",), f"{tname}.{fname}: unknown or unsupported type {ftype!r}"
-                                   f"{close(str(ftype), FIELD_TYPES)}; expected one of {', '.join(FIELD_TYPES)}")
-                continue
-            c = f.get("constraints", {})
-            if not isinstance(c, dict):
-                at(fp + ("constraints",), f"{tname}.{fname}: 'constraints' must be an object")
-                continue
-            for key in c:
-                if key not in CONSTRAINTS:
-                    at(fp + ("constraints", key), f"{tname}.{fname}: constraint {key!r} is not supported"
-                                                  f"{close(key, CONSTRAINTS)}; expected {', '.join(CONSTRAINTS)}")
-            if "pattern" in c:
+        if fname in fields:
+            ck.at(fp + ("name",), f"{name}: field {fname!r} is declared twice")
+        fields[fname] = f
+    for j, f in enumerate(flist):
+        if isinstance(f, dict) and isinstance(f.get("name"), str):
+            _check_field(ck, f, sp + ("fields", j), f"{name}.{f['name']}", fields)
+    return fields
+
+
+def _check_field(ck: _Checker, f: dict, fp: tuple, where: str, fields: dict) -> None:
+    """One field: its keys, type, constraints and the project's rules."""
+    ftype = f.get("type", "string")
+    typed = {t: SPEC_KEYS["field_by_type"][t] for t in FIELD_TYPES}
+    own = typed.get(ftype, {}) if isinstance(ftype, str) else {}
+    other = {k: f"{k!r} applies to {_either(t for t in FIELD_TYPES if k in typed[t])} fields, not to {ftype}"
+             for t in FIELD_TYPES for k in typed[t] if k not in own}
+    ck.keys(f, fp, {**SPEC_KEYS["field"], **own}, PROJECT_KEYS["field"], ("name",), f"field {where}", other,
+            checked=("name", "type", "constraints", "trueValues", "falseValues"))
+    if not isinstance(ftype, str) or ftype not in FIELD_TYPES:
+        near = difflib.get_close_matches(str(ftype), FIELD_TYPES, n=1, cutoff=0.6)
+        shown_type = repr(ftype) if isinstance(ftype, str) else _json(ftype)
+        ck.at(fp + ("type",), f"{where}: unknown or unsupported type {shown_type}"
+                              f"{f' (found {near[0]!r}: misspelt?)' if near else ''}; expected one of {', '.join(FIELD_TYPES)}")
+        return
+    if "unit" in f and not isinstance(f["unit"], str):
+        ck.at(fp + ("unit",), f"{where}: 'unit' must be a string such as \"t REO\", got {_json(f['unit'])}")
+    if "constraints" in f:
+        _check_constraints(ck, f, fp + ("constraints",), where, ftype)
+    if ftype == "boolean":
+        for key, default in (("trueValues", ["true"]), ("falseValues", ["false"])):
+            vals = f.get(key, default)
+            if not (isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals)):
+                ck.at(fp + (key,), f"{where}: {key} must be a list of strings")
+    _check_rules(ck, f, fp, where, ftype, fields)
+
+
+def _check_constraints(ck: _Checker, f: dict, cp: tuple, where: str, ftype: str) -> None:
+    c = f["constraints"]
+    if not isinstance(c, dict):
+        ck.at(cp, f"{where}: 'constraints' must be an object such as {{\"required\": true}}, got {_json(c)}")
+        return
+    by_type = SPEC_KEYS["constraints_by_type"]
+    misplaced: dict[tuple, list] = {}
+    for key in c:
+        if key in by_type[ftype] and key in CONSTRAINTS:
+            continue
+        types = tuple(t for t in FIELD_TYPES if key in by_type[t])
+        if types and key in CONSTRAINTS:
+            misplaced.setdefault(types, []).append(key)
+            continue
+        near = difflib.get_close_matches(str(key), CONSTRAINTS, n=1, cutoff=0.6)
+        ck.key_at(cp + (key,), f"{where}: constraint {key!r} is not supported"
+                               f"{f' (found {near[0]!r}: misspelt?)' if near else ''}; expected {', '.join(CONSTRAINTS)}")
+    for types, keys in misplaced.items():
+        verb = "needs" if len(keys) == 1 else "need"
+        given = ftype if "type" in f else f"{ftype} (no 'type' given, and string is the default)"
+        ck.key_at(cp + (keys[0],), f"{where}: {' and '.join(keys)} {verb} {_a(types[0])} {_either(types)} field, not {given}")
+    for key in ("required", "unique"):
+        if key in c and not isinstance(c[key], bool):
+            ck.at(cp + (key,), f"{where}: {key} must be true or false, got {_json(c[key])}")
+    if "pattern" in c and ftype in by_type and "pattern" in by_type[ftype]:
+        if not isinstance(c["pattern"], str):
+            ck.at(cp + ("pattern",), f"{where}: pattern must be a string (a regular expression the whole value "
+                                     f"must match), got {_json(c['pattern'])}")
+        else:
+            try:
+                re.compile(c["pattern"])
+            except re.error as exc:
+                ck.at(cp + ("pattern",), f"{where}: pattern {c['pattern']!r} is not a valid regular expression ({exc})")
+    if "enum" in c:
+        _check_enum(ck, c["enum"], f, cp + ("enum",), where, ftype)
+    bounds = {}
+    for bound in ("minimum", "maximum"):
+        if bound in c and "minimum" in by_type[ftype]:
+            try:
+                if ftype in ("integer", "number") and (not isinstance(c[bound], (int, float))
+                                                       or isinstance(c[bound], bool)):
+                    raise ValueError(f"expected a JSON number, got {_json(c[bound])}")
+                if ftype in ("date", "yearmonth") and not isinstance(c[bound], str):
+                    raise ValueError(f"expected a JSON string, got {_json(c[bound])}")
+                bounds[bound] = _parse(str(c[bound]), f)
+            except ValueError as exc:
+                ck.at(cp + (bound,), f"{where}: {bound} is not a {ftype} ({exc})")
+    if len(bounds) == 2 and bounds["minimum"] > bounds["maximum"]:
+        ck.at(cp + ("maximum",), f"{where}: maximum {_json(c['maximum'])} is below minimum {_json(c['minimum'])}: "
+                                 "no value could pass; expected minimum <= maximum")
+
+
+def _check_enum(ck: _Checker, enum, f: dict, ep: tuple, where: str, ftype: str) -> None:
+    if not isinstance(enum, list) or not enum:
+        got = "an empty list" if enum == [] else _json(enum)
+        ck.at(ep, f"{where}: 'enum' must be a non-empty list of the allowed values, got {got}")
+        return
+    for k, v in enumerate(enum):
+        if ftype in ("string", "date", "yearmonth"):
+            ok = isinstance(v, str)
+            if ok and ftype != "string":
                 try:
-                    re.compile(c["pattern"])
-                except (re.error, TypeError) as exc:
-                    at(fp + ("constraints", "pattern"), f"{tname}.{fname}: pattern {c['pattern']!r} is not a valid "
-                                                        f"regular expression ({exc})")
-            if "enum" in c and not isinstance(c["enum"], list):
-                at(fp + ("constraints", "enum"), f"{tname}.{fname}: 'enum' must be a list of allowed values")
-            for bound in ("minimum", "maximum"):
-                if bound in c:
-                    try:
-                        value = _parse(str(c[bound]), f) if ftype not in ("string", "boolean") else None
-                        if ftype in ("integer", "number") and not isinstance(c[bound], (int, float)):
-                            raise ValueError(f"expected a JSON number, got {c[bound]!r}")
-                    except ValueError as exc:
-                        at(fp + ("constraints", bound), f"{tname}.{fname}: {bound} is not a {ftype} ({exc})")
-            if ftype == "boolean":
-                for key, default in (("trueValues", ["true"]), ("falseValues", ["false"])):
-                    vals = f.get(key, default)
-                    if not (isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals)):
-                        at(fp + (key,), f"{tname}.{fname}: {key} must be a list of strings")
-            for rule in ("x-required-if", "x-required-unless", "x-empty-if"):
-                if rule in f and not (isinstance(f[rule], dict) and "field" in f[rule] and "equals" in f[rule]):
-                    at(fp + (rule,), f"{tname}.{fname}: {rule} must be {{\"field\": ..., \"equals\": ...}}")
-            by = f.get("x-calendar-by")
-            if by is not None and not (isinstance(by, dict) and "field" in by
-                                       and all(v in _CALENDAR_FORMS for k, v in by.items() if k != "field")):
-                at(fp + ("x-calendar-by",), f"{tname}.{fname}: x-calendar-by must be {{\"field\": ..., value: form}} "
-                                            f"with forms among {', '.join(_CALENDAR_FORMS)}")
-            pr = f.get("x-printed-in")
-            if pr is not None and not (isinstance(pr, dict) and "field" in pr and ftype == "number"):
-                at(fp + ("x-printed-in",), f"{tname}.{fname}: x-printed-in must be {{\"field\": ..., \"if\": "
-                                           "{field, equals}} on a number field")
-            target = f.get("x-expression-of")
-            if target is not None and not (ftype == "string" and target in fields):
-                at(fp + ("x-expression-of",), f"{tname}.{fname}: x-expression-of must name a field of the table "
-                                              "(the value the expression gives) on a string field")
-            forms = f.get("x-calendar")
-            if forms is not None and not (isinstance(forms, list) and forms and all(x in _CALENDAR_FORMS for x in forms)):
-                at(fp + ("x-calendar",), f"{tname}.{fname}: x-calendar must list forms among {', '.join(_CALENDAR_FORMS)}")
-        for j, f in enumerate(schema["fields"]):
-            for rule in ("x-required-if", "x-required-unless", "x-empty-if", "x-printed-in", "x-calendar-by"):
-                ref = f.get(rule, {}).get("field") if isinstance(f, dict) and isinstance(f.get(rule), dict) else None
-                if ref is not None and ref not in fields:
-                    at(sp + ("fields", j, rule), f"{tname}: {rule} names unknown field {ref!r}")
-        pk = schema.get("primaryKey", [])
-        for k in _keys(pk) if _keys(pk) or not pk else [repr(pk)]:
+                    _parse(v, f)
+                except ValueError:
+                    ok = False
+        elif ftype == "boolean":
+            ok = isinstance(v, bool)
+        else:
+            ok = isinstance(v, (int, float)) and not isinstance(v, bool) and (ftype == "number" or float(v).is_integer())
+        if not ok:
+            ck.at(ep + (k,), f"{where}: enum value {_json(v)} is not {_a(ftype)} {ftype} value; expected "
+                             f"{'JSON strings' if ftype == 'string' else f'values of the field type {ftype}'}")
+
+
+def _is_field(value, fields: dict) -> bool:
+    return isinstance(value, str) and value in fields
+
+
+def _is_condition(cond) -> bool:
+    """A declared condition's shape: {"field": <name>, "equals": <a JSON text, number, boolean or null>}."""
+    return (isinstance(cond, dict) and set(cond) == {"field", "equals"} and isinstance(cond["field"], str)
+            and isinstance(cond["equals"], _SCALARS))
+
+
+def _unknown_field(ck: _Checker, path: tuple, where: str, rule: str, ref: str, fields: dict) -> None:
+    if ref not in fields:
+        ck.at(path, f"{where}: {rule} names unknown field {ref!r}; expected one of {', '.join(fields)}")
+
+
+def _check_rules(ck: _Checker, f: dict, fp: tuple, where: str, ftype: str, fields: dict) -> None:
+    """The project's x- rules on one field: their shape, then the fields they name."""
+    for rule in ("x-required-if", "x-required-unless", "x-empty-if"):
+        if rule not in f:
+            continue
+        if not _is_condition(f[rule]):
+            ck.at(fp + (rule,), f"{where}: {rule} must be {{\"field\": <a field of the table>, \"equals\": <a value or "
+                                f"null>}}, got {_json(f[rule])}")
+        else:
+            _unknown_field(ck, fp + (rule,), where, rule, f[rule]["field"], fields)
+    if "x-calendar-by" in f:
+        by = f["x-calendar-by"]
+        if not (isinstance(by, dict) and isinstance(by.get("field"), str)
+                and all(isinstance(v, str) and v in _CALENDAR_FORMS for k, v in by.items() if k != "field")):
+            ck.at(fp + ("x-calendar-by",), f"{where}: x-calendar-by must be {{\"field\": <a field of the table>, "
+                                           f"value: form}} with forms among {', '.join(_CALENDAR_FORMS)}")
+        else:
+            _unknown_field(ck, fp + ("x-calendar-by",), where, "x-calendar-by", by["field"], fields)
+    if "x-printed-in" in f:
+        pr = f["x-printed-in"]
+        if not (isinstance(pr, dict) and set(pr) <= {"field", "if"} and isinstance(pr.get("field"), str)
+                and ("if" not in pr or _is_condition(pr["if"])) and ftype == "number"):
+            ck.at(fp + ("x-printed-in",), f"{where}: x-printed-in must be {{\"field\": <a field of the table>, "
+                                          "\"if\": {\"field\": ..., \"equals\": ...}} (\"if\" optional) on a number field")
+        else:
+            for ref in (pr["field"], *([pr["if"]["field"]] if "if" in pr else [])):
+                _unknown_field(ck, fp + ("x-printed-in",), where, "x-printed-in", ref, fields)
+    if "x-expression-of" in f and not (ftype == "string" and _is_field(f["x-expression-of"], fields)):
+        ck.at(fp + ("x-expression-of",), f"{where}: x-expression-of must name a field of the table "
+                                         "(the value the expression gives) on a string field")
+    if "x-calendar" in f:
+        forms = f["x-calendar"]
+        if not (isinstance(forms, list) and forms and all(isinstance(x, str) and x in _CALENDAR_FORMS for x in forms)):
+            ck.at(fp + ("x-calendar",), f"{where}: x-calendar must list forms among {', '.join(_CALENDAR_FORMS)}")
+
+
+def _names(value) -> list | None:
+    """Field names written as one name or a non-empty list of names; None when not of that shape."""
+    names = _keys(value)
+    return names if names and all(isinstance(n, str) for n in names) else None
+
+
+def _check_schema_keys(ck: _Checker, res: dict, sp: tuple, fields: dict, names: dict, resources: list,
+                       usable: dict) -> None:
+    """primaryKey, foreignKeys and the project's table rules, against the fields that exist."""
+    schema, tname = res["schema"], res.get("name")
+    if "primaryKey" in schema:
+        pk = _names(schema["primaryKey"])
+        if pk is None:
+            ck.at(sp + ("primaryKey",), f"{tname}: primaryKey must be a field name or a non-empty list of field "
+                                        f"names, got {_json(schema['primaryKey'])}")
+        for k in pk or []:
             if k not in fields:
-                at(sp + ("primaryKey",), f"{tname}: primaryKey names unknown field {k!r}; expected one of "
-                                         f"{', '.join(fields)}")
-        group = schema.get("x-one-preferred-per")
-        if group is not None:
-            if not isinstance(group, list) or any(k not in fields for k in group) or "preferred" not in fields:
-                at(sp + ("x-one-preferred-per",), f"{tname}: x-one-preferred-per must list fields of the table, "
-                                                  "and the table needs a boolean 'preferred' field")
-        period = schema.get("x-period")
-        if period is not None and not (isinstance(period, dict) and set(period) == {"start", "end", "kind"}
-                                       and all(v in fields for v in period.values())):
-            at(sp + ("x-period",), f"{tname}: x-period must be {{\"start\": ..., \"end\": ..., \"kind\": ...}} "
-                                   "naming fields of the table")
-        fks = schema.get("foreignKeys", [])
-        if not isinstance(fks, list):
-            at(sp + ("foreignKeys",), f"{tname}: foreignKeys must be a list")
-            fks = []
-        for k, fk in enumerate(fks):
-            kp = sp + ("foreignKeys", k)
-            ref = fk.get("reference") if isinstance(fk, dict) else None
-            if not isinstance(ref, dict):
-                at(kp, f"{tname}: foreignKeys[{k}] needs 'fields' and a 'reference' {{resource, fields}}")
-                continue
-            own, theirs = _keys(fk.get("fields")), _keys(ref.get("fields"))
-            target = names.get(ref.get("resource")) if ref.get("resource") else res
-            bad = [x for x in own if x not in fields]
-            if not own or bad:
-                at(kp + ("fields",), f"{tname}: foreignKeys[{k}].fields names unknown field(s) {bad or own}")
-            if target is None:
-                at(kp + ("reference", "resource"), f"{tname}: foreignKeys[{k}] refers to unknown table "
-                                                   f"{ref.get('resource')!r}; expected one of {', '.join(names)}")
-                continue
-            tfields = [f.get("name") for f in target.get("schema", {}).get("fields", []) if isinstance(f, dict)]
-            if not theirs or len(theirs) != len(own) or any(x not in tfields for x in theirs):
-                at(kp + ("reference", "fields"), f"{tname}: foreignKeys[{k}].reference.fields must name "
-                                                 f"{len(own)} field(s) of {ref.get('resource')!r}, got {theirs}")
-    for res in resources:
-        if isinstance(res, dict):
-            res.pop("_broken", None)
-    return out
+                ck.at(sp + ("primaryKey",), f"{tname}: primaryKey names unknown field {k!r}; expected one of "
+                                            f"{', '.join(fields)}")
+    if "x-one-preferred-per" in schema:
+        group = schema["x-one-preferred-per"]
+        if not (isinstance(group, list) and group and all(_is_field(k, fields) for k in group)) \
+                or "preferred" not in fields:
+            ck.at(sp + ("x-one-preferred-per",), f"{tname}: x-one-preferred-per must list fields of the table, "
+                                                 "and the table needs a boolean 'preferred' field")
+    if "x-period" in schema:
+        period = schema["x-period"]
+        if not (isinstance(period, dict) and set(period) == {"start", "end", "kind"}
+                and all(_is_field(v, fields) for v in period.values())):
+            ck.at(sp + ("x-period",), f"{tname}: x-period must be {{\"start\": ..., \"end\": ..., \"kind\": ...}} "
+                                      "naming fields of the table")
+    fks = schema.get("foreignKeys", [])
+    if not isinstance(fks, list):
+        ck.at(sp + ("foreignKeys",), f"{tname}: foreignKeys must be a list of {{\"fields\": ..., \"reference\": "
+                                     f"{{\"resource\": ..., \"fields\": ...}}}}, got {_json(fks)}")
+        return
+    index = {id(r): i for i, r in enumerate(resources)}
+    for k, fk in enumerate(fks):
+        kp, here = sp + ("foreignKeys", k), f"{tname}: foreignKeys[{k}]"
+        if not isinstance(fk, dict):
+            ck.at(kp, f"{here} must be an object {{\"fields\": ..., \"reference\": {{\"resource\": ..., \"fields\": ...}}}}")
+            continue
+        ck.keys(fk, kp, {"fields": None, "reference": None}, (), ("fields", "reference"), here)
+        ref = fk.get("reference")
+        if "reference" in fk and not isinstance(ref, dict):
+            ck.at(kp + ("reference",), f"{here}: reference must be {{\"resource\": <a table>, \"fields\": ...}}")
+        own = _names(fk.get("fields"))
+        if "fields" in fk and own is None:
+            ck.at(kp + ("fields",), f"{here}: fields must be a field name or a list of field names, got "
+                                    f"{_json(fk['fields'])}")
+        for x in own or []:
+            if x not in fields:
+                ck.at(kp + ("fields",), f"{here}: {x!r} is not a field of {tname!r}; expected one of {', '.join(fields)}")
+        if not isinstance(ref, dict):
+            continue
+        rp = kp + ("reference",)
+        ck.keys(ref, rp, {"resource": None, "fields": None}, (), ("resource", "fields"), f"{here}.reference")
+        target_name = ref.get("resource")
+        if "resource" in ref and not isinstance(target_name, str):
+            ck.at(rp + ("resource",), f"{here} refers to {_json(target_name)}: expected a table name "
+                                      f"(one of {', '.join(names)}), or \"\" for this table")
+            continue
+        if target_name is None:
+            continue
+        target = names.get(target_name) if target_name else res
+        if target is None:
+            ck.at(rp + ("resource",), f"{here} refers to unknown table {target_name!r}; expected one of "
+                                      f"{', '.join(names)}")
+            continue
+        tfields = usable.get(index.get(id(target)))
+        theirs = _names(ref.get("fields"))
+        if "fields" in ref and theirs is None:
+            ck.at(rp + ("fields",), f"{here}.reference: fields must be a field name or a list of field names, got "
+                                    f"{_json(ref['fields'])}")
+        if tfields is None or theirs is None:
+            continue  # the referenced table's own fault is reported where it stands
+        shown = target_name or tname
+        for x in theirs:
+            if x not in tfields:
+                ck.at(rp + ("fields",), f"{here}: {x!r} is not a field of {shown!r}; expected one of "
+                                        f"{', '.join(tfields)}")
+        if own is not None and len(theirs) != len(own):
+            ck.at(rp + ("fields",), f"{here}: {len(own)} field(s) {own} are paired with {len(theirs)} field(s) "
+                                    f"{theirs} of {shown!r}: expected as many on each side")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers.data.schema import read_package
+from helpers.data.schema import _keys, read_package
 
 
 # --------------------------------------------------------------------------- data dictionary
@@ -83,7 +83,7 @@ def data_dictionary_markdown(data_dir: Path | None = None) -> str:
     for res in package["resources"]:
         schema = res["schema"]
         lines += [f"#### `data/{res['path']}`: {res.get('title', res['name'])}", "", res.get("description", ""), "",
-                  f"Key: {', '.join(schema.get('primaryKey', []))}.", "",
+                  f"Key: {', '.join(_keys(schema.get('primaryKey')))}.", "",
                   "| column | type | unit | required | allowed | meaning |", "|---|---|---|---|---|---|"]
         for f in schema["fields"]:
             req, allowed = field_rules(f)

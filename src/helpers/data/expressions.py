@@ -35,7 +35,7 @@ from typing import Callable, TypeVar
 
 from simpleeval import SimpleEval
 
-from helpers.data.schema import Problem
+from helpers.data.schema import Problem, _keys
 
 T = TypeVar("T")
 
@@ -201,7 +201,7 @@ def expression_problems(path: Path, schema: dict, rows: list[dict]) -> list[Prob
     list of Problem
         One per bad expression (file, line, column and what was expected); empty when all hold.
     """
-    pk = schema.get("primaryKey", [])
+    pk = _keys(schema.get("primaryKey"))
     problems: list[Problem] = []
     for field in schema["fields"]:
         target = field.get("x-expression-of")

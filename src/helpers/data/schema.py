@@ -298,12 +298,18 @@ def _bound(value, field: dict):
     return value
 
 
+def _enum(field: dict) -> list:
+    """The allowed values as the field's cells parse (dates and months as written in the schema, parsed)."""
+    enum = field["constraints"]["enum"]
+    return [_bound(v, field) for v in enum] if field.get("type") in ("date", "yearmonth") else enum
+
+
 def _check_constraints(value, raw: str, field: dict) -> str | None:
     c = field.get("constraints", {})
-    if "enum" in c and value not in c["enum"]:
+    if "enum" in c and value not in _enum(field):
         return f"expected one of {c['enum']}, got {raw!r}"
     if "pattern" in c and not re.fullmatch(c["pattern"], raw):
-        return f"expected text matching {c['pattern']}, got {raw!r}"
+        return f"expected the whole value to match {c['pattern']}, got {raw!r}"
     if "minimum" in c and value < _bound(c["minimum"], field):
         unit = f" {field['unit']}" if field.get("unit") else ""
         what = "a negative value" if c["minimum"] == 0 else "a value"

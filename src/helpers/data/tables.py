@@ -17,7 +17,7 @@ from pathlib import Path
 from helpers import paths
 from helpers.data.expressions import expression_problems
 from helpers.data.numbers import locator_has_value
-from helpers.data.schema import (DataError, MAX_ERRORS, Problem, _byte_line_col, _check_constraints, _keys, _parse,
+from helpers.data.schema import (DataError, MAX_ERRORS, Problem, _byte_line_col, _check_constraints, _display, _keys, _parse,
                                  _read_package, _short, calendar_issue, pd, read_package, resource)
 
 
@@ -135,7 +135,7 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
     rows: list[dict] = []
     seen_keys: dict[tuple, int] = {}
     seen_unique: dict[str, dict] = {f["name"]: {} for f in fields if f.get("constraints", {}).get("unique")}
-    pk = schema.get("primaryKey", [])
+    pk = _keys(schema.get("primaryKey"))
     line = 1
     while True:
         try:
@@ -348,12 +348,22 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
     problems: list[Problem] = []
     rejected: list = []
     rows = _read_rows(path, res["schema"], problems, rejected)
+    if not path.is_file() and any(p.path == path and p.message == "file is missing" for p in problems):
+        problems[:] = [Problem(path, None, None, f"file is missing: {_declared_at(data_dir, name)} declares it "
+                                                 f"as the table {name!r}; expected the file there (or the table "
+                                                 "removed from the descriptor)") if p.path == path
+                       and p.message == "file is missing" else p for p in problems]
     _check_table_rules(path, res["schema"], rows, problems, rejected)
     problems.extend(expression_problems(path, res["schema"], rows))
     for fk in res["schema"].get("foreignKeys", []):
         ref = fk["reference"]
         own, theirs = _keys(fk["fields"]), _keys(ref["fields"])
         ref_res = resource(ref["resource"], package) if ref.get("resource") else res
+        if ref_res is not res and not (data_dir / ref_res["path"]).is_file():
+            problems.append(Problem(path, None, None, f"{', '.join(own)} cannot be checked: {ref_res['path']}, "
+                                                      f"which {_declared_at(data_dir, ref_res['name'])} declares "
+                                                      "as the table they refer to, is missing"))
+            continue
         known = ({tuple(r[k] for k in theirs) for r in rows} if ref_res is res
                  else _ref_keys(data_dir / ref_res["path"], ref_res["schema"], tuple(theirs)))
         for row in rows:
@@ -363,6 +373,13 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
                 problems.append(Problem(path, row["_line"], ", ".join(own),
                                         f"unknown {', '.join(own)} {shown!r}: expected an id listed in {ref_res['path']}"))
     return rows, problems
+
+
+def _declared_at(data_dir: Path, name: str) -> str:
+    """Where datapackage.json declares a table's file: '<descriptor>, line L, column C'."""
+    package, marks = _read_package(data_dir)
+    i = next((i for i, r in enumerate(package["resources"]) if r.get("name") == name), None)
+    return marks.locate(_display(data_dir / "datapackage.json"), ("resources", i, "path") if i is not None else ())
 
 
 _REF_KEYS: dict = {}
@@ -509,7 +526,12 @@ def table_schema_problems(data_dir: Path | None = None, known: list[Problem] | N
                 continue
             out.append(Problem(data_dir / file, line, getattr(err, "field_name", None),
                                f"{err.note} (Table Schema rule '{err.type}', checked by frictionless)"))
+    marks = _read_package(data_dir)[1]
     for err in report.errors:
-        out.append(Problem(data_dir / "datapackage.json", None, None, f"{err.message} (checked by frictionless)"))
+        # a package-level error names its place as a JSON pointer from the top: give its line and column
+        m = re.search(r"at property '([^']*)'", err.message) if err.type == "package-error" else None
+        place = marks.find(tuple(int(x) if x.isdigit() else x for x in m.group(1).split("/"))) if m else None
+        out.append(Problem(data_dir / "datapackage.json", place[0] if place else None,
+                           str(place[1]) if place else None, f"{err.message} (checked by frictionless)"))
     return out
 

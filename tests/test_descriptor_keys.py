@@ -1,0 +1,271 @@
+"""A damaged data/datapackage.json is refused at the line and column of the fault, before any table is read.
+
+Each kind of damage the descriptor check must catch (a constraint that cannot apply, a value of
+the wrong JSON type, a misspelt or unknown key, a foreign key naming a missing field) is written
+into a copy of the small data set of test_bad_input; the expected line and column are found in
+the text by the test, not by the reader under test.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO, write_table
+from helpers import data, paths
+from helpers.data.schema import FIELD_TYPES
+from helpers.data.spec_keys import SPEC_KEYS, from_frictionless
+from test_bad_input import GOOD
+
+
+@pytest.fixture
+def root(tmp_path):
+    """A folder holding data/ with the small valid data set, its descriptor one key per line."""
+    ddir = tmp_path / "data"
+    ddir.mkdir()
+    package = json.loads(paths.DATAPACKAGE.read_text())
+    package["resources"] = [r for r in package["resources"] if r["name"] in GOOD]
+    (ddir / "datapackage.json").write_text(json.dumps(package, indent=1))
+    for name, rows in GOOD.items():
+        write_table(ddir, name, rows, package)
+    return tmp_path
+
+
+def change(ddir, fn):
+    path = ddir / "datapackage.json"
+    pkg = json.loads(path.read_text())
+    fn(pkg)
+    path.write_text(json.dumps(pkg, indent=1))
+
+
+def table(pkg, name):
+    return next(r for r in pkg["resources"] if r["name"] == name)
+
+
+def field(pkg, tname, fname):
+    return next(f for f in table(pkg, tname)["schema"]["fields"] if f["name"] == fname)
+
+
+def place(ddir, *anchors, key, value=False):
+    """'line L, column C' of `"key":` (or of its value) on the first line holding it after lines holding
+    each anchor in turn (the descriptor is written one key per line)."""
+    lines = (ddir / "datapackage.json").read_text().splitlines()
+    i = 0
+    for anchor in anchors:
+        i = next(n for n in range(i, len(lines)) if anchor in lines[n])
+    mark = key if key.startswith('"') else f'"{key}":'  # a list item is found by its text
+    n = next(n for n in range(i, len(lines)) if mark in lines[n])
+    col = lines[n].index(mark) + (len(f'{mark} ') if value else 0)
+    return f"line {n + 1}, column {col + 1}"
+
+
+def refused(ddir, table_name="quotas"):
+    """The descriptor's message: raised before any table is read."""
+    with pytest.raises(data.DataError) as err:
+        data.load_table(table_name, ddir)
+    message = str(err.value)
+    assert message.startswith(tuple(f"{n} problem(s) in the data package descriptor" for n in range(1, 20))), message
+    assert "Traceback" not in message and ".csv" not in message.split("datapackage.json", 1)[0]
+    return message
+
+
+QUOTAS_YEAR = ('"name": "quotas"', '"name": "year"')
+# kind: (change, anchors, key, at the value (not the key), message)
+KINDS = {
+    # a constraint that cannot apply to the field's type, or a value of the wrong JSON type
+    "bounds_without_type": (lambda p: field(p, "quotas", "year").pop("type"), QUOTAS_YEAR, "minimum", False,
+                            "quotas.year: minimum and maximum need an integer, number, date or yearmonth field, "
+                            "not string (no 'type' given"),
+    "bound_on_string": (lambda p: field(p, "quotas", "year").update(type="string") or
+                        field(p, "quotas", "year")["constraints"].pop("minimum"), QUOTAS_YEAR, "maximum", False,
+                        "quotas.year: maximum needs an integer, number, date or yearmonth field, not string"),
+    "pattern_on_integer": (lambda p: field(p, "quotas", "year")["constraints"].update(pattern="^2"), QUOTAS_YEAR,
+                           "pattern", False, "quotas.year: pattern needs a string field, not integer"),
+    "required_yes": (lambda p: field(p, "quotas", "year")["constraints"].update(required="yes"), QUOTAS_YEAR,
+                     "required", True, 'quotas.year: required must be true or false, got "yes"'),
+    "unique_1": (lambda p: field(p, "sources", "source_id")["constraints"].update(unique=1),
+                 ('"name": "sources"', '"name": "source_id"'), "unique", True,
+                 "sources.source_id: unique must be true or false, got 1"),
+    "enum_string": (lambda p: field(p, "quotas", "stage")["constraints"].update(enum="mining"),
+                    ('"name": "quotas"', '"name": "stage"'), "enum", True,
+                    "quotas.stage: 'enum' must be a non-empty list of the allowed values, got \"mining\""),
+    "enum_empty": (lambda p: field(p, "quotas", "stage")["constraints"].update(enum=[]),
+                   ('"name": "quotas"', '"name": "stage"'), "enum", True,
+                   "quotas.stage: 'enum' must be a non-empty list of the allowed values, got an empty list"),
+    "enum_wrong_type": (lambda p: field(p, "quotas", "year")["constraints"].update(enum=["2019"]), QUOTAS_YEAR + ('"enum"',),
+                        '"2019"', False, 'quotas.year: enum value "2019" is not an integer value'),
+    "pattern_number": (lambda p: field(p, "sources", "source_id")["constraints"].update(pattern=5),
+                       ('"name": "sources"', '"name": "source_id"'), "pattern", True,
+                       "sources.source_id: pattern must be a string (a regular expression the whole value must match), got 5"),
+    "minimum_above_maximum": (lambda p: field(p, "quotas", "year")["constraints"].update(minimum=2031), QUOTAS_YEAR,
+                              "maximum", True, "quotas.year: maximum 2030 is below minimum 2031: no value could pass"),
+    "bound_wrong_json_type": (lambda p: field(p, "events", "date")["constraints"].update(minimum=2000),
+                              ('"name": "events"', '"name": "date"'), "minimum", True,
+                              "events.date: minimum is not a date (expected a JSON string, got 2000)"),
+    "fields_object": (lambda p: table(p, "quotas")["schema"].update(fields={"a": 1}), ('"name": "quotas"',), "fields",
+                      True, "the schema of 'quotas': 'fields' must list one object per column"),
+    "fields_empty": (lambda p: table(p, "quotas")["schema"].update(fields=[]), ('"name": "quotas"',), "fields", True,
+                     "the schema of 'quotas': 'fields' must list one object per column ({\"name\": ..., \"type\": ...}), got an empty list"),
+    "field_name_number": (lambda p: field(p, "quotas", "note").update(name=5), ('"name": "quotas"', '"name": 5'),
+                          "name", True, "quotas: fields[12]: 'name' must be a string (the column's header), got 5"),
+    "rule_field_list": (lambda p: field(p, "quotas", "value")["x-empty-if"].update(field=["status"]),
+                        ('"name": "quotas"', '"name": "value"'), "x-empty-if", True,
+                        'quotas.value: x-empty-if must be {"field": <a field of the table>'),
+    "primary_key_nested": (lambda p: table(p, "quotas")["schema"].update(primaryKey=[["stage"]]),
+                           ('"name": "quotas"',), "primaryKey", True,
+                           "quotas: primaryKey must be a field name or a non-empty list of field names"),
+    "fk_resource_list": (lambda p: table(p, "quotas")["schema"]["foreignKeys"][0]["reference"].update(resource=[1]),
+                         ('"name": "quotas"', '"foreignKeys"'), "resource", True,
+                         "quotas: foreignKeys[0] refers to [1]: expected a table name"),
+    # a spec key whose value has another JSON type than the spec's profile gives (frictionless named no line)
+    "description_number": (lambda p: field(p, "quotas", "year").update(description=5), QUOTAS_YEAR, "description",
+                           True, "field quotas.year: 'description' must be a string, got 5"),
+    "licenses_text": (lambda p: p.update(licenses="CC-BY-4.0"), (), "licenses", True,
+                      "the top level: 'licenses' must be a list, got \"CC-BY-4.0\""),
+    # a misspelt or unknown key: the rule it carried would be dropped in silence
+    "primaryKy": (lambda p: table(p, "quotas")["schema"].update(primaryKy=table(p, "quotas")["schema"].pop("primaryKey")),
+                  ('"name": "quotas"',), "primaryKy", False,
+                  "unknown key 'primaryKy' in the schema of 'quotas' (did you mean 'primaryKey'?)"),
+    "foreignKey": (lambda p: table(p, "quotas")["schema"].update(foreignKey=table(p, "quotas")["schema"].pop("foreignKeys")),
+                   ('"name": "quotas"',), "foreignKey", False,
+                   "unknown key 'foreignKey' in the schema of 'quotas' (did you mean 'foreignKeys'?)"),
+    "constraint": (lambda p: field(p, "quotas", "year").update(constraint=field(p, "quotas", "year").pop("constraints")),
+                   QUOTAS_YEAR, "constraint", False,
+                   "unknown key 'constraint' in field quotas.year (did you mean 'constraints'?)"),
+    "resource_descripton": (lambda p: table(p, "quotas").update(descripton="x"), ('"name": "quotas"',), "descripton",
+                            False, "unknown key 'descripton' in resource 'quotas' (did you mean 'description'?)"),
+    "field_x_rule": (lambda p: field(p, "quotas", "formula").update({"x-requried-if": field(p, "quotas", "formula")
+                                                                     .pop("x-required-if")}),
+                     ('"name": "quotas"', '"name": "formula"'), "x-requried-if", False,
+                     "unknown key 'x-requried-if' in field quotas.formula (did you mean 'x-required-if'?)"),
+    "top_level": (lambda p: p.update(licence=p.pop("licenses")), (), "licence", False,
+                  "unknown key 'licence' in the top level (did you mean 'licenses'?)"),
+    "other_type_key": (lambda p: field(p, "quotas", "stage").update(trueValues=["yes"]), ('"name": "quotas"', '"name": "stage"'),
+                       "trueValues", False, "field quotas.stage: 'trueValues' applies to boolean fields, not to string"),
+    # a foreign key naming a field that is not there
+    "fk_their_field": (lambda p: table(p, "quotas")["schema"]["foreignKeys"][0]["reference"].update(fields="source_idd"),
+                       ('"name": "quotas"', '"foreignKeys"', '"reference"'), "fields", True,
+                       "quotas: foreignKeys[0]: 'source_idd' is not a field of 'sources'; expected one of source_id,"),
+    "fk_own_field": (lambda p: table(p, "quotas")["schema"]["foreignKeys"][0].update(fields="sourceid"),
+                     ('"name": "quotas"', '"foreignKeys"'), "fields", True,
+                     "quotas: foreignKeys[0]: 'sourceid' is not a field of 'quotas'"),
+    "fk_reference_misspelt": (lambda p: table(p, "quotas")["schema"]["foreignKeys"][0]["reference"].update(
+                              resourse=table(p, "quotas")["schema"]["foreignKeys"][0]["reference"].pop("resource")),
+                              ('"name": "quotas"', '"foreignKeys"', '"reference"'), "resourse", False,
+                              "quotas: foreignKeys[0].reference: no 'resource' key (found 'resourse': misspelt?)"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_each_kind_of_descriptor_fault_is_refused_at_its_line_and_column(root, kind):
+    fn, anchors, key, at_value, expected = KINDS[kind]
+    ddir = root / "data"
+    change(ddir, fn)
+    message = refused(ddir)
+    assert f"datapackage.json, {place(ddir, *anchors, key=key, value=at_value)}: {expected}" in message, message
+
+
+def test_a_misspelt_schema_gives_one_message_not_follow_on_foreign_key_errors(root):
+    ddir = root / "data"
+    change(ddir, lambda p: table(p, "sources").update(schemas=table(p, "sources").pop("schema")))
+    message = refused(ddir)
+    assert message.startswith("1 problem(s)"), message
+    assert f"{place(ddir, key='schemas')}: resource 'sources': no 'schema' key (found 'schemas': misspelt?)" in message
+
+
+def test_check_data_prints_the_message_not_a_traceback(root):
+    """The reported symptom: minimum and maximum on a field without a type crashed `make check-data`."""
+    ddir = root / "data"
+    change(ddir, lambda p: field(p, "quotas", "year").pop("type"))
+    proc = subprocess.run([sys.executable, "-m", "helpers.data"], capture_output=True, text=True, cwd=str(REPO),
+                          env={**os.environ, "NBREPORT_ROOT": str(root)}, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and "Traceback" not in out and "TypeError" not in out, out
+    assert f"{place(ddir, *QUOTAS_YEAR, key='minimum')}: quotas.year: minimum and maximum need" in out, out
+
+
+def test_a_pattern_message_says_the_whole_value_must_match(root):
+    rows = [dict(r) for r in GOOD["events"]]
+    rows[0]["event_id"] = "licensing 2025"
+    write_table(root / "data", "events", rows)
+    with pytest.raises(data.DataError) as err:
+        data.load_table("events", root / "data")
+    assert "expected the whole value to match ^[a-z0-9][a-z0-9_]*$, got 'licensing 2025'" in str(err.value)
+
+
+def test_a_missing_table_names_the_descriptor_line_that_declares_it(root):
+    ddir = root / "data"
+    (ddir / "sources.csv").unlink()
+    where = place(ddir, '"name": "sources"', key="path", value=True)
+    with pytest.raises(data.DataError) as err:
+        data.load_table("sources", ddir)
+    assert f"sources.csv: file is missing: {ddir / 'datapackage.json'}, {where} declares it" in str(err.value)
+    # a table that refers to it: one problem, not one 'unknown source_id' per row
+    with pytest.raises(data.DataError) as err:
+        data.load_table("quotas", ddir)
+    message = str(err.value)
+    assert message.startswith("1 problem(s)") and f"which {ddir / 'datapackage.json'}, {where} declares" in message
+
+
+def test_a_primary_key_written_as_one_name_is_checked(root):
+    """Table Schema allows "primaryKey": "event_id"; it was read letter by letter."""
+    ddir = root / "data"
+    def one_name(p):
+        table(p, "events")["schema"].update(primaryKey="event_id")
+        field(p, "events", "event_id")["constraints"].pop("unique")  # else the unique constraint speaks first
+    change(ddir, one_name)
+    rows = [dict(r) for r in GOOD["events"]] * 2
+    write_table(ddir, "events", rows)
+    with pytest.raises(data.DataError) as err:
+        data.load_table("events", ddir)
+    assert "events.csv, line 3" in str(err.value) and "duplicate key {'event_id': 'licensing'}" in str(err.value)
+
+
+def test_the_spec_keys_are_those_of_the_installed_frictionless():
+    assert from_frictionless(FIELD_TYPES) == SPEC_KEYS, "run: python -m helpers.data.spec_keys"
+
+
+def test_the_real_descriptor_passes_the_key_check():
+    from nbreport.strictparse import load_json
+
+    pkg, marks = load_json(paths.DATAPACKAGE.read_text(encoding="utf-8"), "data/datapackage.json")
+    assert data.check_descriptor(pkg, marks, "data/datapackage.json") == []
+
+
+_COUNT = re.compile(r"\b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\s+"
+                    r"((news|shared|source|seed)\s+)?(articles?|texts?)\b", re.IGNORECASE)
+
+
+def _strings(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for v in obj.values():
+            yield from _strings(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from _strings(v)
+
+
+def test_no_count_of_articles_is_typed_into_the_descriptor_or_the_data_readme():
+    """The ledger's articles are counted from the data; a typed 'five articles' goes stale with the sixth."""
+    texts = list(_strings(json.loads(paths.DATAPACKAGE.read_text(encoding="utf-8"))))
+    texts.append((paths.DATA / "README.md").read_text(encoding="utf-8"))
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    texts.append(readme[readme.index(data.README_BEGIN):readme.index(data.README_END)])
+    found = [m.group(0) for t in texts for m in _COUNT.finditer(t)]
+    assert not found, f"typed counts: {found}"
+
+
+def test_a_package_level_fault_only_frictionless_sees_is_placed(root):
+    """Inside a spec key's value (a licence object) the loaders' check does not look; frictionless's
+    package-level message gives a JSON pointer, which check-data turns into a line and column."""
+    ddir = root / "data"
+    change(ddir, lambda p: p["licenses"][0].update(name=5))
+    proc = subprocess.run([sys.executable, "-m", "helpers.data"], capture_output=True, text=True, cwd=str(REPO),
+                          env={**os.environ, "NBREPORT_ROOT": str(root)}, timeout=120)
+    out = proc.stdout + proc.stderr
+    where = place(ddir, '"licenses"', key="name", value=True)
+    assert proc.returncode == 1 and f"datapackage.json, {where}: The data package has an error" in out, out
