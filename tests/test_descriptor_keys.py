@@ -269,3 +269,18 @@ def test_a_package_level_fault_only_frictionless_sees_is_placed(root):
     out = proc.stdout + proc.stderr
     where = place(ddir, '"licenses"', key="name", value=True)
     assert proc.returncode == 1 and f"datapackage.json, {where}: The data package has an error" in out, out
+
+
+def test_every_project_key_the_collection_reads_is_one_the_descriptor_check_allows():
+    """A key the loaders read (schema.get("x-may-be-empty")) but the check refuses stopped every build
+    of a project that used it; the keys come from the source, not from a list kept by hand."""
+    import re
+
+    from helpers.data.descriptor import PROJECT_KEYS
+
+    allowed = {k for keys in PROJECT_KEYS.values() for k in keys}
+    readers = [REPO / "src" / "helpers" / "data", REPO / "src" / "helpers" / "claims"]  # what reads datapackage.json
+    read = {m for d in readers for f in d.rglob("*.py")
+            for m in re.findall(r"""["'](x-[a-z-]+)["']""", f.read_text(encoding="utf-8"))}
+    assert read, "no x- key found in the collection's code"
+    assert read <= allowed, f"read by the collection's code but refused in datapackage.json: {sorted(read - allowed)}"

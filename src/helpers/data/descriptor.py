@@ -19,7 +19,7 @@ from helpers.data.spec_keys import SPEC_KEYS
 PROJECT_KEYS = {
     "package": ("x-curated-from",),
     "resource": (),
-    "schema": ("x-one-preferred-per", "x-period"),
+    "schema": ("x-one-preferred-per", "x-period", "x-may-be-empty"),
     "field": ("unit", "x-required-if", "x-required-unless", "x-empty-if", "x-printed-in", "x-expression-of",
               "x-calendar", "x-calendar-by"),
 }
