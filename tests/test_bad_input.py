@@ -411,15 +411,20 @@ def project(tmp_path):
     """A repository-shaped folder: the small data set in data/, a manifest with one notebook."""
     root = make_project(tmp_path / "proj", {"models/m.ipynb": ["print('the notebook ran')"]},
                         "notebooks:\n  - path: models/m.ipynb\n    kind: model\n    title: M\n    runs: [{id: m}]\n")
-    ddir = root / "data"
-    for f in ddir.iterdir():
+    for f in (root / "data").iterdir():
         f.unlink()
+    write_good_data(root / "data")
+    return root
+
+
+def write_good_data(ddir):
+    """The small valid data set (GOOD) in `ddir`, under the real schema of its tables, one key per line."""
+    ddir.mkdir(parents=True, exist_ok=True)
     package = json.loads(paths.DATAPACKAGE.read_text())
     package["resources"] = [r for r in package["resources"] if r["name"] in GOOD]
     (ddir / "datapackage.json").write_text(json.dumps(package, indent=1))
     for name, rows in GOOD.items():
         write_table(ddir, name, rows, package)
-    return root
 
 
 def check_data(root):

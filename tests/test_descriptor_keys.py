@@ -17,19 +17,13 @@ from conftest import REPO, write_table
 from helpers import data, paths
 from helpers.data.schema import FIELD_TYPES
 from helpers.data.spec_keys import SPEC_KEYS, from_frictionless
-from test_bad_input import GOOD
+from test_bad_input import GOOD, write_good_data
 
 
 @pytest.fixture
 def root(tmp_path):
     """A folder holding data/ with the small valid data set, its descriptor one key per line."""
-    ddir = tmp_path / "data"
-    ddir.mkdir()
-    package = json.loads(paths.DATAPACKAGE.read_text())
-    package["resources"] = [r for r in package["resources"] if r["name"] in GOOD]
-    (ddir / "datapackage.json").write_text(json.dumps(package, indent=1))
-    for name, rows in GOOD.items():
-        write_table(ddir, name, rows, package)
+    write_good_data(tmp_path / "data")
     return tmp_path
 
 
