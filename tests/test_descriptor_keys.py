@@ -152,6 +152,28 @@ KINDS = {
 }
 
 
+# a condition's value its field cannot hold: the rule it guards would never apply, silently (a second
+# newcomer's trial: 'reportd' switched off the printed-number check, 'derivd' the required formula)
+KINDS.update({
+    "condition_value_misspelt": (
+        lambda p: field(p, "quotas", "formula")["x-required-if"].update(equals="derivd"),
+        ('"name": "quotas"', '"name": "formula"', '"x-required-if"'), "equals", True,
+        "quotas.formula: x-required-if compares status with \"derivd\", which is not one of its values "
+        "(\"reported\", \"derived\", \"undisclosed\"); did you mean \"derived\"?"),
+    "printed_in_condition_misspelt": (
+        lambda p: field(p, "quotas", "value")["x-printed-in"]["if"].update(equals="reportd"),
+        ('"name": "quotas"', '"name": "value"', '"x-printed-in"'), "equals", True,
+        "quotas.value: x-printed-in compares status with \"reportd\", which is not one of its values"),
+    "condition_value_of_another_type": (
+        lambda p: field(p, "quotas", "value")["x-empty-if"].update(equals=5),
+        ('"name": "quotas"', '"name": "value"', '"x-empty-if"'), "equals", True,
+        "quotas.value: x-empty-if compares status with 5, which is not one of its values"),
+    "may_be_empty_not_boolean": (
+        lambda p: table(p, "quotas")["schema"].update({"x-may-be-empty": "false"}),
+        ('"name": "quotas"',), "x-may-be-empty", True, "quotas: x-may-be-empty must be true or false, got \"false\""),
+})
+
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_kind_of_descriptor_fault_is_refused_at_its_line_and_column(root, kind):
     fn, anchors, key, at_value, expected = KINDS[kind]

@@ -319,8 +319,26 @@ def _unknown_field(ck: _Checker, path: tuple, where: str, rule: str, ref: str, f
         ck.at(path, f"{where}: {rule} names unknown field {ref!r}; expected one of {', '.join(fields)}")
 
 
+def _condition_value(ck: _Checker, path: tuple, where: str, rule: str, cond: dict, fields: dict) -> None:
+    """The value a condition compares with is one its field can hold: a misspelt one ('derivd' for
+    'derived') matches no row, and the rule it guards is silently off."""
+    ref, value = fields.get(cond["field"]), cond["equals"]
+    if ref is None or value is None:
+        return
+    enum = (ref.get("constraints") or {}).get("enum") if isinstance(ref.get("constraints"), dict) else None
+    if isinstance(enum, list) and enum:
+        if value not in enum:
+            near = difflib.get_close_matches(str(value), [str(v) for v in enum], n=1, cutoff=0.6)
+            ck.at(path + ("equals",), f"{where}: {rule} compares {cond['field']} with {_json(value)}, which is not one "
+                                      f"of its values ({', '.join(map(_json, enum))})"
+                                      f"{f'; did you mean {_json(near[0])}?' if near else ''}; the rule would never apply")
+    elif ref.get("type", "string") == "string" and not isinstance(value, str):
+        ck.at(path + ("equals",), f"{where}: {rule} compares the text field {cond['field']} with {_json(value)}; "
+                                  "expected a JSON string (a CSV cell is text), or the rule would never apply")
+
+
 def _check_rules(ck: _Checker, f: dict, fp: tuple, where: str, ftype: str, fields: dict) -> None:
-    """The project's x- rules on one field: their shape, then the fields they name."""
+    """The project's x- rules on one field: their shape, then the fields they name and the values they compare."""
     for rule in ("x-required-if", "x-required-unless", "x-empty-if"):
         if rule not in f:
             continue
@@ -329,6 +347,7 @@ def _check_rules(ck: _Checker, f: dict, fp: tuple, where: str, ftype: str, field
                                 f"null>}}, got {_json(f[rule])}")
         else:
             _unknown_field(ck, fp + (rule,), where, rule, f[rule]["field"], fields)
+            _condition_value(ck, fp + (rule,), where, rule, f[rule], fields)
     if "x-calendar-by" in f:
         by = f["x-calendar-by"]
         if not (isinstance(by, dict) and isinstance(by.get("field"), str)
@@ -346,6 +365,8 @@ def _check_rules(ck: _Checker, f: dict, fp: tuple, where: str, ftype: str, field
         else:
             for ref in (pr["field"], *([pr["if"]["field"]] if "if" in pr else [])):
                 _unknown_field(ck, fp + ("x-printed-in",), where, "x-printed-in", ref, fields)
+            if "if" in pr:
+                _condition_value(ck, fp + ("x-printed-in", "if"), where, "x-printed-in", pr["if"], fields)
     if "x-expression-of" in f and not (ftype == "string" and _is_field(f["x-expression-of"], fields)):
         ck.at(fp + ("x-expression-of",), f"{where}: x-expression-of must name a field of the table "
                                          "(the value the expression gives) on a string field")
@@ -374,6 +395,9 @@ def _check_schema_keys(ck: _Checker, res: dict, sp: tuple, fields: dict, names: 
             if k not in fields:
                 ck.at(sp + ("primaryKey",), f"{tname}: primaryKey names unknown field {k!r}; expected one of "
                                             f"{', '.join(fields)}")
+    if "x-may-be-empty" in schema and not isinstance(schema["x-may-be-empty"], bool):
+        ck.at(sp + ("x-may-be-empty",), f"{tname}: x-may-be-empty must be true or false, got "
+                                        f"{_json(schema['x-may-be-empty'])}")
     if "x-one-preferred-per" in schema:
         group = schema["x-one-preferred-per"]
         if not (isinstance(group, list) and group and all(_is_field(k, fields) for k in group)) \
