@@ -269,11 +269,17 @@ class Config:
         if not root.is_dir():
             from nbreport.status import BuildError
 
-            raise BuildError(f"{root}: the repository folder does not exist (given by --root or NBREPORT_ROOT); "
+            what = "is a file, not a folder" if root.exists() else "does not exist"
+            raise BuildError(f"{root}: the repository folder {what} (given by --root or NBREPORT_ROOT); "
                              "expected the folder holding notebooks/ and data/")
-        build = Path(build or os.environ.get("REPORT_BUILD_DIR") or root / "build").resolve()
-        site = Path(site or os.environ.get("REPORT_SITE_DIR") or root / "site").resolve()
-        manifest = Path(manifest).resolve() if manifest else root / "notebooks" / "manifest.yml"
+        try:
+            build = Path(build or os.environ.get("REPORT_BUILD_DIR") or root / "build").resolve()
+            site = Path(site or os.environ.get("REPORT_SITE_DIR") or root / "site").resolve()
+            manifest = Path(manifest).resolve() if manifest else root / "notebooks" / "manifest.yml"
+        except (RuntimeError, OSError) as exc:  # a symbolic link loop
+            from nbreport.status import BuildError
+
+            raise BuildError(f"{exc}; expected a folder (--build-dir, --site-dir) or a file (--manifest)") from None
         kw.setdefault("quiet", _truthy_env("CI"))
         if "REPORT_TIMEOUT" in os.environ and "timeout" not in kw:
             kw["timeout"] = _env_number("REPORT_TIMEOUT", float, "seconds a cell may run, e.g. 600")

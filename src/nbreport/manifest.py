@@ -38,6 +38,7 @@ from __future__ import annotations
 import copy
 import difflib
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass
@@ -196,8 +197,12 @@ def display(path: Path, root: Path) -> str:
     str
         The relative or, outside the repository, the given path.
     """
+    try:  # a symbolic link loop cannot be resolved: the path as written, made absolute, still names the file
+        full = Path(path).resolve()
+    except (RuntimeError, OSError):
+        full = Path(os.path.abspath(path))
     try:
-        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+        return str(full.relative_to(Path(root).resolve()))
     except ValueError:
         return str(path)
 
@@ -411,7 +416,10 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
     try:
         text = file.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ManifestError(f"{shown}: manifest file is missing") from None
+        raise ManifestError(f"{shown}: manifest file is missing"
+                            + ("" if Path(shown).is_absolute() else f" (looked for {file})")) from None
+    except OSError as exc:  # a folder, a symbolic link loop, no permission
+        raise ManifestError(f"{shown}: the manifest cannot be read ({exc.strerror or exc}); expected a YAML file") from None
     except UnicodeDecodeError as exc:
         raw = file.read_bytes()[:exc.start]
         line, col = raw.count(b"\n") + 1, len(raw[raw.rfind(b"\n") + 1:].decode("utf-8", "replace")) + 1
@@ -449,7 +457,10 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
         if rel.startswith("/") or "\\" in rel or any(part in ("..", ".", "") for part in rel.split("/")):
             raise ManifestError(f"{here}: path {rel!r} must be relative to notebooks/ and written plainly "
                                 "(no leading '/', no '.' or '..' part, no '//', forward slashes)")
-        full = (nb_dir / rel).resolve()
+        try:
+            full = (nb_dir / rel).resolve()
+        except (RuntimeError, OSError) as exc:  # a symbolic link loop
+            raise ManifestError(f"{here}: path {rel!r} cannot be followed ({exc}); expected a notebook file") from None
         if nb_dir not in full.parents:
             raise ManifestError(f"{here}: path {rel!r} resolves outside notebooks/; only notebooks inside "
                                 "notebooks/ are run")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -87,8 +88,12 @@ class Problem:
 
 
 def _display(path: Path) -> str:
+    try:  # a symbolic link loop cannot be resolved: the path as written, made absolute, still names the file
+        full = Path(path).resolve()
+    except (RuntimeError, OSError):
+        full = Path(os.path.abspath(path))
     try:
-        return str(Path(path).resolve().relative_to(paths.ROOT))
+        return str(full.relative_to(paths.ROOT))
     except ValueError:
         return str(path)
 
@@ -127,6 +132,9 @@ def _read_package(data_dir: Path | None = None) -> tuple[dict, dict]:
     except FileNotFoundError:
         raise DataError(f"{_display(path)}: the data package descriptor (datapackage.json) is missing: "
                         f"expected the schema of every table in {_display(data_dir)}/") from None
+    except OSError as exc:  # a symbolic link loop
+        raise DataError(f"{_display(path)}: the data package descriptor cannot be read ({exc.strerror or exc}); "
+                        "expected a JSON file") from None
     return _read_package_cached(str(path), st.st_mtime_ns, st.st_size)
 
 
@@ -136,7 +144,11 @@ def _read_package_cached(path: str, mtime: int, size: int) -> tuple[dict, dict]:
 
     path = Path(path)
     shown = _display(path)
-    raw = path.read_bytes()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:  # a folder, a symbolic link loop, no permission
+        raise DataError(f"{shown}: the data package descriptor cannot be read ({exc.strerror or exc}); "
+                        "expected a JSON file") from None
     if raw.startswith(b"\xef\xbb\xbf"):
         raise DataError(f"{shown}, line 1, column 1: the file starts with a UTF-8 byte-order mark; "
                         "expected plain UTF-8 JSON without it")
