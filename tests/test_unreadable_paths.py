@@ -77,3 +77,13 @@ def test_a_listing_cut_short_by_its_reader_prints_no_traceback():
                           capture_output=True, text=True, timeout=60)
     assert proc.stdout.count("\n") == 1 and "Traceback" not in proc.stderr and "BrokenPipe" not in proc.stderr, \
         proc.stderr
+
+
+@pytest.mark.parametrize("option, inside", [("--site-dir", False), ("--build-dir", False), ("--build-dir", True)])
+def test_a_file_where_an_output_folder_belongs(root, tmp_path, option, inside):
+    """It said the file was read-only and advised chmod -R u+w, which cannot help."""
+    afile = tmp_path / "afile"
+    afile.write_text("x")
+    proc = run_report(root, option, str(afile / "sub" if inside else afile))
+    _refused(proc, f"{afile} is a file, so the", "expected a folder", "nothing was executed")
+    assert "chmod" not in proc.stderr and afile.read_text() == "x"

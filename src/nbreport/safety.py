@@ -36,6 +36,10 @@ def check_writable(folder: Path, what: str) -> None:
     target = folder
     while not target.exists() and target.parent != target:
         target = target.parent
+    if not target.is_dir():  # a file where the folder (or one above it) belongs: no chmod will help
+        raise BuildError(f"{target} is a file, so {what} cannot be written {'there' if target == folder else 'inside it'}; "
+                         "expected a folder (choose another path, or move the file); nothing was executed and the "
+                         "site was left as it was")
     dirs = [target]
     if target == folder:
         for base, subdirs, _ in os.walk(folder):
