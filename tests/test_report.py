@@ -828,6 +828,8 @@ def test_an_unwritable_home_puts_no_cache_warning_on_a_page(tmp_path):
     ("--timeout", "-5", "argument --timeout: '-5' is not a number of seconds"),
     ("--timeout", "nan", "argument --timeout: 'nan' is not a number of seconds"),
     ("--connect-timeout", "0", "argument --connect-timeout: '0' is not a number of seconds"),
+    ("--workers", "\u0663", "argument --workers: '\u0663' is not a number of workers"),  # an Arabic-Indic three
+    ("--timeout", "\uff13", "argument --timeout: '\uff13' is not a number of seconds"),  # a full-width three
 ])
 def test_an_option_out_of_range_is_named_before_anything_runs(tmp_path, option, value, expected):
     """A zero or negative worker count or time limit was accepted (0 silently meant the default)."""

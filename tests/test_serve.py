@@ -33,7 +33,7 @@ def test_a_port_in_use_is_named_and_nothing_claims_to_serve(site):
     assert "serving" not in proc.stdout
 
 
-@pytest.mark.parametrize("port", ["abc", "0", "70000", ""])
+@pytest.mark.parametrize("port", ["abc", "0", "70000", "", "\u0663"])
 def test_a_port_that_is_not_a_port_is_named(site, port):
     proc = subprocess.run([*SERVE, port, str(site)], capture_output=True, text=True, timeout=30)
     assert proc.returncode == 2 and f"PORT={port!r} is not a port" in proc.stderr and "Traceback" not in proc.stderr

@@ -211,6 +211,8 @@ def test_no_shared_server_with_idle_zero_and_no_kernel_banner_in_the_builds_outp
     ("REPORT_WORKERS", "0", "REPORT_WORKERS='0' is not a whole number of workers"),
     ("REPORT_TIMEOUT", "10m", "REPORT_TIMEOUT='10m' is not a number of seconds"),
     ("REPORT_TIMEOUT", "inf", "REPORT_TIMEOUT='inf' is not a number of seconds"),
+    ("REPORT_WORKERS", "\u0663", "REPORT_WORKERS='\u0663' is not a whole number of workers"),  # digits of another script
+    ("REPORT_FORK_IDLE", "\u0663", "REPORT_FORK_IDLE='\u0663': expected seconds"),
     # on/off settings: a word that is neither is refused, not taken as on
     ("REPORT_KEPT_WORKERS", "abc", "REPORT_KEPT_WORKERS='abc' is not an on/off setting; expected one of 1, true"),
     ("REPORT_KEPT_WORKERS", "of", "REPORT_KEPT_WORKERS='of' is not an on/off setting"),

@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
     raw = argv[0] if argv else "8000"
     site = Path(argv[1] if len(argv) > 1 else "site")
     try:
-        port = int(raw)
+        port = int(raw) if raw.isascii() else 0  # int() reads other scripts' digits too
     except ValueError:
         port = 0
     if not 1 <= port <= 65535:

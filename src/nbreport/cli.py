@@ -47,7 +47,7 @@ def _scheduler_address(text: str) -> str:
 
 def _positive_int(text: str) -> int:
     try:
-        n = int(text)
+        n = int(text) if text.isascii() else 0  # int() reads other scripts' digits ('٣'): refused, as a typo would be
     except ValueError:
         n = 0
     if n < 1:
@@ -57,7 +57,7 @@ def _positive_int(text: str) -> int:
 
 def _positive_seconds(text: str) -> float:
     try:
-        n = float(text)
+        n = float(text) if text.isascii() else 0.0
     except ValueError:
         n = 0.0
     if not n > 0 or n == float("inf"):  # 0, negative, nan, inf: no limit a build can keep

@@ -149,7 +149,7 @@ def _env_number(name: str, kind, expected: str):
     """The number in environment variable `name`; a BuildError naming it and what was expected."""
     raw = os.environ[name]
     try:
-        value = kind(raw.strip())
+        value = kind(raw.strip()) if raw.isascii() else None  # not other scripts' digits ('٣')
     except ValueError:
         value = None
     if value is None or value <= 0 or value != value or value == float("inf"):

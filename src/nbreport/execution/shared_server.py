@@ -81,7 +81,7 @@ def idle_seconds(env: dict | None = None) -> float:
     if raw.lower() in OFF_WORDS:
         return 0.0
     try:
-        value = float(raw)
+        value = float(raw) if raw.isascii() else math.nan  # not other scripts' digits ('٣')
     except ValueError:
         value = math.nan
     if not 0 <= value <= MAX_IDLE:  # nan, negative, inf, or longer than a day
