@@ -224,6 +224,8 @@ def test_a_malformed_setting_is_named_before_anything_runs(project, var, value, 
     assert proc.returncode == 2
     assert expected in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
     assert not list(root.glob("build/notebooks/*.ipynb")), "nothing ran"
+    checked = run_report(root, "--check", env={**env, var: value})  # --check refuses what the build refuses
+    assert checked.returncode == 2 and expected in checked.stderr, checked.stderr
 
 
 def test_the_key_ignores_shell_bookkeeping_but_not_what_an_import_can_see():

@@ -287,6 +287,14 @@ class Config:
             kw["workers"] = _env_number("REPORT_WORKERS", int, "a whole number of workers, 1 or more")
         for name in SWITCHES:
             switch(name)
+        from nbreport.execution.shared_server import idle_seconds
+
+        try:  # read again when the workers start; checked here so that --check refuses it too
+            idle_seconds()
+        except ValueError as exc:
+            from nbreport.status import BuildError
+
+            raise BuildError(str(exc)) from None
         return cls(root=root, manifest=manifest, build=build, site=site, **kw)
 
     # build/ layout
