@@ -608,3 +608,16 @@ def test_an_element_row_must_name_a_known_announcement_and_element(datadir):
           "unknown event_id 'licencing': expected an id listed in events.csv")
     edit(datadir, "controlled_elements", 0, element="Samarium")
     fails(datadir, "controlled_elements", "controlled_elements.csv, line 2, column 'element'", "expected one of")
+
+
+def test_a_record_spanning_lines_is_named_at_the_line_it_starts_on(datadir):
+    """A quoted line break makes one record span three lines; it was named at the line it ends on."""
+    edit(datadir, "sources", 0, title="Quota\nrises\nagain")  # the first record: line 2 to line 4
+    message = fails(datadir, "sources", "sources.csv, line 2, column 'title': contains a line break")
+    assert "line 4" not in message, message
+    # the records after it are named at their own lines
+    edit(datadir, "sources", 0, title="Quota\nrises")
+    rows = [dict(r) for r in GOOD["sources"]]
+    rows[0]["title"], rows[1]["published"] = "Quota\nrises", "2025-13"
+    write_table(datadir, "sources", rows)
+    fails(datadir, "sources", "sources.csv, line 4, column 'published'")

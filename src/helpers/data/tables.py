@@ -138,6 +138,7 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
     pk = _keys(schema.get("primaryKey"))
     line = 1
     while True:
+        start = reader.line_num + 1  # a record can span lines (a quoted line break): name the line it starts on
         try:
             cells = next(reader)
         except StopIteration:
@@ -145,7 +146,7 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
         except csv.Error as exc:
             problems.append(Problem(path, reader.line_num, None, f"not valid CSV ({exc})"))
             break
-        line = reader.line_num
+        line = start
         if not any(c.strip() for c in cells):  # a row whose contents were deleted must not vanish silently
             problems.append(Problem(path, line, None, f"blank row: expected {len(names)} fields "
                                                       f"({','.join(names[:3])},...); restore the row or delete the line"))
