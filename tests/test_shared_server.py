@@ -217,6 +217,7 @@ def test_no_shared_server_with_idle_zero_and_no_kernel_banner_in_the_builds_outp
     ("REPORT_KEPT_WORKERS", "abc", "REPORT_KEPT_WORKERS='abc' is not an on/off setting; expected one of 1, true"),
     ("REPORT_KEPT_WORKERS", "of", "REPORT_KEPT_WORKERS='of' is not an on/off setting"),
     ("REPORT_CHART_CACHE", "maybe", "REPORT_CHART_CACHE='maybe' is not an on/off setting"),  # the collection's own
+    ("REPORT_WARM_KERNELS", "nein", "REPORT_WARM_KERNELS='nein': no module named 'nein'; expected 0, false"),
 ])
 def test_a_malformed_setting_is_named_before_anything_runs(project, var, value, expected):
     root, env = project

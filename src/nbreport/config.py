@@ -82,6 +82,16 @@ def preimport_modules(ext=None) -> tuple[str, ...]:
 
         raise BuildError(f"{where} must be a list of module names such as ['pandas', 'matplotlib.pyplot'], "
                          f"not {names!r}")
+    if where == "REPORT_WARM_KERNELS":  # a word meant as on or off ('nein') is read as a module name: say so now
+        import importlib.util
+
+        missing = [n for n in names if importlib.util.find_spec(n.split(".")[0]) is None]  # top level: no import
+        if missing:
+            from nbreport.status import BuildError
+
+            raise BuildError(f"REPORT_WARM_KERNELS={setting!r}: no module named {', '.join(map(repr, missing))}; "
+                             f"expected {', '.join(OFF_WORDS)} (cold kernels), {', '.join(ON_WORDS)} (the collection's "
+                             "list) or module names separated by commas")
     return tuple(names)
 
 

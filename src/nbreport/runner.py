@@ -32,7 +32,8 @@ from nbreport import extension as extension_mod
 from nbreport import manifest as manifest_mod
 from nbreport import sweep as sweep_mod
 from nbreport.execution import shared_server
-from nbreport.config import DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, switch, worker_env  # noqa: F401
+from nbreport.config import (DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, preimport_modules, switch,  # noqa: F401
+                             worker_env)
 from nbreport import findings as findings_mod
 from nbreport.fingerprint import NBREPORT_DIR, Inputs, digest, hash_file, hash_tree
 from nbreport.pool import LocalExecutor, Progress
@@ -259,6 +260,7 @@ def preflight(cfg: Config, data: bool = True) -> tuple[manifest_mod.Manifest, li
     man.ext = ext
     for name in (ext.switches if ext is not None else ()):  # the collection's on/off settings: refused if neither
         switch(name)
+    preimport_modules(ext)  # REPORT_WARM_KERNELS or PREIMPORT malformed: refused by --check as by the build
     # the collection's own data checks, without pandas: bad data never reaches a kernel
     data_problems = checked_data(cfg, ext)  # kept when clean on the same data, code and pins
     if data_problems:  # checked first: the joint constraints below count what data/ holds
