@@ -54,6 +54,12 @@ BAD = {
     "missing_argument": ('pct_change(quota("mining", 2019))',
                          ["pct_change(): missing a required argument: 'new'", "expected pct_change(old, new)"]),
     "derived_not_boolean": ('quota("mining", 2019, derived="yes")', ["derived='yes': expected True or False"]),
+    # a second break attempt: recipes that passed every check and published a wrong verdict
+    "boolean_for_a_year": ('quota("mining", True)', ["quota(): year=True: expected a year, not True or False"]),
+    "month_out_of_range": ('years_with_notice_in("first_batch", 2010, 2019, 0, 12)',
+                           ["first_month=0: expected a month from 1 to 12"]),
+    "range_backwards": ('years_with_notice_in("first_batch", 2019, 2010, 1, 12)',
+                        ["first_year=2019 comes after last_year=2010; expected the range in order"]),
 }
 
 

@@ -139,8 +139,19 @@ def _call_problems(node: ast.Call, data: _Data) -> list[str]:
     args = dict(bound.arguments)
     out = []
     for pname, param in sig.parameters.items():
-        if isinstance(param.default, bool) and not isinstance(args[pname], bool):
-            out.append(f"{name}(): {pname}={args[pname]!r}: expected True or False")
+        value = args[pname]
+        if isinstance(param.default, bool):
+            if not isinstance(value, bool):
+                out.append(f"{name}(): {pname}={value!r}: expected True or False")
+        elif isinstance(value, bool):  # True where a year or a name goes: Python reads it as 1
+            out.append(f"{name}(): {pname}={value!r}: expected a {'year' if 'year' in pname else 'value'}, "
+                       "not True or False")
+        elif "month" in pname and isinstance(value, int) and not 1 <= value <= 12:
+            out.append(f"{name}(): {pname}={value!r}: expected a month from 1 to 12")
+    for first, last in (("first_year", "last_year"), ("start", "end")):  # a range given backwards selects nothing
+        lo, hi = args.get(first), args.get(last)
+        if lo is not None and hi is not None and type(lo) is type(hi) and not isinstance(lo, bool) and lo > hi:
+            out.append(f"{name}(): {first}={lo!r} comes after {last}={hi!r}; expected the range in order")
     if keys is None or data.rows(keys.table) is None:
         return out
     if keys.complete is not None:
