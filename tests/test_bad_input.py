@@ -621,3 +621,11 @@ def test_a_record_spanning_lines_is_named_at_the_line_it_starts_on(datadir):
     rows[0]["title"], rows[1]["published"] = "Quota\nrises", "2025-13"
     write_table(datadir, "sources", rows)
     fails(datadir, "sources", "sources.csv, line 4, column 'published'")
+
+
+@pytest.mark.parametrize("table, column", [("sources", "title"), ("claims", "recipe")])
+def test_a_cell_of_only_spaces_is_refused(datadir, table, column):
+    """A recipe of spaces counted as a recipe for the schema and as none for the claims checker, so a claim
+    became 'not checkable' with no reason given; a cell that looks empty must be empty."""
+    edit(datadir, table, 0, **{column: "   "})
+    fails(datadir, table, f"{table}.csv, line 2, column '{column}': only spaces (3): expected a value")

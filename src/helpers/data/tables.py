@@ -171,6 +171,11 @@ def _read_rows(path: Path, schema: dict, problems: list[Problem], rejected: list
                                                           "expected plain text on one line (replace it by a space)"))
                 ok = False
                 continue
+            if raw and not raw.strip():  # looks empty to a reader, is not empty to a check: a rule it guards would skip
+                problems.append(Problem(path, line, name, f"only spaces ({len(raw)}): expected a value, or nothing at "
+                                                          "all for an empty cell"))
+                ok = False
+                continue
             if raw == "":
                 if field.get("constraints", {}).get("required"):
                     problems.append(Problem(path, line, name, "a value is required here"))
