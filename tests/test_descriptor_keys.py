@@ -168,6 +168,14 @@ KINDS.update({
         lambda p: field(p, "quotas", "value")["x-empty-if"].update(equals=5),
         ('"name": "quotas"', '"name": "value"', '"x-empty-if"'), "equals", True,
         "quotas.value: x-empty-if compares status with 5, which is not one of its values"),
+    "enum_value_twice": (
+        lambda p: field(p, "quotas", "status")["constraints"].update(enum=["reported", "derived", "reported"]),
+        ('"name": "quotas"', '"name": "status"', '"enum"', '"derived"'), '"reported"', False,
+        "quotas.status: enum value \"reported\" is listed twice; expected each allowed value once"),
+    "true_and_false_value": (
+        lambda p: field(p, "quotas", "preferred").update(falseValues=["true"]),
+        ('"name": "quotas"', '"name": "preferred"'), "falseValues", True,
+        "quotas.preferred: \"true\" is both a true and a false value; expected each in one list"),
     "may_be_empty_not_boolean": (
         lambda p: table(p, "quotas")["schema"].update({"x-may-be-empty": "false"}),
         ('"name": "quotas"',), "x-may-be-empty", True, "quotas: x-may-be-empty must be true or false, got \"false\""),

@@ -227,6 +227,11 @@ def _check_field(ck: _Checker, f: dict, fp: tuple, where: str, fields: dict) -> 
             vals = f.get(key, default)
             if not (isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals)):
                 ck.at(fp + (key,), f"{where}: {key} must be a list of strings")
+        both = [v for v in f.get("trueValues", ["true"]) if v in f.get("falseValues", ["false"])] \
+            if all(isinstance(f.get(k, []), list) for k in ("trueValues", "falseValues")) else []
+        if both:
+            ck.at(fp + ("falseValues" if "falseValues" in f else "trueValues",),
+                  f"{where}: {', '.join(map(_json, both))} is both a true and a false value; expected each in one list")
     _check_rules(ck, f, fp, where, ftype, fields)
 
 
@@ -288,6 +293,8 @@ def _check_enum(ck: _Checker, enum, f: dict, ep: tuple, where: str, ftype: str) 
         ck.at(ep, f"{where}: 'enum' must be a non-empty list of the allowed values, got {got}")
         return
     for k, v in enumerate(enum):
+        if any(v == w and type(v) is type(w) for w in enum[:k]):  # a slip for another value, most likely
+            ck.at(ep + (k,), f"{where}: enum value {_json(v)} is listed twice; expected each allowed value once")
         if ftype in ("string", "date", "yearmonth"):
             ok = isinstance(v, str)
             if ok and ftype != "string":
