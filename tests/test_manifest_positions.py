@@ -102,6 +102,8 @@ CASES = [
     ("absolute-path", [("path: articles/a.ipynb", "path: ‸/tmp/a.ipynb")], "path '/tmp/a.ipynb' must be relative"),
     ("missing-notebook", [("path: articles/a.ipynb", "path: ‸articles/b.ipynb")],
      "notebook file notebooks/articles/b.ipynb does not exist"),
+    ("notebook-in-another-case", [("path: articles/a.ipynb", "path: ‸articles/A.ipynb")],
+     "notebook file notebooks/articles/A.ipynb does not exist (did you mean 'articles/a.ipynb'?)"),
     ("outside-by-link", [("path: articles/a.ipynb", "path: ‸articles/link.ipynb")],
      "path 'articles/link.ipynb' resolves outside notebooks/"),
     ("listed-twice", [("path: models/sweepy.ipynb", "path: ‸articles/a.ipynb")],

@@ -465,7 +465,11 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
             raise ManifestError(f"{here}: path {rel!r} resolves outside notebooks/; only notebooks inside "
                                 "notebooks/ are run")
         if check_files and not full.is_file():
-            raise ManifestError(f"{here}: notebook file notebooks/{rel} does not exist")
+            there = sorted(str(q.relative_to(nb_dir)) for q in nb_dir.rglob("*.ipynb") if ".ipynb_checkpoints" not in q.parts)
+            near = difflib.get_close_matches(rel, there, n=1, cutoff=0.6) or [q for q in there if q.lower() == rel.lower()]
+            what = "is a folder" if full.is_dir() else "does not exist"
+            raise ManifestError(f"{here}: notebook file notebooks/{rel} {what}"
+                                + (f" (did you mean {near[0]!r}?)" if near else ""))
         try:  # the file, not its spelling: a symbolic or hard link to a listed notebook is the same notebook
             ident: object = (full.stat().st_dev, full.stat().st_ino)
         except OSError:
