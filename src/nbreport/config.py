@@ -85,7 +85,14 @@ def preimport_modules(ext=None) -> tuple[str, ...]:
     if where == "REPORT_WARM_KERNELS":  # a word meant as on or off ('nein') is read as a module name: say so now
         import importlib.util
 
-        missing = [n for n in names if importlib.util.find_spec(n.split(".")[0]) is None]  # top level: no import
+        from importlib.machinery import PathFinder
+
+        extra = [d for d in os.environ.get("PYTHONPATH", "").split(os.pathsep) if d]  # the kernels' path too
+
+        def found(top: str) -> bool:  # the top-level name only: nothing is imported
+            return importlib.util.find_spec(top) is not None or PathFinder.find_spec(top, extra) is not None
+
+        missing = [n for n in names if not found(n.split(".")[0])]
         if missing:
             from nbreport.status import BuildError
 
