@@ -64,3 +64,20 @@ def test_a_free_port_serves_the_site(site):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_a_port_refused_for_rights_is_not_called_in_use(site, monkeypatch, capsys):
+    """Below 1024 a user without rights is refused (PermissionError), which is not another program's port."""
+    import http.server
+
+    from conftest import load_tool
+
+    serve = load_tool("serve")
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(http.server, "ThreadingHTTPServer", refuse)
+    assert serve.main(["80", str(site)]) == 2
+    err = capsys.readouterr().err
+    assert "ports below 1024 need administrator rights" in err and "PORT=8000" in err and "another program" not in err

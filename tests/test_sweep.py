@@ -106,6 +106,8 @@ def test_list_shows_each_sweep_with_its_grid_and_page(tmp_path):
     assert len(points) == 4 and all(p.startswith("sweepy-sens-") for p in points), proc.stdout
     one = run_report(root, "--check", "--only", points[0])  # a listed point can be asked for by its id
     assert one.returncode == 0, one.stderr
+    listed = run_report(root, "--list", "--only", points[0])  # and --list --only lists what it selects
+    assert listed.returncode == 0 and [ln.split()[0] for ln in listed.stdout.splitlines()] == [points[0]], listed.stdout
     assert _nothing_ran(root)
 
 

@@ -43,8 +43,11 @@ def main(argv: list[str]) -> int:
     try:
         server = http.server.ThreadingHTTPServer(("127.0.0.1", port), handler)
     except OSError as exc:
-        print(f"make serve: cannot serve on 127.0.0.1:{port} ({exc.strerror or exc}); another program may use it: "
-              f"choose another port, e.g. make serve PORT={port + 1 if port < 65535 else 8000}", file=sys.stderr)
+        why = ("ports below 1024 need administrator rights" if isinstance(exc, PermissionError)
+               else "another program may use it")
+        other = port + 1 if 1024 <= port < 65535 else 8000
+        print(f"make serve: cannot serve on 127.0.0.1:{port} ({exc.strerror or exc}); {why}: "
+              f"choose another port, e.g. make serve PORT={other}", file=sys.stderr)
         return 2
     print(f"serving {site}/ at http://127.0.0.1:{port}/ (Ctrl-C stops it)", flush=True)
     with server:

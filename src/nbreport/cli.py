@@ -128,6 +128,12 @@ def main(argv: list[str] | None = None) -> int:
         for w in warnings:
             print(f"report: warning: {w}", file=sys.stderr)
         if args.list:
+            if cfg.only:  # --list --only: what those names select
+                chosen = {r.id for key in cfg.only for _, r in man.find(key)}
+                for entry, run in man.runs() + man.sweep_points():
+                    if run.id in chosen:
+                        print(f"{run.id:28} notebooks/{entry.path}  {run.parameters or '{}'}", file=out)
+                return 0
             for entry, run in man.runs():
                 flag = "" if run.site else "  (tests only)"
                 print(f"{run.id:28} notebooks/{entry.path}  {run.parameters or '{}'}{flag}", file=out)
