@@ -14,7 +14,7 @@ from helpers import data as _data
 from helpers.data.schema import pd  # pandas on first use: checking the ledger (make check-data) needs none
 from helpers.claims.derived import article_number_forms
 from helpers.claims.intervals import ClaimError, DATE_UNITS, NotCheckable
-from helpers.claims.ledger_check import claim_lines, ledger_problems
+from helpers.claims.ledger_check import claim_problem, ledger_problems
 from helpers.claims.lookups import Context, Tables
 from helpers.claims.present import (_decimals, _display_decimals, _fmt_interval, _fmt_stated_interval, _fmt_value,
                                     gap_number, status_words)
@@ -158,8 +158,6 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
     tables = Tables(data_dir)
     claims = load_claims(tables.data_dir)
     _refuse(ledger_problems(tables.data_dir, source_id))  # every recipe that cannot run, before any runs
-    lines = claim_lines(tables.data_dir)
-    where = tables.data_dir / _data.resource("claims", _data.read_package(tables.data_dir))["path"]
     sources = tables.frame("sources").set_index("source_id")
     numbers = _numbers_by_article(claims)
     if source_id is not None:
@@ -174,7 +172,7 @@ def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> 
         try:
             res = check_claim(claim, tables, numbers.get(claim["source_id"], frozenset()))
         except ClaimError as exc:       # the row's place in the ledger, as the tables' checks give it
-            raise ClaimError(str(_data.Problem(where, lines.get(claim["claim_id"]), exc.column, str(exc))),
+            raise ClaimError(str(claim_problem(tables.data_dir, claim["claim_id"], exc.column, str(exc))),
                              exc.column) from None
         value, st, unit = res["value"], res["stated_interval"], claim["unit"]
         src = sources.loc[claim["source_id"]] if claim["source_id"] in sources.index else None

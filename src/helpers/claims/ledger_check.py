@@ -253,19 +253,29 @@ def ledger_problems(data_dir: Path | None = None, source_id: str | None = None) 
     return out
 
 
-def claim_lines(data_dir: Path | None = None) -> dict[str, int]:
-    """The line of data/claims.csv each claim stands on, for messages about it.
+def claim_problem(data_dir: Path | None, claim_id: str, column: str, message: str) -> Problem:
+    """A fault found only by evaluating a claim, placed at the line of data/claims.csv it stands on.
+
+    Read only when such a fault occurs: a ledger that evaluates cleanly is not read again.
 
     Parameters
     ----------
-    data_dir : path, optional
-        A data folder laid out like data/.
+    data_dir : path or None
+        A data folder laid out like data/ (None: the repository's data/).
+    claim_id : str
+        The claim the fault belongs to.
+    column : str
+        The ledger column at fault (``recipe`` or ``stated_text``).
+    message : str
+        What is wrong and what was expected.
 
     Returns
     -------
-    dict
-        claim_id -> physical line (1 is the header).
+    Problem
+        ``data/claims.csv, line N, column '<column>': <message>``.
     """
     data_dir = Path(data_dir) if data_dir else paths.DATA
-    rows, _ = _validate("claims", data_dir, _read_package(data_dir)[0])
-    return {row["claim_id"]: row["_line"] for row in rows}
+    package = _read_package(data_dir)[0]
+    rows, _ = _validate("claims", data_dir, package)
+    line = next((row["_line"] for row in rows if row["claim_id"] == claim_id), None)
+    return Problem(data_dir / resource("claims", package)["path"], line, column, message)
