@@ -38,7 +38,6 @@ from __future__ import annotations
 import copy
 import difflib
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass
@@ -46,7 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from nbreport.manifest_records import Entry, Invalid, Run, Sweep  # the records; importable from here too
-from nbreport.strictparse import ParseError, load_yaml, located  # light: PyYAML is imported when a file is read
+from nbreport.strictparse import ParseError, display, load_yaml, located  # light: PyYAML is imported when a file is read
 
 SCHEMA_FILE = Path(__file__).with_name("manifest.schema.json")
 SCHEMA = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
@@ -182,29 +181,6 @@ class Manifest:
                                 f"{display(self.file, self.root)}, and only listed notebooks are run{hint} "
                                 "`python -m nbreport --list` lists them all.")
         return found
-
-
-def display(path: Path, root: Path) -> str:
-    """A path as messages show it: relative to the repository when inside it.
-
-    Parameters
-    ----------
-    path, root : Path
-        A file; the repository.
-
-    Returns
-    -------
-    str
-        The relative or, outside the repository, the given path.
-    """
-    try:  # a symbolic link loop cannot be resolved: the path as written, made absolute, still names the file
-        full = Path(path).resolve()
-    except (RuntimeError, OSError):
-        full = Path(os.path.abspath(path))
-    try:
-        return str(full.relative_to(Path(root).resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _where(data, path, place: str) -> str:

@@ -15,14 +15,17 @@ line and column of every key and value (`Marks`, from the composed nodes' marks)
 checks after parsing (the manifest's shape, ids, paths, sweeps, parameter refusals) can
 point at the key or value they refuse.
 
-`located` is the one place a message names a place in a file: ``"<file>, line L, column C"``.
+`located` is the one place a message names a place in a file: ``"<file>, line L, column C"``,
+and `display` the one place a file's path is shown (relative to the repository when inside it).
 """
 from __future__ import annotations
 
 import bisect
 import json
+import os
 import re
 from json.decoder import scanstring
+from pathlib import Path
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
@@ -30,6 +33,29 @@ _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 class ParseError(ValueError):
     """The text is not valid JSON/YAML, or repeats a key; the message names line and column."""
+
+
+def display(path, root) -> str:
+    """A path as messages show it: relative to the repository when inside it.
+
+    Parameters
+    ----------
+    path, root : Path
+        A file; the repository.
+
+    Returns
+    -------
+    str
+        The relative or, outside the repository, the given path.
+    """
+    try:  # a symbolic link loop cannot be resolved: the path as written, made absolute, still names the file
+        full = Path(path).resolve()
+    except (RuntimeError, OSError):
+        full = Path(os.path.abspath(path))
+    try:
+        return str(full.relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
 
 
 def located(shown: str, line: int | None = None, column: int | None = None) -> str:
@@ -131,27 +157,26 @@ def load_json(text: str, shown: str) -> tuple[object, "Marks"]:
     ParseError
         Naming line and column for invalid JSON or a repeated key; nesting too deep.
     """
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        before = text[:exc.pos].rstrip()
-        if before.endswith(",") and text[exc.pos:exc.pos + 1] in "]}":  # the commonest slip: said where it is
-            comma = len(before) - 1
-            line = text.count("\n", 0, comma) + 1
-            col = comma - (text.rfind("\n", 0, comma) + 1) + 1
-            raise ParseError(f"{located(shown, line, col)}: not valid JSON (a comma after the last item; "
-                             f"expected the next item or the closing {text[exc.pos]!r} without the comma)") from None
-        raise ParseError(f"{located(shown, exc.lineno, exc.colno)}: not valid JSON ({exc.msg})") from None
-    except RecursionError:
-        raise ParseError(f"{shown}: not valid JSON (nested too deeply)") from None
-    keys: dict[tuple, tuple[int, int]] = {}
-    values: dict[tuple, tuple[int, int]] = {(): (1, 1)}
     starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def _line_col(text: str, pos: int) -> tuple[int, int]:
         """Line and column (from 1) of a character offset."""
         line = bisect.bisect_right(starts, pos)
         return line, pos - starts[line - 1] + 1
+
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        before = text[:exc.pos].rstrip()
+        if before.endswith(",") and text[exc.pos:exc.pos + 1] in "]}":  # the commonest slip: said where it is
+            raise ParseError(f"{located(shown, *_line_col(text, len(before) - 1))}: not valid JSON (a comma after "
+                             f"the last item; expected the next item or the closing {text[exc.pos]!r} without the "
+                             "comma)") from None
+        raise ParseError(f"{located(shown, exc.lineno, exc.colno)}: not valid JSON ({exc.msg})") from None
+    except RecursionError:
+        raise ParseError(f"{shown}: not valid JSON (nested too deeply)") from None
+    keys: dict[tuple, tuple[int, int]] = {}
+    values: dict[tuple, tuple[int, int]] = {(): (1, 1)}
 
     def value(pos: int, path: tuple) -> int:
         pos = _WS.match(text, pos).end()

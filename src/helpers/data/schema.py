@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -88,14 +87,10 @@ class Problem:
 
 
 def _display(path: Path) -> str:
-    try:  # a symbolic link loop cannot be resolved: the path as written, made absolute, still names the file
-        full = Path(path).resolve()
-    except (RuntimeError, OSError):
-        full = Path(os.path.abspath(path))
-    try:
-        return str(full.relative_to(paths.ROOT))
-    except ValueError:
-        return str(path)
+    """A path as messages show it: relative to the repository when inside it (nbreport.strictparse.display)."""
+    from nbreport.strictparse import display
+
+    return display(path, paths.ROOT)
 
 
 # --------------------------------------------------------------------------- schema
