@@ -46,21 +46,19 @@ def _scheduler_address(text: str) -> str:
 
 
 def _positive_int(text: str) -> int:
-    try:
-        n = int(text) if text.isascii() else 0  # int() reads other scripts' digits ('٣'): refused, as a typo would be
-    except ValueError:
-        n = 0
-    if n < 1:
+    from nbreport.config import positive_number
+
+    n = positive_number(text, int)
+    if n is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of workers; expected a whole number, 1 or more")
     return n
 
 
 def _positive_seconds(text: str) -> float:
-    try:
-        n = float(text) if text.isascii() else 0.0
-    except ValueError:
-        n = 0.0
-    if not n > 0 or n == float("inf"):  # 0, negative, nan, inf: no limit a build can keep
+    from nbreport.config import positive_number
+
+    n = positive_number(text, float)
+    if n is None:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds; expected a number above 0, e.g. 600")
     return n
 

@@ -162,14 +162,36 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
     return env
 
 
+def positive_number(text: str, kind):
+    """`text` as a finite number above 0 of type `kind` (int or float), else None.
+
+    One reading for the settings (REPORT_WORKERS, REPORT_TIMEOUT) and the options (--workers,
+    --timeout, --connect-timeout): ASCII digits only (int() and float() also read other scripts'
+    digits, '٣' as 3), and no 0, negative, nan or inf, which no build can keep to.
+
+    Parameters
+    ----------
+    text : str
+        As typed.
+    kind : type
+        ``int`` or ``float``.
+
+    Returns
+    -------
+    int or float or None
+    """
+    try:
+        value = kind(text.strip()) if text.isascii() else None
+    except ValueError:
+        return None
+    return value if value is not None and 0 < value < float("inf") else None
+
+
 def _env_number(name: str, kind, expected: str):
     """The number in environment variable `name`; a BuildError naming it and what was expected."""
     raw = os.environ[name]
-    try:
-        value = kind(raw.strip()) if raw.isascii() else None  # not other scripts' digits ('٣')
-    except ValueError:
-        value = None
-    if value is None or value <= 0 or value != value or value == float("inf"):
+    value = positive_number(raw, kind)
+    if value is None:
         from nbreport.status import BuildError
 
         raise BuildError(f"{name}={raw!r} is not {'a number of ' if kind is float else ''}{expected}")
