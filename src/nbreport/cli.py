@@ -126,15 +126,17 @@ def main(argv: list[str] | None = None) -> int:
         for w in warnings:
             print(f"report: warning: {w}", file=sys.stderr)
         if args.list:
+            def run_line(entry, run, flag=""):
+                return f"{run.id:28} notebooks/{entry.path}  {run.parameters or '{}'}{flag}"
+
             if cfg.only:  # --list --only: what those names select
                 chosen = {r.id for key in cfg.only for _, r in man.find(key)}
                 for entry, run in man.runs() + man.sweep_points():
                     if run.id in chosen:
-                        print(f"{run.id:28} notebooks/{entry.path}  {run.parameters or '{}'}", file=out)
+                        print(run_line(entry, run), file=out)
                 return 0
             for entry, run in man.runs():
-                flag = "" if run.site else "  (tests only)"
-                print(f"{run.id:28} notebooks/{entry.path}  {run.parameters or '{}'}{flag}", file=out)
+                print(run_line(entry, run, "" if run.site else "  (tests only)"), file=out)
             for entry in (e for e in man.entries if e.sweep):
                 sw = entry.sweep
                 grid = " x ".join(f"{k} {list(v)}" for k, v in sw.grid.items())

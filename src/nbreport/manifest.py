@@ -447,7 +447,8 @@ def load(file: str | Path | None = None, root: str | Path | None = None, check_f
             raise ManifestError(f"{here}: notebook file notebooks/{rel} {what}"
                                 + (f" (did you mean {near[0]!r}?)" if near else ""))
         try:  # the file, not its spelling: a symbolic or hard link to a listed notebook is the same notebook
-            ident: object = (full.stat().st_dev, full.stat().st_ino)
+            st = full.stat()
+            ident: object = (st.st_dev, st.st_ino)
         except OSError:
             ident = str(full)
         same = seen_paths.get(ident)
