@@ -223,12 +223,12 @@ def _check_field(ck: _Checker, f: dict, fp: tuple, where: str, fields: dict) -> 
     if "constraints" in f:
         _check_constraints(ck, f, fp + ("constraints",), where, ftype)
     if ftype == "boolean":
-        for key, default in (("trueValues", ["true"]), ("falseValues", ["false"])):
-            vals = f.get(key, default)
-            if not (isinstance(vals, list) and vals and all(isinstance(v, str) for v in vals)):
+        vals = {"trueValues": f.get("trueValues", ["true"]), "falseValues": f.get("falseValues", ["false"])}
+        for key, given in vals.items():
+            if not (isinstance(given, list) and given and all(isinstance(v, str) for v in given)):
                 ck.at(fp + (key,), f"{where}: {key} must be a list of strings")
-        both = [v for v in f.get("trueValues", ["true"]) if v in f.get("falseValues", ["false"])] \
-            if all(isinstance(f.get(k, []), list) for k in ("trueValues", "falseValues")) else []
+        both = [v for v in vals["trueValues"] if v in vals["falseValues"]] \
+            if all(isinstance(given, list) for given in vals.values()) else []
         if both:
             ck.at(fp + ("falseValues" if "falseValues" in f else "trueValues",),
                   f"{where}: {', '.join(map(_json, both))} is both a true and a false value; expected each in one list")
