@@ -267,14 +267,13 @@ def _geometry(sweep, pts: list[dict], series_keys: list, name: str, base_head: d
         k = series_keys.index(tuple(r["values"][1:]))
         off = (k - (n - 1) / 2) * spread / (n - 1) if n > 1 else 0
         x = left + col * (xs.index(r["values"][0]) + 0.5) + off
-        inside = _inside(f, base_head)
+        inside, interval = _inside(f, base_head), findings_mod.interval_text(f)
         marks.append({"x": round(x, 1), "y": round(ypos(f["value"]), 1),
                       "y_lo": round(ypos(f["low"]), 1) if f.get("low") is not None else None,
                       "y_hi": round(ypos(f["high"]), 1) if f.get("high") is not None else None,
                       "colour": COLOURS[k % len(COLOURS)], "marker": MARKERS[k % len(MARKERS)],
                       "outside": inside is False,
-                      "title": f"{_point_words(sweep, r)}: {findings_mod.fmt(f)}"
-                               + (f" ({findings_mod.interval_text(f)})" if findings_mod.interval_text(f) else "")})
+                      "title": f"{_point_words(sweep, r)}: {findings_mod.fmt(f)}" + (f" ({interval})" if interval else "")})
     band = None
     if base_head and base_head.get("low") is not None and base_head.get("high") is not None:
         band = {"y": round(ypos(base_head["high"]), 1), "h": round(ypos(base_head["low"]) - ypos(base_head["high"]), 1),

@@ -332,7 +332,8 @@ def _condition_value(ck: _Checker, path: tuple, where: str, rule: str, cond: dic
     ref, value = fields.get(cond["field"]), cond["equals"]
     if ref is None or value is None:
         return
-    enum = (ref.get("constraints") or {}).get("enum") if isinstance(ref.get("constraints"), dict) else None
+    constraints = ref.get("constraints")
+    enum = constraints.get("enum") if isinstance(constraints, dict) else None
     if isinstance(enum, list) and enum:
         if value not in enum:
             near = difflib.get_close_matches(str(value), [str(v) for v in enum], n=1, cutoff=0.6)
