@@ -367,32 +367,20 @@ def test_a_page_is_read_only_once_its_late_requests_have_ended(chromium, tmp_pat
     """`PageVisit.open` waits for the page's own requests, not for a fixed quiet time: a request that
     takes longer than the quiet time (0.6 s to answer), started after the load, has ended when `open`
     returns, and so has the request the page chains onto its answer (blocked: it leaves the machine)."""
-    import functools
-    import http.server
-    import threading
-
-    class Slow(http.server.SimpleHTTPRequestHandler):
+    class Slow(sitecheck._Quiet):
         def do_GET(self):
             if self.path.startswith("/slow"):
                 time.sleep(0.6)
             super().do_GET()
-
-        def log_message(self, *args):
-            pass
 
     (tmp_path / "slow.txt").write_text("late", encoding="utf-8")
     (tmp_path / "index.html").write_text(
         "<!doctype html><title>late</title><script>addEventListener('load', () => setTimeout(() =>"
         " fetch('slow.txt').then(() => fetch('https://example.com/leak')).catch(() => 0), 10));</script>",
         encoding="utf-8")
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Slow, directory=str(tmp_path)))
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        visit = sitecheck.PageVisit(chromium, f"http://127.0.0.1:{server.server_address[1]}/").open("index.html")
+    with sitecheck.serve(tmp_path, Slow) as base:
+        visit = sitecheck.PageVisit(chromium, base).open("index.html")
         try:
             assert visit.blocked == ["https://example.com/leak"] and not visit.inflight, visit.blocked
         finally:
             visit.close()
-    finally:
-        server.shutdown()
-        server.server_close()

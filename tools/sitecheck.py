@@ -31,9 +31,13 @@ class _Quiet(http.server.SimpleHTTPRequestHandler):
 
 
 @contextlib.contextmanager
-def serve(site: Path):
-    """Yield the base URL of `site` served over HTTP on 127.0.0.1 (a free port)."""
-    handler = functools.partial(_Quiet, directory=str(site))
+def serve(site: Path, handler_class=None):
+    """Yield the base URL of `site` served over HTTP on 127.0.0.1 (a free port).
+
+    `handler_class` (a subclass of the quiet request handler, _Quiet) lets a test change how
+    requests are answered, e.g. slowly.
+    """
+    handler = functools.partial(handler_class or _Quiet, directory=str(site))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
