@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 
 from helpers import data as _data
-from helpers.data.schema import pd  # pandas on first use: checking the ledger (make check-data) needs none
+from helpers.data.schema import listed_problems, pd  # pandas on first use: checking the ledger (make check-data) needs none
 from helpers.claims.derived import article_number_forms
 from helpers.claims.intervals import ClaimError, DATE_UNITS, NotCheckable
 from helpers.claims.ledger_check import claim_problem, ledger_problems
@@ -120,9 +120,7 @@ def _refuse(problems: list) -> None:
     if len(problems) == 1:
         raise ClaimError(str(problems[0]))
     if problems:
-        shown = "\n  ".join(str(p) for p in problems[:_data.MAX_ERRORS])
-        more = f"\n  ... and {len(problems) - _data.MAX_ERRORS} more" if len(problems) > _data.MAX_ERRORS else ""
-        raise ClaimError(f"{len(problems)} problems in the claims ledger:\n  {shown}{more}")
+        raise ClaimError(f"{len(problems)} problems in the claims ledger:\n{listed_problems(problems)}")
 
 
 def check_claims(source_id: str | None = None, data_dir: Path | None = None) -> pd.DataFrame:

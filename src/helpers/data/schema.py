@@ -86,6 +86,25 @@ class Problem:
         return f"{where}: {self.message}"
 
 
+def listed_problems(problems: list) -> str:
+    """The first MAX_ERRORS problems, one per indented line, then how many more: the body of a message
+    that lists the faults of a table or of the claims ledger.
+
+    Parameters
+    ----------
+    problems : list of Problem
+        Non-empty.
+
+    Returns
+    -------
+    str
+        ``"  <problem>\n  <problem>..."`` and ``"\n  ... and N more"`` past MAX_ERRORS.
+    """
+    shown = "\n  ".join(str(p) for p in problems[:MAX_ERRORS])
+    more = f"\n  ... and {len(problems) - MAX_ERRORS} more" if len(problems) > MAX_ERRORS else ""
+    return f"  {shown}{more}"
+
+
 def _display(path: Path) -> str:
     """A path as messages show it: relative to the repository when inside it (nbreport.strictparse.display)."""
     from nbreport.strictparse import display

@@ -17,8 +17,8 @@ from pathlib import Path
 from helpers import paths
 from helpers.data.expressions import expression_problems
 from helpers.data.numbers import locator_has_value
-from helpers.data.schema import (DataError, MAX_ERRORS, Problem, _byte_line_col, _check_constraints, _display, _keys, _parse,
-                                 _read_package, _short, calendar_issue, pd, read_package, resource)
+from helpers.data.schema import (DataError, Problem, _byte_line_col, _check_constraints, _display, _keys, _parse,
+                                 _read_package, _short, calendar_issue, listed_problems, pd, read_package, resource)
 
 
 # --------------------------------------------------------------------------- validation
@@ -406,9 +406,7 @@ def _ref_keys(path: Path, schema: dict, fields: tuple) -> set:
 
 
 def _raise(problems: list[Problem]) -> None:
-    shown = "\n  ".join(str(p) for p in problems[:MAX_ERRORS])
-    more = f"\n  ... and {len(problems) - MAX_ERRORS} more" if len(problems) > MAX_ERRORS else ""
-    raise DataError(f"{len(problems)} problem(s) in the curated data:\n  {shown}{more}")
+    raise DataError(f"{len(problems)} problem(s) in the curated data:\n{listed_problems(problems)}")
 
 
 @lru_cache(maxsize=None)
