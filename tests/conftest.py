@@ -24,6 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 # tests build about seventy throwaway projects; their servers leave 20 s after their last build, not
 # ten minutes after the session (tests/test_shared_server.py sets its own).
 os.environ.setdefault("REPORT_FORK_IDLE", "20")
+# Most of those projects are built once: the worker template their server would fork for the next
+# build (0.6 CPU-s of imports, nbreport.execution.kept_worker) would never be used. Kept workers are
+# tests/test_kept_worker.py's, whose projects turn them back on.
+os.environ.setdefault("REPORT_KEPT_WORKERS", "0")
 
 
 def load_tool(name: str):

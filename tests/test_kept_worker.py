@@ -88,10 +88,11 @@ def test_a_server_started_for_other_code_hands_out_no_worker(project):
     (server,) = _servers_of(root)
     sources = _server_env(server)["REPORT_FORK_SOURCES"]
     home = str(root / "build" / "cache")
-    other = kept_worker.fork_worker({"REPORT_FORK_HOME": home, "REPORT_FORK_SOURCES": sources + "x"})
+    other = kept_worker.fork_worker({"REPORT_FORK_HOME": home, "REPORT_FORK_SOURCES": sources + "x",
+                                     "REPORT_KEPT_WORKERS": "1"})
     assert other is None, "a worker was handed out for other code"
     assert "the build's code differs" in _log(root)
-    got = kept_worker.fork_worker({"REPORT_FORK_HOME": home, "REPORT_FORK_SOURCES": sources})
+    got = kept_worker.fork_worker({"REPORT_FORK_HOME": home, "REPORT_FORK_SOURCES": sources, "REPORT_KEPT_WORKERS": "1"})
     assert got is not None, f"no worker for the server's own code:\n{_log(root)[-2000:]}"
     proc, conn = got
     try:
@@ -102,3 +103,22 @@ def test_a_server_started_for_other_code_hands_out_no_worker(project):
     proc.close()
     assert kept_worker.fork_worker({"REPORT_FORK_HOME": home, "REPORT_FORK_SOURCES": sources,
                                     "REPORT_KEPT_WORKERS": "0"}) is None, "REPORT_KEPT_WORKERS=0 is obeyed"
+
+
+def test_a_server_forks_no_worker_template_after_a_build_that_turned_kept_workers_off(project):
+    root, env = project
+    _build(root, {**env, "REPORT_KEPT_WORKERS": "0"})
+    (server,) = _servers_of(root)
+    time.sleep(kept_worker.TEMPLATE_AFTER + 2.0)  # idle long enough for a template to have been forked
+    assert "worker template" not in _log(root), f"a template was forked for a build that wants none:\n{_log(root)[-2000:]}"
+    children = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid_of(p) == server]
+    assert not children, f"the idle server has children {[p.name for p in children]}"
+    _build(root, env, "--force")  # the next build wants kept workers (the default): the template follows
+    _template_ready(root)
+
+
+def _ppid_of(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[-1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return -1

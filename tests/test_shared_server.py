@@ -40,7 +40,8 @@ def _project(tmp_path: Path) -> tuple[Path, dict]:
     lib.mkdir()
     (lib / "probe_mod.py").write_text(PROBE_MOD.format(value=1))
     (lib / "probe.txt").write_text("first")
-    env = {"REPORT_WARM_KERNELS": "probe_mod", "PYTHONPATH": str(lib), "REPORT_FORK_IDLE": "60"}
+    env = {"REPORT_WARM_KERNELS": "probe_mod", "PYTHONPATH": str(lib), "REPORT_FORK_IDLE": "60",
+           "REPORT_KEPT_WORKERS": "1"}  # the product's default (tests/conftest.py turns it off elsewhere)
     return root, env
 
 

@@ -302,6 +302,9 @@ def serve_request(listener, f, conn: socket.socket, request: dict) -> None:
 def maybe_start_template(listener) -> None:
     """Fork the worker template once the server has had no client for TEMPLATE_AFTER seconds.
 
+    Not while the last build it served had kept workers turned off (REPORT_KEPT_WORKERS=0): that
+    build forked its own workers, and a template would be a process and its imports paid for nothing.
+
     Parameters
     ----------
     listener : nbreport.execution.shared_server._Listener
@@ -310,7 +313,9 @@ def maybe_start_template(listener) -> None:
     tpl = getattr(listener, "template", None)
     if tpl is not None and tpl.alive():
         return
-    if listener.clients:  # (SWITCH_ENV is the build's to read: a server serves builds with either value)
+    if not getattr(listener, "kept_wanted", True):  # the last build turned kept workers off
+        return
+    if listener.clients:
         return
     if time.monotonic() - listener.last < TEMPLATE_AFTER:
         return

@@ -407,6 +407,9 @@ class _Listener:
         self.files: dict[str, tuple[int, int]] = {}
         self.last = time.monotonic()
         self.template = None  # the report-worker template, forked once idle (nbreport.execution.kept_worker)
+        # whether the last build served wants kept workers (REPORT_KEPT_WORKERS): a template is
+        # forked only for one that does (kept_worker.maybe_start_template)
+        self.kept_wanted = kept_wanted(os.environ)
 
     def stale(self) -> str | None:
         """The first file read during the imports that changed since, or None (fork_server.changed_file)."""
@@ -440,6 +443,31 @@ class _Listener:
         """Log why and exit; `serve` removes the socket on the way out."""
         _log(f"leaving: {why}")
         sys.exit(0)
+
+
+def kept_wanted(env: dict) -> bool:
+    """Whether a build with environment `env` asks for kept report workers (REPORT_KEPT_WORKERS).
+
+    Why the server asks: its worker template costs a process and about 0.6 CPU-s of imports, which
+    only a later build that wants kept workers can use. A value that is not an on/off word counts as
+    on (the build refuses it before it runs anything: nbreport.config.switch).
+
+    Parameters
+    ----------
+    env : dict
+        A kernel request's environment (the build's, inherited by its workers and kernels).
+
+    Returns
+    -------
+    bool
+    """
+    from nbreport.config import KEPT_WORKERS_ENV, switch
+    from nbreport.status import BuildError
+
+    try:
+        return switch(KEPT_WORKERS_ENV, env)
+    except BuildError:
+        return True
 
 
 def _send(f, message) -> bool:
@@ -530,8 +558,10 @@ def _loop(listener: "_Listener", sel, hello: bytes, fork_server) -> None:
             try:
                 request = json.loads(line)
                 if "worker" in request:  # a build asks for a pre-loaded report worker
+                    listener.kept_wanted = True
                     kept_worker.serve_request(listener, f, conn, request)
                     continue
+                listener.kept_wanted = kept_wanted(request.get("env") or {})
                 pid = os.fork()
             except Exception as exc:  # noqa: BLE001
                 _send(f, {"error": f"{type(exc).__name__}: {exc}"})
