@@ -43,6 +43,7 @@ import pytest
 
 from conftest import REPO, run_report
 from helpers import data
+from nbreport.config import SWEEP_ENV
 
 pytestmark = pytest.mark.notebook
 
@@ -172,6 +173,13 @@ def _string_literals(source: str) -> list[str]:
     return out
 
 
+def _figure_alt(output: dict) -> str | None:
+    """A chart's alt text: in its PNG's metadata, or, where no image was drawn (the perturbed build,
+    as a sweep point: helpers.plots.output.show), in its text's."""
+    meta = output.get("metadata", {})
+    return (meta.get("image/png") or meta.get("text/plain") or {}).get("alt")
+
+
 def _output_text(output: dict) -> list[str]:
     texts = []
     data = output.get("data", {})
@@ -181,7 +189,7 @@ def _output_text(output: dict) -> list[str]:
         texts.append(html.unescape(TAG.sub(" ", URL.sub(" ", "".join(data["text/html"])))))
     elif "text/plain" in data and "image/png" not in data:
         texts.append("".join(data["text/plain"]))
-    alt = output.get("metadata", {}).get("image/png", {}).get("alt")
+    alt = _figure_alt(output)
     if alt:
         texts.append(alt)
     if output.get("output_type") == "stream":
@@ -314,7 +322,10 @@ def perturbed_build(tmp_path_factory):
     perturb(root)
     # the site runs only: a sweep's points are not pages, and their numbers are the same code's (CI time)
     only = [a for rid in site_runs() for a in ("--only", rid)]
-    proc = run_report(root, "--build-dir", str(base / "build"), "--site-dir", str(base / "site"), *only, timeout=1200)
+    # and no chart is laid out or rasterised, as in a sweep point (SWEEP_ENV): the comparison reads a
+    # chart's alt text, never its pixels, and the images were half of this build's CPU
+    proc = run_report(root, "--build-dir", str(base / "build"), "--site-dir", str(base / "site"), *only,
+                      env={SWEEP_ENV: "perturbed-data"}, timeout=1200)
     return base / "build", proc
 
 
@@ -350,6 +361,16 @@ def test_a_retyped_number_is_caught(repo_build, perturbed_build):
         nb["cells"].append({"cell_type": "markdown", "id": "typed", "metadata": {}, "source": typed})
     problems = unmoved(original, perturbed)
     assert len(problems) == 1 and "5,577 t" in problems[0] and "74.9%" in problems[0], problems
+    # a number written in the notebook (here a comment) that an alt text shows: the chart is drawn in
+    # the real build, not in the perturbed one, and its alt text is read from either
+    charts = [[(c, o) for c in nb["cells"] for o in c.get("outputs", []) if _figure_alt(o)] for nb in (original, perturbed)]
+    assert charts[0] and len(charts[0]) == len(charts[1]), "the two builds show the same charts"
+    assert "image/png" in charts[0][0][1]["data"] and "image/png" not in charts[1][0][1]["data"]
+    for (cell, out), mime in zip((charts[0][0], charts[1][0]), ("image/png", "text/plain")):
+        cell["source"] = "".join(cell["source"]) + "\n# peak 6,123 t"
+        out["metadata"][mime]["alt"] += " Peak: 6,123 t."
+    problems = unmoved(original, perturbed)
+    assert len(problems) == 2 and any(", output " in p and "6,123 t" in p for p in problems), problems
 
 
 def test_perturbing_moves_every_value_and_keeps_locators_printing_them(tmp_path):
