@@ -496,6 +496,29 @@ def pytest_collection_finish(session):
         lock.close()  # the background process keeps its copy, and with it the lock
 
 
+class _NotebooksReadTheBuildsCharts:
+    """A notebook that nbval runs once the repository's build is recorded draws its charts into that
+    build's chart cache (REPORT_CACHE_DIR, helpers.plots.chart_cache), so the charts the build drew
+    with the same parameters are read back, not drawn again (nbval's notebooks: 42 s -> 27 s on one
+    core). Set only after the build is done: before, its folder is the build's to make, and the
+    notebooks use the repository's build/cache as they would outside the tests. Not when
+    REPORT_CACHE_DIR is set. A plugin (pytest_configure registers it), not a hook of this file:
+    this file's test hooks reach only the tests under tests/, and nbval's items are the notebooks."""
+
+    @staticmethod
+    def pytest_runtest_setup(item):
+        from nbreport.config import CACHE_ENV
+
+        if not str(item.path).endswith(".ipynb") or os.environ.get(CACHE_ENV) or not hasattr(item.config, "workerinput"):
+            return
+        cache = _shared_build_folder(item.config._tmp_path_factory) / "build" / "cache"
+        if (cache.parent.parent / "processes.json").is_file() and cache.is_dir():
+            os.environ[CACHE_ENV] = str(cache / "collection")
+            # and the build's matplotlib folder: its font list is part of every chart's key, and the
+            # one in the user's own folder may list other fonts (an older matplotlib, fonts added since)
+            os.environ["MPLCONFIGDIR"] = str(cache / "matplotlib")
+
+
 def pytest_sessionfinish(session, exitstatus):
     """A background build this worker started is waited for (another worker may still read it), or
     stopped when the session was interrupted or failed early."""
@@ -523,6 +546,7 @@ def pytest_configure(config):
     opt = config.option
     if not (getattr(opt, "nbval", False) or getattr(opt, "nbval_lax", False)):
         return
+    config.pluginmanager.register(_NotebooksReadTheBuildsCharts(), "notebooks-read-the-builds-charts")
     if getattr(opt, "nbval_kernel_name", None) or getattr(opt, "nbval_current_env", False):
         return
     from nbreport.execution import provisioner
