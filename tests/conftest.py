@@ -20,6 +20,13 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
+# One BLAS/OpenMP thread in the test processes too, as in every kernel (nbreport.config.THREAD_VARS),
+# before anything imports numpy: on two cores the idle threads of a multi-threaded BLAS spin, and
+# the in-process model tests took 19.5 instead of 10.4 CPU-s. A value already set is kept.
+from nbreport.config import single_thread_env  # noqa: E402  (light: no numpy)
+
+os.environ.update(single_thread_env())
+
 # A build's kernel fork server outlives it (nbreport.execution.shared_server), 600 s by default. The
 # tests build about seventy throwaway projects; their servers leave 20 s after their last build, not
 # ten minutes after the session (tests/test_shared_server.py sets its own).
@@ -389,8 +396,8 @@ def repo_build(tmp_path_factory) -> RepoBuild:
 SLOW_FILES = {  # seconds of one file's tests on CI (--durations, November 2026); the order only needs the rank
     "tests/test_report.py": 170, "tests/test_site_browser.py": 100, "tests/test_notebooks.py": 90,
     "tests/test_perturbed_data.py": 40, "tests/test_shared_server.py": 37, "tests/test_dask.py": 30,
-    "tests/test_accept_article.py": 27, "tests/test_new_article.py": 23, "tests/test_guards.py": 21,
-    "tests/test_warm_kernels.py": 15, "tests/test_models.py": 13, "tests/test_parameters.py": 12,
+    "tests/test_accept_article.py": 17, "tests/test_new_article.py": 6, "tests/test_guards.py": 21,
+    "tests/test_warm_kernels.py": 15, "tests/test_models.py": 8, "tests/test_parameters.py": 12,
     "tests/test_install.py": 12, "tests/test_chart_cache.py": 11, "tests/test_warm_nbval.py": 10,
     "tests/test_site.py": 9, "tests/test_sensitivity_browser.py": 7, "tests/test_published_data.py": 7,
     "tests/test_chart_layout.py": 7,
