@@ -191,3 +191,35 @@ def test_a_fork_server_that_cannot_be_started_means_a_cold_kernel_and_one_warnin
         assert asyncio.run(start_and_stop()) == (False, True)  # a cold kernel, and it runs
     err = capsys.readouterr().err
     assert err.count("the kernel fork server failed") == 1 and "start cold" in err and "Traceback" not in err, err
+
+
+def test_a_pool_of_two_or_more_workers_prepares_them_once_in_the_build(monkeypatch):
+    """Workers forked after the build did their imports (worker.preload_for_workers) find them done:
+    a pool of two or more prepares once, here; a pool of one leaves it to its worker."""
+    from nbreport import pool
+    from nbreport.execution import worker
+
+    calls = []
+    monkeypatch.setattr(worker, "preload_for_workers", lambda env: calls.append(dict(env)) or True)
+    monkeypatch.setattr(worker, "main", lambda conn, env, *a, **k: None)  # the forked worker leaves at once
+    env = {"REPORT_KEPT_WORKERS": "0"}
+    for size, expected in ((1, 0), (2, 1), (3, 1)):
+        calls.clear()
+        p = pool.Pool(size, env)
+        try:
+            assert len(p.workers) == size
+            assert len(calls) == expected, (size, calls)
+        finally:
+            p.close(graceful=False)
+
+
+def test_preparing_the_workers_in_the_build_is_left_to_them_when_each_starts_its_own_fork_server(monkeypatch):
+    """With pre-imported kernels but no shared server (REPORT_FORK_IDLE=0), each worker starts its own
+    fork server: preparing in the build would start those later, so the workers prepare themselves."""
+    from nbreport.execution import shared_server, worker
+
+    done = []
+    monkeypatch.setattr(worker, "preload_modules", lambda: done.append(1))
+    monkeypatch.delenv(shared_server.HOME_ENV, raising=False)
+    assert worker.preload_for_workers({"REPORT_PREIMPORT": "json"}) is False and not done
+    assert worker.preload_for_workers({}) is True and done == [1]  # cold kernels: nothing to start first

@@ -36,11 +36,13 @@ class Pool:
         from nbreport.execution import kept_worker
 
         self.kept = kept_worker.wanted(env)  # try the kept server's pre-loaded workers first
+        self.preloaded = False  # whether this process did the workers' imports for them (worker.preload_for_workers)
         self.workers: list[dict] = []
-        for _ in range(max(1, size)):
-            self.workers.append(self._spawn())
+        size = max(1, size)
+        for i in range(size):
+            self.workers.append(self._spawn(size - i))
 
-    def _spawn(self) -> dict:
+    def _spawn(self, left: int = 1) -> dict:
         from nbreport.execution import kept_worker, worker
 
         if self.kept:  # a pre-loaded worker from the kept kernel server of this build folder
@@ -49,6 +51,9 @@ class Pool:
                 proc, conn = got
                 return {"proc": proc, "conn": conn, "job": None, "since": 0.0, "kept": True}
             self.kept = False  # none to be had: fork our own for the rest of this build
+        if left >= 2 and not self.preloaded:  # two or more to fork: their imports once, here
+            self.preloaded = True
+            worker.preload_for_workers(self.env)
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=worker.main, args=(child, self.env), daemon=True, name="report-worker")
         proc.start()

@@ -231,7 +231,7 @@ JOBS = {"execute": execute, "render": rerender, "call": call}
 # --------------------------------------------------------------------------- process
 
 def preload_modules() -> None:
-    """Import papermill and nbformat and build the HTML exporter and kernel manager class.
+    """Import papermill and nbformat, build the HTML exporter and kernel manager class, render once.
 
     What a worker does before its first job; the worker template of nbreport.execution.kept_worker
     does it once for the workers it forks.
@@ -239,11 +239,62 @@ def preload_modules() -> None:
     # jsonschema (via nbformat) imports rfc3987_syntax when it is installed, and that module
     # builds a parser at import: 0.7 s per worker for an IRI format check nbformat never uses.
     sys.modules.setdefault("rfc3987_syntax", None)
-    import nbformat  # noqa: F401
+    import nbformat
     import papermill  # noqa: F401
 
     exporter()
     kernel_manager_class()
+    # a page's first render costs about 0.3 s more than the next (nbconvert's Markdown, highlighting
+    # and HTML passes compile their patterns on first use): paid here, once for every worker forked
+    # from this process (the build's, the kept worker template's), not on each worker's first job
+    warm = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_markdown_cell("# Warm-up\n\nA *page* with a [link](https://example.org) and a table:\n\n"
+                                      "| a | b |\n|---|---|\n| 1 | 2 |"),
+        nbformat.v4.new_code_cell("print(1)", outputs=[nbformat.v4.new_output("stream", name="stdout", text="1\n")])],
+        metadata={"language_info": {"name": "python"}})
+    try:
+        exporter().from_notebook_node(warm, resources={"unique_key": "warm-up", "output_files_dir": "warm-up_files"})
+    except Exception:  # noqa: BLE001 - a warm-up that fails leaves the first page to pay, nothing more
+        pass
+
+
+def preload_for_workers(env: dict) -> bool:
+    """In the build, before it forks two or more workers: do their preparation once, here.
+
+    Each worker would otherwise import papermill, nbformat and nbconvert and build its exporter
+    (`preload_modules`, about 0.55 CPU-s) for itself; a worker forked after this finds them done.
+    The shared kernel fork server is started first (not waited for), so its imports still run
+    alongside these, as they did alongside the workers'. Only where that server is used, or no
+    kernel is pre-imported: a worker's own fork server (REPORT_FORK_IDLE=0) cannot be started from
+    here, and would start later.
+
+    Parameters
+    ----------
+    env : dict
+        The workers' environment on top of this process's (nbreport.config.worker_env).
+
+    Returns
+    -------
+    bool
+        Whether the preparation was done here; False leaves it to each worker, as before.
+    """
+    from nbreport.execution import shared_server
+
+    full = {**os.environ, **env}
+    modules = tuple(m for m in full.get("REPORT_PREIMPORT", "").split(",") if m)
+    if modules and not full.get(shared_server.HOME_ENV):
+        return False
+    if modules:
+        try:
+            from jupyter_client.kernelspec import KernelSpecManager
+
+            options = forking.forkable(KernelSpecManager().get_kernel_spec("python3").argv)
+            if options is not None:
+                shared_server.SharedForkServer(modules, options, full).close()  # started, or found running
+        except Exception:  # noqa: BLE001 - the workers start or find it themselves, and report any problem
+            pass
+    preload_modules()
+    return True
 
 
 def _leave_now() -> None:
