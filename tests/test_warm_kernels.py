@@ -219,7 +219,7 @@ def test_preparing_the_workers_in_the_build_is_left_to_them_when_each_starts_its
     from nbreport.execution import shared_server, worker
 
     done = []
-    monkeypatch.setattr(worker, "preload_modules", lambda: done.append(1))
+    monkeypatch.setattr(worker, "preload_modules", lambda cache=None: done.append(1))
     monkeypatch.delenv(shared_server.HOME_ENV, raising=False)
     assert worker.preload_for_workers({"REPORT_PREIMPORT": "json"}) is False and not done
     assert worker.preload_for_workers({}) is True and done == [1]  # cold kernels: nothing to start first

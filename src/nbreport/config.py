@@ -40,6 +40,25 @@ SWEEP_ENV = "REPORT_SWEEP_POINT"
 # keep caches in (helpers.plots.chart_cache keeps laid-out chart images there); the runner's write
 # guard lets kernels write under build/cache, so a cold build (empty build dir) starts with it empty
 CACHE_ENV = "REPORT_CACHE_DIR"
+# set for a build's workers, to the folder of the page template nbconvert compiles (`template_cache`):
+# a worker's preparation (nbreport.execution.worker.preload_modules) renders a first page into it
+TEMPLATE_CACHE_ENV = "REPORT_TEMPLATE_CACHE"
+
+
+def template_cache(build: Path) -> Path:
+    """The folder of a build's compiled nbconvert page templates (nbreport.render.exporter).
+
+    Parameters
+    ----------
+    build : pathlib.Path
+        The build folder.
+
+    Returns
+    -------
+    pathlib.Path
+        build/cache/jinja/nbconvert, beside the site's build/cache/jinja/site.
+    """
+    return build / "cache" / "jinja" / "nbconvert"
 
 
 def preimport_modules(ext=None) -> tuple[str, ...]:
@@ -144,7 +163,8 @@ def worker_env(root: Path, build: Path | None = None, preimport: tuple[str, ...]
     if build is not None:
         cache = build / "cache"
         env.update({"MPLCONFIGDIR": str(cache / "matplotlib"), "IPYTHONDIR": str(cache / "ipython"),
-                    "JUPYTER_RUNTIME_DIR": str(cache / "runtime"), CACHE_ENV: str(cache / "collection")})
+                    "JUPYTER_RUNTIME_DIR": str(cache / "runtime"), CACHE_ENV: str(cache / "collection"),
+                    TEMPLATE_CACHE_ENV: str(template_cache(build))})
         if preimport:
             # the kernel fork server is shared by the workers and kept for the next build of this
             # build folder (nbreport.execution.shared_server), unless REPORT_FORK_IDLE=0

@@ -28,7 +28,7 @@ import time
 import traceback
 from pathlib import Path
 
-from nbreport.config import SWEEP_ENV
+from nbreport.config import SWEEP_ENV, TEMPLATE_CACHE_ENV
 from nbreport.execution import fork_server, forking, kernels
 from nbreport.execution.kernels import kernel_manager_class, kill_kernels
 from nbreport.execution.outcome import fix_text, mark_failure
@@ -230,11 +230,17 @@ JOBS = {"execute": execute, "render": rerender, "call": call}
 
 # --------------------------------------------------------------------------- process
 
-def preload_modules() -> None:
+def preload_modules(template_cache: str | None = None) -> None:
     """Import papermill and nbformat, build the HTML exporter and kernel manager class, render once.
 
     What a worker does before its first job; the worker template of nbreport.execution.kept_worker
     does it once for the workers it forks.
+
+    Parameters
+    ----------
+    template_cache : str, optional
+        The build's folder of compiled page templates; default the environment's TEMPLATE_CACHE_ENV
+        (nbreport.config.worker_env sets it), so the first render keeps them for the next worker.
     """
     # jsonschema (via nbformat) imports rfc3987_syntax when it is installed, and that module
     # builds a parser at import: 0.7 s per worker for an IRI format check nbformat never uses.
@@ -242,7 +248,8 @@ def preload_modules() -> None:
     import nbformat
     import papermill  # noqa: F401
 
-    exporter()
+    cache = template_cache or os.environ.get(TEMPLATE_CACHE_ENV)
+    exporter(Path(cache) if cache else None)
     kernel_manager_class()
     # a page's first render costs about 0.3 s more than the next (nbconvert's Markdown, highlighting
     # and HTML passes compile their patterns on first use): paid here, once for every worker forked
@@ -293,7 +300,7 @@ def preload_for_workers(env: dict) -> bool:
                 shared_server.SharedForkServer(modules, options, full).close()  # started, or found running
         except Exception:  # noqa: BLE001 - the workers start or find it themselves, and report any problem
             pass
-    preload_modules()
+    preload_modules(full.get(TEMPLATE_CACHE_ENV))
     return True
 
 

@@ -14,6 +14,7 @@ import re
 import shutil
 from pathlib import Path
 
+from nbreport.config import template_cache
 from nbreport.findings import MIMETYPE as FINDINGS_MIME
 from nbreport.render.cells import output_texts, plain, source
 
@@ -313,7 +314,7 @@ def render(nb, run_id: str, pages_dir: Path, thumbs_dir: Path, error: dict | Non
     # compiled templates kept beside the pages (build/cache/jinja/nbconvert when pages_dir is
     # build/pages); not the site's folder: an entry is keyed by template file and source, not by
     # the settings of the environment that compiled it
-    body, resources = exporter(pages_dir.parent / "cache" / "jinja" / "nbconvert").from_notebook_node(
+    body, resources = exporter(template_cache(pages_dir.parent)).from_notebook_node(
         nb, resources={"unique_key": run_id, "output_files_dir": files_dir_name})
     resources.setdefault("outputs", {}).update(phone_files)
     files_dir = pages_dir / files_dir_name
