@@ -223,3 +223,21 @@ def test_preparing_the_workers_in_the_build_is_left_to_them_when_each_starts_its
     monkeypatch.delenv(shared_server.HOME_ENV, raising=False)
     assert worker.preload_for_workers({"REPORT_PREIMPORT": "json"}) is False and not done
     assert worker.preload_for_workers({}) is True and done == [1]  # cold kernels: nothing to start first
+
+
+def test_preparation_that_fails_in_the_build_is_left_to_the_workers(monkeypatch):
+    """A failure while the build prepares its workers (a broken nbconvert, say) is not the build's
+    crash: the workers prepare themselves and report it the way they always did."""
+    from nbreport import pool
+    from nbreport.execution import worker
+
+    def broken(env):
+        raise ImportError("nbconvert is broken")
+
+    monkeypatch.setattr(worker, "preload_for_workers", broken)
+    monkeypatch.setattr(worker, "main", lambda conn, env, *a, **k: None)
+    p = pool.Pool(2, {"REPORT_KEPT_WORKERS": "0"})
+    try:
+        assert len(p.workers) == 2
+    finally:
+        p.close(graceful=False)

@@ -53,7 +53,10 @@ class Pool:
             self.kept = False  # none to be had: fork our own for the rest of this build
         if left >= 2 and not self.preloaded:  # two or more to fork: their imports once, here
             self.preloaded = True
-            worker.preload_for_workers(self.env)
+            try:
+                worker.preload_for_workers(self.env)
+            except Exception:  # noqa: BLE001 - each worker then prepares itself and reports what fails, as before
+                pass
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=worker.main, args=(child, self.env), daemon=True, name="report-worker")
         proc.start()
