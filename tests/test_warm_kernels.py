@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 import types
 
 import pytest
@@ -241,3 +242,30 @@ def test_preparation_that_fails_in_the_build_is_left_to_the_workers(monkeypatch)
         assert len(p.workers) == 2
     finally:
         p.close(graceful=False)
+
+
+def test_a_worker_that_died_before_its_first_job_is_reported_as_dead_not_as_an_error_of_the_build(monkeypatch):
+    """A worker whose own preparation failed (a broken nbconvert) may be gone before the build sends
+    it a job, now that the build prepared first and forks at once: sending then breaks the pipe. That
+    is the worker's death, reported by `wait` with its job (which the runner tries once more), not an
+    OSError that stops the build as "cannot write a build file: Broken pipe"."""
+    from nbreport import pool
+    from nbreport.execution import worker
+
+    monkeypatch.setattr(worker, "preload_for_workers", lambda env: True)
+    monkeypatch.setattr(worker, "main", lambda conn, env, *a, **k: None)  # dies before its first job
+    ex = pool.LocalExecutor(1)
+    ex.start({"REPORT_KEPT_WORKERS": "0"}, 1)
+    try:
+        w = ex.pool.workers[0]
+        w["proc"].join(10)
+        assert not w["proc"].is_alive()
+        job = {"op": "call", "id": "probe", "target": "json:dumps"}
+        ex.submit(job)  # raised BrokenPipeError before the fix
+        got = []
+        end = time.monotonic() + 10
+        while not got and time.monotonic() < end:
+            got = ex.wait(0.5)
+        assert got and got[0][0] is job and got[0][1] is None, got
+    finally:
+        ex.close(graceful=False)

@@ -95,7 +95,10 @@ class Pool:
             The job dict; it must pickle, as it goes over the worker's pipe.
         """
         w["job"], w["since"] = job, time.monotonic()
-        w["conn"].send(job)
+        try:
+            w["conn"].send(job)
+        except OSError:  # it died before its job reached it (its preparation failed): `wait` reports
+            pass  # it as dead, with this job, which is tried once more; not an error of the build's files
 
     def wait(self, timeout: float) -> list[tuple[dict, dict | None]]:
         """Wait for messages from the workers, so one call serves every worker's pipe at once.
