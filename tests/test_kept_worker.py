@@ -115,6 +115,11 @@ def test_a_server_forks_no_worker_template_after_a_build_that_turned_kept_worker
     assert not children, f"the idle server has children {[p.name for p in children]}"
     _build(root, env, "--force")  # the next build wants kept workers (the default): the template follows
     _template_ready(root)
+    template = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid_of(p) == server]
+    assert template, "no template process"
+    _build(root, {**env, "REPORT_KEPT_WORKERS": "0"}, "--force")  # and a build that turns them off again:
+    assert all(_wait_gone(int(p.name), 10) for p in template), \
+        f"the template forked for the earlier build was kept:\n{_log(root)[-2000:]}"  # README: keeps no such process
 
 
 def _ppid_of(proc: Path) -> int:
@@ -122,3 +127,27 @@ def _ppid_of(proc: Path) -> int:
         return int((proc / "stat").read_text().rsplit(")", 1)[-1].split()[1])
     except (OSError, ValueError, IndexError):
         return -1
+
+
+def test_a_template_forked_for_an_earlier_build_is_stopped_once_a_build_turns_kept_workers_off():
+    """README: a server whose last build had REPORT_KEPT_WORKERS off keeps no worker template. A
+    template forked for an earlier build was kept, idle and unused, until the server left."""
+    import socket
+    import types
+
+    ours, theirs = socket.socketpair()
+    try:
+        tpl = kept_worker.Template.__new__(kept_worker.Template)  # no fork: its socket is all the server holds
+        tpl.pid, tpl.sock, tpl.ready = 0, ours, True
+        listener = types.SimpleNamespace(template=tpl, kept_wanted=True, clients={}, last=time.monotonic() - 60,
+                                         sock=None)
+        kept_worker.maybe_start_template(listener)
+        assert tpl.alive() and listener.template is tpl, "a build that wants kept workers keeps its template"
+        listener.kept_wanted = False  # a build with REPORT_KEPT_WORKERS=0 asked for a kernel
+        kept_worker.maybe_start_template(listener)
+        assert not tpl.alive(), "the template was kept after a build that turned kept workers off"
+        theirs.settimeout(5)
+        assert theirs.recv(1) == b"", "the template's socket is not closed, so the template does not leave"
+    finally:
+        ours.close()
+        theirs.close()

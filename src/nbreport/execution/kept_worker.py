@@ -249,6 +249,16 @@ class Template:
             self.sock = None
         return reply, fds
 
+    def stop(self) -> None:
+        """Close the server's end of the template's socket: the template reads its end and exits.
+
+        Why: a server whose last build turned kept workers off keeps no template (README), even one
+        forked for an earlier build.
+        """
+        if self.sock is not None:
+            self.sock.close()
+            self.sock = None
+
     def alive(self) -> bool:
         """Whether the template can still be asked (it has not exited or answered stale).
 
@@ -303,7 +313,8 @@ def maybe_start_template(listener) -> None:
     """Fork the worker template once the server has had no client for TEMPLATE_AFTER seconds.
 
     Not while the last build it served had kept workers turned off (REPORT_KEPT_WORKERS=0): that
-    build forked its own workers, and a template would be a process and its imports paid for nothing.
+    build forked its own workers, and a template would be a process and its imports paid for nothing;
+    a template forked for an earlier build is stopped then.
 
     Parameters
     ----------
@@ -311,9 +322,14 @@ def maybe_start_template(listener) -> None:
         The server's state; sets its ``template``.
     """
     tpl = getattr(listener, "template", None)
-    if tpl is not None and tpl.alive():
-        return
     if not getattr(listener, "kept_wanted", True):  # the last build turned kept workers off
+        if tpl is not None and tpl.alive():  # one forked for an earlier build would idle unused
+            from nbreport.execution.shared_server import _log
+
+            _log("worker template stopped: the last build turned kept workers off")
+            tpl.stop()
+        return
+    if tpl is not None and tpl.alive():
         return
     if listener.clients:
         return
@@ -342,7 +358,10 @@ def _template_main(sock: socket.socket, close: list) -> None:
         report, files = fork_server.import_modules(["nbreport.execution.worker"], then=load)
         _log(f"worker template ready in {report['seconds']} s ({len(files)} files recorded"
              f"{'; failed: ' + ', '.join(report['failed']) if report['failed'] else ''})")
-        sock.sendall(json.dumps(report).encode() + b"\n")
+        try:
+            sock.sendall(json.dumps(report).encode() + b"\n")
+        except OSError:  # stopped while it imported (Template.stop)
+            return
         while True:
             try:
                 line = _read_line(sock)
