@@ -198,6 +198,28 @@ def test_article_source_id_must_exist(tmp_path):
 
 # --------------------------------------------------------------------------- interruptions
 
+def test_workers_that_cannot_be_prepared_stop_the_build_with_one_message_and_leave_the_site(ok_project, tmp_path):
+    """nbconvert that will not import (here a module of that name first on PYTHONPATH) kills every
+    report worker: the build says so once, naming the file and line, runs nothing and keeps the site."""
+    root = ok_project
+    before = site_digest(root / "site")
+    write_notebook(root / "notebooks" / "models" / "two.ipynb", ["print('NEW-OUTPUT')", figure_cell("A bar")])
+    write_notebook(root / "notebooks" / "models" / "one.ipynb", ["print('NEW-OUTPUT-one', label)"])
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "nbconvert.py").write_text("raise ImportError('nbconvert is broken on purpose')\n")
+    proc = run_report(root, env={"PYTHONPATH": str(broken), "REPORT_KEPT_WORKERS": "0"})
+    err = proc.stdout + proc.stderr
+    assert proc.returncode == 2, err
+    assert err.startswith("report: the report workers cannot be prepared; nothing was executed: ImportError: "
+                          f"nbconvert is broken on purpose ({broken / 'nbconvert.py'}, line 1)"), err
+    assert "Traceback" not in err, err
+    assert site_digest(root / "site") == before
+    proc = run_report(root)  # repaired: the next build runs the edited notebooks
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "NEW-OUTPUT" in (root / "site" / "reports" / "two.html").read_text(encoding="utf-8")
+
+
 def test_crash_while_writing_the_site_leaves_the_previous_site(ok_project):
     from nbreport import runner
 

@@ -226,22 +226,26 @@ def test_preparing_the_workers_in_the_build_is_left_to_them_when_each_starts_its
     assert worker.preload_for_workers({}) is True and done == [1]  # cold kernels: nothing to start first
 
 
-def test_preparation_that_fails_in_the_build_is_left_to_the_workers(monkeypatch):
-    """A failure while the build prepares its workers (a broken nbconvert, say) is not the build's
-    crash: the workers prepare themselves and report it the way they always did."""
+def test_workers_that_cannot_be_prepared_stop_the_build_with_one_message_before_anything_runs(monkeypatch):
+    """A failure while the build prepares its workers (nbconvert will not import, say) would kill every
+    worker: the build stops there with one message naming the error and the file and line it came
+    from, not a traceback per worker and every run reported as a dead worker."""
     from nbreport import pool
     from nbreport.execution import worker
+    from nbreport.status import BuildError
 
     def broken(env):
         raise ImportError("nbconvert is broken")
 
     monkeypatch.setattr(worker, "preload_for_workers", broken)
-    monkeypatch.setattr(worker, "main", lambda conn, env, *a, **k: None)
-    p = pool.Pool(2, {"REPORT_KEPT_WORKERS": "0"})
-    try:
-        assert len(p.workers) == 2
-    finally:
-        p.close(graceful=False)
+    forked = []
+    monkeypatch.setattr(worker, "main", lambda conn, env, *a, **k: forked.append(1))
+    with pytest.raises(BuildError) as err:
+        pool.Pool(2, {"REPORT_KEPT_WORKERS": "0"})
+    message = str(err.value)
+    assert message.startswith("the report workers cannot be prepared; nothing was executed: "
+                              "ImportError: nbconvert is broken ("), message
+    assert f"{__file__}, line " in message, message
 
 
 def test_a_worker_that_died_before_its_first_job_is_reported_as_dead_not_as_an_error_of_the_build(monkeypatch):

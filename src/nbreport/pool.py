@@ -12,6 +12,20 @@ import time
 from dataclasses import dataclass, field
 
 
+def _unprepared(exc: BaseException):
+    """The BuildError for workers that cannot be prepared (papermill or nbconvert will not import, say),
+    naming the exception and the file and line it was raised at: each worker would die of it, and the
+    build would report every run as a dead worker after a traceback per worker."""
+    import traceback
+
+    from nbreport.status import BuildError
+
+    frames = traceback.extract_tb(exc.__traceback__)
+    at = f" ({frames[-1].filename}, line {frames[-1].lineno})" if frames else ""
+    return BuildError(f"the report workers cannot be prepared; nothing was executed: "
+                      f"{type(exc).__name__}: {exc}{at}")
+
+
 class Pool:
     """Long-lived worker processes (nbreport.execution.worker.main) fed one job at a time over pipes.
 
@@ -55,8 +69,8 @@ class Pool:
             self.preloaded = True
             try:
                 worker.preload_for_workers(self.env)
-            except Exception:  # noqa: BLE001 - each worker then prepares itself and reports what fails, as before
-                pass
+            except Exception as exc:  # noqa: BLE001 - every worker would fail the same way: one message, nothing run
+                raise _unprepared(exc) from None
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=worker.main, args=(child, self.env), daemon=True, name="report-worker")
         proc.start()
