@@ -273,3 +273,22 @@ def test_a_worker_that_died_before_its_first_job_is_reported_as_dead_not_as_an_e
         assert got and got[0][0] is job and got[0][1] is None, got
     finally:
         ex.close(graceful=False)
+
+
+def test_a_servers_log_names_what_failed_while_it_imported_and_why():
+    """A fork server's or worker template's log line said "(failed: then)" when its preparation after
+    the imports failed: it now names each failed step with its error."""
+    import subprocess
+
+    code = ("from nbreport.execution import fork_server as f\n"
+            "def prepare():\n    raise ImportError('nbconvert is broken')\n"
+            "report, _ = f.import_modules(['no_such_module_for_the_test'], then=prepare)\n"
+            "print(f.failures(report))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    line = out.stdout.strip()
+    assert line.startswith("; failed: no_such_module_for_the_test (ModuleNotFoundError: No module named"), line
+    assert "the step after the imports (ImportError: nbconvert is broken)" in line, line
+    from nbreport.execution import fork_server
+
+    assert fork_server.failures({"failed": {}}) == ""

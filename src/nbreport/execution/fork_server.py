@@ -16,6 +16,7 @@ import threading
 import time
 
 LAUNCHER = "ipykernel_launcher"
+AFTER_IMPORTS = "the step after the imports"  # the name a failure of import_modules' `then` is reported under
 # what every kernel imports while ipykernel's app initialises, whatever the notebook: imported once
 # in the server instead of in each kernel (debugpy through ipykernel.debugger, sqlite3 for IPython's
 # history, tornado's queues, pdb). Measured, 30 November 2026: a forked kernel's initialise went
@@ -234,7 +235,7 @@ def import_modules(modules: list[str], then=None) -> tuple[dict, dict]:
         try:
             then()
         except Exception as exc:  # noqa: BLE001
-            failed["then"] = f"{type(exc).__name__}: {exc}"
+            failed[AFTER_IMPORTS] = f"{type(exc).__name__}: {exc}"
     seconds = time.perf_counter() - t0
     recording[0] = False
     files: dict[str, tuple[int, int]] = {}
@@ -247,6 +248,23 @@ def import_modules(modules: list[str], then=None) -> tuple[dict, dict]:
             files[path] = (st.st_size, st.st_mtime_ns)
     return ({"imported": imported, "failed": failed, "seconds": round(seconds, 3),
              "threads": threading.active_count(), "pid": os.getpid(), "files": len(files)}, files)
+
+
+def failures(report: dict) -> str:
+    """What failed in an `import_modules` report, for a server's log: "; failed: name (error), ...".
+
+    Parameters
+    ----------
+    report : dict
+        The report; its ``failed`` maps a module (or AFTER_IMPORTS) to its error text.
+
+    Returns
+    -------
+    str
+        "" when nothing failed.
+    """
+    failed = report.get("failed") or {}
+    return "; failed: " + ", ".join(f"{name} ({why})" for name, why in failed.items()) if failed else ""
 
 
 def changed_file(files: dict) -> str | None:

@@ -357,7 +357,7 @@ def _template_main(sock: socket.socket, close: list) -> None:
 
         report, files = fork_server.import_modules(["nbreport.execution.worker"], then=load)
         _log(f"worker template ready in {report['seconds']} s ({len(files)} files recorded"
-             f"{'; failed: ' + ', '.join(report['failed']) if report['failed'] else ''})")
+             f"{fork_server.failures(report)})")
         try:
             sock.sendall(json.dumps(report).encode() + b"\n")
         except OSError:  # stopped while it imported (Template.stop)

@@ -511,7 +511,7 @@ def serve(path: str, idle: float, home: str, modules: list[str]) -> None:
     _log(f"listening on {path}; importing {', '.join(modules)}")
     report, listener.files = fork_server.import_modules(modules)
     _log(f"imported in {report['seconds']} s ({len(listener.files)} files recorded"
-         f"{'; failed: ' + ', '.join(report['failed']) if report['failed'] else ''})")
+         f"{fork_server.failures(report)})")
     hello = json.dumps(report).encode() + b"\n"
     sel = selectors.DefaultSelector()
     sel.register(listener.sock, selectors.EVENT_READ, "accept")
