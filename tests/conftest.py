@@ -514,16 +514,17 @@ class _NotebooksReadTheBuildsCharts:
 
     @staticmethod
     def pytest_runtest_setup(item):
-        from nbreport.config import CACHE_ENV
+        from nbreport.config import CACHE_ENV, worker_env
 
         if not str(item.path).endswith(".ipynb") or os.environ.get(CACHE_ENV) or not hasattr(item.config, "workerinput"):
             return
-        cache = _shared_build_folder(item.config._tmp_path_factory) / "build" / "cache"
-        if (cache.parent.parent / "processes.json").is_file() and cache.is_dir():
-            os.environ[CACHE_ENV] = str(cache / "collection")
+        shared = _shared_build_folder(item.config._tmp_path_factory)
+        if (shared / "processes.json").is_file() and (shared / "build" / "cache").is_dir():
+            build_env = worker_env(REPO, shared / "build")  # what the build's kernels had
+            os.environ[CACHE_ENV] = build_env[CACHE_ENV]
             # and the build's matplotlib folder: its font list is part of every chart's key, and the
             # one in the user's own folder may list other fonts (an older matplotlib, fonts added since)
-            os.environ["MPLCONFIGDIR"] = str(cache / "matplotlib")
+            os.environ["MPLCONFIGDIR"] = build_env["MPLCONFIGDIR"]
 
 
 def pytest_sessionfinish(session, exitstatus):

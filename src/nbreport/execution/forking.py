@@ -242,6 +242,28 @@ def _start_server(modules: tuple[str, ...], options: tuple[str, ...], env: dict 
     return ForkServer(modules, options, env)
 
 
+def kernel_options(kernel: str = "python3") -> tuple[str, ...] | None:
+    """The interpreter options of `kernel`'s kernelspec when its kernels can be forked (`forkable`).
+
+    Parameters
+    ----------
+    kernel : str, default "python3"
+        The kernelspec's name.
+
+    Returns
+    -------
+    tuple of str or None
+        None when the kernelspec cannot be found or read, or is not this interpreter's ipykernel:
+        the first job then starts its kernel the ordinary way and reports any problem.
+    """
+    try:
+        from jupyter_client.kernelspec import KernelSpecManager
+
+        return forkable(KernelSpecManager().get_kernel_spec(kernel).argv)
+    except Exception:  # noqa: BLE001 - see Returns
+        return None
+
+
 def start_early(modules: tuple[str, ...], kernel: str = "python3") -> None:
     """Start the fork server for `kernel`'s kernelspec now, so it imports while the worker loads papermill.
 
@@ -257,12 +279,7 @@ def start_early(modules: tuple[str, ...], kernel: str = "python3") -> None:
     """
     global preimport
     preimport = tuple(modules)
-    try:
-        from jupyter_client.kernelspec import KernelSpecManager
-
-        options = forkable(KernelSpecManager().get_kernel_spec(kernel).argv)
-    except Exception:  # noqa: BLE001 - the first job starts its kernel and reports the problem
-        return
+    options = kernel_options(kernel)
     if options is not None:
         try:
             server(options=options)

@@ -265,6 +265,11 @@ def preload_modules(template_cache: str | None = None) -> None:
         pass
 
 
+def _preimport(env) -> tuple[str, ...]:
+    """The warm kernels' modules the build named in REPORT_PREIMPORT (nbreport.config.worker_env), or ()."""
+    return tuple(m for m in env.get("REPORT_PREIMPORT", "").split(",") if m)
+
+
 def preload_for_workers(env: dict) -> bool:
     """In the build, before it forks two or more workers: do their preparation once, here.
 
@@ -288,16 +293,13 @@ def preload_for_workers(env: dict) -> bool:
     from nbreport.execution import shared_server
 
     full = {**os.environ, **env}
-    modules = tuple(m for m in full.get("REPORT_PREIMPORT", "").split(",") if m)
+    modules = _preimport(full)
     if modules and not full.get(shared_server.HOME_ENV):
         return False
-    if modules:
+    options = forking.kernel_options() if modules else None
+    if options is not None:
         try:
-            from jupyter_client.kernelspec import KernelSpecManager
-
-            options = forking.forkable(KernelSpecManager().get_kernel_spec("python3").argv)
-            if options is not None:
-                shared_server.SharedForkServer(modules, options, full).close()  # started, or found running
+            shared_server.SharedForkServer(modules, options, full).close()  # started, or found running
         except Exception:  # noqa: BLE001 - the workers start or find it themselves, and report any problem
             pass
     preload_modules(full.get(TEMPLATE_CACHE_ENV))
@@ -348,8 +350,9 @@ def main(conn, env: dict, preload: bool = True, watch: bool = False) -> None:
     if not watch and os.getppid() != parent:
         on_term(None, None)
     os.environ.update(env)
-    if os.environ.get("REPORT_PREIMPORT"):  # the fork server imports while this worker loads papermill
-        forking.start_early(tuple(m for m in os.environ["REPORT_PREIMPORT"].split(",") if m))
+    modules = _preimport(os.environ)
+    if modules:  # the fork server imports while this worker loads papermill
+        forking.start_early(modules)
     if preload:
         preload_modules()
     conn.send({"op": "ready", "pid": os.getpid()})
