@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from test_shared_server import _alive, _build, _servers_of, _wait_gone, project, sleeping_build  # noqa: F401 (fixture)
+from test_shared_server import _alive, _build, _ppid, _servers_of, _wait_gone, project, sleeping_build  # noqa: F401 (fixture)
 
 from nbreport.execution import kept_worker
 
@@ -111,22 +111,16 @@ def test_a_server_forks_no_worker_template_after_a_build_that_turned_kept_worker
     (server,) = _servers_of(root)
     time.sleep(kept_worker.TEMPLATE_AFTER + 2.0)  # idle long enough for a template to have been forked
     assert "worker template" not in _log(root), f"a template was forked for a build that wants none:\n{_log(root)[-2000:]}"
-    children = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid_of(p) == server]
+    children = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(int(p.name)) == server]
     assert not children, f"the idle server has children {[p.name for p in children]}"
     _build(root, env, "--force")  # the next build wants kept workers (the default): the template follows
     _template_ready(root)
-    template = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid_of(p) == server]
+    template = [p for p in Path("/proc").iterdir() if p.name.isdigit() and _ppid(int(p.name)) == server]
     assert template, "no template process"
     _build(root, {**env, "REPORT_KEPT_WORKERS": "0"}, "--force")  # and a build that turns them off again:
     assert all(_wait_gone(int(p.name), 10) for p in template), \
         f"the template forked for the earlier build was kept:\n{_log(root)[-2000:]}"  # README: keeps no such process
 
-
-def _ppid_of(proc: Path) -> int:
-    try:
-        return int((proc / "stat").read_text().rsplit(")", 1)[-1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return -1
 
 
 def test_a_template_forked_for_an_earlier_build_is_stopped_once_a_build_turns_kept_workers_off():
