@@ -867,3 +867,25 @@ def test_a_root_that_does_not_exist_is_named(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert proc.stderr.startswith(f"report: {tmp_path / 'no-such-folder'}: the repository folder does not exist"), \
         proc.stderr
+
+
+# --------------------------------------------------------------------------- order of the queue
+
+def test_queue_runs_kernel_free_jobs_first_then_the_longest_and_untimed_models_before_articles():
+    """A cold build (no run timed) used to keep manifest order, which put the model runs last, and the
+    claims job (no kernel) after every run; the build then ended with one worker alone."""
+    from nbreport import runner
+
+    cold = {"model": runner.expected_seconds({}, "model"), "article": runner.expected_seconds({}, "article")}
+    assert cold["model"] > cold["article"]
+    assert runner.expected_seconds({"duration": 0.7}, "model") == 0.7  # a timed run: its last duration
+    assert runner.expected_seconds({}, "notebook-of-another-kind") == 3.0
+    queue = [{"op": "execute", "id": "article-1", "expected": cold["article"]},
+             {"op": "execute", "id": "model-1", "expected": cold["model"]},
+             {"op": "execute", "id": "timed-long", "expected": 9.0},
+             {"op": "render", "id": "page", "expected": 0.1},
+             {"op": "call", "id": "claims", "expected": 2.5}]
+    queue.sort(key=runner._dispatch_order)
+    order = [j["id"] for j in queue]
+    assert set(order[:2]) == {"page", "claims"}, order
+    assert order[2:] == ["timed-long", "model-1", "article-1"], order
