@@ -182,6 +182,57 @@ KINDS.update({
 })
 
 
+# a spec key that says how a file is to be read, at a value the loaders do not read it by: frictionless
+# follows it, the loaders did not (a semicolon dialect gave 183 follow-on errors, a decimal comma or an
+# encoding none at all, and the loaders went on reading the file their own way)
+_NOT_FOLLOWED = "which the loaders do not follow"
+QUOTAS_VALUE = ('"name": "quotas"', '"name": "value"')
+KINDS.update({
+    "dialect_semicolon": (lambda p: table(p, "quotas").update(dialect={"delimiter": ";"}), ('"name": "quotas"', '"dialect"'),
+                          "delimiter", True, f"resource 'quotas': dialect 'delimiter' is \";\", {_NOT_FOLLOWED}"),
+    "dialect_unknown_key": (lambda p: table(p, "quotas").update(dialect={"commentChar": "#"}),
+                            ('"name": "quotas"', '"dialect"'), "commentChar", True,
+                            f"resource 'quotas': dialect 'commentChar' is \"#\", {_NOT_FOLLOWED}"),
+    "dialect_file": (lambda p: table(p, "quotas").update(dialect="dialect.json"), ('"name": "quotas"',), "dialect", True,
+                     "resource 'quotas': 'dialect' is \"dialect.json\"; the loaders read comma-separated CSV"),
+    "encoding_latin1": (lambda p: table(p, "quotas").update(encoding="latin-1"), ('"name": "quotas"',), "encoding", True,
+                        f"resource 'quotas': 'encoding' is \"latin-1\", {_NOT_FOLLOWED}"),
+    "format_tsv": (lambda p: table(p, "quotas").update(format="tsv"), ('"name": "quotas"',), "format", True,
+                   f"resource 'quotas': 'format' is \"tsv\", {_NOT_FOLLOWED}"),
+    "compression_zip": (lambda p: table(p, "quotas").update(compression="zip"), ('"name": "quotas"',), "compression", True,
+                        f"resource 'quotas': 'compression' is \"zip\", {_NOT_FOLLOWED}"),
+    "missing_values_na": (lambda p: table(p, "quotas")["schema"].update(missingValues=["", "NA"]), ('"name": "quotas"',),
+                          "missingValues", True, f"the schema of 'quotas': 'missingValues' is [\"\", \"NA\"], {_NOT_FOLLOWED}"),
+    "decimal_comma": (lambda p: field(p, "quotas", "value").update(decimalChar=","), QUOTAS_VALUE, "decimalChar", True,
+                      f"quotas.value: 'decimalChar' is \",\", {_NOT_FOLLOWED}"),
+    "thousands_separator": (lambda p: field(p, "quotas", "value").update(groupChar=","), QUOTAS_VALUE, "groupChar", True,
+                            f"quotas.value: 'groupChar' is \",\", {_NOT_FOLLOWED}"),
+    "bare_number_false": (lambda p: field(p, "quotas", "value").update(bareNumber=False), QUOTAS_VALUE, "bareNumber", True,
+                          f"quotas.value: 'bareNumber' is false, {_NOT_FOLLOWED}"),
+    "date_format": (lambda p: field(p, "events", "date").update(format="%d/%m/%Y"), ('"name": "events"', '"name": "date"'),
+                    "format", True, f"events.date: 'format' is \"%d/%m/%Y\", {_NOT_FOLLOWED}"),
+})
+
+
+def test_the_ways_of_reading_a_file_the_loaders_follow_may_be_written_out(root):
+    """Each key the loaders refuse at another value is accepted at the value they read by (the defaults)."""
+    from helpers.data.descriptor import _DIALECT, READ_AS
+
+    ddir = root / "data"
+
+    def spell_out(p):
+        res = table(p, "quotas")
+        res.update({k: v[0][0] for k, v in READ_AS["resource"].items() if v[0]},
+                   dialect={k: v[0][0] for k, v in _DIALECT.items()})
+        res["schema"].update({k: v[0][0] for k, v in READ_AS["schema"].items()})
+        value = field(p, "quotas", "value")
+        value.update({k: v[0][0] for k, v in READ_AS["field"].items()})
+
+    rows = len(data.load_table("quotas", ddir))
+    change(ddir, spell_out)
+    assert table(json.loads((ddir / "datapackage.json").read_text()), "quotas")["dialect"]["delimiter"] == ","
+    assert len(data.load_table("quotas", ddir)) == rows > 0
+
 @pytest.mark.parametrize("kind", sorted(KINDS))
 def test_each_kind_of_descriptor_fault_is_refused_at_its_line_and_column(root, kind):
     fn, anchors, key, at_value, expected = KINDS[kind]

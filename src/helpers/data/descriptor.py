@@ -25,6 +25,26 @@ PROJECT_KEYS = {
 }
 _SCALARS = (str, int, float, bool, type(None))
 
+# Spec keys that say how a table's file is to be read, with the only values the loaders read it by
+# (helpers.data.tables: comma-separated UTF-8 CSV, one header row, '"' quotes, an empty cell missing,
+# numbers with a decimal point and no thousands separator, dates YYYY-MM-DD). Any other value would
+# be a rule the loaders drop in silence (frictionless, which follows it, then disagrees with them),
+# so it is refused. Each entry: key -> (the values the loaders follow, what to write instead).
+_DIALECT = {"delimiter": ((",",), "\",\""), "quoteChar": (('"',), "'\"'"), "doubleQuote": ((True,), "true"),
+            "header": ((True,), "true"), "skipInitialSpace": ((False,), "false"),
+            "lineTerminator": (("\r\n", "\n", "\r"), "a line end")}
+READ_AS = {
+    "resource": {"format": (("csv",), '"csv"'), "mediatype": (("text/csv",), '"text/csv"'),
+                 "encoding": (("utf-8", "UTF-8", "utf8", "UTF8"), '"utf-8"'), "scheme": (("file",), '"file"'),
+                 "compression": ((), "no compression (a plain .csv file)"),
+                 "data": ((), "the rows in the .csv file its 'path' names"),
+                 "innerpath": ((), "a plain .csv file"), "extrapaths": ((), "one .csv file")},
+    "schema": {"missingValues": (([""],), '[""] (an empty cell is missing)'), "fieldsMatch": (("exact",), '"exact"')},
+    "field": {"format": (("default",), '"default"'), "missingValues": (([""],), '[""] (an empty cell is missing)'),
+              "decimalChar": ((".",), '"."'), "groupChar": (("",), '"" (no thousands separator)'),
+              "bareNumber": ((True,), "true"), "floatNumber": ((False,), "false")},
+}
+
 
 def _either(words) -> str:
     words = list(words)
@@ -83,6 +103,28 @@ class _Checker:
                 self.key_at(path + (key,), f"unknown key {key!r} in {where}{hint}")
         for key in missing:
             self.at(path, f"{where}: no {key!r} key")
+
+
+def _read_as(ck: "_Checker", obj: dict, path: tuple, level: str, where: str) -> None:
+    """Refuse a spec key of READ_AS[level] (or a CSV dialect) whose value the loaders do not read the files by."""
+    for key, (values, instead) in READ_AS[level].items():
+        if key in obj and not any(obj[key] == v and type(obj[key]) is type(v) for v in values):
+            ck.at(path + (key,), f"{where}: {key!r} is {_json(obj[key])}, which the loaders do not follow (they read every "
+                                 f"table by the Table Schema defaults: comma-separated UTF-8 CSV, an empty cell missing, "
+                                 f"numbers with a decimal point); expected {instead}, or no {key!r}")
+    if level != "resource" or "dialect" not in obj:
+        return
+    dialect = obj["dialect"]
+    if not isinstance(dialect, dict):
+        ck.at(path + ("dialect",), f"{where}: 'dialect' is {_json(dialect)}; the loaders read comma-separated CSV "
+                                   "with one header row and '\"' quotes; expected no 'dialect', or an object that says so")
+        return
+    for key, value in dialect.items():
+        values, instead = _DIALECT.get(key, ((), None))
+        if not any(value == v and type(value) is type(v) for v in values):
+            want = f"{key!r}: {instead}" if instead else f"no {key!r} (the loaders follow only {', '.join(_DIALECT)})"
+            ck.at(path + ("dialect", key), f"{where}: dialect {key!r} is {_json(value)}, which the loaders do not follow "
+                                           f"(they read comma-separated CSV with one header row and '\"' quotes); expected {want}")
 
 
 _JSON_TYPES = {"string": str, "array": list, "object": dict, "boolean": bool, "integer": int, "number": (int, float),
@@ -156,6 +198,7 @@ def _check_resource(ck: _Checker, res, i: int, names: dict) -> dict | None:
     where = f"resource {name!r}" if isinstance(name, str) else f"resources[{i}]"
     ck.keys(res, rp, SPEC_KEYS["resource"], PROJECT_KEYS["resource"], ("name", "path", "schema"), where,
             checked=("name", "path", "schema"))
+    _read_as(ck, res, rp, "resource", where)
     if "name" in res and not isinstance(name, str):
         ck.at(rp + ("name",), f"resources[{i}]: 'name' must be a string (the table's name), got {_json(name)}")
     if isinstance(name, str):
@@ -173,6 +216,7 @@ def _check_resource(ck: _Checker, res, i: int, names: dict) -> dict | None:
         return None
     ck.keys(schema, sp, SPEC_KEYS["schema"], PROJECT_KEYS["schema"], ("fields",), f"the schema of {name!r}",
             checked=("fields", "primaryKey", "foreignKeys"))
+    _read_as(ck, schema, sp, "schema", f"the schema of {name!r}")
     flist = schema.get("fields")
     if "fields" in schema and (not isinstance(flist, list) or not flist):
         got = "an empty list" if flist == [] else _json(flist)
@@ -218,6 +262,7 @@ def _check_field(ck: _Checker, f: dict, fp: tuple, where: str, fields: dict) -> 
         ck.at(fp + ("type",), f"{where}: unknown or unsupported type {shown_type}"
                               f"{f' (found {near[0]!r}: misspelt?)' if near else ''}; expected one of {', '.join(FIELD_TYPES)}")
         return
+    _read_as(ck, f, fp, "field", where)
     if "unit" in f and not isinstance(f["unit"], str):
         ck.at(fp + ("unit",), f"{where}: 'unit' must be a string such as \"t REO\", got {_json(f['unit'])}")
     if "constraints" in f:
