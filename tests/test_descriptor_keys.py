@@ -359,3 +359,39 @@ def test_every_project_key_the_collection_reads_is_one_the_descriptor_check_allo
             for m in re.findall(r"""["'](x-[a-z-]+)["']""", f.read_text(encoding="utf-8"))}
     assert read, "no x- key found in the collection's code"
     assert read <= allowed, f"read by the collection's code but refused in datapackage.json: {sorted(read - allowed)}"
+
+
+# what a resource states about its file (size, hash, rows, fields): the loaders check it, at the key, so a
+# build never publishes a file its descriptor says is not the one curated (frictionless alone checked it,
+# under make check-data only, naming no line)
+def _stated(ddir, name):
+    raw = (ddir / f"{name}.csv").read_bytes()
+    import hashlib
+
+    return {"bytes": len(raw), "hash": f"sha256:{hashlib.sha256(raw).hexdigest()}",
+            "rows": raw.decode().count("\n") - 1, "fields": raw.decode().splitlines()[0].count(",") + 1}
+
+
+@pytest.mark.parametrize("key, wrong, found", [
+    ("bytes", 5, "{bytes} bytes"), ("hash", "md5:0000", "the md5 hash "), ("rows", 1, "{rows} data rows"),
+    ("fields", 3, "{fields} fields in its header"),
+    ("hash", "crc:0000", None)])
+def test_a_file_that_differs_from_what_its_resource_states_is_refused_at_the_key(root, key, wrong, found):
+    ddir = root / "data"
+    stated = _stated(ddir, "quotas")
+    change(ddir, lambda p: table(p, "quotas").update(stated))
+    assert len(data.load_table("quotas", ddir)) == stated["rows"]  # stated rightly: nothing to say
+    change(ddir, lambda p: table(p, "quotas").update({key: wrong}))
+    with pytest.raises(data.DataError) as err:
+        data.load_table("quotas", ddir)
+    message = str(err.value)
+    lines = (ddir / "datapackage.json").read_text().splitlines()
+    at = f'"{key}": {json.dumps(wrong)}'
+    n = next(n for n, text in enumerate(lines) if at in text)  # the stated key's own line (schema has 'fields' too)
+    where = f"datapackage.json, line {n + 1}, column {lines[n].index(at) + len(key) + 5}: resource 'quotas': "
+    if found is None:
+        assert f"{where}'hash' \"crc:0000\" names no hash this check knows" in message, message
+    else:
+        shown = json.dumps(wrong)
+        assert f"{where}'{key}' is {shown}, but " in message and f"quotas.csv has {found.format(**stated)}" in message, message
+    assert "Traceback" not in message and message.count("datapackage.json") == 1, message

@@ -8,6 +8,7 @@ it, so a researcher who mistypes a row reads the fix, not a traceback.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -359,6 +360,7 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
                                                  f"as the table {name!r}; expected the file there (or the table "
                                                  "removed from the descriptor)") if p.path == path
                        and p.message == "file is missing" else p for p in problems]
+    problems.extend(_integrity_problems(data_dir, name, res, path))
     _check_table_rules(path, res["schema"], rows, problems, rejected)
     problems.extend(expression_problems(path, res["schema"], rows))
     for fk in res["schema"].get("foreignKeys", []):
@@ -379,6 +381,62 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
                 problems.append(Problem(path, row["_line"], ", ".join(own),
                                         f"unknown {', '.join(own)} {shown!r}: expected an id listed in {ref_res['path']}"))
     return rows, problems
+
+
+# What a resource may state about its file (Data Package spec), and how the file is measured for it.
+_HASHES = ("md5", "sha1", "sha256", "sha512")
+
+
+def _integrity_problems(data_dir: Path, name: str, res: dict, path: Path) -> list[Problem]:
+    """Where the file differs from the size, hash, row count or field count its resource states.
+
+    Why here: these are facts the descriptor declares about the file, and a build that did not
+    check them would publish a file its own descriptor says is not the one curated (frictionless
+    checks them only under `make check-data`). Each problem stands at the key in datapackage.json.
+    A resource states none of them by default; the file is then not read again.
+    """
+    stated = [k for k in ("bytes", "hash", "rows", "fields") if k in res]
+    if not stated:
+        return []
+    try:
+        raw = path.read_bytes()
+    except OSError:
+        return []  # _read_rows has named the file as missing or unreadable
+    package, marks = _read_package(data_dir)
+    i = next(i for i, r in enumerate(package["resources"]) if r.get("name") == name)
+    shown, out = _display(data_dir / "datapackage.json"), []
+
+    def wrong(key: str, measured: str) -> None:
+        line, col = marks.find(("resources", i, key)) or (None, None)
+        out.append(Problem(data_dir / "datapackage.json", line, str(col) if col else None,
+                           f"resource {name!r}: {key!r} is {json.dumps(res[key])}, but {_display(path)} has "
+                           f"{measured}; expected what the file has (after a deliberate edit, update {key!r} or "
+                           "remove it)"))
+
+    if "bytes" in res and res["bytes"] != len(raw):
+        wrong("bytes", f"{len(raw)} bytes")
+    if "hash" in res:
+        algo, _, digest_hex = str(res["hash"]).rpartition(":")
+        algo = algo or "md5"  # the spec's default
+        if algo not in _HASHES:
+            line, col = marks.find(("resources", i, "hash")) or (None, None)
+            out.append(Problem(data_dir / "datapackage.json", line, str(col) if col else None,
+                               f"resource {name!r}: 'hash' {json.dumps(res['hash'])} names no hash this check knows; "
+                               f"expected '<hex>' (md5) or one of {', '.join(a + ':<hex>' for a in _HASHES)}"))
+        else:
+            measured = hashlib.new(algo, raw).hexdigest()
+            if measured != digest_hex.lower():
+                wrong("hash", f"the {algo} hash {measured}")
+    if "rows" in res or "fields" in res:
+        try:
+            records = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+        except (UnicodeDecodeError, csv.Error):
+            return out  # _read_rows has named the fault
+        if "rows" in res and res["rows"] != max(len(records) - 1, 0):
+            wrong("rows", f"{max(len(records) - 1, 0)} data rows")
+        if "fields" in res and records and res["fields"] != len(records[0]):
+            wrong("fields", f"{len(records[0])} fields in its header")
+    return out
 
 
 def _declared_at(data_dir: Path, name: str) -> str:
@@ -523,6 +581,8 @@ def table_schema_problems(data_dir: Path | None = None, known: list[Problem] | N
     for task in report.tasks:
         file = Path(task.place).name if task.place else f"{task.name}.csv"
         for err in task.errors:
+            if err.type in ("byte-count", "hash-count", "row-count", "field-count"):
+                continue  # the loaders check these, at the key in datapackage.json (_integrity_problems)
             line = getattr(err, "row_number", None)
             line = 1 if err.type in ("duplicate-label", "blank-label", "incorrect-label", "extra-label",
                                      "missing-label", "blank-header") else line
