@@ -283,6 +283,7 @@ def test_killed_build_leaves_the_previous_site(ok_project, sig, code):
     assert proc.returncode == code, err
     if sig != signal.SIGKILL:
         assert "interrupted; site/ was left as it was" in err
+        assert "\n\n" not in err and not err.startswith("\n"), repr(err)  # no blank line in a log (not a terminal)
     assert site_digest(root / "site") == before
     # no kernel or worker of that build survives it (looked for until a deadline, not after a fixed
     # pause: on a loaded machine the parent-death signal takes its time, on an idle one it is quick)
@@ -876,10 +877,13 @@ def test_queue_runs_kernel_free_jobs_first_then_the_longest_and_untimed_models_b
     claims job (no kernel) after every run; the build then ended with one worker alone."""
     from nbreport import runner
 
-    cold = {"model": runner.expected_seconds({}, "model"), "article": runner.expected_seconds({}, "article")}
+    from helpers.report_extension import KINDS
+
+    cold = {k: runner.expected_seconds({}, KINDS[k]) for k in ("model", "article")}
     assert cold["model"] > cold["article"]
-    assert runner.expected_seconds({"duration": 0.7}, "model") == 0.7  # a timed run: its last duration
-    assert runner.expected_seconds({}, "notebook-of-another-kind") == 3.0
+    assert runner.expected_seconds({"duration": 0.7}, KINDS["model"]) == 0.7  # a timed run: its last duration
+    for says_nothing in ({}, None, {"untimed_seconds": "5"}, {"untimed_seconds": -1}, {"untimed_seconds": True}):
+        assert runner.expected_seconds({}, says_nothing) == runner.UNTIMED_SECONDS, says_nothing
     queue = [{"op": "execute", "id": "article-1", "expected": cold["article"]},
              {"op": "execute", "id": "model-1", "expected": cold["model"]},
              {"op": "execute", "id": "timed-long", "expected": 9.0},

@@ -74,14 +74,16 @@ def test_the_preimported_modules_are_part_of_the_fingerprint(warm_project):
 
     def execution_input():
         state = json.loads((warm_project / "build" / "state.json").read_text(encoding="utf-8"))
-        return {r["inputs"]["execution"] for r in state["runs"].values()}
+        return {r["inputs"]["warm"] for r in state["runs"].values()}
 
     same = run_report(warm_project, env=env)
     assert "nothing changed" in same.stdout, same.stdout + same.stderr
     seen = [execution_input()]
     for modules in ("colorsys,json", "0"):  # another list; cold kernels (REPORT_WARM_KERNELS=0)
-        proc = run_report(warm_project, env={**env, "REPORT_WARM_KERNELS": modules})
+        proc = run_report(warm_project, env={**env, "REPORT_WARM_KERNELS": modules, "CI": ""})  # not quiet: each run and why
         assert proc.returncode == 0 and "3 executed" in proc.stdout, proc.stdout + proc.stderr
+        # named as the reason, not as "the builder's execution code changed" (it did not)
+        assert "pre-imported modules changed" in proc.stdout and "execution code" not in proc.stdout, proc.stdout
         seen.append(execution_input())
     assert all(len(s) == 1 for s in seen) and len(set.union(*seen)) == 3, seen
     assert not any(s["warm"] for s in _states(warm_project).values()), "REPORT_WARM_KERNELS=0 still forked"

@@ -164,7 +164,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"report: {exc}", file=sys.stderr)
         return 2
     except (runner.Interrupted, KeyboardInterrupt):
-        print(f"\nreport: interrupted; {_rel(cfg.site, cfg.root)}/ was left as it was", file=sys.stderr)
+        # a terminal's cursor may stand after "^C" or the progress bar: start a line; a log gets no blank line
+        print(f"{chr(10) if sys.stderr.isatty() else ''}report: interrupted; {_rel(cfg.site, cfg.root)}/ was left as it was",
+              file=sys.stderr)
         return 130
 
     for w in result.warnings:

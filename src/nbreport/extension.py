@@ -31,8 +31,10 @@ KINDS : dict of str to dict
     The kinds of notebook the manifest may list, in the order the site's index groups them.
     Each maps to ``heading`` (the index group's heading), ``label`` (the kind line when
     ``describe`` gives none), ``folder`` (under notebooks/, where unlisted notebooks of that
-    kind are looked for) and ``entry`` (JSON Schema for an entry of that kind: keys it must or
-    must not have, with ``x-message``/``x-messages`` words; see nbreport.manifest). All optional.
+    kind are looked for), ``entry`` (JSON Schema for an entry of that kind: keys it must or
+    must not have, with ``x-message``/``x-messages`` words; see nbreport.manifest) and
+    ``untimed_seconds`` (what a run of that kind is expected to take before a build has timed it;
+    only the order of the build's queue depends on it). All optional.
     Without KINDS any lowercase word is a kind, grouped under its own name.
 
 Functions (every one optional)

@@ -93,9 +93,8 @@ class Inputs:
         environment.yml, the pins.
     execution : str
         The builder's execution code (nbreport.execution: workers, kernel setup, what a
-        run's outcome is) and the modules warm kernels have imported (`preimport`). With the
-        four above and a run's notebook and parameters, it makes the run's fingerprint: a
-        change executes the run again.
+        run's outcome is). With the four above, `warm` and a run's notebook and parameters,
+        it makes the run's fingerprint: a change executes the run again.
     render : str
         The page renderer (nbreport.render and its template): a change re-renders pages.
     site : str
@@ -103,9 +102,13 @@ class Inputs:
     manifest : str
         notebooks/manifest.yml.
     preimport : tuple of str, default ()
-        The modules warm kernels find imported (nbreport.config.preimport_modules); already
-        folded into `execution`, kept here so the runner hands the same list to the workers
-        and their jobs (no second reading of the extension).
+        The modules warm kernels find imported (nbreport.config.preimport_modules), kept here
+        so the runner hands the same list to the workers and their jobs (no second reading of
+        the extension).
+    warm : str, default "cold"
+        The hash of `preimport` ("cold" when no module is pre-imported): a run's fingerprint
+        input of its own, so that a changed list (REPORT_WARM_KERNELS, the collection's
+        PREIMPORT) is named as the reason a run executes again.
     """
     data: str
     helpers: str
@@ -115,6 +118,7 @@ class Inputs:
     site: str
     manifest: str
     preimport: tuple = ()  # the modules warm kernels find imported (nbreport.config.preimport_modules)
+    warm: str = "cold"  # the hash of preimport
 
     @classmethod
     def collect(cls, cfg, ext=None) -> "Inputs":
@@ -136,14 +140,14 @@ class Inputs:
 
         package = ext.package_dir() if ext is not None else None
         preimport = preimport_modules(ext)
-        execution = hash_tree(NBREPORT_DIR / "execution")
         return cls(
             data=hash_tree(cfg.root / "data"),
             helpers=hash_tree(package) if package else "none",
             env=hash_file(cfg.root / "environment.yml"),
-            execution=digest([execution, list(preimport)]) if preimport else execution,
+            execution=hash_tree(NBREPORT_DIR / "execution"),
             render=hash_tree(NBREPORT_DIR / "render"),
             site=hash_tree(NBREPORT_DIR),
             manifest=hash_file(cfg.manifest),
             preimport=preimport,
+            warm=digest(list(preimport)) if preimport else "cold",
         )

@@ -124,7 +124,8 @@ def _changed(prev: dict | None, inputs: dict) -> str:
     old = prev.get("inputs", {})
     names = {"notebook": "notebook changed", "parameters": "parameters changed", "data": "data changed",
              "helpers": "helpers changed", "env": "environment.yml changed", "kernel": "kernel changed",
-             "execution": "the builder's execution code changed"}
+             "execution": "the builder's execution code changed",
+             "warm": "the warm kernels' pre-imported modules changed (REPORT_WARM_KERNELS or the collection's PREIMPORT)"}
     diffs = [names.get(k, f"{k} changed") for k in inputs if old.get(k) != inputs[k]]
     return ", ".join(diffs)
 
@@ -159,7 +160,7 @@ def plan(cfg: Config, man: manifest_mod.Manifest, inputs: Inputs, state: dict) -
         nb_file = man.notebook_file(entry)
         run_inputs = {"notebook": hash_file(nb_file), "parameters": digest(run.parameters), "data": inputs.data,
                       "helpers": inputs.helpers, "env": inputs.env, "kernel": cfg.kernel,
-                      "execution": inputs.execution}
+                      "execution": inputs.execution, "warm": inputs.warm}
         fp = digest(run_inputs)
         prev = state["runs"].get(run.id)
         if selected is not None and run.id not in selected:
@@ -383,7 +384,7 @@ def build(cfg: Config, writer_hook=None, executor=None) -> BuildResult:
         check_writable(cfg.site, "the site")
         engine = None  # the Dask cluster is reached only when something is to run
         if executor is not None and (jobs or need_claims):
-            # the workers' code is compared with this checkout's (Inputs.execution also holds the warm list)
+            # the workers' code is compared with this checkout's (Inputs.execution)
             engine = executor.connect(cfg.root, hash_tree(NBREPORT_DIR / "execution"))
         withheld = _execute(cfg, man, inputs, state, planned, jobs, results_job if need_claims else None,
                             claims_fp, engine)
@@ -430,31 +431,33 @@ def _outcome(p: Planned, state: dict) -> Outcome:
                    s.get("duration", 0.0), list(s.get("warnings") or []))
 
 
-# A run's expected seconds before any build has timed it (a cold build: every run), by manifest kind.
-# Why: ordered longest first, the build ends on short runs; with every run alike, manifest order put the
-# five model runs last (articles come first in the manifest), and on two workers the last model run
-# ran alone for 4 s. Measured in a cold build (make bench, two cores): model runs 2.5-5.4 s, article
-# runs 1.6-2.8 s. Only the order depends on these; a timed run uses its last duration.
-UNTIMED_SECONDS = {"model": 5.0, "article": 2.5}
+UNTIMED_SECONDS = 3.0  # a run's expected seconds before any build has timed it, unless its kind says (KINDS)
 
 
-def expected_seconds(previous: dict, kind: str) -> float:
+def expected_seconds(previous: dict, kind: dict | None) -> float:
     """How long a run is expected to take, in s, for ordering the build's queue (never a limit).
+
+    Why: ordered longest first, the build ends on short runs. Before any build has timed a run (a
+    cold build: every run), its kind's ``untimed_seconds`` (the extension's KINDS) stands in; with
+    every run alike, manifest order decided, and on two workers the last long run ran alone.
 
     Parameters
     ----------
     previous : dict
         The run's record in the build state ({} if it never ran); its ``duration`` (s) when timed.
-    kind : str
-        The manifest entry's kind (article, model): UNTIMED_SECONDS gives the figure for a run no
-        build has timed, 3.0 s for a kind it does not list.
+    kind : dict or None
+        Its kind's entry in the extension's KINDS: ``untimed_seconds`` when that is a number above
+        0, else UNTIMED_SECONDS.
 
     Returns
     -------
     float
         Seconds.
     """
-    return float(previous.get("duration") or UNTIMED_SECONDS.get(kind, 3.0))
+    guess = kind.get("untimed_seconds") if isinstance(kind, dict) else None
+    if isinstance(guess, bool) or not isinstance(guess, (int, float)) or not guess > 0:
+        guess = UNTIMED_SECONDS  # none given, or not a number of seconds: the order only
+    return float(previous.get("duration") or guess)
 
 
 def _dispatch_order(job: dict) -> tuple[int, float]:
@@ -485,6 +488,7 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
     if not startup.is_file() or startup.read_text(encoding="utf-8") != kernels.WRITE_GUARD:
         startup.write_text(kernels.WRITE_GUARD, encoding="utf-8")
     queue: list[dict] = []
+    kinds = man.ext.kinds
     by_id = {p.run.id: p for p in jobs}
     for p in jobs:
         prev = state["runs"].get(p.run.id, {})
@@ -499,7 +503,7 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
                           "work_dir": str(cfg.build / "work" / p.run.id), "tmp_dir": str(cfg.build / "tmp" / p.run.id),
                           "allow_writes": [str(cfg.build / "work" / p.run.id), str(cfg.build / "tmp" / p.run.id),
                                            str(cfg.build / "cache"), "/dev"],
-                          "expected": expected_seconds(prev, p.entry.kind)})
+                          "expected": expected_seconds(prev, kinds.get(p.entry.kind))})
         else:
             queue.append({**common, "op": "render", "previous_error": prev.get("error"), "expected": 0.1})
     if results_job is not None:  # the extension's collection-wide job (claims results)
