@@ -395,3 +395,32 @@ def test_a_file_that_differs_from_what_its_resource_states_is_refused_at_the_key
         shown = json.dumps(wrong)
         assert f"{where}'{key}' is {shown}, but " in message and f"quotas.csv has {found.format(**stated)}" in message, message
     assert "Traceback" not in message and message.count("datapackage.json") == 1, message
+
+
+# one fault, one message: a read-as key of the wrong JSON type, or on a field of another type, is named once
+# (by the key check), not a second time as a value the loaders do not follow (a newcomer's trial: "encoding": 5,
+# "dialect": null and "decimalChar" on an integer field each gave two messages for one key)
+@pytest.mark.parametrize("fn, anchors, key, expected", [
+    (lambda p: table(p, "quotas").update(encoding=5), ('"name": "quotas"',), "encoding",
+     "resource 'quotas': 'encoding' must be a string, got 5"),
+    (lambda p: table(p, "quotas").update(compression=None), ('"name": "quotas"',), "compression",
+     "resource 'quotas': 'compression' must be a string, got null"),
+    (lambda p: table(p, "quotas").update(dialect=None), ('"name": "quotas"',), "dialect",
+     "resource 'quotas': 'dialect' must be an object or a string, got null"),
+    (lambda p: table(p, "quotas").update(dialect=[","]), ('"name": "quotas"',), "dialect",
+     "resource 'quotas': 'dialect' must be an object or a string, got [\",\"]"),
+    (lambda p: field(p, "quotas", "value").update(bareNumber="true"), QUOTAS_VALUE, "bareNumber",
+     "field quotas.value: 'bareNumber' must be true or false, got \"true\""),
+    (lambda p: field(p, "quotas", "year").update(decimalChar=","), QUOTAS_YEAR, "decimalChar",
+     "field quotas.year: 'decimalChar' applies to number fields, not to integer"),
+    (lambda p: field(p, "quotas", "stage").update(groupChar=","), ('"name": "quotas"', '"name": "stage"'), "groupChar",
+     "field quotas.stage: 'groupChar' applies to"),
+])
+def test_a_read_as_key_of_the_wrong_type_is_named_once(root, fn, anchors, key, expected):
+    ddir = root / "data"
+    change(ddir, fn)
+    message = refused(ddir)
+    assert message.startswith("1 problem(s)"), message
+    assert expected in message and _NOT_FOLLOWED not in message and "the loaders read" not in message, message
+    line = place(ddir, *anchors, key=key).split(",")[0]
+    assert f"datapackage.json, {line}, column" in message, message

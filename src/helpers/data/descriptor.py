@@ -105,14 +105,21 @@ class _Checker:
             self.at(path, f"{where}: no {key!r} key")
 
 
-def _read_as(ck: "_Checker", obj: dict, path: tuple, level: str, where: str) -> None:
-    """Refuse a spec key of READ_AS[level] (or a CSV dialect) whose value the loaders do not read the files by."""
+def _read_as(ck: "_Checker", obj: dict, path: tuple, level: str, where: str, spec: dict) -> None:
+    """Refuse a spec key of READ_AS[level] (or a CSV dialect) whose value the loaders do not read the files by.
+
+    `spec` is what _Checker.keys checked `obj` against: a key it named (one for another field type, a
+    value of another JSON type) is not named again, so that one fault gives one message.
+    """
+    def named(key) -> bool:
+        return key not in spec or bool(spec[key]) and not _has_type(obj[key], spec[key])
+
     for key, (values, instead) in READ_AS[level].items():
-        if key in obj and not any(obj[key] == v and type(obj[key]) is type(v) for v in values):
+        if key in obj and not named(key) and not any(obj[key] == v and type(obj[key]) is type(v) for v in values):
             ck.at(path + (key,), f"{where}: {key!r} is {_json(obj[key])}, which the loaders do not follow (they read every "
                                  f"table by the Table Schema defaults: comma-separated UTF-8 CSV, an empty cell missing, "
                                  f"numbers with a decimal point); expected {instead}, or no {key!r}")
-    if level != "resource" or "dialect" not in obj:
+    if level != "resource" or "dialect" not in obj or named("dialect"):
         return
     dialect = obj["dialect"]
     if not isinstance(dialect, dict):
@@ -198,7 +205,7 @@ def _check_resource(ck: _Checker, res, i: int, names: dict) -> dict | None:
     where = f"resource {name!r}" if isinstance(name, str) else f"resources[{i}]"
     ck.keys(res, rp, SPEC_KEYS["resource"], PROJECT_KEYS["resource"], ("name", "path", "schema"), where,
             checked=("name", "path", "schema"))
-    _read_as(ck, res, rp, "resource", where)
+    _read_as(ck, res, rp, "resource", where, SPEC_KEYS["resource"])
     if "name" in res and not isinstance(name, str):
         ck.at(rp + ("name",), f"resources[{i}]: 'name' must be a string (the table's name), got {_json(name)}")
     if isinstance(name, str):
@@ -216,7 +223,7 @@ def _check_resource(ck: _Checker, res, i: int, names: dict) -> dict | None:
         return None
     ck.keys(schema, sp, SPEC_KEYS["schema"], PROJECT_KEYS["schema"], ("fields",), f"the schema of {name!r}",
             checked=("fields", "primaryKey", "foreignKeys"))
-    _read_as(ck, schema, sp, "schema", f"the schema of {name!r}")
+    _read_as(ck, schema, sp, "schema", f"the schema of {name!r}", SPEC_KEYS["schema"])
     flist = schema.get("fields")
     if "fields" in schema and (not isinstance(flist, list) or not flist):
         got = "an empty list" if flist == [] else _json(flist)
@@ -254,7 +261,8 @@ def _check_field(ck: _Checker, f: dict, fp: tuple, where: str, fields: dict) -> 
     own = typed.get(ftype, {}) if isinstance(ftype, str) else {}
     other = {k: f"{k!r} applies to {_either(t for t in FIELD_TYPES if k in typed[t])} fields, not to {ftype}"
              for t in FIELD_TYPES for k in typed[t] if k not in own}
-    ck.keys(f, fp, {**SPEC_KEYS["field"], **own}, PROJECT_KEYS["field"], ("name",), f"field {where}", other,
+    spec = {**SPEC_KEYS["field"], **own}
+    ck.keys(f, fp, spec, PROJECT_KEYS["field"], ("name",), f"field {where}", other,
             checked=("name", "type", "constraints", "trueValues", "falseValues"))
     if not isinstance(ftype, str) or ftype not in FIELD_TYPES:
         near = difflib.get_close_matches(str(ftype), FIELD_TYPES, n=1, cutoff=0.6)
@@ -262,7 +270,7 @@ def _check_field(ck: _Checker, f: dict, fp: tuple, where: str, fields: dict) -> 
         ck.at(fp + ("type",), f"{where}: unknown or unsupported type {shown_type}"
                               f"{f' (found {near[0]!r}: misspelt?)' if near else ''}; expected one of {', '.join(FIELD_TYPES)}")
         return
-    _read_as(ck, f, fp, "field", where)
+    _read_as(ck, f, fp, "field", where, spec)
     if "unit" in f and not isinstance(f["unit"], str):
         ck.at(fp + ("unit",), f"{where}: 'unit' must be a string such as \"t REO\", got {_json(f['unit'])}")
     if "constraints" in f:
