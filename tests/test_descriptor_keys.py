@@ -424,3 +424,39 @@ def test_a_read_as_key_of_the_wrong_type_is_named_once(root, fn, anchors, key, e
     assert expected in message and _NOT_FOLLOWED not in message and "the loaders read" not in message, message
     line = place(ddir, *anchors, key=key).split(",")[0]
     assert f"datapackage.json, {line}, column" in message, message
+
+
+# the defaults in other spellings pass (a newcomer's trial: "Utf-8", "utf_8", "CSV" and a Table Dialect that
+# writes out headerRows [1] or commentRows [] were refused as ways of reading the loaders do not follow);
+# another value of the same key is still refused
+@pytest.mark.parametrize("fn", [
+    lambda p: table(p, "quotas").update(encoding="Utf-8"),
+    lambda p: table(p, "quotas").update(encoding="utf_8"),
+    lambda p: table(p, "quotas").update(format="CSV", mediatype="Text/CSV"),
+    lambda p: table(p, "quotas").update(dialect={"headerRows": [1], "commentRows": [], "headerJoin": " ", "headerCase": True,
+                                                 "skipBlankRows": False, "csvddfVersion": 1.2}),
+])
+def test_the_defaults_in_another_spelling_pass(root, fn):
+    ddir = root / "data"
+    rows = len(data.load_table("quotas", ddir))
+    change(ddir, fn)
+    assert len(data.load_table("quotas", ddir)) == rows > 0
+
+
+@pytest.mark.parametrize("fn, key, shown", [
+    (lambda p: table(p, "quotas").update(encoding="utf-8-sig"), "encoding", '"utf-8-sig"'),
+    (lambda p: table(p, "quotas").update(encoding="UTF-16"), "encoding", '"UTF-16"'),
+    (lambda p: table(p, "quotas").update(encoding="no-such-codec"), "encoding", '"no-such-codec"'),
+    (lambda p: table(p, "quotas").update(format="TSV"), "format", '"TSV"'),
+    (lambda p: table(p, "quotas").update(dialect={"headerRows": [1, 2]}), "headerRows", "[1, 2]"),
+    (lambda p: table(p, "quotas").update(dialect={"commentRows": [3]}), "commentRows", "[3]"),
+    (lambda p: table(p, "quotas").update(dialect={"headerCase": False}), "headerCase", "false"),
+    (lambda p: table(p, "quotas").update(dialect={"skipBlankRows": True}), "skipBlankRows", "true"),
+])
+def test_another_value_of_a_default_key_is_still_refused(root, fn, key, shown):
+    ddir = root / "data"
+    change(ddir, fn)
+    message = refused(ddir)
+    assert message.startswith("1 problem(s)") and f"{key!r} is {shown}, {_NOT_FOLLOWED}" in message, message
+    where = place(ddir, '"name": "quotas"', key=key, value=True)
+    assert f"datapackage.json, {where}:" in message, message

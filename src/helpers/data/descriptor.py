@@ -32,10 +32,13 @@ _SCALARS = (str, int, float, bool, type(None))
 # so it is refused. Each entry: key -> (the values the loaders follow, what to write instead).
 _DIALECT = {"delimiter": ((",",), "\",\""), "quoteChar": (('"',), "'\"'"), "doubleQuote": ((True,), "true"),
             "header": ((True,), "true"), "skipInitialSpace": ((False,), "false"),
-            "lineTerminator": (("\r\n", "\n", "\r"), "a line end")}
+            "lineTerminator": (("\r\n", "\n", "\r"), "a line end"),
+            # Table Dialect keys at the defaults (v2; csvddfVersion v1's) the loaders and frictionless both read by
+            "headerRows": (([1],), "[1]"), "headerJoin": ((" ",), '" "'), "headerCase": ((True,), "true"),
+            "commentRows": (([],), "[]"), "skipBlankRows": ((False,), "false"), "csvddfVersion": ((1.2,), "1.2")}
 READ_AS = {
     "resource": {"format": (("csv",), '"csv"'), "mediatype": (("text/csv",), '"text/csv"'),
-                 "encoding": (("utf-8", "UTF-8", "utf8", "UTF8"), '"utf-8"'), "scheme": (("file",), '"file"'),
+                 "encoding": (("utf-8",), '"utf-8"'), "scheme": (("file",), '"file"'),
                  "compression": ((), "no compression (a plain .csv file)"),
                  "data": ((), "the rows in the .csv file its 'path' names"),
                  "innerpath": ((), "a plain .csv file"), "extrapaths": ((), "one .csv file")},
@@ -44,6 +47,29 @@ READ_AS = {
               "decimalChar": ((".",), '"."'), "groupChar": (("",), '"" (no thousands separator)'),
               "bareNumber": ((True,), "true"), "floatNumber": ((False,), "false")},
 }
+
+
+
+def _codec(name: str) -> str:
+    """Python's name of a text encoding ("Utf-8", "utf_8" and "UTF8" are all "utf-8"); the name itself if unknown."""
+    import codecs
+
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return name
+
+
+# Keys whose value has more than one spelling: each value is compared by these forms (an encoding by its
+# codec, a format or media type case-blind, as frictionless reads them).
+_SPELLING = {"encoding": _codec, "format": str.lower, "mediatype": str.lower}
+
+
+def _follows(key: str, value, values) -> bool:
+    """Whether `value` of spec key `key` is one of the `values` the loaders read by (in any spelling)."""
+    same = _SPELLING.get(key)
+    return any(value == v and type(value) is type(v) or same and isinstance(value, str) and isinstance(v, str)
+               and same(value) == same(v) for v in values)
 
 
 def _either(words) -> str:
@@ -115,7 +141,7 @@ def _read_as(ck: "_Checker", obj: dict, path: tuple, level: str, where: str, spe
         return key not in spec or bool(spec[key]) and not _has_type(obj[key], spec[key])
 
     for key, (values, instead) in READ_AS[level].items():
-        if key in obj and not named(key) and not any(obj[key] == v and type(obj[key]) is type(v) for v in values):
+        if key in obj and not named(key) and not _follows(key, obj[key], values):
             ck.at(path + (key,), f"{where}: {key!r} is {_json(obj[key])}, which the loaders do not follow (they read every "
                                  f"table by the Table Schema defaults: comma-separated UTF-8 CSV, an empty cell missing, "
                                  f"numbers with a decimal point); expected {instead}, or no {key!r}")
@@ -128,7 +154,7 @@ def _read_as(ck: "_Checker", obj: dict, path: tuple, level: str, where: str, spe
         return
     for key, value in dialect.items():
         values, instead = _DIALECT.get(key, ((), None))
-        if not any(value == v and type(value) is type(v) for v in values):
+        if not _follows(key, value, values):
             want = f"{key!r}: {instead}" if instead else f"no {key!r} (the loaders follow only {', '.join(_DIALECT)})"
             ck.at(path + ("dialect", key), f"{where}: dialect {key!r} is {_json(value)}, which the loaders do not follow "
                                            f"(they read comma-separated CSV with one header row and '\"' quotes); expected {want}")
