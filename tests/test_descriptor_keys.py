@@ -460,3 +460,16 @@ def test_another_value_of_a_default_key_is_still_refused(root, fn, key, shown):
     assert message.startswith("1 problem(s)") and f"{key!r} is {shown}, {_NOT_FOLLOWED}" in message, message
     where = place(ddir, '"name": "quotas"', key=key, value=True)
     assert f"datapackage.json, {where}:" in message, message
+
+
+def test_a_hash_whose_algorithm_is_written_in_capitals_is_checked(root):
+    """"SHA256:<hex>" names sha256: checked as such (it was refused as 'names no hash this check knows', and
+    frictionless passes it unchecked, so a wrong one went by under make check-data's second opinion alone)."""
+    ddir = root / "data"
+    right = _stated(ddir, "quotas")["hash"].split(":")[1]
+    change(ddir, lambda p: table(p, "quotas").update(hash=f"SHA256:{right.upper()}"))
+    assert len(data.load_table("quotas", ddir)) > 0
+    change(ddir, lambda p: table(p, "quotas").update(hash="SHA256:00"))
+    with pytest.raises(data.DataError) as err:
+        data.load_table("quotas", ddir)
+    assert f"'hash' is \"SHA256:00\", but" in str(err.value) and f"has the sha256 hash {right}" in str(err.value), str(err.value)

@@ -417,7 +417,7 @@ def _integrity_problems(data_dir: Path, name: str, res: dict, path: Path) -> lis
         wrong("bytes", f"{len(raw)} bytes")
     if "hash" in res:
         algo, _, digest_hex = str(res["hash"]).rpartition(":")
-        algo = algo or "md5"  # the spec's default
+        algo = algo.lower() or "md5"  # the spec's default; "SHA256:" names sha256 too
         if algo not in _HASHES:
             line, col = marks.find(("resources", i, "hash")) or (None, None)
             out.append(Problem(data_dir / "datapackage.json", line, str(col) if col else None,
