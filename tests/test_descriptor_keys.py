@@ -473,3 +473,19 @@ def test_a_hash_whose_algorithm_is_written_in_capitals_is_checked(root):
     with pytest.raises(data.DataError) as err:
         data.load_table("quotas", ddir)
     assert f"'hash' is \"SHA256:00\", but" in str(err.value) and f"has the sha256 hash {right}" in str(err.value), str(err.value)
+
+
+@pytest.mark.parametrize("blank", ["\n", ",,,\n"])
+def test_a_blank_row_is_one_problem_not_also_a_wrong_row_count(root, blank):
+    """A blank line (or a row whose cells were emptied) is named at its line; the stated 'rows' was not
+    also called wrong (a newcomer's trial: one blank line gave 'rows is 138, but ... has 139 data rows',
+    and updating 'rows' as told would have written a wrong count)."""
+    ddir = root / "data"
+    stated = _stated(ddir, "quotas")
+    change(ddir, lambda p: table(p, "quotas").update(rows=stated["rows"]))
+    with open(ddir / "quotas.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write(blank)
+    with pytest.raises(data.DataError) as err:
+        data.load_table("quotas", ddir)
+    message = str(err.value)
+    assert message.startswith("1 problem(s)") and "blank row" in message and "'rows'" not in message, message
