@@ -489,3 +489,18 @@ def test_a_blank_row_is_one_problem_not_also_a_wrong_row_count(root, blank):
         data.load_table("quotas", ddir)
     message = str(err.value)
     assert message.startswith("1 problem(s)") and "blank row" in message and "'rows'" not in message, message
+
+
+def test_a_header_with_a_column_too_many_is_one_problem_not_also_a_wrong_field_count(root):
+    """The header is named at line 1; the stated 'fields' (right for the schema) was also called wrong and
+    'update fields' was advised, to a count the schema does not have."""
+    ddir = root / "data"
+    stated = _stated(ddir, "quotas")
+    change(ddir, lambda p: table(p, "quotas").update(fields=stated["fields"]))
+    text = (ddir / "quotas.csv").read_text(encoding="utf-8").split("\n", 1)
+    (ddir / "quotas.csv").write_text(f"{text[0]},extra\n{text[1]}", encoding="utf-8", newline="")
+    with pytest.raises(data.DataError) as err:
+        data.load_table("quotas", ddir)
+    message = str(err.value)
+    assert message.startswith("1 problem(s)") and "unknown column(s) ['extra']" in message, message
+    assert "'fields'" not in message, message

@@ -393,7 +393,8 @@ def _integrity_problems(data_dir: Path, name: str, res: dict, path: Path) -> lis
     Why here: these are facts the descriptor declares about the file, and a build that did not
     check them would publish a file its own descriptor says is not the one curated (frictionless
     checks them only under `make check-data`). Each problem stands at the key in datapackage.json.
-    A resource states none of them by default; the file is then not read again.
+    A resource states none of them by default; the file is then not read again. A blank row, or a
+    header with more or fewer columns than the schema, is named by _read_rows: the count is not compared.
     """
     stated = [k for k in ("bytes", "hash", "rows", "fields") if k in res]
     if not stated:
@@ -404,14 +405,15 @@ def _integrity_problems(data_dir: Path, name: str, res: dict, path: Path) -> lis
         return []  # _read_rows has named the file as missing or unreadable
     package, marks = _read_package(data_dir)
     i = next(i for i, r in enumerate(package["resources"]) if r.get("name") == name)
-    shown, out = _display(data_dir / "datapackage.json"), []
+    out: list[Problem] = []
+
+    def at(key: str, msg: str) -> None:
+        line, col = marks.find(("resources", i, key)) or (None, None)
+        out.append(Problem(data_dir / "datapackage.json", line, str(col) if col else None, f"resource {name!r}: {msg}"))
 
     def wrong(key: str, measured: str) -> None:
-        line, col = marks.find(("resources", i, key)) or (None, None)
-        out.append(Problem(data_dir / "datapackage.json", line, str(col) if col else None,
-                           f"resource {name!r}: {key!r} is {json.dumps(res[key])}, but {_display(path)} has "
-                           f"{measured}; expected what the file has (after a deliberate edit, update {key!r} or "
-                           "remove it)"))
+        at(key, f"{key!r} is {json.dumps(res[key])}, but {_display(path)} has {measured}; expected what the file "
+                f"has (after a deliberate edit, update {key!r} or remove it)")
 
     if "bytes" in res and res["bytes"] != len(raw):
         wrong("bytes", f"{len(raw)} bytes")
@@ -419,10 +421,8 @@ def _integrity_problems(data_dir: Path, name: str, res: dict, path: Path) -> lis
         algo, _, digest_hex = str(res["hash"]).rpartition(":")
         algo = algo.lower() or "md5"  # the spec's default; "SHA256:" names sha256 too
         if algo not in _HASHES:
-            line, col = marks.find(("resources", i, "hash")) or (None, None)
-            out.append(Problem(data_dir / "datapackage.json", line, str(col) if col else None,
-                               f"resource {name!r}: 'hash' {json.dumps(res['hash'])} names no hash this check knows; "
-                               f"expected '<hex>' (md5) or one of {', '.join(a + ':<hex>' for a in _HASHES)}"))
+            at("hash", f"'hash' {json.dumps(res['hash'])} names no hash this check knows; "
+                       f"expected '<hex>' (md5) or one of {', '.join(a + ':<hex>' for a in _HASHES)}")
         else:
             measured = hashlib.new(algo, raw).hexdigest()
             if measured != digest_hex.lower():
@@ -433,10 +433,9 @@ def _integrity_problems(data_dir: Path, name: str, res: dict, path: Path) -> lis
         except (UnicodeDecodeError, csv.Error):
             return out  # _read_rows has named the fault
         body = records[1:]
-        # a blank row is named at its line (_read_rows); until it is restored or deleted the count is not compared
         if "rows" in res and all(any(c.strip() for c in r) for r in body) and res["rows"] != len(body):
             wrong("rows", f"{len(body)} data rows")
-        if "fields" in res and records and res["fields"] != len(records[0]):
+        if "fields" in res and records and len(records[0]) == len(res["schema"]["fields"]) != res["fields"]:
             wrong("fields", f"{len(records[0])} fields in its header")
     return out
 
