@@ -294,3 +294,18 @@ def test_a_servers_log_names_what_failed_while_it_imported_and_why():
     from nbreport.execution import fork_server
 
     assert fork_server.failures({"failed": {}}) == ""
+
+
+def test_a_fingerprint_input_the_last_build_did_not_record_is_not_named_as_changed():
+    """After an upgrade that adds an input (the warm list became its own input, 'warm'), every run executes
+    once more; its reason said 'the warm kernels' pre-imported modules changed (REPORT_WARM_KERNELS or the
+    collection's PREIMPORT)', which sent a reader looking for a setting nobody had changed."""
+    from nbreport.runner import _changed
+
+    old = {"notebook": "n", "parameters": "p", "data": "d", "helpers": "h", "env": "e", "kernel": "k", "execution": "x"}
+    reason = _changed({"status": "ok", "inputs": old}, {**old, "warm": "w"})
+    assert "pre-imported modules changed" not in reason and "REPORT_WARM_KERNELS" not in reason, reason
+    assert reason == "the last build was made by a builder that did not record 'warm'", reason
+    # a recorded input that differs is still named as changed
+    reason = _changed({"status": "ok", "inputs": {**old, "warm": "v"}}, {**old, "warm": "w"})
+    assert reason.startswith("the warm kernels' pre-imported modules changed"), reason

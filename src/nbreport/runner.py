@@ -121,12 +121,17 @@ def _changed(prev: dict | None, inputs: dict) -> str:
         return "never built"
     if prev.get("status") != "ok":
         return "failed last time"
-    old = prev.get("inputs", {})
+    old = prev.get("inputs") or {}
+    if not old:
+        return "its last build recorded no inputs"
     names = {"notebook": "notebook changed", "parameters": "parameters changed", "data": "data changed",
              "helpers": "helpers changed", "env": "environment.yml changed", "kernel": "kernel changed",
              "execution": "the builder's execution code changed",
              "warm": "the warm kernels' pre-imported modules changed (REPORT_WARM_KERNELS or the collection's PREIMPORT)"}
-    diffs = [names.get(k, f"{k} changed") for k in inputs if old.get(k) != inputs[k]]
+    diffs = [names.get(k, f"{k} changed") for k in inputs if k in old and old[k] != inputs[k]]
+    new = [repr(k) for k in inputs if k not in old]  # an input an older builder did not record: none of it changed
+    if new:
+        diffs.append(f"the last build was made by a builder that did not record {', '.join(new)}")
     return ", ".join(diffs)
 
 
