@@ -504,3 +504,14 @@ def test_a_header_with_a_column_too_many_is_one_problem_not_also_a_wrong_field_c
     message = str(err.value)
     assert message.startswith("1 problem(s)") and "unknown column(s) ['extra']" in message, message
     assert "'fields'" not in message, message
+
+
+def test_check_data_counts_the_problems_it_lists(root):
+    """Two faults in the descriptor ended '2 problem(s) in the data package descriptor: ...' with '1 problem(s)'."""
+    ddir = root / "data"
+    change(ddir, lambda p: table(p, "quotas").update(encoding="latin-1", format="tsv"))
+    proc = subprocess.run([sys.executable, "-m", "helpers.data"], capture_output=True, text=True, cwd=str(REPO),
+                          env={**os.environ, "NBREPORT_ROOT": str(root)}, timeout=120)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1 and out.startswith("2 problem(s) in the data package descriptor"), out
+    assert out.rstrip().splitlines()[-1] == "2 problem(s)", out
