@@ -515,3 +515,15 @@ def test_check_data_counts_the_problems_it_lists(root):
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1 and out.startswith("2 problem(s) in the data package descriptor"), out
     assert out.rstrip().splitlines()[-1] == "2 problem(s)", out
+
+
+@pytest.mark.parametrize("key", ["rows", "fields", "bytes"])
+def test_a_count_written_with_a_decimal_point_is_refused_in_words_that_fit(root, key):
+    """"fields": 13.0 was refused as "'fields' must be a whole number, got 13.0": 13.0 is a whole number;
+    what is wrong is the decimal point."""
+    ddir = root / "data"
+    right = _stated(ddir, "quotas")[key]
+    change(ddir, lambda p: table(p, "quotas").update({key: float(right)}))
+    message = refused(ddir)
+    assert message.startswith("1 problem(s)"), message
+    assert f"'{key}' must be a whole number written without a decimal point ({right}), got {float(right)}" in message, message

@@ -114,8 +114,11 @@ class _Checker:
             if key in known:
                 want = spec.get(key)
                 if key not in checked and want and not _has_type(obj[key], want):
-                    self.at(path + (key,), f"{where}: {key!r} must be {_either(_JSON_NAMES[w] for w in _listed(want))}, "
-                                           f"got {_json(obj[key])}")
+                    v = obj[key]  # 13.0 is whole: what is wrong is the decimal point
+                    point = (" written without a decimal point" if "integer" in _listed(want) and isinstance(v, float)
+                             and v.is_integer() else "")
+                    self.at(path + (key,), f"{where}: {key!r} must be {_either(_JSON_NAMES[w] for w in _listed(want))}"
+                                           f"{point and f'{point} ({int(v)})'}, got {_json(v)}")
                 continue
             if other and key in other:
                 self.key_at(path + (key,), f"{where}: {other[key]}")
