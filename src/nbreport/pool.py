@@ -3,7 +3,8 @@
 The runner talks to an *executor* at the level of job dicts (submit a job, get its result dict
 back): `LocalExecutor` here, on the build's own `Pool`, is the default; nbreport.dask_executor
 sends the same jobs to a Dask cluster. Both report a worker that died with a result of None, and
-the runner retries that job once.
+the runner retries that job once. The order of the build's queue (`expected_seconds`,
+`_dispatch_order`) is decided here too.
 """
 from __future__ import annotations
 
@@ -398,3 +399,42 @@ class Progress:
         if self.bar is not None:
             self.bar.close()
 
+
+UNTIMED_SECONDS = 3.0  # a run's expected seconds before any build has timed it, unless its kind says (KINDS)
+
+
+def expected_seconds(previous: dict, kind: dict | None) -> float:
+    """How long a run is expected to take, in s, for ordering the build's queue (never a limit).
+
+    Why: ordered longest first, the build ends on short runs. Before any build has timed a run (a
+    cold build: every run), its kind's ``untimed_seconds`` (the extension's KINDS) stands in; with
+    every run alike, manifest order decided, and on two workers the last long run ran alone.
+
+    Parameters
+    ----------
+    previous : dict
+        The run's record in the build state ({} if it never ran); its ``duration`` (s) when timed.
+    kind : dict or None
+        Its kind's entry in the extension's KINDS: ``untimed_seconds`` when that is a number above
+        0, else UNTIMED_SECONDS.
+
+    Returns
+    -------
+    float
+        Seconds.
+    """
+    guess = kind.get("untimed_seconds") if isinstance(kind, dict) else None
+    if isinstance(guess, bool) or not isinstance(guess, (int, float)) or not guess > 0:
+        guess = UNTIMED_SECONDS  # none given, or not a number of seconds: the order only
+    return float(previous.get("duration") or guess)
+
+
+def _dispatch_order(job: dict) -> tuple[int, float]:
+    """Sort key of the build's queue: jobs that need no kernel first, then the longest first.
+
+    Why first: the shared kernel server takes about 2.5 s to import the kernels' modules before the
+    first kernel starts, and a worker with a kernel-free job (the claims job, a page re-rendered)
+    does it on the other core meanwhile, instead of waiting idle for a kernel and doing it at the end.
+    Longest first: with two workers the build then ends on short runs, not with one worker alone.
+    """
+    return (job.get("op") == "execute", -float(job.get("expected", 0)))

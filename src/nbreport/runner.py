@@ -36,7 +36,7 @@ from nbreport.config import (DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, pre
                              worker_env)
 from nbreport import findings as findings_mod
 from nbreport.fingerprint import NBREPORT_DIR, Inputs, digest, hash_file, hash_tree
-from nbreport.pool import LocalExecutor, Progress
+from nbreport.pool import UNTIMED_SECONDS, LocalExecutor, Progress, _dispatch_order, expected_seconds  # noqa: F401
 from nbreport.safety import (_diff, _lock, check_writable, protected_snapshot,  # noqa: F401
                              sweep_kernel_leftovers)
 from nbreport.state import checked_data, load_state, save_state
@@ -434,46 +434,6 @@ def _outcome(p: Planned, state: dict) -> Outcome:
     action = {"execute": "executed", "render": "rendered", "reuse": "reused", "skip": "not-run"}[p.action]
     return Outcome(p.run.id, p.entry.path, action, run_status(s, p.fingerprint), p.reason, s.get("error"),
                    s.get("duration", 0.0), list(s.get("warnings") or []))
-
-
-UNTIMED_SECONDS = 3.0  # a run's expected seconds before any build has timed it, unless its kind says (KINDS)
-
-
-def expected_seconds(previous: dict, kind: dict | None) -> float:
-    """How long a run is expected to take, in s, for ordering the build's queue (never a limit).
-
-    Why: ordered longest first, the build ends on short runs. Before any build has timed a run (a
-    cold build: every run), its kind's ``untimed_seconds`` (the extension's KINDS) stands in; with
-    every run alike, manifest order decided, and on two workers the last long run ran alone.
-
-    Parameters
-    ----------
-    previous : dict
-        The run's record in the build state ({} if it never ran); its ``duration`` (s) when timed.
-    kind : dict or None
-        Its kind's entry in the extension's KINDS: ``untimed_seconds`` when that is a number above
-        0, else UNTIMED_SECONDS.
-
-    Returns
-    -------
-    float
-        Seconds.
-    """
-    guess = kind.get("untimed_seconds") if isinstance(kind, dict) else None
-    if isinstance(guess, bool) or not isinstance(guess, (int, float)) or not guess > 0:
-        guess = UNTIMED_SECONDS  # none given, or not a number of seconds: the order only
-    return float(previous.get("duration") or guess)
-
-
-def _dispatch_order(job: dict) -> tuple[int, float]:
-    """Sort key of the build's queue: jobs that need no kernel first, then the longest first.
-
-    Why first: the shared kernel server takes about 2.5 s to import the kernels' modules before the
-    first kernel starts, and a worker with a kernel-free job (the claims job, a page re-rendered)
-    does it on the other core meanwhile, instead of waiting idle for a kernel and doing it at the end.
-    Longest first: with two workers the build then ends on short runs, not with one worker alone.
-    """
-    return (job.get("op") == "execute", -float(job.get("expected", 0)))
 
 
 def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planned], jobs: list[Planned],

@@ -8,7 +8,6 @@ it, so a researcher who mistypes a row reads the fix, not a traceback.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import re
@@ -17,6 +16,7 @@ from pathlib import Path
 
 from helpers import paths
 from helpers.data.expressions import expression_problems
+from helpers.data.integrity import integrity_problems
 from helpers.data.numbers import locator_has_value
 from helpers.data.schema import (DataError, Problem, _byte_line_col, _check_constraints, _display, _keys, _parse,
                                  _read_package, _short, calendar_issue, listed_problems, pd, read_package, resource)
@@ -360,7 +360,7 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
                                                  f"as the table {name!r}; expected the file there (or the table "
                                                  "removed from the descriptor)") if p.path == path
                        and p.message == "file is missing" else p for p in problems]
-    problems.extend(_integrity_problems(data_dir, name, res, path))
+    problems.extend(integrity_problems(data_dir, name, res, path))
     _check_table_rules(path, res["schema"], rows, problems, rejected)
     problems.extend(expression_problems(path, res["schema"], rows))
     for fk in res["schema"].get("foreignKeys", []):
@@ -381,63 +381,6 @@ def _validate(name: str, data_dir: Path | None, package: dict) -> tuple[list[dic
                 problems.append(Problem(path, row["_line"], ", ".join(own),
                                         f"unknown {', '.join(own)} {shown!r}: expected an id listed in {ref_res['path']}"))
     return rows, problems
-
-
-# What a resource may state about its file (Data Package spec), and how the file is measured for it.
-_HASHES = ("md5", "sha1", "sha256", "sha512")
-
-
-def _integrity_problems(data_dir: Path, name: str, res: dict, path: Path) -> list[Problem]:
-    """Where the file differs from the size, hash, row count or field count its resource states.
-
-    Why here: these are facts the descriptor declares about the file, and a build that did not
-    check them would publish a file its own descriptor says is not the one curated (frictionless
-    checks them only under `make check-data`). Each problem stands at the key in datapackage.json.
-    A resource states none of them by default; the file is then not read again. A blank row, or a
-    header with more or fewer columns than the schema, is named by _read_rows: the count is not compared.
-    """
-    stated = [k for k in ("bytes", "hash", "rows", "fields") if k in res]
-    if not stated:
-        return []
-    try:
-        raw = path.read_bytes()
-    except OSError:
-        return []  # _read_rows has named the file as missing or unreadable
-    package, marks = _read_package(data_dir)
-    i = next(i for i, r in enumerate(package["resources"]) if r.get("name") == name)
-    out: list[Problem] = []
-
-    def at(key: str, msg: str) -> None:
-        line, col = marks.find(("resources", i, key)) or (None, None)
-        out.append(Problem(data_dir / "datapackage.json", line, str(col) if col else None, f"resource {name!r}: {msg}"))
-
-    def wrong(key: str, measured: str) -> None:
-        at(key, f"{key!r} is {json.dumps(res[key])}, but {_display(path)} has {measured}; expected what the file "
-                f"has (after a deliberate edit, update {key!r} or remove it)")
-
-    if "bytes" in res and res["bytes"] != len(raw):
-        wrong("bytes", f"{len(raw)} bytes")
-    if "hash" in res:
-        algo, _, digest_hex = str(res["hash"]).rpartition(":")
-        algo = algo.lower() or "md5"  # the spec's default; "SHA256:" names sha256 too
-        if algo not in _HASHES:
-            at("hash", f"'hash' {json.dumps(res['hash'])} names no hash this check knows; "
-                       f"expected '<hex>' (md5) or one of {', '.join(a + ':<hex>' for a in _HASHES)}")
-        else:
-            measured = hashlib.new(algo, raw).hexdigest()
-            if measured != digest_hex.lower():
-                wrong("hash", f"the {algo} hash {measured}")
-    if "rows" in res or "fields" in res:
-        try:
-            records = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
-        except (UnicodeDecodeError, csv.Error):
-            return out  # _read_rows has named the fault
-        body = records[1:]
-        if "rows" in res and all(any(c.strip() for c in r) for r in body) and res["rows"] != len(body):
-            wrong("rows", f"{len(body)} data rows")
-        if "fields" in res and records and len(records[0]) == len(res["schema"]["fields"]) != res["fields"]:
-            wrong("fields", f"{len(records[0])} fields in its header")
-    return out
 
 
 def _declared_at(data_dir: Path, name: str) -> str:
@@ -583,7 +526,7 @@ def table_schema_problems(data_dir: Path | None = None, known: list[Problem] | N
         file = Path(task.place).name if task.place else f"{task.name}.csv"
         for err in task.errors:
             if err.type in ("byte-count", "hash-count", "row-count", "field-count"):
-                continue  # the loaders check these, at the key in datapackage.json (_integrity_problems)
+                continue  # the loaders check these, at the key in datapackage.json (helpers.data.integrity)
             line = getattr(err, "row_number", None)
             line = 1 if err.type in ("duplicate-label", "blank-label", "incorrect-label", "extra-label",
                                      "missing-label", "blank-header") else line
