@@ -527,3 +527,13 @@ def test_a_count_written_with_a_decimal_point_is_refused_in_words_that_fit(root,
     message = refused(ddir)
     assert message.startswith("1 problem(s)"), message
     assert f"'{key}' must be a whole number written without a decimal point ({right}), got {float(right)}" in message, message
+
+
+def test_a_misspelt_dialect_key_is_named_as_misspelt(root):
+    """"delimeter": "," was refused as a key the loaders do not follow, with no word that it is 'delimiter' misspelt."""
+    ddir = root / "data"
+    change(ddir, lambda p: table(p, "quotas").update(dialect={"delimeter": ","}))
+    message = refused(ddir)
+    where = place(ddir, '"name": "quotas"', '"dialect"', key="delimeter", value=True)
+    assert f"{where}: resource 'quotas': dialect 'delimeter' is \",\"" in message, message
+    assert "(misspelt 'delimiter'?)" in message and message.startswith("1 problem(s)"), message

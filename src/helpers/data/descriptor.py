@@ -158,7 +158,9 @@ def _read_as(ck: "_Checker", obj: dict, path: tuple, level: str, where: str, spe
     for key, value in dialect.items():
         values, instead = _DIALECT.get(key, ((), None))
         if not _follows(key, value, values):
-            want = f"{key!r}: {instead}" if instead else f"no {key!r} (the loaders follow only {', '.join(_DIALECT)})"
+            near = difflib.get_close_matches(str(key), list(_DIALECT), n=1, cutoff=0.8) if not instead else []
+            want = (f"{key!r}: {instead}" if instead else f"no {key!r} (misspelt {near[0]!r}?)" if near
+                    else f"no {key!r} (the loaders follow only {', '.join(_DIALECT)})")
             ck.at(path + ("dialect", key), f"{where}: dialect {key!r} is {_json(value)}, which the loaders do not follow "
                                            f"(they read comma-separated CSV with one header row and '\"' quotes); expected {want}")
 
