@@ -452,6 +452,8 @@ def test_the_defaults_in_another_spelling_pass(root, fn):
     (lambda p: table(p, "quotas").update(dialect={"commentRows": [3]}), "commentRows", "[3]"),
     (lambda p: table(p, "quotas").update(dialect={"headerCase": False}), "headerCase", "false"),
     (lambda p: table(p, "quotas").update(dialect={"skipBlankRows": True}), "skipBlankRows", "true"),
+    # a field's format is a date pattern to frictionless unless exactly "default": "DEFAULT" is not the default
+    (lambda p: field(p, "quotas", "value").update(format="DEFAULT"), "format", '"DEFAULT"'),
 ])
 def test_another_value_of_a_default_key_is_still_refused(root, fn, key, shown):
     ddir = root / "data"

@@ -60,14 +60,15 @@ def _codec(name: str) -> str:
         return name
 
 
-# Keys whose value has more than one spelling: each value is compared by these forms (an encoding by its
-# codec, a format or media type case-blind, as frictionless reads them).
+# A resource's keys whose value has more than one spelling: compared by these forms (an encoding by its
+# codec, a format or media type case-blind, as frictionless reads them). Not a field's format: to
+# frictionless anything but "default" (or "any") is a date pattern, "DEFAULT" too.
 _SPELLING = {"encoding": _codec, "format": str.lower, "mediatype": str.lower}
 
 
-def _follows(key: str, value, values) -> bool:
-    """Whether `value` of spec key `key` is one of the `values` the loaders read by (in any spelling)."""
-    same = _SPELLING.get(key)
+def _follows(key: str, value, values, level: str = "") -> bool:
+    """Whether `value` of spec key `key` is one of the `values` the loaders read by (a resource's in any spelling)."""
+    same = _SPELLING.get(key) if level == "resource" else None
     return any(value == v and type(value) is type(v) or same and isinstance(value, str) and isinstance(v, str)
                and same(value) == same(v) for v in values)
 
@@ -144,7 +145,7 @@ def _read_as(ck: "_Checker", obj: dict, path: tuple, level: str, where: str, spe
         return key not in spec or bool(spec[key]) and not _has_type(obj[key], spec[key])
 
     for key, (values, instead) in READ_AS[level].items():
-        if key in obj and not named(key) and not _follows(key, obj[key], values):
+        if key in obj and not named(key) and not _follows(key, obj[key], values, level):
             ck.at(path + (key,), f"{where}: {key!r} is {_json(obj[key])}, which the loaders do not follow (they read every "
                                  f"table by the Table Schema defaults: comma-separated UTF-8 CSV, an empty cell missing, "
                                  f"numbers with a decimal point); expected {instead}, or no {key!r}")
