@@ -870,6 +870,50 @@ def test_a_root_that_does_not_exist_is_named(tmp_path):
         proc.stderr
 
 
+def test_ctrl_c_on_a_terminal_during_the_runs_leaves_no_blank_line(ok_project):
+    """On a terminal the progress bar ends its line when the build stops; 'report: interrupted' then
+    followed an empty line (bar, blank line, message). Ctrl-C is typed into a pseudo-terminal, as a
+    person would, so the terminal echoes ^C and sends SIGINT itself."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+
+    root = ok_project
+    marker = root / "build" / "work" / "two" / "started.marker"
+    write_notebook(root / "notebooks" / "models" / "two.ipynb",
+                   ["import pathlib, time\npathlib.Path('started.marker').touch()\ntime.sleep(60)"])
+    env = {**os.environ, **TINY_ENV, "REPORT_KEPT_WORKERS": "0"}
+    env.pop("CI", None)  # not quiet: the progress bar is drawn
+    pid, fd = pty.fork()
+    if pid == 0:  # the build, on the terminal
+        os.chdir(str(REPO))
+        os.execve(sys.executable, [sys.executable, "-c", CTRL_C_AT_DEFAULT, "--root", str(root)], env)
+    fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))
+    out, sent, deadline = b"", False, time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if not sent and marker.exists():
+            time.sleep(0.5)
+            os.write(fd, b"\x03")  # Ctrl-C, typed
+            sent = True
+        if select.select([fd], [], [], 0.1)[0]:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # the build has ended
+                break
+            if not chunk:
+                break
+            out += chunk
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    assert sent, "the build never started the notebook"
+    assert os.waitstatus_to_exitcode(status) == 130, out
+    text = out.decode("utf-8", "replace").replace("\r\n", "\n")
+    assert "\nreport: interrupted; site/ was left as it was" in text, repr(text[-400:])
+    assert "\n\nreport: interrupted" not in text, repr(text[-400:])  # the bar ended its line: no blank line
+
+
 # --------------------------------------------------------------------------- order of the queue
 
 def test_queue_runs_kernel_free_jobs_first_then_the_longest_and_untimed_models_before_articles():

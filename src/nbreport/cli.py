@@ -163,10 +163,11 @@ def main(argv: list[str] | None = None) -> int:
     except runner.BuildError as exc:
         print(f"report: {exc}", file=sys.stderr)
         return 2
-    except (runner.Interrupted, KeyboardInterrupt):
-        # a terminal's cursor may stand after "^C" or the progress bar: start a line; a log gets no blank line
-        print(f"{chr(10) if sys.stderr.isatty() else ''}report: interrupted; {_rel(cfg.site, cfg.root)}/ was left as it was",
-              file=sys.stderr)
+    except (runner.Interrupted, KeyboardInterrupt) as exc:
+        # a terminal's cursor may stand after "^C": start a line, unless the progress bar has just ended
+        # its line (runs were under way); a log gets no blank line
+        lead = chr(10) if sys.stderr.isatty() and not getattr(exc, "line_ended", False) else ""
+        print(f"{lead}report: interrupted; {_rel(cfg.site, cfg.root)}/ was left as it was", file=sys.stderr)
         return 130
 
     for w in result.warnings:

@@ -394,10 +394,12 @@ class Progress:
         elif self.lines:
             print(f"report: {message.strip()} ({time.monotonic() - self.t0:.1f} s)", file=sys.stderr, flush=True)
 
-    def close(self) -> None:
-        """Close the bar, so the terminal's next line starts clean."""
-        if self.bar is not None:
-            self.bar.close()
+    def close(self) -> bool:
+        """Close the bar, so the terminal's next line starts clean; True if a bar was closed (a line ended)."""
+        bar, self.bar = self.bar, None
+        if bar is not None:
+            bar.close()
+        return bar is not None
 
 
 UNTIMED_SECONDS = 3.0  # a run's expected seconds before any build has timed it, unless its kind says (KINDS)

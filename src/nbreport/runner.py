@@ -540,8 +540,10 @@ def _execute(cfg: Config, man, inputs: Inputs, state: dict, planned: list[Planne
                     check_protected(job)
                     progress.done(job["id"], _record(cfg, state, by_id, job, blame(job, msg), inputs, claims_fp))
         graceful = True
-    except KeyboardInterrupt:
-        raise Interrupted() from None
+    except (KeyboardInterrupt, Interrupted):
+        stop = Interrupted()
+        stop.line_ended = progress.close()  # a bar on a terminal ends its line as it closes
+        raise stop from None
     finally:
         progress.close()
         executor.close(graceful=graceful)

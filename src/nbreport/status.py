@@ -20,7 +20,13 @@ class StorageError(BuildError):
 
 
 class Interrupted(BaseException):
-    """SIGTERM or Ctrl-C during a build."""
+    """SIGTERM or Ctrl-C during a build.
+
+    ``line_ended`` is True when the progress bar, closed as the build stopped, ended the terminal's
+    line: its cursor then stands at the start of a line (the runner sets it; the CLI reads it).
+    """
+
+    line_ended = False
 
 
 def storage_error(exc: OSError, path: Path | str | None = None) -> StorageError:
