@@ -395,7 +395,13 @@ class Progress:
             print(f"report: {message.strip()} ({time.monotonic() - self.t0:.1f} s)", file=sys.stderr, flush=True)
 
     def close(self) -> bool:
-        """Close the bar, so the terminal's next line starts clean; True if a bar was closed (a line ended)."""
+        """Close the bar, so the terminal's next line starts clean.
+
+        Returns
+        -------
+        bool
+            True if a bar was closed: it ended the terminal's line (nbreport.status.Interrupted.line_ended).
+        """
         bar, self.bar = self.bar, None
         if bar is not None:
             bar.close()
