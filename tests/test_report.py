@@ -919,21 +919,21 @@ def test_ctrl_c_on_a_terminal_during_the_runs_leaves_no_blank_line(ok_project):
 def test_queue_runs_kernel_free_jobs_first_then_the_longest_and_untimed_models_before_articles():
     """A cold build (no run timed) used to keep manifest order, which put the model runs last, and the
     claims job (no kernel) after every run; the build then ended with one worker alone."""
-    from nbreport import runner
+    from nbreport import pool
 
     from helpers.report_extension import KINDS
 
-    cold = {k: runner.expected_seconds({}, KINDS[k]) for k in ("model", "article")}
+    cold = {k: pool.expected_seconds({}, KINDS[k]) for k in ("model", "article")}
     assert cold["model"] > cold["article"]
-    assert runner.expected_seconds({"duration": 0.7}, KINDS["model"]) == 0.7  # a timed run: its last duration
+    assert pool.expected_seconds({"duration": 0.7}, KINDS["model"]) == 0.7  # a timed run: its last duration
     for says_nothing in ({}, None, {"untimed_seconds": "5"}, {"untimed_seconds": -1}, {"untimed_seconds": True}):
-        assert runner.expected_seconds({}, says_nothing) == runner.UNTIMED_SECONDS, says_nothing
+        assert pool.expected_seconds({}, says_nothing) == pool.UNTIMED_SECONDS, says_nothing
     queue = [{"op": "execute", "id": "article-1", "expected": cold["article"]},
              {"op": "execute", "id": "model-1", "expected": cold["model"]},
              {"op": "execute", "id": "timed-long", "expected": 9.0},
              {"op": "render", "id": "page", "expected": 0.1},
              {"op": "call", "id": "claims", "expected": 2.5}]
-    queue.sort(key=runner._dispatch_order)
+    queue.sort(key=pool._dispatch_order)
     order = [j["id"] for j in queue]
     assert set(order[:2]) == {"page", "claims"}, order
     assert order[2:] == ["timed-long", "model-1", "article-1"], order

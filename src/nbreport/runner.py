@@ -36,7 +36,7 @@ from nbreport.config import (DEFAULT_START_TIMEOUT, DEFAULT_TIMEOUT, Config, pre
                              worker_env)
 from nbreport import findings as findings_mod
 from nbreport.fingerprint import NBREPORT_DIR, Inputs, digest, hash_file, hash_tree
-from nbreport.pool import UNTIMED_SECONDS, LocalExecutor, Progress, _dispatch_order, expected_seconds  # noqa: F401
+from nbreport.pool import LocalExecutor, Progress, _dispatch_order, expected_seconds
 from nbreport.safety import (_diff, _lock, check_writable, protected_snapshot,  # noqa: F401
                              sweep_kernel_leftovers)
 from nbreport.state import checked_data, load_state, save_state

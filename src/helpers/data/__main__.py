@@ -1,6 +1,5 @@
 """``python -m helpers.data``: check every table (exit 1 with the problems); ``--write-readme``
 writes the data dictionary into README.md (`make docs`)."""
-import re
 import sys
 
 from helpers import paths
@@ -21,10 +20,11 @@ else:
         from helpers.claims.ledger_check import ledger_problems  # the recipes of data/claims.csv, without pandas
 
         problems += [str(p) for p in ledger_problems()]
-    except DataError as exc:  # one message, which may list several problems ("3 problem(s) in ...:")
-        problems = [str(exc)]
-    counted = re.match(r"(\d+) problem\(s\) in ", problems[0]) if len(problems) == 1 else None
+    except DataError as exc:  # one message, which may list several problems (exc.count)
+        problems, count = [str(exc)], exc.count
+    else:
+        count = len(problems)
     for p in problems:
         print(p)
-    print("data OK" if not problems else f"{int(counted.group(1)) if counted else len(problems)} problem(s)")
+    print("data OK" if not problems else f"{count} problem(s)")
     sys.exit(1 if problems else 0)

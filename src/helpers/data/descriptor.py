@@ -49,7 +49,6 @@ READ_AS = {
 }
 
 
-
 def _codec(name: str) -> str:
     """Python's name of a text encoding ("Utf-8", "utf_8" and "UTF8" are all "utf-8"); the name itself if unknown."""
     import codecs

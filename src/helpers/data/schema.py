@@ -48,7 +48,19 @@ MAX_ERRORS = 10  # problems listed per file before the message is cut short
 
 
 class DataError(ValueError):
-    """A data file does not match its schema; the message says where and why."""
+    """A data file does not match its schema; the message says where and why.
+
+    Parameters
+    ----------
+    message : str
+        Where each problem is (file, line, column) and what was expected.
+    count : int, default 1
+        How many problems the message lists; `make check-data` reports it in its last line.
+    """
+
+    def __init__(self, message: str, count: int = 1):
+        super().__init__(message)
+        self.count = count
 
     def _render_traceback_(self) -> list[str]:
         """What IPython (a notebook kernel) shows instead of a traceback: the message is the whole story."""
@@ -180,7 +192,8 @@ def _read_package_cached(path: str, mtime: int, size: int) -> tuple[dict, dict]:
 
     problems = check_descriptor(package, marks, shown)
     if problems:
-        raise DataError(f"{len(problems)} problem(s) in the data package descriptor:\n  " + "\n  ".join(problems))
+        raise DataError(f"{len(problems)} problem(s) in the data package descriptor:\n  " + "\n  ".join(problems),
+                        len(problems))
     return package, marks
 
 

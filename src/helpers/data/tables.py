@@ -408,7 +408,7 @@ def _ref_keys(path: Path, schema: dict, fields: tuple) -> set:
 
 
 def _raise(problems: list[Problem]) -> None:
-    raise DataError(f"{len(problems)} problem(s) in the curated data:\n{listed_problems(problems)}")
+    raise DataError(f"{len(problems)} problem(s) in the curated data:\n{listed_problems(problems)}", len(problems))
 
 
 @lru_cache(maxsize=None)
